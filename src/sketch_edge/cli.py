@@ -1,0 +1,162 @@
+"""The `sketch-edge` command: one sub-command per stage.
+
+User errors (`SketchEdgeError`) print as one line and exit with status 2.
+Heavy libraries are imported inside each sub-command, so `sketch-edge data`
+and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from sketch_edge.errors import SketchEdgeError
+
+DEFAULT_ARTIFACTS = Path("artifacts")
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SketchEdgeError as exc:
+        print(f"sketch-edge: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("sketch-edge: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sketch-edge", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    data = sub.add_parser("data", help="summarise a data source and save sample bitmaps")
+    _data_options(data)
+    data.add_argument("--out", type=Path, default=DEFAULT_ARTIFACTS, help="folder for data_samples.png (default: artifacts)")
+    data.add_argument("--json", action="store_true", help="print the summary as JSON")
+    data.set_defaults(run=run_data)
+
+    models = sub.add_parser("models", help="list the registered models")
+    models.set_defaults(run=run_models)
+
+    train = sub.add_parser("train", help="train a model and write model.keras, labels.txt, train_report.json")
+    _data_options(train)
+    train.add_argument("--model", default=None, help="registered model name (see `sketch-edge models`; default: cnn-bn)")
+    train.add_argument("--epochs", type=_positive_int, default=None, help="maximum epochs (default: the model's own)")
+    train.add_argument("--batch-size", type=_positive_int, default=None)
+    train.add_argument("--patience", type=_positive_int, default=3, help="early-stopping patience in epochs")
+    train.add_argument("--out", type=Path, default=DEFAULT_ARTIFACTS, help="output folder (default: artifacts)")
+    train.set_defaults(run=run_train)
+    return parser
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default="synthetic", help="'synthetic' (default), a folder of QuickDraw files, or 'tfds:quickdraw_bitmap'")
+    parser.add_argument("--classes", type=_names, default=None, help="comma-separated class subset, e.g. 'cat,The Eiffel Tower'")
+    parser.add_argument("--per-class", type=_positive_int, default=None, help="at most this many drawings per class")
+    parser.add_argument("--recognized-only", action="store_true", help="ndjson: keep only drawings with recognized: true")
+    parser.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines (counted) instead of failing")
+    parser.add_argument("--seed", type=int, default=0, help="seed for synthetic data, splits and training (default: 0)")
+    parser.add_argument("--tfds-data-dir", default=None, help="TFDS data dir holding a prepared quickdraw_bitmap")
+    parser.add_argument("--tfds-download", action="store_true", help="let TFDS download and prepare quickdraw_bitmap (tens of GB)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one class name")
+    return names
+
+
+def _data_request(args: argparse.Namespace):  # noqa: ANN202 (a DataRequest; imported lazily to keep --help fast)
+    from sketch_edge.data import DataRequest
+
+    return DataRequest(
+        source=args.data,
+        classes=tuple(args.classes) if args.classes else None,
+        per_class=args.per_class,
+        recognized_only=args.recognized_only,
+        skip_bad_lines=args.skip_bad_lines,
+        seed=args.seed,
+        tfds_data_dir=args.tfds_data_dir,
+        tfds_download=args.tfds_download,
+    )
+
+
+def run_data(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sketch_edge.data.summary import describe, save_sample_grid
+
+    data = _data_request(args).load()
+    summary = describe(data)
+    grid = args.out / "data_samples.png"
+    save_sample_grid(data, grid)
+    summary["samples_png"] = str(grid)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    console = Console()
+    console.print(f"[bold]{summary['source']}[/]: {summary['format']}; {summary['drawings']} drawings in {summary['classes']} classes; inputs: {', '.join(summary['input_kinds'])}")
+    if summary["skipped"]:
+        console.print("skipped: " + ", ".join(f"{n} ({why})" for why, n in summary["skipped"].items()))
+    table = Table("class", "drawings")
+    for name, count in summary["per_class"].items():
+        table.add_row(name, str(count))
+    console.print(table)
+    console.print(f"sample bitmaps: {grid}")
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from sketch_edge.models import DEFAULT_MODEL, get_model_spec, list_models
+
+    for name in list_models():
+        spec = get_model_spec(name)
+        default = " (default)" if name == DEFAULT_MODEL else ""
+        print(f"{name}{default}: {spec.input_kind} input, {spec.epochs} epochs. {spec.description}")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from sketch_edge.models import DEFAULT_MODEL, get_model_spec
+
+    # A wrong model name or bad data fails fast, before TensorFlow spends seconds loading.
+    get_model_spec(args.model or DEFAULT_MODEL)
+    request = _data_request(args)
+    data = request.load()
+    from sketch_edge.train import TrainConfig, run
+
+    report = run(
+        TrainConfig(
+            data=request,
+            model=args.model or DEFAULT_MODEL,
+            out=args.out,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            patience=args.patience,
+        ),
+        data,
+    )
+    test = report["test"]
+    print(
+        f"{report['model']}: test top-1 {test['top1']:.4f}, top-3 {test['top3']:.4f} on {test['samples']} drawings; "
+        f"{report['epochs_run']} epochs in {report['seconds']:.1f} s; {report['parameters']:,} parameters; wrote {args.out}"
+    )
+    return 0

@@ -1,0 +1,146 @@
+"""QuickDraw drawings in memory, and the official conversions between their forms.
+
+A drawing is QuickDraw's *simplified* form: a list of strokes `[[x...], [y...]]`
+with integer coordinates 0-255. Raw drawings (float coordinates plus a time row)
+are brought to that form by `simplify_raw`, the official pipeline; sketch-rnn's
+stroke-3 arrays convert both ways.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from sketch_edge.errors import DataError
+
+Drawing = list[list[list[int]]]
+"""Strokes in QuickDraw's simplified format: `[[[x0, x1, ...], [y0, y1, ...]], ...]`."""
+
+RDP_EPSILON = 2.0
+
+
+def parse_drawing(obj: Any, where: str) -> tuple[Drawing, bool]:
+    """Check a JSON `drawing` value; return it in simplified form and whether it was raw.
+
+    Raw strokes have a third (time) row or non-integer coordinates; they get the
+    official simplification. `where` names the file and line for error messages.
+    """
+    if not isinstance(obj, list) or not obj:
+        raise DataError(f"{where}: 'drawing' must be a non-empty list of strokes")
+    raw = False
+    strokes: list[np.ndarray] = []
+    for i, stroke in enumerate(obj):
+        if not isinstance(stroke, list) or len(stroke) not in (2, 3):
+            raise DataError(f"{where}: stroke {i} must be [[x...], [y...]] (or [[x...], [y...], [t...]] in raw form)")
+        try:
+            xy = np.asarray(stroke[:2], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"{where}: stroke {i} has non-numeric or ragged coordinates") from None
+        if xy.ndim != 2 or xy.shape[1] == 0:
+            raise DataError(f"{where}: stroke {i} has x and y rows of different or zero length")
+        if not np.isfinite(xy).all():
+            raise DataError(f"{where}: stroke {i} has NaN or infinite coordinates")
+        raw = raw or len(stroke) == 3 or not np.array_equal(xy, np.round(xy))
+        strokes.append(xy)
+    if raw:
+        return simplify_raw(strokes), True
+    if any(s.min() < 0 or s.max() > 255 for s in strokes):
+        raise DataError(f"{where}: simplified coordinates must lie in 0-255")
+    return [[s[0].astype(int).tolist(), s[1].astype(int).tolist()] for s in strokes], False
+
+
+def simplify_raw(strokes: Sequence[np.ndarray]) -> Drawing:
+    """The official simplification: align to the top-left, scale uniformly to 0-255,
+    resample at 1-pixel spacing, then Ramer-Douglas-Peucker with epsilon 2.0."""
+    out: Drawing = []
+    for s in _fit_to_255(strokes):
+        pts = rdp(resample(s.T, spacing=1.0), RDP_EPSILON)
+        pts = np.clip(np.round(pts), 0, 255).astype(int)
+        out.append([pts[:, 0].tolist(), pts[:, 1].tolist()])
+    return out
+
+
+def resample(points: np.ndarray, spacing: float) -> np.ndarray:
+    """Points along the polyline every `spacing` units (ends kept)."""
+    if len(points) < 2:
+        return points
+    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    dist = np.concatenate([[0.0], np.cumsum(seg)])
+    if dist[-1] == 0:
+        return points[:1]
+    steps = np.append(np.arange(0.0, dist[-1], spacing), dist[-1])
+    return np.stack([np.interp(steps, dist, points[:, k]) for k in range(2)], axis=1)
+
+
+def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
+    """Ramer-Douglas-Peucker polyline simplification (iterative, so long strokes cannot overflow the stack)."""
+    n = len(points)
+    if n < 3:
+        return points
+    keep = np.zeros(n, dtype=bool)
+    keep[0] = keep[-1] = True
+    stack = [(0, n - 1)]
+    while stack:
+        first, last = stack.pop()
+        if last - first < 2:
+            continue
+        a, b = points[first], points[last]
+        inner = points[first + 1 : last]
+        ab = b - a
+        norm = np.hypot(*ab)
+        if norm == 0:
+            d = np.linalg.norm(inner - a, axis=1)
+        else:
+            d = np.abs(ab[0] * (inner[:, 1] - a[1]) - ab[1] * (inner[:, 0] - a[0])) / norm
+        i = int(np.argmax(d))
+        if d[i] > epsilon:
+            mid = first + 1 + i
+            keep[mid] = True
+            stack += [(first, mid), (mid, last)]
+    return points[keep]
+
+
+def to_stroke3(drawing: Drawing) -> np.ndarray:
+    """sketch-rnn's stroke-3: rows `(dx, dy, pen_lifted_after_this_point)`; the first row is an offset from 0,0."""
+    pts, lifts = [], []
+    for xs, ys in drawing:
+        pts.append(np.stack([xs, ys], axis=1))
+        lift = np.zeros(len(xs))
+        lift[-1] = 1
+        lifts.append(lift)
+    xy = np.concatenate(pts).astype(np.float32)
+    deltas = np.diff(xy, axis=0, prepend=np.zeros((1, 2), np.float32))
+    return np.concatenate([deltas, np.concatenate(lifts)[:, None].astype(np.float32)], axis=1)
+
+
+def from_stroke3(stroke3: np.ndarray, where: str) -> Drawing:
+    """Drawing from a stroke-3 array (as in sketch-rnn `.npz` files), rescaled to 0-255."""
+    arr = np.asarray(stroke3)
+    if arr.ndim != 2 or arr.shape[1] != 3 or len(arr) == 0:
+        raise DataError(f"{where}: stroke-3 data must be a non-empty (n, 3) array, got shape {arr.shape}")
+    if not np.isfinite(arr.astype(np.float64)).all():
+        raise DataError(f"{where}: stroke-3 data has NaN or infinite values")
+    xy = np.cumsum(arr[:, :2].astype(np.float64), axis=0)
+    ends = np.flatnonzero(arr[:, 2] > 0) + 1
+    pieces = [p for p in np.split(xy, ends) if len(p)]
+    return normalise([p.T for p in pieces])
+
+
+def normalise(strokes: Sequence[np.ndarray]) -> Drawing:
+    """Align to the top-left and scale uniformly to 0-255 (no resampling)."""
+    out = []
+    for s in _fit_to_255(strokes):
+        p = np.clip(np.round(s), 0, 255).astype(int)
+        out.append([p[0].tolist(), p[1].tolist()])
+    return out
+
+
+def _fit_to_255(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Strokes as float (2, n) arrays moved to the top-left corner and scaled so the longer side spans 0-255."""
+    strokes = [np.asarray(s, dtype=np.float64)[:2] for s in strokes]
+    allpts = np.concatenate(strokes, axis=1)
+    lo = allpts.min(axis=1, keepdims=True)
+    extent = float((allpts.max(axis=1, keepdims=True) - lo).max())
+    scale = 255.0 / extent if extent > 0 else 1.0
+    return [(s - lo) * scale for s in strokes]

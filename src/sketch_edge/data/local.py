@@ -1,0 +1,196 @@
+"""A local folder of QuickDraw files in the official formats, one file per class.
+
+numpy_bitmap `<class>.npy`, simplified or raw `<class>.ndjson` (optionally `.gz`),
+sketch-rnn `<class>.npz`. Files are untrusted: nothing is unpickled except numpy
+arrays through a whitelisting unpickler (sketch-rnn stores ragged arrays as pickles).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import pickle
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+import numpy as np
+
+from sketch_edge.data.dataset import Dataset
+from sketch_edge.data.drawing import Drawing, from_stroke3, parse_drawing
+from sketch_edge.errors import DataError, unknown_name
+
+SUFFIXES = {".ndjson.gz": "ndjson", ".ndjson": "ndjson", ".npy": "numpy_bitmap", ".npz": "sketch-rnn npz"}
+
+
+def class_files(folder: Path) -> tuple[str, dict[str, Path]]:
+    """The folder's format and its files by class name (the file name without its suffix)."""
+    if not folder.exists():
+        raise DataError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder (give the folder that holds one file per class)")
+    found: dict[str, dict[str, Path]] = {}
+    for path in sorted(folder.iterdir()):
+        for suffix, fmt in SUFFIXES.items():
+            if path.is_file() and path.name.endswith(suffix) and len(path.name) > len(suffix):
+                found.setdefault(fmt, {})[path.name[: -len(suffix)]] = path
+                break
+    if not found:
+        raise DataError(f"{folder}: no QuickDraw files here (expected <class>.npy, <class>.ndjson[.gz] or <class>.npz)")
+    if len(found) > 1:
+        raise DataError(f"{folder}: mixes formats ({', '.join(sorted(found))}); keep one format per folder")
+    fmt, files = next(iter(found.items()))
+    return fmt, files
+
+
+def load_folder(
+    folder: Path,
+    *,
+    classes: list[str] | None = None,
+    per_class: int | None = None,
+    recognized_only: bool = False,
+    skip_bad_lines: bool = False,
+) -> Dataset:
+    fmt, files = class_files(folder)
+    if classes:
+        for name in classes:
+            if name not in files:
+                raise DataError(f"{folder}: {unknown_name('class', name, files)}")
+        files = {name: files[name] for name in classes}
+    skipped: Counter[str] = Counter()
+    formats_seen: set[str] = set()
+    bitmaps: list[np.ndarray] = []
+    drawings: list[Drawing] = []
+    labels: list[np.ndarray] = []
+    for label, (name, path) in enumerate(files.items()):
+        if fmt == "numpy_bitmap":
+            items = read_npy_bitmaps(path, per_class)
+            bitmaps.append(items)
+            formats_seen.add(fmt)
+        elif fmt == "ndjson":
+            items = read_ndjson(path, per_class, recognized_only, skip_bad_lines, skipped, formats_seen)
+            drawings.extend(items)
+        else:
+            items = read_sketchrnn_npz(path, per_class)
+            drawings.extend(items)
+            formats_seen.add(fmt)
+        if len(items) == 0:
+            raise DataError(f"{path}: no drawings left for class {name!r} (empty class)")
+        labels.append(np.full(len(items), label, dtype=np.int32))
+    description = {"source": str(folder), "format": " + ".join(sorted(formats_seen)), "skipped": dict(skipped)}
+    return Dataset(
+        labels=tuple(files),
+        y=np.concatenate(labels),
+        bitmaps=np.concatenate(bitmaps) if bitmaps else None,
+        drawings=drawings if fmt != "numpy_bitmap" else None,
+        description=description,
+    )
+
+
+def read_npy_bitmaps(path: Path, limit: int | None) -> np.ndarray:
+    """(N, 28, 28) uint8 from a numpy_bitmap file of shape (N, 784), (N, 1, 784) or (N, 28, 28)."""
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npy file ({_first_line(exc)})") from None
+    if arr.dtype != np.uint8:
+        raise DataError(f"{path}: bitmaps must be uint8 (0-255), got {arr.dtype}")
+    if arr.ndim == 2 and arr.shape[1] == 784 or arr.ndim == 3 and arr.shape[1:] in ((1, 784), (28, 28)):
+        return np.array(arr[:limit]).reshape(-1, 28, 28)
+    raise DataError(f"{path}: bitmaps must have shape (N, 784), (N, 1, 784) or (N, 28, 28), got {arr.shape}")
+
+
+def read_ndjson(
+    path: Path, limit: int | None, recognized_only: bool, skip_bad_lines: bool, skipped: Counter[str], formats_seen: set[str]
+) -> list[Drawing]:
+    """Drawings of one simplified or raw ndjson file; raw ones are simplified the official way."""
+    drawings: list[Drawing] = []
+    for lineno, line in _lines(path):
+        if limit is not None and len(drawings) >= limit:
+            break
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or "drawing" not in record:
+                raise DataError(f"{where}: a line must be a JSON object with a 'drawing'")
+            drawing, was_raw = parse_drawing(record["drawing"], where)
+        except (DataError, ValueError) as exc:
+            message = str(exc) if isinstance(exc, DataError) else f"{where}: malformed JSON ({exc})"
+            if not skip_bad_lines:
+                raise DataError(message + " (pass --skip-bad-lines to skip such lines)") from None
+            skipped["malformed line"] += 1
+            continue
+        if recognized_only and record.get("recognized") is False:
+            skipped["not recognized"] += 1
+            continue
+        formats_seen.add("raw ndjson" if was_raw else "simplified ndjson")
+        drawings.append(drawing)
+    return drawings
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            yield from enumerate(handle, start=1)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({_first_line(exc)})") from None
+
+
+def read_sketchrnn_npz(path: Path, limit: int | None) -> list[Drawing]:
+    """Drawings from a sketch-rnn `.npz` (stroke-3, keys train/valid/test), all splits in that order."""
+    drawings: list[Drawing] = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for key in ("train", "valid", "test"):
+                if f"{key}.npy" not in archive.namelist():
+                    continue
+                with archive.open(f"{key}.npy") as member:
+                    sketches = _read_npy_safely(io.BytesIO(member.read()), f"{path}[{key}]")
+                for i, s3 in enumerate(sketches):
+                    if limit is not None and len(drawings) >= limit:
+                        return drawings
+                    drawings.append(from_stroke3(s3, f"{path}[{key}][{i}]"))
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npz archive ({_first_line(exc)})") from None
+    return drawings
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Rebuilds numpy arrays and nothing else: any other global in the stream is refused."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module.replace("numpy.core", "numpy._core"), name)
+
+
+def _read_npy_safely(stream: BinaryIO, where: str) -> np.ndarray:
+    try:
+        version = np.lib.format.read_magic(stream)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        _, _, dtype = header(stream)
+        if not dtype.hasobject:
+            stream.seek(0)
+            return np.lib.format.read_array(stream, allow_pickle=False)
+        arr = _NumpyOnlyUnpickler(stream).load()
+    except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+        raise DataError(f"{where}: not a sketch-rnn array ({_first_line(exc)})") from None
+    if not isinstance(arr, np.ndarray):
+        raise DataError(f"{where}: not a sketch-rnn array (got {type(arr).__name__})")
+    return arr
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

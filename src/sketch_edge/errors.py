@@ -1,0 +1,41 @@
+"""The project's own exception types.
+
+Every error a user can cause (bad data, unknown names, unwritable folders) is a
+`SketchEdgeError`; the CLI prints it as one line and exits with status 2, so no
+traceback ever reaches a user for input they can fix.
+"""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from typing import Iterable
+
+
+class SketchEdgeError(Exception):
+    """Base of every error the CLI reports as a one-line message (exit status 2)."""
+
+    exit_code = 2
+
+
+class DataError(SketchEdgeError, ValueError):
+    """A data source, file or drawing is missing, malformed or unusable."""
+
+
+class ModelError(SketchEdgeError, ValueError):
+    """A model name, file or input contract is wrong."""
+
+
+class OutputError(SketchEdgeError, OSError):
+    """An output location cannot be written."""
+
+
+MAX_NAMES_SHOWN = 15
+
+
+def unknown_name(kind: str, name: str, valid: Iterable[str]) -> str:
+    """Message for an unknown registered name, with the nearest valid one suggested."""
+    valid = sorted(valid)
+    close = get_close_matches(name, valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    shown = ", ".join(valid[:MAX_NAMES_SHOWN]) + (f", ... ({len(valid)} in all)" if len(valid) > MAX_NAMES_SHOWN else "")
+    return f"unknown {kind} {name!r}{hint}; valid: {shown}"

@@ -1,0 +1,11 @@
+"""Accuracy metrics shared by the train, export and bench stages (numpy only)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def topk_accuracy(probs: np.ndarray, y: np.ndarray, k: int) -> float:
+    """Fraction of rows whose true label is among the `k` highest probabilities."""
+    top = np.argsort(-probs, axis=1)[:, :k]
+    return float((top == y[:, None]).any(axis=1).mean())

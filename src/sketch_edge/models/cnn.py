@@ -1,0 +1,52 @@
+"""CNNs over the 28x28 bitmap. Each takes the bitmap as stored (0-255) and scales it
+itself, so every exported artifact has the same input contract."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sketch_edge.models.registry import register
+
+if TYPE_CHECKING:
+    import keras
+
+INPUT_NAME = "image"
+OUTPUT_NAME = "probabilities"
+
+
+@register("cnn-seed", input_kind="bitmap", epochs=10, batch_size=128)
+def cnn_seed(num_classes: int) -> "keras.Model":
+    """The project's origin: two conv/pool blocks and a dense layer (about 2.6M MACs)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28, 1), name=INPUT_NAME)
+    x = layers.Rescaling(1.0 / 255.0)(inputs)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="cnn_seed")
+
+
+@register("cnn-bn", input_kind="bitmap", epochs=10, batch_size=128)
+def cnn_bn(num_classes: int) -> "keras.Model":
+    """Three conv/batch-norm/pool blocks, a dense layer and dropout (about 7.7M MACs)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28, 1), name=INPUT_NAME)
+    x = layers.Rescaling(1.0 / 255.0)(inputs)
+    for filters in (32, 64, 128):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.4)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="cnn_bn")

@@ -1,0 +1,172 @@
+"""Training stage: data -> split -> Keras model -> `model.keras`, `labels.txt`, report and curves."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sketch_edge import fileio
+from sketch_edge.data import DataRequest, Dataset, split
+from sketch_edge.metrics import topk_accuracy
+from sketch_edge.models import get_model_spec
+
+MODEL_FILE = "model.keras"
+LABELS_FILE = "labels.txt"
+REPORT_FILE = "train_report.json"
+CURVES_FILE = "train_curves.png"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: DataRequest
+    model: str
+    out: Path
+    epochs: int | None = None  # None: the model's own default
+    batch_size: int | None = None
+    patience: int = 3
+    verbose: bool = True
+
+
+def run(config: TrainConfig, data: Dataset | None = None) -> dict[str, Any]:
+    """Train, evaluate on the held-out test split, and write every output atomically.
+
+    `data` is `config.data` already loaded, when the caller has it.
+    """
+    spec = get_model_spec(config.model)  # fail on a bad name before loading any data
+    data = data if data is not None else config.data.load()
+    seed = config.data.seed
+    splits = split(data, seed=seed)
+
+    keras.utils.set_random_seed(seed)
+    epochs = config.epochs or spec.epochs
+    batch_size = config.batch_size or spec.batch_size
+    model = spec.build(len(data.labels))
+    model.compile(
+        optimizer=keras.optimizers.Adam(spec.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    train_ds = _pipeline(splits.train, spec.input_kind, batch_size, shuffle_seed=seed, augment=spec.augment)
+    val_ds = _pipeline(splits.val, spec.input_kind, batch_size)
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5),
+    ]
+    if config.verbose:
+        callbacks.append(_RichProgress(epochs))
+    started = time.perf_counter()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=0)
+    seconds = time.perf_counter() - started
+
+    probs = model.predict(splits.test.features(spec.input_kind).astype(np.float32), batch_size=512, verbose=0)
+    test = {"top1": topk_accuracy(probs, splits.test.y, 1), "top3": topk_accuracy(probs, splits.test.y, 3), "samples": len(splits.test)}
+
+    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    report = {
+        "model": spec.name,
+        "model_description": spec.description,
+        "parameters": int(model.count_params()),
+        "input": spec.input_spec.to_json(),
+        "data": {**data.description, "request": config.data.to_json()},
+        "classes": list(data.labels),
+        "splits": splits.counts(),
+        "seed": seed,
+        "epochs_requested": epochs,
+        "epochs_run": len(hist.get("loss", [])),
+        "batch_size": batch_size,
+        "seconds": round(seconds, 2),
+        "history": hist,
+        "test": test,
+        "machine": {"cpus": _cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+    }
+    write_outputs(config.out, model, data, report)
+    return report
+
+
+def _pipeline(data: Dataset, kind: str, batch_size: int, shuffle_seed: int | None = None, augment: bool = False) -> Any:
+    ds = tf.data.Dataset.from_tensor_slices((data.features(kind).astype(np.float32), data.y))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(data), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augment and kind == "bitmap":
+        augmenter = _bitmap_augmenter(shuffle_seed or 0)
+        ds = ds.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _bitmap_augmenter(seed: int) -> Any:
+    """Small shifts, turns and zooms: the ways two people draw the same thing differently."""
+    return keras.Sequential(
+        [
+            layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed),
+            layers.RandomRotation(0.04, fill_mode="constant", seed=seed + 1),
+            layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
+        ]
+    )
+
+
+def write_outputs(out: Path, model: Any, data: Dataset, report: dict[str, Any]) -> None:
+    """Model, labels, report and curves, each written to a temporary file and renamed into place."""
+    with fileio.atomic_path(out / MODEL_FILE) as tmp:
+        model.save(tmp)
+    fileio.write_text(out / LABELS_FILE, "".join(f"{name}\n" for name in data.labels))
+    fileio.write_json(out / REPORT_FILE, report)
+    save_curves(report, out / CURVES_FILE)
+
+
+def save_curves(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hist = report["history"]
+    epochs = np.arange(1, report["epochs_run"] + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, ax in (("loss", ax_loss), ("accuracy", ax_acc)):
+        ax.plot(epochs, hist[key], label="train")
+        ax.plot(epochs, hist[f"val_{key}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.legend()
+    fig.suptitle(f"{report['model']} on {report['data']['source']}: test top-1 {report['test']['top1']:.3f}")
+    fig.tight_layout()
+    with fileio.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _RichProgress(keras.callbacks.Callback):
+    """A progress bar over epochs, with each epoch's metrics logged above it."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"))
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("epochs", total=self.epochs, metrics="")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        metrics = " ".join(f"{k}={logs[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs)
+        self.progress.update(self.task, advance=1, metrics=metrics)
+        self.progress.console.log(f"epoch {epoch + 1}: {metrics}")
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.progress.stop()

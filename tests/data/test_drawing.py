@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from sketch_edge.data.drawing import from_stroke3, parse_drawing, rdp, resample, simplify_raw, to_stroke3
+from sketch_edge.errors import DataError
+from tests.helpers import SQUARE, TRIANGLE
+
+
+def test_simplified_drawing_is_kept_as_is():
+    drawing, raw = parse_drawing(SQUARE, "f:1")
+    assert drawing == SQUARE and raw is False
+
+
+def test_raw_drawing_is_simplified_the_official_way():
+    # A raw stroke: float coordinates in device pixels and a time row, densely sampled along a line.
+    xs = list(np.linspace(100.5, 600.5, 400))
+    ys = list(np.linspace(50.25, 300.25, 400))
+    drawing, raw = parse_drawing([[xs, ys, list(range(400))]], "f:1")
+    assert raw is True
+    (sx, sy), = drawing
+    # aligned to the top-left, scaled uniformly so the longer side spans 0-255, a straight line collapses to its ends
+    assert (sx[0], sy[0]) == (0, 0)
+    assert (sx[-1], sy[-1]) == (255, 128)
+    assert len(sx) == 2
+
+
+def test_rdp_keeps_ends_and_corners_and_drops_points_within_epsilon():
+    pts = np.array([[0, 0], [5, 0.5], [10, 0], [10, 10]], dtype=float)
+    out = rdp(pts, 2.0)
+    assert out.tolist() == [[0, 0], [10, 0], [10, 10]]
+
+
+def test_resample_spacing():
+    out = resample(np.array([[0.0, 0.0], [10.0, 0.0]]), 1.0)
+    assert len(out) == 11 and np.allclose(np.diff(out[:, 0]), 1.0)
+
+
+def test_simplify_raw_keeps_stroke_count():
+    strokes = [np.array([[0, 10, 20], [0, 0, 5]]), np.array([[3, 3], [8, 30]])]
+    assert len(simplify_raw(strokes)) == 2
+
+
+def test_stroke3_round_trip():
+    drawing = SQUARE + TRIANGLE
+    s3 = to_stroke3(drawing)
+    assert s3.shape == (9, 3) and s3[:, 2].sum() == 2
+    assert from_stroke3(s3, "x") == drawing
+
+
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        ([], "non-empty list"),
+        ("abc", "non-empty list"),
+        ([[[1, 2]]], "stroke 0"),
+        ([[[1, 2], [3]]], "ragged"),
+        ([[[], []]], "zero length"),
+        ([[["a"], ["b"]]], "non-numeric"),
+        ([[[1, 300], [3, 4]]], "0-255"),
+        ([[[1, float("nan")], [3, 4]]], "NaN"),
+    ],
+)
+def test_bad_drawings_name_the_place_and_the_problem(bad, problem):
+    with pytest.raises(DataError, match=problem) as err:
+        parse_drawing(bad, "cat.ndjson:7")
+    assert str(err.value).startswith("cat.ndjson:7:")
+
+
+def test_bad_stroke3():
+    with pytest.raises(DataError, match="shape"):
+        from_stroke3(np.zeros((4, 2)), "x.npz[train][0]")
