@@ -7,7 +7,7 @@ MODEL ?=
 ARTIFACTS ?= artifacts
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup train test test-fast clean
+.PHONY: setup train export test test-fast clean
 
 setup: $(INSTALLED)
 
@@ -19,6 +19,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 train: setup
 	$(BIN)/sketch-edge train --data "$(DATA)" $(if $(MODEL),--model "$(MODEL)") --out "$(ARTIFACTS)"
+
+# Export trains first when there is no model yet; `make train` retrains on demand.
+$(ARTIFACTS)/model.keras: | $(INSTALLED)
+	$(MAKE) train
+
+export: setup $(ARTIFACTS)/model.keras
+	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)"
 
 test: setup
 	$(BIN)/python -m pytest

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from sketch_edge.errors import SketchEdgeError
@@ -52,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=_positive_int, default=3, help="early-stopping patience in epochs")
     train.add_argument("--out", type=Path, default=DEFAULT_ARTIFACTS, help="output folder (default: artifacts)")
     train.set_defaults(run=run_train)
+
+    export = sub.add_parser("export", help="export the trained model to TFLite and ONNX artifacts, verified, with a manifest")
+    export.add_argument("--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding model.keras (default: artifacts)")
+    export.add_argument("--recipes", type=_names, default=None, help="comma-separated recipes (default: every default recipe)")
+    export.add_argument("--keep-going", action="store_true", help="exit 0 even when a recipe failed (it is marked failed in the manifest)")
+    export.add_argument("--timeout", type=_positive_int, default=300, help="seconds one recipe may take (default: 300)")
+    export.set_defaults(run=run_export)
     return parser
 
 
@@ -159,4 +167,38 @@ def run_train(args: argparse.Namespace) -> int:
         f"{report['model']}: test top-1 {test['top1']:.4f}, top-3 {test['top3']:.4f} on {test['samples']} drawings; "
         f"{report['epochs_run']} epochs in {report['seconds']:.1f} s; {report['parameters']:,} parameters; wrote {args.out}"
     )
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sketch_edge.export.recipes import get_recipe
+
+    for name in args.recipes or ():
+        get_recipe(name)  # a wrong name fails before TensorFlow loads
+    from sketch_edge.export.stage import ExportConfig, run, summarize
+
+    out = args.artifacts / "export"
+    started = time.perf_counter()
+    manifest = run(ExportConfig(model=args.artifacts / "model.keras", out=out, recipes=tuple(args.recipes or ()), keep_going=args.keep_going, timeout_s=args.timeout))
+    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=f"{out / 'manifest.json'}")
+    for row in summarize(manifest):
+        table.add_row(
+            row["recipe"],
+            row["status"],
+            f"{row['kB']:.1f}",
+            "" if row["agreement"] is None else f"{row['agreement']:.4f}",
+            "" if row["max_abs_diff"] is None else f"{row['max_abs_diff']:.1e}",
+            "" if row["test_top1"] is None else f"{row['test_top1']:.4f}",
+            f"{row['seconds']:.1f}",
+        )
+    console = Console()
+    console.print(table)
+    for row in summarize(manifest):
+        if row["error"]:
+            console.print(f"[red]{row['recipe']}[/]: {row['error']}", soft_wrap=True)
+    state = "up to date, reused" if manifest.get("reused") else f"exported in {time.perf_counter() - started:.1f} s"
+    console.print(f"Keras test top-1 {manifest['source']['keras_test_top1']:.4f}; {state}")
     return 0

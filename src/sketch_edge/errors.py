@@ -25,6 +25,10 @@ class ModelError(SketchEdgeError, ValueError):
     """A model name, file or input contract is wrong."""
 
 
+class ExportError(SketchEdgeError):
+    """An export cannot start (no model, unknown recipe) or a default recipe failed."""
+
+
 class OutputError(SketchEdgeError, OSError):
     """An output location cannot be written."""
 

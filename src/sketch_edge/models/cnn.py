@@ -32,9 +32,9 @@ def cnn_seed(num_classes: int) -> "keras.Model":
     return keras.Model(inputs, outputs, name="cnn_seed")
 
 
-@register("cnn-bn", input_kind="bitmap", epochs=10, batch_size=128)
+@register("cnn-bn", input_kind="bitmap", epochs=10, batch_size=128, augment=True)
 def cnn_bn(num_classes: int) -> "keras.Model":
-    """Three conv/batch-norm/pool blocks, a dense layer and dropout (about 7.7M MACs)."""
+    """Three conv/batch-norm/pool blocks, a dense layer and dropout (about 7.7M MACs); trained with augmentation."""
     import keras
     from keras import layers
 

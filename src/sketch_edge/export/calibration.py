@@ -1,0 +1,48 @@
+"""One calibration reader feeds both quantizers.
+
+It follows onnxruntime's `CalibrationDataReader` protocol (`get_next()` returns an
+input dict, then None when exhausted) and also yields TFLite's representative
+dataset, so the TFLite and ONNX int8 artifacts are calibrated on the same drawings.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from sketch_edge.data import Dataset
+from sketch_edge.errors import DataError
+
+CALIBRATION_SIZE = 300
+
+
+class CalibrationReader:
+    def __init__(self, samples: np.ndarray, input_name: str = "image") -> None:
+        if len(samples) == 0:
+            raise DataError("the calibration set is empty: quantization needs representative drawings")
+        self.samples = samples.astype(np.float32)
+        self.input_name = input_name
+        self._next = 0
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        if self._next >= len(self.samples):
+            return None
+        item = self.samples[self._next : self._next + 1]
+        self._next += 1
+        return {self.input_name: item}
+
+    def rewind(self) -> None:
+        self._next = 0
+
+    def representative_dataset(self) -> Iterator[list[np.ndarray]]:
+        for i in range(len(self.samples)):
+            yield [self.samples[i : i + 1]]
+
+
+def stratified_sample(train: Dataset, kind: str, size: int = CALIBRATION_SIZE, seed: int = 0) -> np.ndarray:
+    """About `size` training drawings, the same number from each class (never the test split)."""
+    rng = np.random.default_rng(seed)
+    per_class = max(1, size // len(train.labels))
+    chosen = [rng.permutation(np.flatnonzero(train.y == c))[:per_class] for c in range(len(train.labels))]
+    return train.features(kind)[np.sort(np.concatenate(chosen))].astype(np.float32)

@@ -1,0 +1,70 @@
+"""ONNX recipes: tf2onnx fp32 (opset 17, dynamic batch), then ONNX Runtime quantization of it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sketch_edge import fileio
+from sketch_edge.data import InputSpec
+from sketch_edge.export.artifact import Artifact
+from sketch_edge.export.calibration import CalibrationReader
+from sketch_edge.export.common import INPUT_NAME, OUTPUT_NAME, serving_function
+from sketch_edge.export.recipes import Recipe
+
+OPSET = 17
+
+
+def export_onnx(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+    quantization = recipe.options.get("quantization")
+    with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
+        fp32 = Path(scratch) / "fp32.onnx"
+        _convert_fp32(model, input_spec, fp32)
+        with fileio.atomic_path(out) as tmp:
+            if quantization is None:
+                fp32.replace(tmp)
+            elif quantization == "static-qdq":
+                _quantize_static(fp32, tmp, calibration, Path(scratch))
+            elif quantization == "dynamic":
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            else:
+                raise ValueError(f"unknown ONNX quantization {quantization!r}")
+    return Artifact(name=recipe.name, format=recipe.format, precision=recipe.precision, path=out.name)
+
+
+def _convert_fp32(model: Any, input_spec: InputSpec, path: Path) -> None:
+    """tf2onnx from a traced tf.function (its `from_keras` fails on Keras 3), output renamed to `probabilities`."""
+    import onnx
+    import tf2onnx
+
+    serve = serving_function(model, input_spec)
+    proto, _ = tf2onnx.convert.from_function(serve, input_signature=serve.input_signature, opset=OPSET)
+    old = proto.graph.output[0].name
+    for node in proto.graph.node:
+        node.output[:] = [OUTPUT_NAME if name == old else name for name in node.output]
+    proto.graph.output[0].name = OUTPUT_NAME
+    assert proto.graph.input[0].name == INPUT_NAME, proto.graph.input[0].name
+    onnx.save(proto, str(path))
+
+
+def _quantize_static(fp32: Path, out: Path, calibration: CalibrationReader, scratch: Path) -> None:
+    """Static QDQ int8 with per-channel weights, after ORT's pre-processing (shape inference, folding)."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    prepared = scratch / "prepared.onnx"
+    quant_pre_process(str(fp32), str(prepared))
+    calibration.rewind()
+    quantize_static(
+        str(prepared),
+        str(out),
+        calibration,
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax,
+    )

@@ -1,0 +1,44 @@
+"""TFLite recipes: fp32, fp16 weights, dynamic-range, full int8, int16x8. Builtin ops only: a phone has no TF runtime."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sketch_edge import fileio
+from sketch_edge.data import InputSpec
+from sketch_edge.export.artifact import Artifact
+from sketch_edge.export.calibration import CalibrationReader
+from sketch_edge.export.recipes import Recipe
+
+
+def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+    import tensorflow as tf
+
+    with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
+        # Through a SavedModel: converting Keras 3 concrete functions directly leaves the weights out as variables.
+        model.export(scratch, format="tf_saved_model", verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(scratch)
+        flatbuffer = _convert(tf, converter, recipe, calibration)
+    with fileio.atomic_path(out) as tmp:
+        tmp.write_bytes(flatbuffer)
+    return Artifact(name=recipe.name, format=recipe.format, precision=recipe.precision, path=out.name)
+
+
+def _convert(tf: Any, converter: Any, recipe: Recipe, calibration: CalibrationReader) -> bytes:
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    quantization = recipe.options.get("quantization")
+    if quantization is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "fp16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        converter.representative_dataset = calibration.representative_dataset
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    elif quantization == "int16x8":
+        converter.representative_dataset = calibration.representative_dataset
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    return converter.convert()

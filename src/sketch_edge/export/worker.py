@@ -1,0 +1,103 @@
+"""One recipe in its own process: export, embed metadata, run the file in its runtime, report parity.
+
+Run by the export stage as `python -m sketch_edge.export.worker JOB.json`; the
+result is written to the job's `result` path. A converter that segfaults or hangs
+kills only this process, and the stage records it as a failed artifact.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from sketch_edge import fileio
+from sketch_edge.data import INPUT_SPECS
+from sketch_edge.export.artifact import Artifact
+from sketch_edge.export.calibration import CalibrationReader
+from sketch_edge.export.metadata import embed_metadata
+from sketch_edge.export.recipes import Recipe
+from sketch_edge.export.verify import parity
+from sketch_edge.metrics import topk_accuracy
+
+BATCH = 256
+
+
+def resolve(exporter: str) -> Callable[..., Artifact]:
+    module, _, function = exporter.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    import keras
+
+    recipe = Recipe(**job["recipe"])
+    arrays = np.load(job["arrays"])
+    out = Path(job["out"])
+    model = keras.saving.load_model(job["model"], safe_mode=True)
+    started = time.perf_counter()
+    artifact = resolve(recipe.exporter)(
+        model, out, input_spec=INPUT_SPECS[job["input_kind"]], recipe=recipe, calibration=CalibrationReader(arrays["calibration"])
+    )
+    if recipe.format in ("tflite", "onnx"):
+        embed_metadata(out, recipe.format, job["metadata"])
+    seconds = time.perf_counter() - started
+
+    predict, inputs, outputs = _open(out, recipe.format)
+    candidate = _predict_all(predict, arrays["validation"])
+    test_probs = _predict_all(predict, arrays["test"])
+    result = artifact.to_json() | {
+        "seconds": round(seconds, 2),
+        "inputs": inputs,
+        "outputs": outputs,
+        "parity": parity(arrays["reference"], candidate).__dict__,
+        "details": {**artifact.details, "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1), "test_samples": len(test_probs)},
+    }
+    return result
+
+
+def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], list[dict], list[dict]]:
+    """A predict function for the artifact in its own runtime, with its declared inputs and outputs."""
+    if fmt == "saved_model":
+        import tensorflow as tf
+
+        serve = tf.saved_model.load(str(path)).signatures["serving_default"]
+        (in_name,) = serve.structured_input_signature[1]
+        (out_name,) = serve.structured_outputs
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            return serve(**{in_name: tf.constant(x)})[out_name].numpy()
+
+        spec = serve.structured_input_signature[1][in_name]
+        inputs = [{"name": in_name, "shape": spec.shape.as_list(), "dtype": spec.dtype.name, "scale": None, "zero_point": None}]
+        out_spec = serve.structured_outputs[out_name]
+        outputs = [{"name": out_name, "shape": out_spec.shape.as_list(), "dtype": out_spec.dtype.name, "scale": None, "zero_point": None}]
+        return predict, inputs, outputs
+    if fmt == "onnx":
+        import onnx
+
+        onnx.checker.check_model(str(path), full_check=True)
+    from sketch_edge.runtime import open_runner
+
+    runner = open_runner(path, threads=1)
+    return runner.predict, [runner.input_spec.__dict__], [runner.output_spec.__dict__]
+
+
+def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    return np.concatenate([predict(x[i : i + BATCH]) for i in range(0, len(x), BATCH)])
+
+
+def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    job = json.loads(Path(sys.argv[1]).read_text())
+    fileio.write_json(job["result"], run_job(job))
+
+
+if __name__ == "__main__":
+    main()

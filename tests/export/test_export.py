@@ -1,0 +1,141 @@
+"""Every recipe's round trip on a small trained model: Keras -> artifact -> its runtime -> close to Keras."""
+
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sketch_edge.data import DataRequest
+from sketch_edge.errors import DataError, ExportError
+from sketch_edge.export import stage
+from sketch_edge.export.calibration import CalibrationReader
+from sketch_edge.export.metadata import read_metadata
+from sketch_edge.export.recipes import RECIPES, Recipe, get_recipe, list_recipes
+from sketch_edge.train import TrainConfig
+from sketch_edge.train import run as train
+
+pytestmark = pytest.mark.slow
+
+# Every registered recipe needs a row: (format, precision, input dtype in its runtime, output dtype).
+EXPECTED = {
+    "saved_model": ("saved_model", "fp32", "float32", "float32"),
+    "tflite-fp32": ("tflite", "fp32", "float32", "float32"),
+    "tflite-fp16": ("tflite", "fp16", "float32", "float32"),
+    "tflite-dynamic": ("tflite", "dynamic-int8", "float32", "float32"),
+    "tflite-int8": ("tflite", "int8", "int8", "int8"),
+    "tflite-int16x8": ("tflite", "int16x8", "float32", "float32"),
+    "onnx-fp32": ("onnx", "fp32", "float32", "float32"),
+    "onnx-int8": ("onnx", "int8", "float32", "float32"),
+    "onnx-int8-dynamic": ("onnx", "dynamic-int8", "float32", "float32"),
+}
+CLASSES = ("circle", "star", "lightning", "envelope")
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("artifacts")
+    train(TrainConfig(data=DataRequest(classes=CLASSES, per_class=60, seed=2), model="cnn-seed", out=root, epochs=4, verbose=False))
+    return root
+
+
+@pytest.fixture(scope="module")
+def manifest(artifacts):
+    config = stage.ExportConfig(model=artifacts / "model.keras", out=artifacts / "export", recipes=tuple(RECIPES), keep_going=True)
+    return stage.run(config)
+
+
+def test_all_recipes_tested():
+    assert set(RECIPES) == set(EXPECTED), "add a row to EXPECTED for every registered recipe"
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_round_trip(manifest, artifacts, name):
+    entry = {a["name"]: a for a in manifest["artifacts"]}[name]
+    fmt, precision, in_dtype, out_dtype = EXPECTED[name]
+    assert (entry["format"], entry["precision"]) == (fmt, precision)
+    assert entry["status"] == "ok", entry["error"]
+    path = artifacts / "export" / entry["path"]
+    assert path.exists() and entry["bytes"] > 0 and len(entry["sha256"]) == 64
+    assert entry["inputs"][0]["dtype"] == in_dtype and entry["outputs"][0]["dtype"] == out_dtype
+    parity = entry["parity"]
+    assert parity["samples"] == 24
+    gate = get_recipe(name).gate
+    assert parity["top1_agreement"] >= gate.min_agreement
+    if gate.max_abs_diff is not None:
+        assert parity["max_abs_diff"] <= gate.max_abs_diff
+    if fmt != "saved_model":
+        meta = read_metadata(path)
+        assert meta["labels"] == list(CLASSES) and meta["source_sha256"] == manifest["source"]["sha256"]
+        assert meta["input"]["shape"] == [28, 28, 1] and meta["recipe"] == name
+
+
+def test_int8_tflite_records_scale_and_zero_point(manifest):
+    entry = {a["name"]: a for a in manifest["artifacts"]}["tflite-int8"]
+    assert entry["inputs"][0]["scale"] > 0 and entry["inputs"][0]["zero_point"] is not None
+    assert entry["bytes"] < 0.3 * {a["name"]: a for a in manifest["artifacts"]}["tflite-fp32"]["bytes"]
+
+
+def test_onnx_contract(manifest, artifacts):
+    import onnx
+
+    model = onnx.load(str(artifacts / "export" / "onnx-fp32.onnx"))
+    assert model.opset_import[0].version >= 17
+    assert model.graph.input[0].name == "image" and model.graph.output[0].name == "probabilities"
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # a dynamic batch axis
+    qdq = onnx.load(str(artifacts / "export" / "onnx-int8.onnx"))
+    assert any(node.op_type == "QuantizeLinear" for node in qdq.graph.node)
+
+
+def test_manifest_on_disk(manifest, artifacts):
+    on_disk = json.loads((artifacts / "export" / "manifest.json").read_text())
+    assert on_disk["source"]["labels"] == list(CLASSES)
+    assert on_disk["libraries"]["tensorflow"] == "2.21.0"
+    assert {"name", "format", "precision", "path", "bytes", "sha256", "status", "error", "seconds", "inputs", "outputs", "parity"} <= set(on_disk["artifacts"][0])
+
+
+def test_rerun_reuses_then_a_changed_model_rebuilds(manifest, artifacts, tmp_path):
+    config = stage.ExportConfig(model=artifacts / "model.keras", out=artifacts / "export", recipes=("onnx-fp32",))
+    assert stage.run(config).get("reused") is True
+    copy = tmp_path / "a"
+    shutil.copytree(artifacts, copy)
+    import keras
+
+    model = keras.saving.load_model(copy / "model.keras")
+    model.layers[-1].bias.assign(model.layers[-1].bias + 0.01)
+    model.save(copy / "model.keras")
+    rebuilt = stage.run(replace(config, model=copy / "model.keras", out=copy / "export"))
+    assert not rebuilt.get("reused") and len(rebuilt["artifacts"]) == 1
+
+
+def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
+    config = stage.ExportConfig(model=artifacts / "model.keras", out=tmp_path, timeout_s=20)
+    source = stage._describe_source(config.model)
+    arrays = tmp_path / "arrays.npz"
+    np.savez(arrays, calibration=np.zeros((1, 28, 28, 1), np.float32))
+    for exporter, expected in (("export_segfault", "died (SIGSEGV)"), ("export_hang", "timed out after 20 s")):
+        recipe = Recipe("crash", "tflite", "fp32", f"tests.export.crashing:{exporter}", ".tflite")
+        job = stage._job(recipe, config, source, arrays, tmp_path, {})
+        artifact = stage._run_job(recipe, job, config)
+        assert artifact.status == "failed" and expected in artifact.error
+        assert not (tmp_path / "crash.tflite").exists()
+
+
+def test_no_model(tmp_path):
+    with pytest.raises(ExportError, match="no trained model here"):
+        stage.run(stage.ExportConfig(model=tmp_path / "model.keras", out=tmp_path / "export"))
+
+
+def test_unknown_recipe_suggests_the_nearest():
+    with pytest.raises(ExportError, match="did you mean 'tflite-int8'"):
+        get_recipe("tflite-int9")
+
+
+def test_empty_calibration_set():
+    with pytest.raises(DataError, match="calibration set is empty"):
+        CalibrationReader(np.zeros((0, 28, 28, 1)))
+
+
+def test_default_recipes_leave_out_the_experimental_one():
+    assert "tflite-int16x8" not in list_recipes(defaults_only=True) and "onnx-int8" in list_recipes(defaults_only=True)

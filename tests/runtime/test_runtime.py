@@ -1,0 +1,56 @@
+"""Runtime adapters on a tiny hand-built ONNX model (no TensorFlow needed)."""
+
+import numpy as np
+import pytest
+
+from sketch_edge.errors import ModelError
+from sketch_edge.runtime import open_runner
+from sketch_edge.runtime.base import TensorInfo, dequantize, quantize
+
+onnx = pytest.importorskip("onnx")
+
+
+def linear_softmax_onnx(path, weights):
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["image"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "w"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        "linear",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28, 1])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", weights.shape[1]])],
+        initializer=[numpy_helper.from_array(weights, "w")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_onnxruntime_runner_matches_numpy(tmp_path):
+    weights = np.random.default_rng(0).normal(0, 0.01, size=(784, 3)).astype(np.float32)
+    runner = open_runner(linear_softmax_onnx(tmp_path / "m.onnx", weights), threads=1)
+    assert runner.input_spec == TensorInfo("image", (None, 28, 28, 1), "float32")
+    x = np.random.default_rng(1).integers(0, 256, size=(5, 28, 28, 1)).astype(np.float32)
+    logits = x.reshape(5, -1) @ weights
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(runner.predict(x), expected, rtol=1e-4, atol=1e-6)
+    runner.close()
+
+
+def test_unknown_suffix_and_corrupt_files(tmp_path):
+    with pytest.raises(ModelError, match="no runtime for .pt"):
+        open_runner(tmp_path / "model.pt")
+    for name, runtime in (("bad.onnx", "ONNX Runtime"), ("bad.tflite", "LiteRT")):
+        (tmp_path / name).write_bytes(b"\x00garbage")
+        with pytest.raises(ModelError, match=f"{name}: {runtime} cannot load it"):
+            open_runner(tmp_path / name)
+
+
+def test_quantize_round_trip_and_saturation():
+    info = TensorInfo("x", (None, 3), "int8", scale=0.5, zero_point=-10)
+    q = quantize(np.array([0.0, 1.0, 1000.0, -1000.0]), info)
+    assert q.dtype == np.int8 and q.tolist() == [-10, -8, 127, -128]
+    assert dequantize(q[:2], info).tolist() == [0.0, 1.0]
