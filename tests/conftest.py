@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+
 @pytest.fixture
 def bitmap_folder(tmp_path: Path) -> Path:
     """Two numpy_bitmap classes of 20 random-ink bitmaps each, one with a space in its name."""

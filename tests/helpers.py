@@ -21,6 +21,6 @@ TRIANGLE = [[[128, 255, 0, 128], [0, 255, 255, 0]]]
 
 def write_ndjson(path: Path, drawings: list, recognized: list[bool] | None = None) -> Path:
     recognized = recognized or [True] * len(drawings)
-    lines = [json.dumps({"word": path.stem, "recognized": r, "drawing": d}) for d, r in zip(drawings, recognized)]
+    lines = [json.dumps({"word": path.stem, "recognized": r, "drawing": d}) for d, r in zip(drawings, recognized, strict=True)]
     path.write_text("\n".join(lines) + "\n")
     return path

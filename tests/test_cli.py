@@ -34,6 +34,8 @@ def test_models_lists_the_registry(capsys):
         (["data", "--data", "/no/such/folder"], "/no/such/folder: unknown data source"),
         (["data", "--classes", "circel"], "unknown class 'circel' (did you mean 'circle'?)"),
         (["train", "--model", "resnet"], "unknown model 'resnet'"),
+        (["export", "--recipes", "onnx-int4"], "unknown export recipe 'onnx-int4'"),
+        (["export", "--artifacts", "/no/such/artifacts"], "/no/such/artifacts/model.keras: no trained model here"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(args, message):

@@ -54,5 +54,7 @@ def test_saved_model_loads_in_safe_mode_and_reproduces_the_test_score(trained):
 
 def test_bad_data_fails_before_writing_anything(tmp_path):
     with pytest.raises(DataError):
-        run(TrainConfig(data=DataRequest(source=str(tmp_path / "missing")), model="cnn-seed", out=tmp_path / "out", epochs=1, verbose=False))
+        run(
+            TrainConfig(data=DataRequest(source=str(tmp_path / "missing")), model="cnn-seed", out=tmp_path / "out", epochs=1, verbose=False)
+        )
     assert not (tmp_path / "out").exists()

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="synthetic", help="'synthetic' (default), a folder of QuickDraw files, or 'tfds:quickdraw_bitmap'")
+    parser.add_argument(
+        "--data", default="synthetic", help="'synthetic' (default), a folder of QuickDraw files, or 'tfds:quickdraw_bitmap'"
+    )
     parser.add_argument("--classes", type=_names, default=None, help="comma-separated class subset, e.g. 'cat,The Eiffel Tower'")
     parser.add_argument("--per-class", type=_positive_int, default=None, help="at most this many drawings per class")
     parser.add_argument("--recognized-only", action="store_true", help="ndjson: keep only drawings with recognized: true")
@@ -94,8 +96,14 @@ def _names(text: str) -> list[str]:
 def _data_request(args: argparse.Namespace):  # noqa: ANN202 (a DataRequest; imported lazily to keep --help fast)
     from sketch_edge.data import DataRequest
 
+    # A folder is recorded absolute, so later stages reload the same drawings from any working directory.
+    source = (
+        args.data
+        if args.data == "synthetic" or args.data.startswith("tfds:") or not Path(args.data).exists()
+        else str(Path(args.data).resolve())
+    )
     return DataRequest(
-        source=args.data,
+        source=source,
         classes=tuple(args.classes) if args.classes else None,
         per_class=args.per_class,
         recognized_only=args.recognized_only,
@@ -121,7 +129,10 @@ def run_data(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     console = Console()
-    console.print(f"[bold]{summary['source']}[/]: {summary['format']}; {summary['drawings']} drawings in {summary['classes']} classes; inputs: {', '.join(summary['input_kinds'])}")
+    console.print(
+        f"[bold]{summary['source']}[/]: {summary['format']}; {summary['drawings']} drawings in {summary['classes']} classes; "
+        f"inputs: {', '.join(summary['input_kinds'])}"
+    )
     if summary["skipped"]:
         console.print("skipped: " + ", ".join(f"{n} ({why})" for why, n in summary["skipped"].items()))
     table = Table("class", "drawings")
@@ -182,7 +193,15 @@ def run_export(args: argparse.Namespace) -> int:
 
     out = args.artifacts / "export"
     started = time.perf_counter()
-    manifest = run(ExportConfig(model=args.artifacts / "model.keras", out=out, recipes=tuple(args.recipes or ()), keep_going=args.keep_going, timeout_s=args.timeout))
+    manifest = run(
+        ExportConfig(
+            model=args.artifacts / "model.keras",
+            out=out,
+            recipes=tuple(args.recipes or ()),
+            keep_going=args.keep_going,
+            timeout_s=args.timeout,
+        )
+    )
     table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=f"{out / 'manifest.json'}")
     for row in summarize(manifest):
         table.add_row(

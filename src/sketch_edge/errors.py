@@ -7,8 +7,8 @@ traceback ever reaches a user for input they can fix.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from difflib import get_close_matches
-from typing import Iterable
 
 
 class SketchEdgeError(Exception):

@@ -51,4 +51,5 @@ def test_too_small_to_split():
 def test_data_request_round_trips_to_json():
     request = DataRequest(source="synthetic", classes=("circle", "star"), per_class=5)
     assert request.to_json()["classes"] == ["circle", "star"]
+    assert DataRequest.from_json(request.to_json()) == request
     assert request.load().labels == ("circle", "star")

@@ -17,7 +17,7 @@ def test_raw_drawing_is_simplified_the_official_way():
     ys = list(np.linspace(50.25, 300.25, 400))
     drawing, raw = parse_drawing([[xs, ys, list(range(400))]], "f:1")
     assert raw is True
-    (sx, sy), = drawing
+    ((sx, sy),) = drawing
     # aligned to the top-left, scaled uniformly so the longer side spans 0-255, a straight line collapses to its ends
     assert (sx[0], sy[0]) == (0, 0)
     assert (sx[-1], sy[-1]) == (255, 128)

@@ -75,7 +75,7 @@ def test_gzipped_raw_ndjson_is_simplified(tmp_path):
         f.write(json.dumps({"word": "zigzag", "drawing": raw}) + "\n")
     data = load_source(str(tmp_path))
     assert data.description["format"] == "raw ndjson"
-    (xs, ys), = data.drawings[0]
+    ((xs, ys),) = data.drawings[0]
     assert min(xs) == 0 and max(xs) == 255 and max(ys) <= 255
 
 
@@ -108,7 +108,9 @@ def test_empty_class(tmp_path):
 
 
 def _write_sketchrnn(path, sketches_by_split):
-    arrays = {k: np.array(v + [None], dtype=object)[:-1] for k, v in sketches_by_split.items()}  # ragged object arrays, as sketch-rnn stores them
+    arrays = {
+        k: np.array(v + [None], dtype=object)[:-1] for k, v in sketches_by_split.items()
+    }  # ragged object arrays, as sketch-rnn stores them
     np.savez(path, **arrays)
 
 

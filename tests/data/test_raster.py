@@ -46,7 +46,7 @@ def test_many():
 def test_matches_the_official_bitmaps(cls):
     """The real subset's first ndjson lines and first bitmap rows are the same drawings."""
     lines = (SHARED_QUICKDRAW / "simplified" / f"{cls}.ndjson").read_text().splitlines()
-    ours = np.stack([rasterize(parse_drawing(json.loads(l)["drawing"], cls)[0]) for l in lines]).astype(float)
+    ours = np.stack([rasterize(parse_drawing(json.loads(line)["drawing"], cls)[0]) for line in lines]).astype(float)
     official = np.load(SHARED_QUICKDRAW / "numpy_bitmap" / f"{cls}.npy")[: len(lines)].reshape(-1, 28, 28).astype(float)
     per_drawing = np.abs(ours - official).mean(axis=(1, 2))
     assert per_drawing.mean() < 5.0, per_drawing  # measured about 3 of 255 per pixel

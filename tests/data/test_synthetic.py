@@ -15,7 +15,7 @@ def test_same_seed_same_drawings_other_seed_other_drawings():
 def test_a_class_does_not_depend_on_the_others_asked_for():
     alone, _ = synthetic.generate(("house",), per_class=4, seed=1)
     mixed, y = synthetic.generate(("star", "house"), per_class=4, seed=1)
-    assert alone == [d for d, label in zip(mixed, y) if label == 1]
+    assert alone == [d for d, label in zip(mixed, y, strict=True) if label == 1]
 
 
 def test_drawings_are_in_quickdraw_simplified_form():
@@ -23,7 +23,9 @@ def test_drawings_are_in_quickdraw_simplified_form():
     assert len(drawings) == 10 * len(synthetic.CLASSES) and len(synthetic.CLASSES) >= 10
     for d in drawings:
         points = np.concatenate([np.array(s) for s in d], axis=1)
-        assert points.dtype.kind == "i" and points.min() == 0 and 250 <= points.max() <= 255  # aligned, scaled (RDP may drop the extreme point)
+        assert (
+            points.dtype.kind == "i" and points.min() == 0 and 250 <= points.max() <= 255
+        )  # aligned, scaled (RDP may drop the extreme point)
 
 
 def test_drawings_vary_like_a_person_draws():

@@ -92,7 +92,9 @@ def test_manifest_on_disk(manifest, artifacts):
     on_disk = json.loads((artifacts / "export" / "manifest.json").read_text())
     assert on_disk["source"]["labels"] == list(CLASSES)
     assert on_disk["libraries"]["tensorflow"] == "2.21.0"
-    assert {"name", "format", "precision", "path", "bytes", "sha256", "status", "error", "seconds", "inputs", "outputs", "parity"} <= set(on_disk["artifacts"][0])
+    assert {"name", "format", "precision", "path", "bytes", "sha256", "status", "error", "seconds", "inputs", "outputs", "parity"} <= set(
+        on_disk["artifacts"][0]
+    )
 
 
 def test_rerun_reuses_then_a_changed_model_rebuilds(manifest, artifacts, tmp_path):

@@ -26,8 +26,9 @@ def test_file_without_metadata(tmp_path):
 
 
 def test_onnx_metadata_props(tmp_path):
-    from tests.runtime.test_runtime import linear_softmax_onnx
     import numpy as np
+
+    from tests.runtime.test_runtime import linear_softmax_onnx
 
     path = linear_softmax_onnx(tmp_path / "m.onnx", np.zeros((784, 2), np.float32))
     assert read_metadata(path) is None

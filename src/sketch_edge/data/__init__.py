@@ -44,6 +44,10 @@ class DataRequest:
     def to_json(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DataRequest:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
 
 def load_source(
     spec: str = DEFAULT_SOURCE,
@@ -81,4 +85,3 @@ def _load_synthetic(classes: list[str] | None, per_class: int, seed: int) -> Dat
         drawings=drawings,
         description={"source": "synthetic", "format": "simplified strokes (generated)", "seed": seed, "skipped": {}},
     )
-

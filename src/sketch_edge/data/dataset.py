@@ -31,7 +31,13 @@ class InputSpec:
     description: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "shape": list(self.shape), "dtype": self.dtype, "value_range": list(self.value_range), "description": self.description}
+        return {
+            "kind": self.kind,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "value_range": list(self.value_range),
+            "description": self.description,
+        }
 
 
 INPUT_SPECS: dict[str, InputSpec] = {
@@ -67,7 +73,10 @@ class Dataset:
     def features(self, kind: str) -> np.ndarray:
         """The model input for every drawing: (N, 28, 28, 1) uint8 bitmaps or (N, steps, 3) float32 strokes."""
         if kind not in self.kinds:
-            raise DataError(f"this data has no {kind!r} input (it has {', '.join(self.kinds)}); {self.description.get('source', 'the source')} holds bitmaps only")
+            raise DataError(
+                f"this data has no {kind!r} input (it has {', '.join(self.kinds)}); "
+                f"{self.description.get('source', 'the source')} holds bitmaps only"
+            )
         if kind == "bitmap":
             return self.bitmaps[..., None]
         out = np.zeros((len(self), STROKE_STEPS, 3), dtype=np.float32)
@@ -76,7 +85,7 @@ class Dataset:
             out[i, : len(s3)] = s3
         return out
 
-    def subset(self, index: np.ndarray) -> "Dataset":
+    def subset(self, index: np.ndarray) -> Dataset:
         return replace(
             self,
             y=self.y[index],

@@ -8,7 +8,8 @@ stroke-3 arrays convert both ways.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -8,7 +8,7 @@ drawing at 8x the target size without anti-aliasing and averaging 8x8 blocks.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw

@@ -11,7 +11,7 @@ seed gives the same drawings.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,7 +47,11 @@ def _star() -> Strokes:
 
 
 def _house() -> Strokes:
-    return [_poly((0.1, 0.45), (0.1, 1), (0.9, 1), (0.9, 0.45)), _poly((0, 0.5), (0.5, 0), (1, 0.5)), _poly((0.42, 1), (0.42, 0.7), (0.58, 0.7), (0.58, 1))]
+    return [
+        _poly((0.1, 0.45), (0.1, 1), (0.9, 1), (0.9, 0.45)),
+        _poly((0, 0.5), (0.5, 0), (1, 0.5)),
+        _poly((0.42, 1), (0.42, 0.7), (0.58, 0.7), (0.58, 1)),
+    ]
 
 
 def _arrow() -> Strokes:
@@ -66,11 +70,19 @@ def _lightning() -> Strokes:
 
 
 def _smiley() -> Strokes:
-    return [_arc(0.5, 0.5, 0.5, 0.5, 0, 2 * math.pi, 40), _poly((0.35, 0.3), (0.35, 0.4)), _poly((0.65, 0.3), (0.65, 0.4)), _arc(0.5, 0.55, 0.25, 0.2, 0.2, math.pi - 0.2, 12)]
+    return [
+        _arc(0.5, 0.5, 0.5, 0.5, 0, 2 * math.pi, 40),
+        _poly((0.35, 0.3), (0.35, 0.4)),
+        _poly((0.65, 0.3), (0.65, 0.4)),
+        _arc(0.5, 0.55, 0.25, 0.2, 0.2, math.pi - 0.2, 12),
+    ]
 
 
 def _sun() -> Strokes:
-    rays = [_poly((0.5 + 0.32 * math.cos(a), 0.5 + 0.32 * math.sin(a)), (0.5 + 0.5 * math.cos(a), 0.5 + 0.5 * math.sin(a))) for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]
+    rays = [
+        _poly((0.5 + 0.32 * math.cos(a), 0.5 + 0.32 * math.sin(a)), (0.5 + 0.5 * math.cos(a), 0.5 + 0.5 * math.sin(a)))
+        for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)
+    ]
     return [_arc(0.5, 0.5, 0.25, 0.25, 0, 2 * math.pi, 30), *rays]
 
 

@@ -37,7 +37,7 @@ class Artifact:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Artifact":
+    def from_json(cls, data: dict[str, Any]) -> Artifact:
         data = dict(data)
         data["inputs"] = tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in data.get("inputs", ()))
         data["outputs"] = tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in data.get("outputs", ()))

@@ -7,7 +7,7 @@ dataset, so the TFLite and ONNX int8 artifacts are calibrated on the same drawin
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -52,7 +52,9 @@ def run(config: ExportConfig) -> dict[str, Any]:
         manifest = _export(config, source, recipes)
     failed = [a["name"] for a in manifest["artifacts"] if a["status"] != "ok"]
     if failed and not config.keep_going:
-        raise ExportError(f"{config.out / MANIFEST}: {len(failed)} recipe(s) failed: {', '.join(failed)} (see the manifest; --keep-going to accept)")
+        raise ExportError(
+            f"{config.out / MANIFEST}: {len(failed)} recipe(s) failed: {', '.join(failed)} (see the manifest; --keep-going to accept)"
+        )
     return manifest
 
 
@@ -101,7 +103,7 @@ def _export(config: ExportConfig, source: dict[str, Any], recipes: list[Recipe])
     model = keras.saving.load_model(config.model, safe_mode=True)
     if tuple(model.input_shape[1:]) != spec.shape:
         raise ExportError(f"{config.model}: model input {model.input_shape[1:]} is not the {spec.kind} contract {spec.shape}")
-    request = DataRequest(**{k: tuple(v) if isinstance(v, list) else v for k, v in source["data"].items()})
+    request = DataRequest.from_json(source["data"])
     splits = split(request.load(), seed=request.seed)
     validation = splits.val.features(spec.kind)[:VALIDATION_MAX].astype(np.float32)
     test = splits.test.features(spec.kind).astype(np.float32)
@@ -114,12 +116,17 @@ def _export(config: ExportConfig, source: dict[str, Any], recipes: list[Recipe])
         raise ExportError(f"{config.out}: cannot write here ({exc.strerror or exc})") from None
     try:
         arrays = scratch / "arrays.npz"
-        np.savez(arrays, calibration=stratified_sample(splits.train, spec.kind, seed=request.seed), validation=validation,
-                 reference=reference, test=test, test_labels=splits.test.y)
+        np.savez(
+            arrays,
+            calibration=stratified_sample(splits.train, spec.kind, seed=request.seed),
+            validation=validation,
+            reference=reference,
+            test=test,
+            test_labels=splits.test.y,
+        )
         metadata = {"labels": source["labels"], "input": source["input"], "source_sha256": source["sha256"], "model": source["model"]}
-        jobs = [_job(recipe, config, source, arrays, scratch, metadata) for recipe in recipes]
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
-            artifacts = list(pool.map(lambda rj: _run_job(rj[0], rj[1], config), zip(recipes, jobs)))
+            artifacts = list(pool.map(lambda r: _run_job(r, _job(r, config, source, arrays, scratch, metadata), config), recipes))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -152,7 +159,9 @@ def _run_job(recipe: Recipe, job: dict[str, Any], config: ExportConfig) -> Artif
     job_file.write_text(json.dumps(job))
     started = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "sketch_edge.export.worker", str(job_file)], capture_output=True, text=True, timeout=config.timeout_s)
+        proc = subprocess.run(
+            [sys.executable, "-m", "sketch_edge.export.worker", str(job_file)], capture_output=True, text=True, timeout=config.timeout_s
+        )
     except subprocess.TimeoutExpired:
         return replace(failed, error=f"timed out after {config.timeout_s:.0f} s", seconds=round(time.perf_counter() - started, 2))
     if proc.returncode != 0:
@@ -169,7 +178,7 @@ def _run_job(recipe: Recipe, job: dict[str, Any], config: ExportConfig) -> Artif
 def _crash_reason(proc: subprocess.CompletedProcess) -> str:
     if proc.returncode < 0:
         return f"converter process died ({signal.Signals(-proc.returncode).name})"
-    lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
     return f"converter failed: {lines[-1][:300] if lines else f'exit status {proc.returncode}'}"
 
 

@@ -12,8 +12,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +58,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "inputs": inputs,
         "outputs": outputs,
-        "parity": parity(arrays["reference"], candidate).__dict__,
+        "parity": asdict(parity(arrays["reference"], candidate)),
         "details": {**artifact.details, "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1), "test_samples": len(test_probs)},
     }
     return result
@@ -86,7 +88,7 @@ def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], lis
     from sketch_edge.runtime import open_runner
 
     runner = open_runner(path, threads=1)
-    return runner.predict, [runner.input_spec.__dict__], [runner.output_spec.__dict__]
+    return runner.predict, [asdict(runner.input_spec)], [asdict(runner.output_spec)]
 
 
 def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:

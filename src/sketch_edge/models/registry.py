@@ -6,8 +6,9 @@ names) never loads TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from sketch_edge.data.dataset import INPUT_SPECS, InputSpec
 from sketch_edge.errors import ModelError, unknown_name
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 class ModelSpec:
     name: str
     input_kind: str
-    build: Callable[[int], "keras.Model"]
+    build: Callable[[int], keras.Model]
     description: str
     epochs: int
     batch_size: int
@@ -37,10 +38,10 @@ _REGISTRY: dict[str, ModelSpec] = {}
 
 def register(
     name: str, *, input_kind: str, epochs: int, batch_size: int = 128, learning_rate: float = 1e-3, augment: bool = False
-) -> Callable[[Callable[[int], "keras.Model"]], Callable[[int], "keras.Model"]]:
+) -> Callable[[Callable[[int], keras.Model]], Callable[[int], keras.Model]]:
     """Decorator: register `builder(num_classes) -> keras.Model` under `name`."""
 
-    def add(builder: Callable[[int], "keras.Model"]) -> Callable[[int], "keras.Model"]:
+    def add(builder: Callable[[int], keras.Model]) -> Callable[[int], keras.Model]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} registered twice")
         if input_kind not in INPUT_SPECS:

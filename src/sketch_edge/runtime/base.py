@@ -9,7 +9,6 @@ from typing import Protocol
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class TensorInfo:
     """A model input or output as its file declares it."""
@@ -21,19 +20,13 @@ class TensorInfo:
     zero_point: int | None = None
 
 
-
 class Runner(Protocol):
     name: str
+    input_spec: TensorInfo  # as the file declares it (int8 models: with scale and zero point)
+    output_spec: TensorInfo
 
     @classmethod
-    def load(cls, path: Path, threads: int) -> "Runner": ...
-
-    @property
-    def input_spec(self) -> TensorInfo:
-        """The model's input tensor as the file declares it (int8 models: with scale and zero point)."""
-
-    @property
-    def output_spec(self) -> TensorInfo: ...
+    def load(cls, path: Path, threads: int) -> Runner: ...
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """float32 inputs as the model contract states them (0-255 bitmaps) -> float32 probabilities."""

@@ -32,23 +32,17 @@ class LiteRTRunner:
         self._input = interpreter.get_input_details()[0]
         self._output = interpreter.get_output_details()[0]
         self._batch = int(self._input["shape"][0])
+        self.input_spec = _tensor_info(self._input)
+        self.output_spec = _tensor_info(self._output)
 
     @classmethod
-    def load(cls, path: Path, threads: int) -> "LiteRTRunner":
+    def load(cls, path: Path, threads: int) -> LiteRTRunner:
         try:
             interpreter = Interpreter(model_path=str(path), num_threads=threads)
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: LiteRT cannot load it ({str(exc).strip().splitlines()[0]})") from None
         return cls(interpreter)
-
-    @property
-    def input_spec(self) -> TensorInfo:
-        return _tensor_info(self._input)
-
-    @property
-    def output_spec(self) -> TensorInfo:
-        return _tensor_info(self._output)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch:

@@ -25,9 +25,11 @@ class OnnxRuntimeRunner:
         self._session = session
         self._input = session.get_inputs()[0]
         self._output = session.get_outputs()[0]
+        self.input_spec = _tensor_info(self._input)
+        self.output_spec = _tensor_info(self._output)
 
     @classmethod
-    def load(cls, path: Path, threads: int) -> "OnnxRuntimeRunner":
+    def load(cls, path: Path, threads: int) -> OnnxRuntimeRunner:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads
@@ -38,14 +40,6 @@ class OnnxRuntimeRunner:
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/NoSuchFile types
             raise ModelError(f"{path}: ONNX Runtime cannot load it ({str(exc).strip().splitlines()[0]})") from None
         return cls(session)
-
-    @property
-    def input_spec(self) -> TensorInfo:
-        return _tensor_info(self._input)
-
-    @property
-    def output_spec(self) -> TensorInfo:
-        return _tensor_info(self._output)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         (y,) = self._session.run([self._output.name], {self._input.name: batch.astype(np.float32, copy=False)})
