@@ -24,7 +24,7 @@ def test_drawings_are_in_quickdraw_simplified_form():
     for d in drawings:
         points = np.concatenate([np.array(s) for s in d], axis=1)
         assert (
-            points.dtype.kind == "i" and points.min() == 0 and 250 <= points.max() <= 255
+            points.dtype.kind == "i" and points.min() <= 5 and 250 <= points.max() <= 255
         )  # aligned, scaled (RDP may drop the extreme point)
 
 
