@@ -7,7 +7,7 @@ MODEL ?=
 ARTIFACTS ?= artifacts
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup train export test test-fast clean
+.PHONY: setup train export bench test test-fast clean
 
 setup: $(INSTALLED)
 
@@ -26,6 +26,9 @@ $(ARTIFACTS)/model.keras: | $(INSTALLED)
 
 export: setup $(ARTIFACTS)/model.keras
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)"
+
+bench: export
+	$(BIN)/sketch-edge bench --artifacts "$(ARTIFACTS)"
 
 test: setup
 	$(BIN)/python -m pytest

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import TINY_CLASSES
+
 
 @pytest.fixture
 def bitmap_folder(tmp_path: Path) -> Path:
@@ -15,3 +17,17 @@ def bitmap_folder(tmp_path: Path) -> Path:
     for name in ("cat", "The Eiffel Tower"):
         np.save(tmp_path / f"{name}.npy", rng.integers(0, 256, size=(20, 784), dtype=np.uint8))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory):
+    """A small cnn-seed trained on four synthetic classes and exported with every recipe (shared by export and bench tests)."""
+    from sketch_edge.data import DataRequest
+    from sketch_edge.export import stage
+    from sketch_edge.export.recipes import RECIPES
+    from sketch_edge.train import TrainConfig, run
+
+    root = tmp_path_factory.mktemp("artifacts")
+    run(TrainConfig(data=DataRequest(classes=TINY_CLASSES, per_class=60, seed=2), model="cnn-seed", out=root, epochs=4, verbose=False))
+    config = stage.ExportConfig(model=root / "model.keras", out=root / "export", recipes=tuple(RECIPES), keep_going=True)
+    return root, stage.run(config)

@@ -15,6 +15,8 @@ needs_real_data = pytest.mark.skipif(
     reason=f"the real QuickDraw subset is not at {SHARED_QUICKDRAW} (only the developers' and CI machines have it)",
 )
 
+TINY_CLASSES = ("circle", "star", "lightning", "envelope")
+
 SQUARE = [[[0, 255, 255, 0, 0], [0, 0, 255, 255, 0]]]
 TRIANGLE = [[[128, 255, 0, 128], [0, 255, 255, 0]]]
 

@@ -35,6 +35,7 @@ def test_models_lists_the_registry(capsys):
         (["data", "--classes", "circel"], "unknown class 'circel' (did you mean 'circle'?)"),
         (["train", "--model", "resnet"], "unknown model 'resnet'"),
         (["export", "--recipes", "onnx-int4"], "unknown export recipe 'onnx-int4'"),
+        (["export", "--gate", "fp8:1"], "--gate 'fp8:1': expected PRECISION:MIN_AGREEMENT"),
         (["export", "--artifacts", "/no/such/artifacts"], "/no/such/artifacts/model.keras: no trained model here"),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--recipes", type=_names, default=None, help="comma-separated recipes (default: every default recipe)")
     export.add_argument("--keep-going", action="store_true", help="exit 0 even when a recipe failed (it is marked failed in the manifest)")
     export.add_argument("--timeout", type=_positive_int, default=300, help="seconds one recipe may take (default: 300)")
+    export.add_argument(
+        "--gate",
+        action="append",
+        default=[],
+        metavar="PRECISION:AGREEMENT[:MAXDIFF]",
+        help="override a parity gate, e.g. fp16:0.999:2e-3 (defaults: fp32 0.999/1e-4, fp16 0.999/1e-3, quantized 0.98)",
+    )
     export.set_defaults(run=run_export)
+
+    bench = sub.add_parser("bench", help="accuracy, latency, throughput, memory and size of every artifact on every runtime")
+    bench.add_argument(
+        "--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding model.keras and export/ (default: artifacts)"
+    )
+    bench.add_argument(
+        "--recipes", type=_names, default=None, help="comma-separated recipes, 'keras' for the Keras model (default: all ok)"
+    )
+    bench.add_argument("--runtimes", type=_names, default=None, help="comma-separated: keras, litert, onnxruntime (default: all)")
+    bench.add_argument("--threads", type=_positive_ints, default=None, help="comma-separated thread counts (default: 1 and all cores)")
+    bench.add_argument("--batch", type=_positive_ints, default=(1, 64), help="comma-separated batch sizes (default: 1,64)")
+    bench.add_argument("--duration", type=float, default=2.0, help="minimum seconds of timed calls per cell (default: 2)")
+    bench.add_argument("--quick", action="store_true", help="few calls and a tenth of the test split (for smoke tests)")
+    bench.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
+    bench.set_defaults(run=run_bench)
     return parser
 
 
@@ -84,6 +107,10 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _positive_ints(text: str) -> tuple[int, ...]:
+    return tuple(_positive_int(part) for part in text.split(","))
 
 
 def _names(text: str) -> list[str]:
@@ -112,6 +139,11 @@ def _data_request(args: argparse.Namespace):  # noqa: ANN202 (a DataRequest; imp
         tfds_data_dir=args.tfds_data_dir,
         tfds_download=args.tfds_download,
     )
+
+
+def _warn_skipped(description: dict) -> None:
+    for why, count in description.get("skipped", {}).items():
+        print(f"sketch-edge: warning: skipped {count} drawing(s) of {description['source']}: {why}", file=sys.stderr)
 
 
 def run_data(args: argparse.Namespace) -> int:
@@ -160,6 +192,7 @@ def run_train(args: argparse.Namespace) -> int:
     get_model_spec(args.model or DEFAULT_MODEL)
     request = _data_request(args)
     data = request.load()
+    _warn_skipped(data.description)
     from sketch_edge.train import TrainConfig, run
 
     report = run(
@@ -185,10 +218,11 @@ def run_export(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from sketch_edge.export.recipes import get_recipe
+    from sketch_edge.export.recipes import GATES, get_recipe, parse_gate
 
     for name in args.recipes or ():
         get_recipe(name)  # a wrong name fails before TensorFlow loads
+    gates = GATES | dict(parse_gate(text) for text in args.gate)
     from sketch_edge.export.stage import ExportConfig, run, summarize
 
     out = args.artifacts / "export"
@@ -200,6 +234,7 @@ def run_export(args: argparse.Namespace) -> int:
             recipes=tuple(args.recipes or ()),
             keep_going=args.keep_going,
             timeout_s=args.timeout,
+            gates=gates,
         )
     )
     table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=f"{out / 'manifest.json'}")
@@ -220,4 +255,37 @@ def run_export(args: argparse.Namespace) -> int:
             console.print(f"[red]{row['recipe']}[/]: {row['error']}", soft_wrap=True)
     state = "up to date, reused" if manifest.get("reused") else f"exported in {time.perf_counter() - started:.1f} s"
     console.print(f"Keras test top-1 {manifest['source']['keras_test_top1']:.4f}; {state}")
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sketch_edge.bench import report
+    from sketch_edge.bench.stage import RUNTIME_NAMES, BenchConfig, run
+
+    baseline = report.load_baseline(args.baseline) if args.baseline else None
+    out = args.artifacts / "bench"
+    started = time.perf_counter()
+    results = run(
+        BenchConfig(
+            artifacts=args.artifacts,
+            out=out,
+            recipes=tuple(args.recipes or ()),
+            runtimes=tuple(args.runtimes or RUNTIME_NAMES),
+            threads=tuple(args.threads or ()),
+            batches=tuple(args.batch),
+            duration_s=args.duration,
+            quick=args.quick,
+        )
+    )
+    header, rows = report.table_rows(results, baseline)
+    table = Table(*header, title=f"{out / 'results.json'} (* Pareto-best top-1 vs p50 among cells with the same threads and batch)")
+    for row in rows:
+        table.add_row(*row)
+    report.write_all(results, out, baseline)
+    console = Console(width=max(shutil.get_terminal_size().columns, 200))
+    console.print(table)
+    console.print(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}")
     return 0

@@ -29,6 +29,10 @@ class ExportError(SketchEdgeError):
     """An export cannot start (no model, unknown recipe) or a default recipe failed."""
 
 
+class BenchError(SketchEdgeError):
+    """The bench cannot start: no manifest, unknown names, a test split that does not fit the model."""
+
+
 class OutputError(SketchEdgeError, OSError):
     """An output location cannot be written."""
 

@@ -7,14 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sketch_edge.data import DataRequest
 from sketch_edge.errors import DataError, ExportError
 from sketch_edge.export import stage
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.metadata import read_metadata
 from sketch_edge.export.recipes import RECIPES, Recipe, get_recipe, list_recipes
-from sketch_edge.train import TrainConfig
-from sketch_edge.train import run as train
+from tests.helpers import TINY_CLASSES as CLASSES
 
 pytestmark = pytest.mark.slow
 
@@ -30,20 +28,16 @@ EXPECTED = {
     "onnx-int8": ("onnx", "int8", "float32", "float32"),
     "onnx-int8-dynamic": ("onnx", "dynamic-int8", "float32", "float32"),
 }
-CLASSES = ("circle", "star", "lightning", "envelope")
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory):
-    root = tmp_path_factory.mktemp("artifacts")
-    train(TrainConfig(data=DataRequest(classes=CLASSES, per_class=60, seed=2), model="cnn-seed", out=root, epochs=4, verbose=False))
-    return root
+def artifacts(exported):
+    return exported[0]
 
 
 @pytest.fixture(scope="module")
-def manifest(artifacts):
-    config = stage.ExportConfig(model=artifacts / "model.keras", out=artifacts / "export", recipes=tuple(RECIPES), keep_going=True)
-    return stage.run(config)
+def manifest(exported):
+    return exported[1]
 
 
 def test_all_recipes_tested():
@@ -61,7 +55,7 @@ def test_round_trip(manifest, artifacts, name):
     assert entry["inputs"][0]["dtype"] == in_dtype and entry["outputs"][0]["dtype"] == out_dtype
     parity = entry["parity"]
     assert parity["samples"] == 24
-    gate = get_recipe(name).gate
+    gate = get_recipe(name).gate()
     assert parity["top1_agreement"] >= gate.min_agreement
     if gate.max_abs_diff is not None:
         assert parity["max_abs_diff"] <= gate.max_abs_diff
@@ -124,6 +118,13 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
         assert not (tmp_path / "crash.tflite").exists()
 
 
+def test_unwritable_output_folder(artifacts, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError, match="cannot write here"):
+        stage.run(stage.ExportConfig(model=artifacts / "model.keras", out=blocker / "export", recipes=("onnx-fp32",)))
+
+
 def test_no_model(tmp_path):
     with pytest.raises(ExportError, match="no trained model here"):
         stage.run(stage.ExportConfig(model=tmp_path / "model.keras", out=tmp_path / "export"))
@@ -141,3 +142,14 @@ def test_empty_calibration_set():
 
 def test_default_recipes_leave_out_the_experimental_one():
     assert "tflite-int16x8" not in list_recipes(defaults_only=True) and "onnx-int8" in list_recipes(defaults_only=True)
+
+
+def test_gates_are_configurable():
+    from sketch_edge.export.recipes import Gate, parse_gate
+
+    assert parse_gate("fp16:0.999:2e-3") == ("fp16", Gate(0.999, 2e-3))
+    assert parse_gate("quantized:0.95") == ("quantized", Gate(0.95, None))
+    assert get_recipe("onnx-int8").gate({"quantized": Gate(0.5, None)}) == Gate(0.5, None)
+    for bad in ("fp8:0.9", "fp16", "fp16:high"):
+        with pytest.raises(ExportError, match="expected PRECISION:MIN_AGREEMENT"):
+            parse_gate(bad)

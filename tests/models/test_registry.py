@@ -40,3 +40,11 @@ def test_model_contract(name):
     probs = np.asarray(model(x, training=False))
     assert probs.shape == (4, 7) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert any(layer.__class__.__name__ == "Rescaling" for layer in model.layers)
+
+
+@pytest.mark.slow
+def test_mac_count_of_the_seed_cnn():
+    from sketch_edge.models.macs import count_macs
+
+    # conv1 26*26*9*32, conv2 11*11*9*32*64, dense 1600*128, output 128*10
+    assert count_macs(get_model_spec("cnn-seed").build(10)) == 26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 128 + 128 * 10

@@ -39,9 +39,20 @@ class Recipe:
     options: dict[str, Any] = field(default_factory=dict)
     default: bool = True
 
-    @property
-    def gate(self) -> Gate:
-        return GATES.get(self.precision, GATES["quantized"])
+    def gate(self, gates: dict[str, Gate] = GATES) -> Gate:
+        return gates.get(self.precision, gates["quantized"])
+
+
+def parse_gate(text: str) -> tuple[str, Gate]:
+    """`PRECISION:MIN_AGREEMENT[:MAX_ABS_DIFF]`, e.g. `fp16:0.999:2e-3`, as given to `export --gate`."""
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3) or parts[0] not in GATES:
+            raise ValueError
+        return parts[0], Gate(float(parts[1]), float(parts[2]) if len(parts) == 3 else None)
+    except ValueError:
+        precisions = ", ".join(GATES)
+        raise ExportError(f"--gate {text!r}: expected PRECISION:MIN_AGREEMENT[:MAX_ABS_DIFF], PRECISION one of {precisions}") from None
 
 
 _TFLITE = "sketch_edge.export.tflite:export_tflite"

@@ -6,14 +6,10 @@ import hashlib
 import json
 import platform
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
-from importlib import metadata as importlib_metadata
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +21,10 @@ from sketch_edge.errors import ExportError
 from sketch_edge.export.artifact import Artifact
 from sketch_edge.export.calibration import stratified_sample
 from sketch_edge.export.common import sha256_file
-from sketch_edge.export.recipes import Recipe, get_recipe, list_recipes
+from sketch_edge.export.recipes import GATES, Gate, Recipe, get_recipe, list_recipes
 from sketch_edge.export.verify import gate_failures
+from sketch_edge.isolation import library_versions, run_module
+from sketch_edge.models.macs import count_macs
 
 MANIFEST = "manifest.json"
 VALIDATION_MAX = 2000
@@ -41,6 +39,7 @@ class ExportConfig:
     keep_going: bool = False
     timeout_s: float = 300.0
     workers: int = 2
+    gates: dict[str, Gate] = field(default_factory=lambda: dict(GATES))
 
 
 def run(config: ExportConfig) -> dict[str, Any]:
@@ -103,6 +102,7 @@ def _export(config: ExportConfig, source: dict[str, Any], recipes: list[Recipe])
     model = keras.saving.load_model(config.model, safe_mode=True)
     if tuple(model.input_shape[1:]) != spec.shape:
         raise ExportError(f"{config.model}: model input {model.input_shape[1:]} is not the {spec.kind} contract {spec.shape}")
+    source = source | {"macs": count_macs(model), "parameters": int(model.count_params())}
     request = DataRequest.from_json(source["data"])
     splits = split(request.load(), seed=request.seed)
     validation = splits.val.features(spec.kind)[:VALIDATION_MAX].astype(np.float32)
@@ -133,7 +133,7 @@ def _export(config: ExportConfig, source: dict[str, Any], recipes: list[Recipe])
     manifest = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "source": source,
-        "libraries": {name: _version(name) for name in LIBRARIES} | {"python": platform.python_version()},
+        "libraries": library_versions(LIBRARIES) | {"python": platform.python_version()},
         "artifacts": [a.to_json() for a in artifacts],
     }
     fileio.write_json(config.out / MANIFEST, manifest)
@@ -158,28 +158,16 @@ def _run_job(recipe: Recipe, job: dict[str, Any], config: ExportConfig) -> Artif
     job_file = Path(job["result"]).with_suffix(".job.json")
     job_file.write_text(json.dumps(job))
     started = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "sketch_edge.export.worker", str(job_file)], capture_output=True, text=True, timeout=config.timeout_s
-        )
-    except subprocess.TimeoutExpired:
-        return replace(failed, error=f"timed out after {config.timeout_s:.0f} s", seconds=round(time.perf_counter() - started, 2))
-    if proc.returncode != 0:
-        return replace(failed, error=_crash_reason(proc), seconds=round(time.perf_counter() - started, 2))
+    reason = run_module("sketch_edge.export.worker", job_file, config.timeout_s)
+    if reason is not None:
+        return replace(failed, error=f"converter failed: {reason}", seconds=round(time.perf_counter() - started, 2))
     artifact = Artifact.from_json(json.loads(Path(job["result"]).read_text()))
     path = config.out / artifact.path
     artifact = replace(artifact, bytes=_size(path), sha256=_digest(path))
-    problems = gate_failures(artifact.parity, recipe.gate)
+    problems = gate_failures(artifact.parity, recipe.gate(config.gates))
     if problems:
         artifact = replace(artifact, status="failed", error="failed validation: " + "; ".join(problems))
     return artifact
-
-
-def _crash_reason(proc: subprocess.CompletedProcess) -> str:
-    if proc.returncode < 0:
-        return f"converter process died ({signal.Signals(-proc.returncode).name})"
-    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-    return f"converter failed: {lines[-1][:300] if lines else f'exit status {proc.returncode}'}"
 
 
 def _size(path: Path) -> int:
@@ -192,13 +180,6 @@ def _digest(path: Path) -> str:
         return sha256_file(path)
     listing = "".join(f"{p.relative_to(path)}:{sha256_file(p)}\n" for p in sorted(path.rglob("*")) if p.is_file())
     return hashlib.sha256(listing.encode()).hexdigest()
-
-
-def _version(name: str) -> str | None:
-    try:
-        return importlib_metadata.version(name)
-    except importlib_metadata.PackageNotFoundError:
-        return None
 
 
 def summarize(manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """CPU runtimes behind one interface, importing only numpy and the runtime they wrap.
 
-Apps embed these without TensorFlow: `open_runner(path)` picks the adapter by file type.
+Apps embed the LiteRT and ONNX Runtime adapters without TensorFlow; only `.keras`
+files (the bench's reference row) load it. `open_runner(path)` picks the adapter by file type.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 from sketch_edge.errors import ModelError
 from sketch_edge.runtime.base import Runner
 
-RUNTIMES = {".tflite": "litert", ".onnx": "onnxruntime"}
+RUNTIMES = {".tflite": "litert", ".onnx": "onnxruntime", ".keras": "keras"}
 
 
 def open_runner(path: str | Path, threads: int = 1) -> Runner:
@@ -23,6 +24,10 @@ def open_runner(path: str | Path, threads: int = 1) -> Runner:
         from sketch_edge.runtime.litert import LiteRTRunner
 
         return LiteRTRunner.load(path, threads)
+    if kind == "keras":
+        from sketch_edge.runtime.keras import KerasRunner
+
+        return KerasRunner.load(path, threads)
     from sketch_edge.runtime.onnxruntime import OnnxRuntimeRunner
 
     return OnnxRuntimeRunner.load(path, threads)
