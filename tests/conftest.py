@@ -29,5 +29,5 @@ def exported(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("artifacts")
     run(TrainConfig(data=DataRequest(classes=TINY_CLASSES, per_class=60, seed=2), model="cnn-seed", out=root, epochs=4, verbose=False))
-    config = stage.ExportConfig(model=root / "model.keras", out=root / "export", recipes=tuple(RECIPES), keep_going=True)
+    config = stage.ExportConfig(model=root / "model.keras", out=root / "export", recipes=tuple(RECIPES))
     return root, stage.run(config)

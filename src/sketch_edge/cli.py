@@ -218,12 +218,13 @@ def run_export(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from sketch_edge.errors import ExportError
     from sketch_edge.export.recipes import GATES, get_recipe, parse_gate
 
     for name in args.recipes or ():
         get_recipe(name)  # a wrong name fails before TensorFlow loads
     gates = GATES | dict(parse_gate(text) for text in args.gate)
-    from sketch_edge.export.stage import ExportConfig, run, summarize
+    from sketch_edge.export.stage import MANIFEST, ExportConfig, failed_recipes, run, summarize
 
     out = args.artifacts / "export"
     started = time.perf_counter()
@@ -232,7 +233,6 @@ def run_export(args: argparse.Namespace) -> int:
             model=args.artifacts / "model.keras",
             out=out,
             recipes=tuple(args.recipes or ()),
-            keep_going=args.keep_going,
             timeout_s=args.timeout,
             gates=gates,
         )
@@ -248,13 +248,16 @@ def run_export(args: argparse.Namespace) -> int:
             "" if row["test_top1"] is None else f"{row['test_top1']:.4f}",
             f"{row['seconds']:.1f}",
         )
-    console = Console()
+    console = Console(width=max(shutil.get_terminal_size().columns, 120))
     console.print(table)
     for row in summarize(manifest):
         if row["error"]:
             console.print(f"[red]{row['recipe']}[/]: {row['error']}", soft_wrap=True)
     state = "up to date, reused" if manifest.get("reused") else f"exported in {time.perf_counter() - started:.1f} s"
     console.print(f"Keras test top-1 {manifest['source']['keras_test_top1']:.4f}; {state}")
+    failed = failed_recipes(manifest)
+    if failed and not args.keep_going:
+        raise ExportError(f"{out / MANIFEST}: {len(failed)} recipe(s) failed: {', '.join(failed)} (--keep-going to accept)")
     return 0
 
 

@@ -32,6 +32,15 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def _peak_rss_mb() -> float:
+    """This process's own high-water mark. (getrusage's ru_maxrss survives exec, so it would report the parent's.)"""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def run_cell(job: dict) -> dict:
     path = Path(job["path"])
     runtime = RUNTIMES[path.suffix]
@@ -60,7 +69,7 @@ def run_cell(job: dict) -> dict:
         warmup_seconds=job["warmup_seconds"],
     )
     runner.close()
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_rss_mb = _peak_rss_mb()
     np.save(job["probs"], probs)
     np.save(job["latencies"], latencies)
     return {
