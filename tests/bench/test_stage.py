@@ -73,7 +73,7 @@ def test_outputs_on_disk(benched):
     assert csv_lines[0].startswith("recipe,format,precision,runtime,threads,batch,status") and len(csv_lines) == 11
     md = (out / "report.md").read_text()
     assert "p50 vs base" in md and "| tflite-int8" in md and "1.00x" in md
-    for png in ("latency_vs_accuracy.png", "latency_cdf.png", "size.png"):
+    for png in ("latency_vs_accuracy.png", "latency_cdf.png", "size.png", "confusion.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
 

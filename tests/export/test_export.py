@@ -62,7 +62,8 @@ def test_round_trip(manifest, artifacts, name):
     if fmt != "saved_model":
         meta = read_metadata(path)
         assert meta["labels"] == list(CLASSES) and meta["source_sha256"] == manifest["source"]["sha256"]
-        assert meta["input"]["shape"] == [28, 28, 1] and meta["recipe"] == name
+        assert meta["input"]["shape"] == [28, 28, 1] and meta["input"]["scaling"] == "inside the model: x / 255"
+        assert meta["recipe"] == name
 
 
 def test_int8_tflite_records_scale_and_zero_point(manifest):

@@ -110,6 +110,8 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None) -> str:
         "",
         "![size per artifact](size.png)",
         "",
+        "![confusion matrix of the most accurate cell](confusion.png)",
+        "",
     ]
     return "\n".join(lines)
 
@@ -145,6 +147,18 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
     ax.set_ylabel("fraction of calls")
     ax.legend(fontsize=6)
     _save(fig, out / "latency_cdf.png")
+
+    best = max((r for r in ok if r.get("confusion")), key=lambda r: (r["top1"], -r["latency_us"]["p50"]), default=None)
+    if best is not None:
+        labels = results["source"]["labels"]
+        fig, ax = plt.subplots(figsize=(1.2 + 0.45 * len(labels), 1 + 0.45 * len(labels)))
+        ax.imshow(np.asarray(best["confusion"]), cmap="Blues")
+        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{best['recipe']} on {best['runtime']}: top-1 {best['top1']:.4f}", fontsize=9)
+        _save(fig, out / "confusion.png")
 
     sizes = {r["recipe"]: r["bytes"] for r in results["results"] if r["bytes"]}
     fig, ax = plt.subplots(figsize=(8, 4))

@@ -29,6 +29,7 @@ class InputSpec:
     dtype: str
     value_range: tuple[float, float]
     description: str
+    scaling: str  # what the model does to the input itself, so apps feed it raw values
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,12 +38,17 @@ class InputSpec:
             "dtype": self.dtype,
             "value_range": list(self.value_range),
             "description": self.description,
+            "scaling": self.scaling,
         }
 
 
 INPUT_SPECS: dict[str, InputSpec] = {
-    "bitmap": InputSpec("bitmap", (SIDE, SIDE, 1), "float32", (0.0, 255.0), "28x28 grayscale, 0 = background, 255 = ink, unscaled"),
-    "strokes": InputSpec("strokes", (STROKE_STEPS, 3), "float32", (-255.0, 255.0), "stroke-3 (dx, dy, pen lifted), zero-padded"),
+    "bitmap": InputSpec(
+        "bitmap", (SIDE, SIDE, 1), "float32", (0.0, 255.0), "28x28 grayscale, 0 = background, 255 = ink", "inside the model: x / 255"
+    ),
+    "strokes": InputSpec(
+        "strokes", (STROKE_STEPS, 3), "float32", (-255.0, 255.0), "stroke-3 (dx, dy, pen lifted), zero-padded", "inside the model"
+    ),
 }
 
 

@@ -66,7 +66,7 @@ def _describe_source(model: Path) -> dict[str, Any]:
         "sha256": sha256_file(model),
         "model": report["model"],
         "labels": report["classes"],
-        "input": report["input"],
+        "input": INPUT_SPECS[report["input"]["kind"]].to_json(),  # the contract as the code defines it
         "data": report["data"]["request"],
         "keras_test_top1": report["test"]["top1"],
     }
