@@ -129,9 +129,11 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
     for r in single:
         ax.scatter(r["latency_us"]["p50"], r["top1"], marker="o" if r["threads"] == 1 else "s")
         ax.annotate(f"{r['recipe']}/{r['runtime']}/t{r['threads']}", (r["latency_us"]["p50"], r["top1"]), fontsize=7)
-    front = sorted((r for r in single if r.get("pareto")), key=lambda r: r["latency_us"]["p50"])
-    if front:
-        ax.plot([r["latency_us"]["p50"] for r in front], [r["top1"] for r in front], "k--", linewidth=1, label="Pareto front")
+    for threads, style in zip(sorted({r["threads"] for r in single}), ("k--", "k:", "k-."), strict=False):
+        front = sorted((r for r in single if r.get("pareto") and r["threads"] == threads), key=lambda r: r["latency_us"]["p50"])
+        lat = [r["latency_us"]["p50"] for r in front]
+        ax.plot(lat, [r["top1"] for r in front], style, linewidth=1, label=f"Pareto front, {threads} thread(s)")
+    if single:
         ax.legend()
     ax.set_xscale("log")
     ax.set_xlabel("p50 latency at batch 1 (us, log scale)")
