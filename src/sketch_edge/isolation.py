@@ -6,6 +6,7 @@ become a failed row with its reason, never a dead stage.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -25,6 +26,11 @@ def run_module(module: str, job_file: Path, timeout_s: float) -> str | None:
         return f"process died ({signal.Signals(-proc.returncode).name})"
     lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else f"exit status {proc.returncode}"
+
+
+def cpu_count() -> int:
+    """Cores this process may run on: the affinity mask, which containers and CI runners narrow."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def library_versions(names: tuple[str, ...]) -> dict[str, str | None]:

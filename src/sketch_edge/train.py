@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sketch_edge import fileio
 from sketch_edge.data import DataRequest, Dataset, split
+from sketch_edge.isolation import cpu_count
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec
 
@@ -86,7 +86,7 @@ def run(config: TrainConfig, data: Dataset | None = None) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "history": hist,
         "test": test,
-        "machine": {"cpus": _cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        "machine": {"cpus": cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
     }
     write_outputs(config.out, model, data, report)
     return report
@@ -142,10 +142,6 @@ def save_curves(report: dict[str, Any], path: Path) -> None:
     with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class _RichProgress(keras.callbacks.Callback):

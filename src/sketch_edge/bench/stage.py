@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ import numpy as np
 from sketch_edge.data import DataRequest, split
 from sketch_edge.errors import BenchError, unknown_name
 from sketch_edge.export.common import sha256_file
-from sketch_edge.isolation import library_versions, run_module
+from sketch_edge.isolation import cpu_count, library_versions, run_module
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.runtime import RUNTIMES
 
@@ -54,10 +53,6 @@ class Cell:
     @property
     def key(self) -> str:
         return f"{self.recipe}/{self.runtime}/t{self.threads}/b{self.batch}"
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def load_manifest(artifacts: Path) -> dict[str, Any]:
