@@ -100,3 +100,10 @@ def test_bad_requests(tmp_path, benched):
         run(BenchConfig(artifacts=benched[0], out=tmp_path / "bench", runtimes=("tensorrt",)))
     with pytest.raises(BenchError, match="unknown recipe 'onnx-int4'"):
         run(BenchConfig(artifacts=benched[0], out=tmp_path / "bench", recipes=("onnx-int4",)))
+
+
+def test_unwritable_output_folder(benched, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(BenchError, match="cannot write here"):
+        run(BenchConfig(artifacts=benched[0], out=blocker / "bench", recipes=("onnx-fp32",), quick=True))

@@ -136,8 +136,11 @@ def run(config: BenchConfig) -> dict[str, Any]:
     if config.quick:
         x, y = x[::10], y[::10]
 
-    config.out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".cells-", dir=config.out))
+    try:
+        config.out.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".cells-", dir=config.out))
+    except OSError as exc:
+        raise BenchError(f"{config.out}: cannot write here ({exc.strerror or exc})") from None
     try:
         arrays = scratch / "test.npz"
         np.savez(arrays, test=x)
