@@ -16,6 +16,8 @@ needs_real_data = pytest.mark.skipif(
 )
 
 TINY_CLASSES = ("circle", "star", "lightning", "envelope")
+TINY_DATA = {"classes": TINY_CLASSES, "per_class": 200, "seed": 2}
+"""The data of the `exported` fixture's model: 640 / 80 / 80 drawings."""
 
 SQUARE = [[[0, 255, 255, 0, 0], [0, 0, 255, 255, 0]]]
 TRIANGLE = [[[128, 255, 0, 128], [0, 255, 255, 0]]]
@@ -25,4 +27,29 @@ def write_ndjson(path: Path, drawings: list, recognized: list[bool] | None = Non
     recognized = recognized or [True] * len(drawings)
     lines = [json.dumps({"word": path.stem, "recognized": r, "drawing": d}) for d, r in zip(drawings, recognized, strict=True)]
     path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def linear_softmax_onnx(path: Path, weights, metadata: dict | None = None) -> Path:
+    """A tiny hand-built ONNX classifier (flatten, matmul, softmax) on the bitmap input, without TensorFlow;
+    `metadata` is embedded the way the export stage embeds it."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["image"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "w"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        "linear",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28, 1])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", weights.shape[1]])],
+        initializer=[numpy_helper.from_array(weights, "w")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    if metadata is not None:
+        from sketch_edge.export.metadata import embed_metadata
+
+        embed_metadata(path, "onnx", metadata)
     return path

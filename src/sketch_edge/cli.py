@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="few calls and a tenth of the test split (for smoke tests)")
     bench.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
     bench.set_defaults(run=run_bench)
+
+    predict = sub.add_parser("predict", help="classify images, .npy bitmaps or .ndjson drawings with an .onnx or .tflite model")
+    predict.add_argument("artifact", type=Path, help="an exported .onnx or .tflite file")
+    predict.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files, .npy bitmap files, .ndjson(.gz) drawing files")
+    predict.add_argument("--top", type=_positive_int, default=3, help="classes shown per input (default: 3)")
+    predict.add_argument("--json", action="store_true", help="print one JSON object per input line instead of a table")
+    predict.add_argument("--labels", type=Path, default=None, help="labels.txt, for model files without sketch-edge metadata")
+    predict.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines instead of failing")
+    predict.add_argument("--threads", type=_positive_int, default=1, help="runtime threads (default: 1)")
+    predict.set_defaults(run=run_predict)
     return parser
 
 
@@ -292,3 +302,51 @@ def run_bench(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}")
     return 0
+
+
+PREDICT_CHUNK = 256
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """TensorFlow-free: only the predictor, its runtime, numpy and Pillow load."""
+    from sketch_edge.runtime import Predictor
+
+    with Predictor(args.artifact, labels=args.labels, threads=args.threads) as predictor:
+        rows = [(name, top) for path in args.inputs for name, top in _predict_file(predictor, path, args)]
+    if args.json:
+        for name, top in rows:
+            print(json.dumps({"input": name, "top": [{"label": label, "probability": round(p, 6)} for label, p in top]}))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        "input", *(f"#{k + 1}" for k in range(min(args.top, len(predictor.labels)))), title=f"{predictor.model_name}: {args.artifact}"
+    )
+    for name, top in rows:
+        table.add_row(name, *(f"{label} {p:.1%}" for label, p in top))
+    Console().print(table)
+    return 0
+
+
+def _predict_file(predictor, path: Path, args: argparse.Namespace):  # noqa: ANN001, ANN202 (Predictor; lazily imported)
+    """(name, top pairs) for every item of one input file: each bitmap of an .npy, each drawing of an .ndjson, or the image."""
+    from collections import Counter
+
+    from sketch_edge.data.local import read_ndjson, read_npy_bitmaps
+    from sketch_edge.errors import DataError
+
+    if not path.is_file():
+        raise DataError(f"{path}: no such input file")
+    if path.suffix == ".npy":
+        items = read_npy_bitmaps(path, limit=None)
+    elif path.name.endswith((".ndjson", ".ndjson.gz")):
+        items = read_ndjson(path, None, recognized_only=False, skip_bad_lines=args.skip_bad_lines, skipped=Counter(), formats_seen=set())
+        if not items:
+            raise DataError(f"{path}: no drawings in it")
+    else:
+        yield str(path), predictor.predict(path, top=args.top)
+        return
+    for start in range(0, len(items), PREDICT_CHUNK):
+        for offset, top in enumerate(predictor.predict(items[start : start + PREDICT_CHUNK], top=args.top)):
+            yield f"{path}[{start + offset}]", top

@@ -2,7 +2,8 @@ import io
 import json
 import zipfile
 
-from sketch_edge.export.metadata import embed_metadata, read_metadata
+from sketch_edge.export.metadata import embed_metadata
+from sketch_edge.runtime.metadata import read_metadata
 
 META = {"labels": ["cat", "The Eiffel Tower"], "input": {"shape": [28, 28, 1]}, "source_sha256": "ab" * 32}
 

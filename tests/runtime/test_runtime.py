@@ -6,26 +6,9 @@ import pytest
 from sketch_edge.errors import ModelError
 from sketch_edge.runtime import open_runner
 from sketch_edge.runtime.base import TensorInfo, dequantize, quantize
+from tests.helpers import linear_softmax_onnx
 
 onnx = pytest.importorskip("onnx")
-
-
-def linear_softmax_onnx(path, weights):
-    from onnx import TensorProto, helper, numpy_helper
-
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["image"], ["flat"]),
-            helper.make_node("MatMul", ["flat", "w"], ["logits"]),
-            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
-        ],
-        "linear",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28, 1])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", weights.shape[1]])],
-        initializer=[numpy_helper.from_array(weights, "w")],
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
-    return path
 
 
 def test_onnxruntime_runner_matches_numpy(tmp_path):

@@ -8,6 +8,7 @@ stroke-3 arrays convert both ways.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,15 +64,22 @@ def simplify_raw(strokes: Sequence[np.ndarray]) -> Drawing:
 
 
 def resample(points: np.ndarray, spacing: float) -> np.ndarray:
-    """Points along the polyline every `spacing` units (ends kept)."""
+    """Points along the polyline every `spacing` units, then its last point.
+
+    Written as plain arithmetic (no `np.interp`/`hypot`), step for step as in
+    `web/src/drawing.js`, so the browser simplifies a drawing to the same integers.
+    """
     if len(points) < 2:
         return points
-    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    delta = points[1:] - points[:-1]
+    seg = np.sqrt(delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1])
     dist = np.concatenate([[0.0], np.cumsum(seg)])
     if dist[-1] == 0:
         return points[:1]
-    steps = np.append(np.arange(0.0, dist[-1], spacing), dist[-1])
-    return np.stack([np.interp(steps, dist, points[:, k]) for k in range(2)], axis=1)
+    steps = np.arange(0.0, dist[-1], spacing)
+    j = np.searchsorted(dist, steps, side="right") - 1  # dist[j] <= step < dist[j + 1], so seg[j] > 0
+    t = (steps - dist[j]) / seg[j]
+    return np.concatenate([points[j] + t[:, None] * delta[j], points[-1:]])
 
 
 def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
@@ -86,14 +94,15 @@ def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
         first, last = stack.pop()
         if last - first < 2:
             continue
-        a, b = points[first], points[last]
+        (ax, ay), (bx, by) = points[first], points[last]
         inner = points[first + 1 : last]
-        ab = b - a
-        norm = np.hypot(*ab)
+        dx, dy = bx - ax, by - ay
+        norm = math.sqrt(dx * dx + dy * dy)
+        ix, iy = inner[:, 0] - ax, inner[:, 1] - ay
         if norm == 0:
-            d = np.linalg.norm(inner - a, axis=1)
+            d = np.sqrt(ix * ix + iy * iy)
         else:
-            d = np.abs(ab[0] * (inner[:, 1] - a[1]) - ab[1] * (inner[:, 0] - a[0])) / norm
+            d = np.abs(dx * iy - dy * ix) / norm
         i = int(np.argmax(d))
         if d[i] > epsilon:
             mid = first + 1 + i

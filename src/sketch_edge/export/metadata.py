@@ -1,9 +1,7 @@
-"""What an app needs to use an artifact without the manifest, carried inside the file.
+"""Embedding what an app needs to use an artifact without the manifest, inside the file.
 
-ONNX: `metadata_props` entries. TFLite: an associated-file zip appended to the
-flatbuffer (the layout TFLite's own metadata tools use for label files), holding
-`sketch_edge.json`; interpreters ignore it, `zipfile` reads it. Both are read
-back by `read_metadata`, which needs neither TensorFlow nor onnx.
+The layout (ONNX `metadata_props`, TFLite appended zip) and its reader live in
+`sketch_edge.runtime.metadata`, which apps use without TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,10 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sketch_edge.errors import ModelError
-
-METADATA_FILE = "sketch_edge.json"
-ONNX_KEY = "sketch_edge"
+from sketch_edge.runtime.metadata import METADATA_FILE, ONNX_KEY
 
 
 def embed_metadata(path: Path, fmt: str, metadata: dict[str, Any]) -> None:
@@ -36,23 +31,3 @@ def embed_metadata(path: Path, fmt: str, metadata: dict[str, Any]) -> None:
         del model.metadata_props[:]
         onnx.helper.set_model_props(model, {ONNX_KEY: text, "labels": json.dumps(metadata["labels"])})
         onnx.save(model, str(path))
-
-
-def read_metadata(path: str | Path) -> dict[str, Any] | None:
-    """The sketch-edge metadata of a `.tflite` or `.onnx` file, or None when it carries none."""
-    path = Path(path)
-    if path.suffix == ".tflite":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                return json.loads(archive.read(METADATA_FILE))
-        except (zipfile.BadZipFile, KeyError):
-            return None
-    if path.suffix == ".onnx":
-        import onnxruntime as ort
-
-        try:
-            props = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
-        except Exception as exc:  # ORT's own exception types
-            raise ModelError(f"{path}: not a loadable ONNX model ({str(exc).strip().splitlines()[0]})") from None
-        return json.loads(props[ONNX_KEY]) if ONNX_KEY in props else None
-    raise ModelError(f"{path}: metadata is read from .tflite and .onnx files only")

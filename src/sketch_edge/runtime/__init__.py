@@ -1,33 +1,15 @@
-"""CPU runtimes behind one interface, importing only numpy and the runtime they wrap.
+"""Running exported models in apps, without TensorFlow.
 
-Apps embed the LiteRT and ONNX Runtime adapters without TensorFlow; only `.keras`
-files (the bench's reference row) load it. `open_runner(path)` picks the adapter by file type.
+`Predictor(path).predict(x)` is the app-facing entry: labels and input contract
+from the file's metadata, any sketch input converted the way training did.
+`open_runner(path)` gives the bare adapter (LiteRT, ONNX Runtime, or Keras for the
+bench's reference row, the only one that loads TensorFlow). Importing this package
+loads numpy and the project's own pure-Python modules; a runtime is imported when
+a file of its format is opened, Pillow when an image is given.
 """
 
-from __future__ import annotations
+from sketch_edge.errors import DataError, ModelError, SketchEdgeError
+from sketch_edge.runtime.base import RUNTIMES, Runner, TensorInfo, open_runner
+from sketch_edge.runtime.predictor import Prediction, Predictor
 
-from pathlib import Path
-
-from sketch_edge.errors import ModelError
-from sketch_edge.runtime.base import Runner
-
-RUNTIMES = {".tflite": "litert", ".onnx": "onnxruntime", ".keras": "keras"}
-
-
-def open_runner(path: str | Path, threads: int = 1) -> Runner:
-    """Load `path` in the runtime that runs its format."""
-    path = Path(path)
-    kind = RUNTIMES.get(path.suffix)
-    if kind is None:
-        raise ModelError(f"{path}: no runtime for {path.suffix or 'files without a suffix'} (expected {', '.join(RUNTIMES)})")
-    if kind == "litert":
-        from sketch_edge.runtime.litert import LiteRTRunner
-
-        return LiteRTRunner.load(path, threads)
-    if kind == "keras":
-        from sketch_edge.runtime.keras import KerasRunner
-
-        return KerasRunner.load(path, threads)
-    from sketch_edge.runtime.onnxruntime import OnnxRuntimeRunner
-
-    return OnnxRuntimeRunner.load(path, threads)
+__all__ = ["RUNTIMES", "DataError", "ModelError", "Prediction", "Predictor", "Runner", "SketchEdgeError", "TensorInfo", "open_runner"]

@@ -1,12 +1,16 @@
-"""The runtime adapter interface: load, input spec, predict a batch, close."""
+"""The runtime adapter interface (load, input spec, predict a batch, close) and `open_runner`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+
+from sketch_edge.errors import ModelError
+
+RUNTIMES = {".tflite": "litert", ".onnx": "onnxruntime", ".keras": "keras"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class Runner(Protocol):
     name: str
     input_spec: TensorInfo  # as the file declares it (int8 models: with scale and zero point)
     output_spec: TensorInfo
+    metadata: dict[str, Any] | None  # what the export stage embedded (labels, input contract), if anything
+    thread_safe: bool  # may `predict` run from several threads at once
 
     @classmethod
     def load(cls, path: Path, threads: int) -> Runner: ...
@@ -43,3 +49,22 @@ def quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
 
 def dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
     return (q.astype(np.float32) - info.zero_point) * np.float32(info.scale)
+
+
+def open_runner(path: str | Path, threads: int = 1) -> Runner:
+    """Load `path` in the runtime that runs its format (imported only then: apps load just the one they use)."""
+    path = Path(path)
+    kind = RUNTIMES.get(path.suffix)
+    if kind is None:
+        raise ModelError(f"{path}: no runtime for {path.suffix or 'files without a suffix'} (expected {', '.join(RUNTIMES)})")
+    if kind == "litert":
+        from sketch_edge.runtime.litert import LiteRTRunner
+
+        return LiteRTRunner.load(path, threads)
+    if kind == "keras":
+        from sketch_edge.runtime.keras import KerasRunner
+
+        return KerasRunner.load(path, threads)
+    from sketch_edge.runtime.onnxruntime import OnnxRuntimeRunner
+
+    return OnnxRuntimeRunner.load(path, threads)

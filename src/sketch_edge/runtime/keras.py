@@ -12,6 +12,8 @@ from sketch_edge.runtime.base import TensorInfo
 
 class KerasRunner:
     name = "keras"
+    metadata = None  # the export stage embeds metadata in deployable files only
+    thread_safe = False
 
     def __init__(self, model: object) -> None:
         self._model = model

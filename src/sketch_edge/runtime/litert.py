@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from sketch_edge.errors import ModelError
 from sketch_edge.runtime.base import TensorInfo, dequantize, quantize
+from sketch_edge.runtime.metadata import tflite_metadata
 
 
 def _tensor_info(detail: dict) -> TensorInfo:
@@ -26,9 +28,11 @@ def _tensor_info(detail: dict) -> TensorInfo:
 
 class LiteRTRunner:
     name = "litert"
+    thread_safe = False  # one interpreter holds one set of tensors
 
-    def __init__(self, interpreter: Interpreter) -> None:
+    def __init__(self, interpreter: Interpreter, metadata: dict[str, Any] | None = None) -> None:
         self._interpreter = interpreter
+        self.metadata = metadata
         self._input = interpreter.get_input_details()[0]
         self._output = interpreter.get_output_details()[0]
         self._batch = int(self._input["shape"][0])
@@ -42,7 +46,7 @@ class LiteRTRunner:
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: LiteRT cannot load it ({str(exc).strip().splitlines()[0]})") from None
-        return cls(interpreter)
+        return cls(interpreter, tflite_metadata(path))
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch:

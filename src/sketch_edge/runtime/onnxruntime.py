@@ -9,6 +9,7 @@ import onnxruntime as ort
 
 from sketch_edge.errors import ModelError
 from sketch_edge.runtime.base import TensorInfo
+from sketch_edge.runtime.metadata import onnx_metadata
 
 _ONNX_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}
 
@@ -20,9 +21,11 @@ def _tensor_info(arg: ort.NodeArg) -> TensorInfo:
 
 class OnnxRuntimeRunner:
     name = "onnxruntime"
+    thread_safe = True  # InferenceSession.run is documented as safe to call concurrently
 
-    def __init__(self, session: ort.InferenceSession) -> None:
+    def __init__(self, session: ort.InferenceSession, path: Path) -> None:
         self._session = session
+        self.metadata = onnx_metadata(session.get_modelmeta().custom_metadata_map, path)
         self._input = session.get_inputs()[0]
         self._output = session.get_outputs()[0]
         self.input_spec = _tensor_info(self._input)
@@ -39,7 +42,7 @@ class OnnxRuntimeRunner:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/NoSuchFile types
             raise ModelError(f"{path}: ONNX Runtime cannot load it ({str(exc).strip().splitlines()[0]})") from None
-        return cls(session)
+        return cls(session, path)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         (y,) = self._session.run([self._output.name], {self._input.name: batch.astype(np.float32, copy=False)})

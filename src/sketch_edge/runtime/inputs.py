@@ -1,0 +1,112 @@
+"""Whatever an app holds -> a float32 batch of 28x28 bitmaps, through the training code's own conversions.
+
+One item or a list of items, each one of: a 28x28 array (uint8 or float 0-255,
+also 28x28x1 or 784 long; an array with a leading batch axis is a batch), a PIL
+image or image file, a QuickDraw drawing (strokes in simplified or raw form, or
+an ndjson record holding one). Anything else is a `DataError` naming the item.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sketch_edge.data.drawing import parse_drawing
+from sketch_edge.data.image import bitmap_from_image, open_image
+from sketch_edge.data.raster import SIDE, rasterize
+from sketch_edge.errors import DataError
+
+PIXELS = SIDE * SIDE
+
+
+def as_bitmaps(x: Any) -> tuple[np.ndarray, bool]:
+    """(batch of (N, 28, 28) float32 in 0-255, whether `x` was one item rather than a batch)."""
+    if isinstance(x, np.ndarray):
+        return _array_batch(x)
+    if _is_single(x):
+        return _item(x, "input")[None], True
+    if isinstance(x, Sequence) and not isinstance(x, str | bytes):
+        if len(x) == 0:
+            raise DataError("input: an empty batch (nothing to predict)")
+        items = []
+        for i, item in enumerate(x):
+            if not _is_single(item) and not (isinstance(item, np.ndarray) and item.ndim in (1, 2, 3)):
+                raise DataError(f"item {i}: expected an array, image, file or drawing, got {_describe(item)}")
+            items.append(_item(item, f"item {i}"))
+        return np.stack(items), False
+    raise DataError(f"input: expected an array, image, file or drawing (or a list of them), got {_describe(x)}")
+
+
+def _is_single(x: Any) -> bool:
+    return isinstance(x, str | Path | dict) or _is_pil(x) or _is_drawing(x)
+
+
+def _is_pil(x: Any) -> bool:
+    image_module = sys.modules.get("PIL.Image")  # an app can only hold a PIL image if PIL is loaded
+    return image_module is not None and isinstance(x, image_module.Image)
+
+
+def _is_drawing(x: Any) -> bool:
+    """Strokes `[[[x...], [y...]], ...]`, as opposed to a list of drawings or of other items."""
+    if not isinstance(x, list | tuple) or not x:
+        return False
+    stroke = x[0]
+    if not isinstance(stroke, list | tuple) or len(stroke) not in (2, 3) or not isinstance(stroke[0], list | tuple | np.ndarray):
+        return False
+    return not any(isinstance(v, list | tuple | dict | np.ndarray) for v in stroke[0][:1])  # numbers, not nested items
+
+
+def _item(x: Any, where: str) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        batch, single = _array_batch(x, where)
+        if not single:
+            raise DataError(f"{where}: a batch inside a batch (array of shape {x.shape})")
+        return batch[0]
+    if isinstance(x, str | Path):
+        return bitmap_from_image(open_image(x), str(x)).astype(np.float32)
+    if _is_pil(x):
+        return bitmap_from_image(x, where).astype(np.float32)
+    if isinstance(x, dict):
+        if "drawing" not in x:
+            raise DataError(f"{where}: a record without a 'drawing' field")
+        x = x["drawing"]
+    drawing, _ = parse_drawing(_plain_lists(x), where)
+    return rasterize(drawing).astype(np.float32)
+
+
+def _plain_lists(x: Any) -> Any:
+    """Tuples and numpy rows in a drawing -> lists, the JSON shape `parse_drawing` checks."""
+    if isinstance(x, tuple | list):
+        return [_plain_lists(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return x
+
+
+def _array_batch(x: np.ndarray, where: str = "input") -> tuple[np.ndarray, bool]:
+    if x.dtype.kind not in "uif":
+        raise DataError(f"{where}: bitmaps must be uint8 or float arrays, got dtype {x.dtype}")
+    shape = x.shape
+    if shape in ((SIDE, SIDE), (SIDE, SIDE, 1), (PIXELS,)):
+        batch, single = x.reshape(1, SIDE, SIDE), True
+    elif x.ndim >= 2 and (shape[1:] in ((SIDE, SIDE), (SIDE, SIDE, 1), (PIXELS,))):
+        batch, single = x.reshape(len(x), SIDE, SIDE), False
+    else:
+        raise DataError(f"{where}: bitmaps must be 28x28 (or 28x28x1, or 784 long), with an optional batch axis; got shape {shape}")
+    if len(batch) == 0:
+        raise DataError(f"{where}: an empty batch (nothing to predict)")
+    if x.dtype.kind == "f" and not np.isfinite(batch).all():
+        raise DataError(f"{where}: the array has NaN or infinite values")
+    if x.dtype != np.uint8 and (batch.min() < 0 or batch.max() > 255):
+        raise DataError(f"{where}: values must lie in 0-255 (0 = background, 255 = ink), got {batch.min():g} to {batch.max():g}")
+    return batch.astype(np.float32), single
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape}"
+    return type(x).__name__

@@ -1,0 +1,108 @@
+"""`Predictor`: an exported model as an app uses it, with no TensorFlow and no preprocessing to rewrite.
+
+The labels and the input contract come from the file's own metadata (written by
+the export stage) or from arguments; inputs go through the training code's own
+conversions (`inputs.as_bitmaps`); int8 scale and zero point are the adapters' job.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sketch_edge.data.raster import SIDE
+from sketch_edge.errors import ModelError
+from sketch_edge.runtime.base import open_runner
+from sketch_edge.runtime.inputs import as_bitmaps
+
+SUFFIXES = (".onnx", ".tflite")
+BITMAP_SHAPE = (SIDE, SIDE, 1)
+
+Prediction = list[tuple[str, float]]
+"""(label, probability) pairs, most probable first."""
+
+
+class Predictor:
+    """Load once, then `predict(x, top=3)` from any thread.
+
+    `labels` (a list, or a labels.txt path) is needed only for files without sketch-edge metadata.
+    """
+
+    def __init__(self, path: str | Path, labels: Sequence[str] | str | Path | None = None, threads: int = 1) -> None:
+        path = Path(path)
+        if path.suffix not in SUFFIXES:
+            raise ModelError(f"{path}: the predictor runs {' and '.join(SUFFIXES)} files, not {path.suffix or 'files without a suffix'}")
+        if not path.is_file():
+            raise ModelError(f"{path}: no such model file")
+        self.path = path
+        self._runner = open_runner(path, threads)
+        self.metadata: dict[str, Any] = self._runner.metadata or {}
+        self.labels = _labels(path, labels, self.metadata)
+        self._check_contract()
+        self._lock = nullcontext() if self._runner.thread_safe else threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return str(self.metadata.get("model", self.path.stem))
+
+    def probabilities(self, x: Any) -> np.ndarray:
+        """(N, classes) float32 probabilities, each row summing to 1, for a batch or one item (N = 1)."""
+        batch, _ = as_bitmaps(x)
+        return self._run(batch)
+
+    def predict(self, x: Any, top: int = 3) -> Prediction | list[Prediction]:
+        """For one item, its `top` (label, probability) pairs, best first; for a batch, one such list per item."""
+        if top < 1:
+            raise ModelError(f"top must be at least 1, got {top}")
+        batch, single = as_bitmaps(x)
+        probs = self._run(batch)
+        best = np.argsort(-probs, axis=1, kind="stable")[:, :top]
+        ranked = [[(self.labels[j], float(p[j])) for j in order] for p, order in zip(probs, best, strict=True)]
+        return ranked[0] if single else ranked
+
+    def close(self) -> None:
+        self._runner.close()
+
+    def __enter__(self) -> Predictor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        with self._lock:
+            probs = self._runner.predict(batch[..., None])
+        if not np.isfinite(probs).all():
+            raise ModelError(f"{self.path}: the model produced NaN or infinite outputs")
+        total = probs.sum(axis=1, keepdims=True)
+        return probs / total  # int8 outputs come back in steps of their scale, so rows sum to 1 only roughly
+
+    def _check_contract(self) -> None:
+        kind = self.metadata.get("input", {}).get("kind", "bitmap")
+        if kind != "bitmap":
+            raise ModelError(f"{self.path}: its input is {kind!r}; the predictor feeds bitmap models only")
+        shape = tuple(self._runner.input_spec.shape[1:])
+        if shape != BITMAP_SHAPE:
+            raise ModelError(f"{self.path}: its input has shape {shape}, not the 28x28x1 bitmap the predictor feeds")
+        classes = self._runner.output_spec.shape[-1]
+        if classes != len(self.labels):
+            raise ModelError(f"{self.path}: the model has {classes} outputs but {len(self.labels)} labels were given")
+
+
+def _labels(path: Path, given: Sequence[str] | str | Path | None, metadata: dict[str, Any]) -> tuple[str, ...]:
+    if given is None:
+        if "labels" not in metadata:
+            raise ModelError(f"{path}: the file carries no sketch-edge metadata, so pass its labels (labels=[...] or a labels.txt)")
+        return tuple(str(label) for label in metadata["labels"])
+    if isinstance(given, str | Path):
+        try:
+            names = Path(given).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ModelError(f"{given}: cannot read the labels file ({exc.strerror})") from None
+        return tuple(name for name in names if name.strip())
+    return tuple(str(label) for label in given)

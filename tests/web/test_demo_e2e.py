@@ -1,0 +1,119 @@
+"""End to end: the demo page in Debian's headless Chromium, drawings replayed as pointer events, the page's
+top-1 (onnxruntime-web, WebAssembly) against the Python predictor's on the same points."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from sketch_edge.data import synthetic
+from sketch_edge.data.drawing import parse_drawing
+from sketch_edge.data.raster import rasterize
+from sketch_edge.runtime import Predictor
+from tests.helpers import REPO, TINY_CLASSES
+
+NODE = shutil.which("node")
+CHROMIUM = Path("/usr/bin/chromium")
+PLAYWRIGHT = REPO / "web" / "node_modules" / "playwright-core"
+SCREENSHOT = REPO / "build" / "demo-e2e.png"
+CANVAS_OFFSET = 32  # drawings (0-255) are replayed at this offset inside the 320-pixel canvas
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(NODE is None, reason="Node.js is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Debian's chromium package; .ci/run installs it)"),
+    pytest.mark.skipif(not PLAYWRIGHT.is_dir(), reason="playwright-core is not installed (`npm ci` in web/; .ci/run does it)"),
+]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str  # the server's root
+    folder: Path  # what it serves: web/ (the page as built) and bare/ (a copy for tampering)
+    artifacts: Path
+
+
+@pytest.fixture(scope="module")
+def site(exported, tmp_path_factory):
+    """The page built from the exported test model, served on localhost."""
+    root, _ = exported
+    folder = tmp_path_factory.mktemp("sites")
+    for name in ("web", "bare"):
+        subprocess.run([sys.executable, str(REPO / "web" / "build.py"), "--artifacts", str(root), "--out", str(folder / name)], check=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Site(f"http://127.0.0.1:{server.server_port}", folder, root)
+    server.shutdown()
+
+
+def _replay(url: str, drawings: list, tmp_path: Path, screenshot: Path, model: str | None = None) -> dict:
+    (tmp_path / "drawings.json").write_text(json.dumps(drawings))
+    command = [
+        NODE,
+        str(REPO / "web" / "tests" / "e2e.mjs"),
+        url,
+        str(tmp_path / "drawings.json"),
+        str(tmp_path / "out.json"),
+        str(screenshot),
+    ]
+    done = subprocess.run(command + ([model] if model else []), capture_output=True, text=True, timeout=300, cwd=REPO / "web")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((tmp_path / "out.json").read_text())
+
+
+def _test_drawings(count: int, seed: int) -> list:
+    drawings, _ = synthetic.generate(TINY_CLASSES, per_class=(count + len(TINY_CLASSES) - 1) // len(TINY_CLASSES), seed=seed)
+    return [[[[x + CANVAS_OFFSET for x in xs], [y + CANVAS_OFFSET for y in ys]] for xs, ys in d] for d in drawings[:count]]
+
+
+@pytest.mark.parametrize(("model", "count"), [("onnx-int8", 24), ("onnx-fp32", 6)])
+def test_page_predicts_what_python_predicts(site, tmp_path, model, count):
+    drawings = _test_drawings(count, seed=11)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    screenshot = SCREENSHOT if model == "onnx-int8" else SCREENSHOT.with_name(f"demo-e2e-{model}.png")
+    out = _replay(f"{site.url}/web/index.html", drawings, tmp_path, screenshot, None if model == "onnx-int8" else model)
+    assert out["problems"] == []
+    assert model in out["facts"]["model"] and "kB" in out["facts"]["size"] and "ms model" in out["facts"]["latency"]
+    assert screenshot.stat().st_size > 10_000
+
+    predictor = Predictor(site.artifacts / "export" / f"{model}.onnx")
+    mismatches, probability_gaps = [], []
+    for i, (sent, result) in enumerate(zip(drawings, out["results"], strict=True)):
+        recorded = result["strokes"]  # [[xs], [ys], [t]] per stroke: raw, as the page captured them
+        assert len(recorded) == len(sent), f"drawing {i}: sent {len(sent)} strokes, the page recorded {len(recorded)}"
+        simplified, _ = parse_drawing(recorded, f"drawing {i}")
+        assert result["bitmap"] == rasterize(simplified).reshape(-1).tolist(), f"drawing {i}: the page's model input differs"
+        python_top = predictor.predict(recorded, top=3)
+        page_top = [tuple(pair) for pair in result["top"]]
+        probability_gaps.append(abs(page_top[0][1] - python_top[0][1]))
+        if page_top[0][0] != python_top[0][0]:
+            mismatches.append(f"drawing {i}: page {page_top}, python {python_top}")
+    print(f"{model}: {len(drawings) - len(mismatches)}/{len(drawings)} top-1 agree; max top-1 probability gap {max(probability_gaps):.2e}")
+    print("\n".join(mismatches))
+    assert len(mismatches) <= 1, mismatches
+
+
+def test_a_model_without_metadata_is_a_message_on_the_page(site, tmp_path):
+    """The page takes its labels from the model: a file without them is reported, not a crash or made-up labels."""
+    import onnx
+
+    model = onnx.load(str(site.folder / "web" / "models" / "onnx-int8.onnx"))
+    del model.metadata_props[:]
+    onnx.save(model, str(site.folder / "bare" / "models" / "onnx-int8.onnx"))
+    out = _replay(f"{site.url}/bare/index.html", [], tmp_path, tmp_path / "bare.png")
+    assert "no sketch-edge metadata" in out["facts"]["status"]
+    assert out["facts"]["model"] == "not loaded"

@@ -1,0 +1,84 @@
+"""Build the demo page: web/src + onnxruntime-web from node_modules + the exported ONNX models -> one static folder.
+
+    python web/build.py --artifacts artifacts        # writes artifacts/web/
+
+The folder is complete on its own (the page loads nothing from any other host) and
+is built in a temporary folder, then renamed into place. `make demo` builds and serves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from sketch_edge.bench.stage import load_manifest
+from sketch_edge.errors import SketchEdgeError
+
+WEB = Path(__file__).resolve().parent
+ORT_DIST = WEB / "node_modules" / "onnxruntime-web" / "dist"
+ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+DEFAULT_MODEL = "onnx-int8"
+PRECISIONS = ("int8", "fp32")  # static QDQ int8 by default, fp32 to compare
+
+
+class WebBuildError(SketchEdgeError):
+    """The page cannot be built: no exported ONNX model, or onnxruntime-web not installed."""
+
+
+def build(artifacts: Path, out: Path) -> list[dict]:
+    """Write the page to `out` (replacing it); return the models it offers, the default first."""
+    manifest = load_manifest(artifacts)
+    models = [a for a in manifest["artifacts"] if a["format"] == "onnx" and a["status"] == "ok" and a["precision"] in PRECISIONS]
+    if not models:
+        raise WebBuildError(f"{artifacts / 'export' / 'manifest.json'}: no ONNX artifact passed export, so the page has no model")
+    models.sort(key=lambda a: (a["name"] != DEFAULT_MODEL, a["name"]))
+    missing = [name for name in ORT_FILES if not (ORT_DIST / name).is_file()]
+    if missing:
+        raise WebBuildError(f"{ORT_DIST}: {', '.join(missing)} missing (run `npm ci` in {WEB}; `make demo` does)")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for source in sorted((WEB / "src").iterdir()):
+            shutil.copy2(source, staging / source.name)
+        (staging / "vendor").mkdir()
+        for name in ORT_FILES:
+            shutil.copy2(ORT_DIST / name, staging / "vendor" / name)
+        (staging / "models").mkdir()
+        entries = []
+        for artifact in models:
+            target = Path("models") / Path(artifact["path"]).name
+            shutil.copy2(artifacts / "export" / artifact["path"], staging / target)
+            entries.append({"name": artifact["name"], "file": target.as_posix(), "bytes": artifact["bytes"], "default": not entries})
+        (staging / "models.json").write_text(json.dumps(entries, indent=2))
+        staging.chmod(0o755)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="folder holding export/manifest.json")
+    parser.add_argument("--out", type=Path, default=None, help="page folder (default: ARTIFACTS/web)")
+    args = parser.parse_args(argv)
+    out = args.out or args.artifacts / "web"
+    try:
+        entries = build(args.artifacts, out)
+    except SketchEdgeError as exc:
+        print(f"web/build.py: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"built {out}: {', '.join(e['name'] for e in entries)} (default {entries[0]['name']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
