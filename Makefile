@@ -6,8 +6,10 @@ DATA ?= synthetic
 MODEL ?=
 ARTIFACTS ?= artifacts
 INSTALLED := $(VENV)/.installed
+NODE_MODULES := web/node_modules/.package-lock.json
+PORT ?= 8000
 
-.PHONY: setup train export bench test test-fast clean
+.PHONY: setup web-setup train export bench demo test test-fast clean
 
 setup: $(INSTALLED)
 
@@ -15,6 +17,13 @@ setup: $(INSTALLED)
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,test]'
+	touch $@
+
+# onnxruntime-web for the demo page, playwright-core for its browser test: exactly the versions in the lock file.
+web-setup: $(NODE_MODULES)
+
+$(NODE_MODULES): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 train: setup
@@ -32,11 +41,19 @@ bench: setup $(ARTIFACTS)/model.keras
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
 	$(BIN)/sketch-edge bench --artifacts "$(ARTIFACTS)"
 
-test: setup
+# The demo page: built from the exported ONNX models, served on localhost only.
+demo: setup web-setup $(ARTIFACTS)/model.keras
+	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
+	$(BIN)/python web/build.py --artifacts "$(ARTIFACTS)"
+	@echo "demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory "$(ARTIFACTS)/web"
+
+# Without npm the web tests skip (with the reason); .ci/run installs Node and Chromium so CI runs them.
+test: setup $(if $(shell command -v npm),web-setup)
 	$(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
 clean:
-	rm -rf "$(ARTIFACTS)" .pytest_cache build src/*.egg-info
+	rm -rf "$(ARTIFACTS)" .pytest_cache build src/*.egg-info web/node_modules

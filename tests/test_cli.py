@@ -57,3 +57,79 @@ def test_corrupt_file_error_names_the_file(tmp_path):
 def test_bad_numbers_are_refused_by_the_parser():
     result = run_cli("train", "--epochs", "0")
     assert result.returncode == 2 and "must be at least 1" in result.stderr
+
+
+@pytest.fixture
+def linear_model(tmp_path):
+    from tests.helpers import linear_softmax_onnx
+
+    pytest.importorskip("onnx")
+    weights = np.zeros((784, 2), np.float32)
+    weights[:392, 0] = weights[392:, 1] = 0.002  # ink in the top half -> "top", the bottom half -> "bottom"
+    return linear_softmax_onnx(tmp_path / "m.onnx", weights, {"labels": ["top", "bottom"], "model": "halves"})
+
+
+def test_predict_npy_ndjson_and_image_files(tmp_path, linear_model):
+    from PIL import Image
+
+    from tests.helpers import SQUARE, write_ndjson
+
+    bitmaps = np.zeros((3, 28, 28), np.uint8)
+    bitmaps[:, 2:8, 2:26] = bitmaps[:, 2:26, 13:15] = 255  # a T: most ink at the top, even once cropped
+    bitmaps[1] = bitmaps[1][::-1]
+    np.save(tmp_path / "bitmaps.npy", bitmaps)
+    upside_down_t = [[[0, 255], [255, 255]], [[128, 128], [0, 255]]]
+    write_ndjson(tmp_path / "drawings.ndjson", [SQUARE, upside_down_t])
+    Image.fromarray(255 - np.kron(bitmaps[1], np.ones((5, 5), np.uint8))).save(tmp_path / "bottom.png")
+
+    done = run_cli(
+        "predict",
+        str(linear_model),
+        str(tmp_path / "bitmaps.npy"),
+        str(tmp_path / "drawings.ndjson"),
+        str(tmp_path / "bottom.png"),
+        "--json",
+        "--top",
+        "1",
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [row["input"].rsplit("/", 1)[-1] for row in rows] == [
+        "bitmaps.npy[0]",
+        "bitmaps.npy[1]",
+        "bitmaps.npy[2]",
+        "drawings.ndjson[0]",
+        "drawings.ndjson[1]",
+        "bottom.png",
+    ]
+    assert [row["top"][0]["label"] for row in rows] == ["top", "bottom", "top", rows[3]["top"][0]["label"], "bottom", "bottom"]
+    assert all(len(row["top"]) == 1 and 0.5 <= row["top"][0]["probability"] <= 1 for row in rows)
+
+    table = run_cli("predict", str(linear_model), "bitmaps.npy", cwd=tmp_path)
+    assert table.returncode == 0 and "halves" in table.stdout and "bitmaps.npy[2]" in table.stdout and "top" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda d: d / "absent.png", "absent.png: no such input file"),
+        (lambda d: _write(d / "bad.ndjson", '{"drawing": [[[0, 1], [0, 1]]]}\n{not json\n'), "bad.ndjson:2: malformed JSON"),
+        (lambda d: _write(d / "notes.png", "hello"), "notes.png: cannot decode it as an image"),
+        (lambda d: np.save(d / "f.npy", np.zeros((2, 28, 28), np.float32)) or d / "f.npy", "f.npy: bitmaps must be uint8"),
+    ],
+)
+def test_predict_bad_input_is_one_line(tmp_path, linear_model, make_input, message):
+    done = run_cli("predict", str(linear_model), str(make_input(tmp_path)))
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_predict_bad_model_is_one_line(tmp_path):
+    (tmp_path / "m.onnx").write_bytes(b"garbage")
+    done = run_cli("predict", str(tmp_path / "m.onnx"), str(tmp_path / "x.png"))
+    assert done.returncode == 2 and "m.onnx: ONNX Runtime cannot load it" in done.stderr
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path

@@ -320,9 +320,10 @@ def run_predict(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(
-        "input", *(f"#{k + 1}" for k in range(min(args.top, len(predictor.labels)))), title=f"{predictor.model_name}: {args.artifact}"
-    )
+    table = Table(title=f"{predictor.model_name}: {args.artifact}")
+    table.add_column("input", overflow="fold")  # long paths wrap rather than lose the part that tells inputs apart
+    for k in range(min(args.top, len(predictor.labels))):
+        table.add_column(f"#{k + 1}")
     for name, top in rows:
         table.add_row(name, *(f"{label} {p:.1%}" for label, p in top))
     Console().print(table)
