@@ -36,6 +36,9 @@ def build(artifacts: Path, out: Path) -> list[dict]:
     if not models:
         raise WebBuildError(f"{artifacts / 'export' / 'manifest.json'}: no ONNX artifact passed export, so the page has no model")
     models.sort(key=lambda a: (a["name"] != DEFAULT_MODEL, a["name"]))
+    absent = [a["path"] for a in models if not (artifacts / "export" / a["path"]).is_file()]
+    if absent:
+        raise WebBuildError(f"{artifacts / 'export'}: {', '.join(absent)} listed in the manifest but missing (run `make export`)")
     missing = [name for name in ORT_FILES if not (ORT_DIST / name).is_file()]
     if missing:
         raise WebBuildError(f"{ORT_DIST}: {', '.join(missing)} missing (run `npm ci` in {WEB}; `make demo` does)")

@@ -1,0 +1,84 @@
+"""web/build.py: the page folder from the manifest's ONNX artifacts and onnxruntime-web, all or nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from sketch_edge.errors import SketchEdgeError
+from tests.helpers import REPO
+
+spec = importlib.util.spec_from_file_location("web_build", REPO / "web" / "build.py")
+web_build = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(web_build)
+
+
+def _artifacts(tmp_path, rows):
+    export = tmp_path / "artifacts" / "export"
+    export.mkdir(parents=True)
+    for row in rows:
+        (export / row["path"]).write_bytes(b"onnx bytes of " + row["name"].encode())
+    (export / "manifest.json").write_text(json.dumps({"artifacts": rows}))
+    return tmp_path / "artifacts"
+
+
+def _row(name, fmt="onnx", precision="fp32", status="ok"):
+    return {"name": name, "format": fmt, "precision": precision, "status": status, "path": f"{name}.{fmt}", "bytes": 10}
+
+
+@pytest.fixture
+def ort_dist(tmp_path, monkeypatch):
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for name in web_build.ORT_FILES:
+        (dist / name).write_text(f"// {name}")
+    monkeypatch.setattr(web_build, "ORT_DIST", dist)
+    return dist
+
+
+def test_builds_a_self_contained_folder_with_int8_first(tmp_path, ort_dist):
+    rows = [
+        _row("onnx-fp32"),
+        _row("onnx-int8", precision="int8"),
+        _row("onnx-int8-dynamic", precision="dynamic-int8"),
+        _row("tflite-int8", "tflite", "int8"),
+    ]
+    artifacts = _artifacts(tmp_path, rows)
+    entries = web_build.build(artifacts, artifacts / "web")
+    assert [e["name"] for e in entries] == ["onnx-int8", "onnx-fp32"] and entries[0]["default"] and not entries[1]["default"]
+    site = artifacts / "web"
+    assert json.loads((site / "models.json").read_text()) == entries
+    assert (site / "models" / "onnx-int8.onnx").read_bytes() == b"onnx bytes of onnx-int8"
+    assert {p.name for p in (site / "vendor").iterdir()} == set(web_build.ORT_FILES)
+    assert {"index.html", "app.js", "raster.js", "drawing.js", "onnx-metadata.js", "style.css"} <= {p.name for p in site.iterdir()}
+
+
+def test_no_usable_onnx_model(tmp_path, ort_dist):
+    artifacts = _artifacts(tmp_path, [_row("onnx-int8", precision="int8", status="failed"), _row("tflite-fp32", "tflite")])
+    with pytest.raises(SketchEdgeError, match="no ONNX artifact passed export"):
+        web_build.build(artifacts, artifacts / "web")
+
+
+def test_a_model_file_gone_since_export(tmp_path, ort_dist):
+    artifacts = _artifacts(tmp_path, [_row("onnx-fp32")])
+    (artifacts / "export" / "onnx-fp32.onnx").unlink()
+    with pytest.raises(SketchEdgeError, match="onnx-fp32.onnx listed in the manifest but missing"):
+        web_build.build(artifacts, artifacts / "web")
+
+
+def test_no_manifest(tmp_path, ort_dist):
+    with pytest.raises(SketchEdgeError, match="run `make export` first"):
+        web_build.build(tmp_path, tmp_path / "web")
+
+
+def test_missing_onnxruntime_web_leaves_the_old_page_alone(tmp_path, ort_dist):
+    artifacts = _artifacts(tmp_path, [_row("onnx-fp32")])
+    (artifacts / "web").mkdir()
+    (artifacts / "web" / "index.html").write_text("the previous page")
+    (ort_dist / web_build.ORT_FILES[-1]).unlink()
+    with pytest.raises(SketchEdgeError, match="npm ci"):
+        web_build.build(artifacts, artifacts / "web")
+    assert (artifacts / "web" / "index.html").read_text() == "the previous page"
+    assert [p.name for p in artifacts.iterdir() if p.name.startswith(".web")] == []
