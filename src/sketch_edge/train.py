@@ -50,14 +50,15 @@ def run(config: TrainConfig, data: Dataset | None = None) -> dict[str, Any]:
     keras.utils.set_random_seed(seed)
     epochs = config.epochs or spec.epochs
     batch_size = config.batch_size or spec.batch_size
-    model = spec.build(len(data.labels))
-    train_ds = _pipeline(splits.train, spec.input_kind, batch_size, shuffle_seed=seed, augment=spec.augment)
-    val_ds = _pipeline(splits.val, spec.input_kind, batch_size)
+    classes = len(data.labels)
+    model = spec.build(classes)
+    train_ds = _pipeline(splits.train, spec.input_kind, classes, batch_size, shuffle_seed=seed, augment=spec.augment)
+    val_ds = _pipeline(splits.val, spec.input_kind, classes, batch_size)
     # Cosine decay over the planned epochs: short CPU runs get most of their accuracy from a well-annealed end.
     schedule = keras.optimizers.schedules.CosineDecay(spec.learning_rate, decay_steps=epochs * len(train_ds), alpha=0.02)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing),
         metrics=["accuracy"],
     )
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience, restore_best_weights=True)]
@@ -83,6 +84,7 @@ def run(config: TrainConfig, data: Dataset | None = None) -> dict[str, Any]:
         "epochs_requested": epochs,
         "epochs_run": len(hist.get("loss", [])),
         "batch_size": batch_size,
+        "label_smoothing": spec.label_smoothing,
         "seconds": round(seconds, 2),
         "history": hist,
         "test": test,
@@ -92,8 +94,10 @@ def run(config: TrainConfig, data: Dataset | None = None) -> dict[str, Any]:
     return report
 
 
-def _pipeline(data: Dataset, kind: str, batch_size: int, shuffle_seed: int | None = None, augment: bool = False) -> Any:
-    ds = tf.data.Dataset.from_tensor_slices((data.features(kind).astype(np.float32), data.y))
+def _pipeline(data: Dataset, kind: str, classes: int, batch_size: int, shuffle_seed: int | None = None, augment: bool = False) -> Any:
+    """(inputs, one-hot targets) batches: one-hot so the loss can smooth labels."""
+    targets = np.eye(classes, dtype=np.float32)[data.y]
+    ds = tf.data.Dataset.from_tensor_slices((data.features(kind).astype(np.float32), targets))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(data), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)

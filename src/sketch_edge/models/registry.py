@@ -27,6 +27,7 @@ class ModelSpec:
     batch_size: int
     learning_rate: float
     augment: bool
+    label_smoothing: float  # share of each target spread over the other classes: keeps a small model from overconfidence
 
     @property
     def input_spec(self) -> InputSpec:
@@ -37,7 +38,14 @@ _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register(
-    name: str, *, input_kind: str, epochs: int, batch_size: int = 128, learning_rate: float = 1e-3, augment: bool = False
+    name: str,
+    *,
+    input_kind: str,
+    epochs: int,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    augment: bool = False,
+    label_smoothing: float = 0.0,
 ) -> Callable[[Callable[[int], keras.Model]], Callable[[int], keras.Model]]:
     """Decorator: register `builder(num_classes) -> keras.Model` under `name`."""
 
@@ -47,7 +55,9 @@ def register(
         if input_kind not in INPUT_SPECS:
             raise ValueError(f"model {name!r}: unknown input kind {input_kind!r}")
         doc = (builder.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = ModelSpec(name, input_kind, builder, doc[0] if doc else "", epochs, batch_size, learning_rate, augment)
+        _REGISTRY[name] = ModelSpec(
+            name, input_kind, builder, doc[0] if doc else "", epochs, batch_size, learning_rate, augment, label_smoothing
+        )
         return builder
 
     return add
