@@ -12,9 +12,9 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from sketch_edge import fileio
 from sketch_edge.bench.stage import load_manifest
 from sketch_edge.errors import SketchEdgeError
 
@@ -43,8 +43,7 @@ def build(artifacts: Path, out: Path) -> list[dict]:
     if missing:
         raise WebBuildError(f"{ORT_DIST}: {', '.join(missing)} missing (run `npm ci` in {WEB}; `make demo` does)")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = fileio.scratch_dir(out.parent, f".{out.name}.", WebBuildError)
     try:
         for source in sorted((WEB / "src").iterdir()):
             shutil.copy2(source, staging / source.name)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sketch_edge.errors import OutputError
+from sketch_edge.errors import OutputError, SketchEdgeError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -24,7 +24,7 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
     except OSError as exc:
-        raise OutputError(f"{target.parent}: cannot write here ({exc.strerror or exc})") from None
+        raise _unwritable(target.parent, exc, OutputError) from None
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; the result should look like any other written file
@@ -42,3 +42,17 @@ def write_text(target: str | os.PathLike, text: str) -> None:
 
 def write_json(target: str | os.PathLike, data: Any) -> None:
     write_text(target, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def scratch_dir(folder: Path, prefix: str, error: type[SketchEdgeError] = OutputError) -> Path:
+    """A new temporary folder inside `folder` (created if needed), so later renames stay on one file system;
+    an unwritable `folder` raises `error`, the calling stage's own type."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
+    except OSError as exc:
+        raise _unwritable(folder, exc, error) from None
+
+
+def _unwritable(folder: Path, exc: OSError, error: type[SketchEdgeError]) -> SketchEdgeError:
+    return error(f"{folder}: cannot write here ({exc.strerror or exc})")

@@ -6,7 +6,6 @@ import json
 import platform
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sketch_edge import fileio
 from sketch_edge.data import DataRequest, split
 from sketch_edge.errors import BenchError, unknown_name
 from sketch_edge.export.common import sha256_file
@@ -136,11 +136,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
     if config.quick:
         x, y = x[::10], y[::10]
 
-    try:
-        config.out.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".cells-", dir=config.out))
-    except OSError as exc:
-        raise BenchError(f"{config.out}: cannot write here ({exc.strerror or exc})") from None
+    scratch = fileio.scratch_dir(config.out, ".cells-", BenchError)
     try:
         arrays = scratch / "test.npz"
         np.savez(arrays, test=x)

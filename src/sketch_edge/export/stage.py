@@ -6,7 +6,6 @@ import hashlib
 import json
 import platform
 import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -105,11 +104,7 @@ def _export(config: ExportConfig, source: dict[str, Any], recipes: list[Recipe])
     test = splits.test.features(spec.kind).astype(np.float32)
     reference = model.predict(validation, batch_size=512, verbose=0)
 
-    try:
-        config.out.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".jobs-", dir=config.out))
-    except OSError as exc:
-        raise ExportError(f"{config.out}: cannot write here ({exc.strerror or exc})") from None
+    scratch = fileio.scratch_dir(config.out, ".jobs-", ExportError)
     try:
         arrays = scratch / "arrays.npz"
         np.savez(
