@@ -6,8 +6,6 @@
   (interpreter start-up excluded, reported apart);
 - predict overhead: p50 of `predictor.predict(uint8 28x28)` over p50 of a bare `session.run` on the
   same array already shaped as float32, interleaved rounds, best round of each;
-- bench harness overhead: p50 of the bench's timing loop around the ONNX Runtime adapter over a bare
-  loop of `session.run` (the bench must measure the runtime, not itself);
 - resident memory of an app process holding one predictor after 2,000 mixed predictions (VmRSS, VmHWM).
 """
 
@@ -25,7 +23,7 @@ import numpy as np
 import onnxruntime as ort
 
 from sketch_edge.bench.timing import time_calls
-from sketch_edge.runtime import Predictor, open_runner
+from sketch_edge.runtime import Predictor
 
 COLD_START = """
 import json, time
@@ -85,22 +83,18 @@ def overheads(path: Path, rounds: int, calls: int) -> dict[str, float]:
     session = bare_session(path)
     feed = {session.get_inputs()[0].name: feed_array}
     predictor = Predictor(path, threads=1)
-    runner = open_runner(path, threads=1)
 
     def timed(call) -> float:  # noqa: ANN001
         return float(np.median(time_calls(call, min_calls=calls, min_seconds=0, warmup_calls=100, warmup_seconds=0)))
 
-    bare, predict, harness = [], [], []
-    for _ in range(rounds):  # interleaved, so a noisy neighbour hits all three alike
+    bare, predict = [], []
+    for _ in range(rounds):  # interleaved, so a noisy neighbour hits both alike
         bare.append(timed(lambda: session.run(None, feed)))
         predict.append(timed(lambda: predictor.predict(x)))
-        harness.append(timed(lambda: runner.predict(feed_array)))
     return {
         "session_run_p50_us": min(bare),
         "predict_p50_us": min(predict),
         "predict_over_session_run": min(predict) / min(bare),
-        "bench_adapter_p50_us": min(harness),
-        "bench_adapter_over_session_run": min(harness) / min(bare),
         "rounds": rounds,
         "calls_per_round": calls,
     }

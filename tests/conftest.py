@@ -30,5 +30,5 @@ def exported(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("artifacts")
     run(TrainConfig(data=DataRequest(**TINY_DATA), model="cnn-seed", out=root, epochs=8, verbose=False))
-    config = stage.ExportConfig(model=root / "model.keras", out=root / "export", recipes=tuple(RECIPES))
+    config = stage.ExportConfig(artifacts=root, recipes=tuple(RECIPES))
     return root, stage.run(config)

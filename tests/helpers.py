@@ -19,6 +19,15 @@ TINY_CLASSES = ("circle", "star", "lightning", "envelope")
 TINY_DATA = {"classes": TINY_CLASSES, "per_class": 200, "seed": 2}
 """The data of the `exported` fixture's model: 640 / 80 / 80 drawings."""
 
+
+def manifest_json(artifacts: list[dict]) -> dict:
+    """A minimal valid export manifest around `artifacts` rows (name, format, precision, path, status, ...)."""
+    source = {"sha256": "0" * 64, "model": "cnn-seed", "labels": ["a", "b"], "input": {"kind": "bitmap"}, "data": {},
+              "keras_test_top1": 0.9, "split_sha256": "1" * 64}  # fmt: skip
+    rows = [{"compute": a.get("precision", "fp32"), "sha256": "2" * 64, "status": "ok", **a} for a in artifacts]
+    return {"created": "", "source": source, "libraries": {}, "gates": {}, "artifacts": rows}
+
+
 SQUARE = [[[0, 255, 255, 0, 0], [0, 0, 255, 255, 0]]]
 TRIANGLE = [[[128, 255, 0, 128], [0, 255, 255, 0]]]
 

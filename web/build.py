@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 from sketch_edge import fileio
-from sketch_edge.bench.stage import load_manifest
 from sketch_edge.errors import SketchEdgeError
+from sketch_edge.layout import Layout
+from sketch_edge.manifest import Manifest, resolve
 
 WEB = Path(__file__).resolve().parent
 ORT_DIST = WEB / "node_modules" / "onnxruntime-web" / "dist"
@@ -31,14 +32,16 @@ class WebBuildError(SketchEdgeError):
 
 def build(artifacts: Path, out: Path) -> list[dict]:
     """Write the page to `out` (replacing it); return the models it offers, the default first."""
-    manifest = load_manifest(artifacts)
-    models = [a for a in manifest["artifacts"] if a["format"] == "onnx" and a["status"] == "ok" and a["precision"] in PRECISIONS]
+    layout = Layout(artifacts)
+    manifest = Manifest.load(layout.manifest)
+    models = [a for a in manifest.artifacts if a.format == "onnx" and a.status == "ok" and a.precision in PRECISIONS]
     if not models:
-        raise WebBuildError(f"{artifacts / 'export' / 'manifest.json'}: no ONNX artifact passed export, so the page has no model")
-    models.sort(key=lambda a: (a["name"] != DEFAULT_MODEL, a["name"]))
-    absent = [a["path"] for a in models if not (artifacts / "export" / a["path"]).is_file()]
+        raise WebBuildError(f"{layout.manifest}: no ONNX artifact passed export, so the page has no model")
+    models.sort(key=lambda a: (a.name != DEFAULT_MODEL, a.name))
+    files = {a.name: resolve(layout.export, a) for a in models}
+    absent = [a.path for a in models if not files[a.name].is_file()]
     if absent:
-        raise WebBuildError(f"{artifacts / 'export'}: {', '.join(absent)} listed in the manifest but missing (run `make export`)")
+        raise WebBuildError(f"{layout.export}: {', '.join(absent)} listed in the manifest but missing (run `make export`)")
     missing = [name for name in ORT_FILES if not (ORT_DIST / name).is_file()]
     if missing:
         raise WebBuildError(f"{ORT_DIST}: {', '.join(missing)} missing (run `npm ci` in {WEB}; `make demo` does)")
@@ -53,9 +56,9 @@ def build(artifacts: Path, out: Path) -> list[dict]:
         (staging / "models").mkdir()
         entries = []
         for artifact in models:
-            target = Path("models") / Path(artifact["path"]).name
-            shutil.copy2(artifacts / "export" / artifact["path"], staging / target)
-            entries.append({"name": artifact["name"], "file": target.as_posix(), "bytes": artifact["bytes"], "default": not entries})
+            target = Path("models") / files[artifact.name].name
+            shutil.copy2(files[artifact.name], staging / target)
+            entries.append({"name": artifact.name, "file": target.as_posix(), "bytes": artifact.bytes, "default": not entries})
         (staging / "models.json").write_text(json.dumps(entries, indent=2))
         staging.chmod(0o755)
         if out.exists():
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="folder holding export/manifest.json")
     parser.add_argument("--out", type=Path, default=None, help="page folder (default: ARTIFACTS/web)")
     args = parser.parse_args(argv)
-    out = args.out or args.artifacts / "web"
+    out = args.out or Layout(args.artifacts).web
     try:
         entries = build(args.artifacts, out)
     except SketchEdgeError as exc:

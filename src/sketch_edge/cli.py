@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from sketch_edge.errors import SketchEdgeError
@@ -67,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PRECISION:AGREEMENT[:MAXDIFF]",
         help="override a parity gate, e.g. fp16:0.999:2e-3 (defaults: fp32 0.999/1e-4, fp16 0.999/1e-3, quantized 0.98)",
     )
+    export.add_argument(
+        "--max-top1-drop",
+        type=float,
+        default=1.0,
+        metavar="POINTS",
+        help="fail an artifact whose test top-1 is more than this many points below Keras's (default: 1)",
+    )
     export.set_defaults(run=run_export)
 
     bench = sub.add_parser("bench", help="accuracy, latency, throughput, memory and size of every artifact on every runtime")
@@ -77,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--recipes", type=_names, default=None, help="comma-separated recipes, 'keras' for the Keras model (default: all ok)"
     )
     bench.add_argument("--runtimes", type=_names, default=None, help="comma-separated: keras, litert, onnxruntime (default: all)")
+    bench.add_argument("--repeat", type=_positive_int, default=1, help="timing rounds per cell, each in a fresh process (default: 1)")
+    bench.add_argument("--pin", action="store_true", help="run single-thread cells and peaks on one core")
+    bench.add_argument("--no-profile", action="store_true", help="skip the per-operator profile of ONNX Runtime cells")
+    bench.add_argument("--min-top1", type=float, default=None, help="exit 3, naming the cell, if any cell's test top-1 is below this")
+    bench.add_argument(
+        "--max-p50-us",
+        type=_recipe_limit,
+        action="append",
+        default=[],
+        metavar="RECIPE=US",
+        help="exit 3, naming the cell, if a batch-1 cell of RECIPE has a p50 above US microseconds (repeatable)",
+    )
     bench.add_argument("--threads", type=_positive_ints, default=None, help="comma-separated thread counts (default: 1 and all cores)")
     bench.add_argument("--batch", type=_positive_ints, default=(1, 64), help="comma-separated batch sizes (default: 1,64)")
     bench.add_argument("--duration", type=float, default=2.0, help="minimum seconds of timed calls per cell (default: 2)")
@@ -121,6 +141,17 @@ def _positive_int(text: str) -> int:
 
 def _positive_ints(text: str) -> tuple[int, ...]:
     return tuple(_positive_int(part) for part in text.split(","))
+
+
+def _recipe_limit(text: str) -> tuple[str, float]:
+    recipe, _, limit = text.partition("=")
+    try:
+        value = float(limit)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected RECIPE=MICROSECONDS, got {text!r}") from None
+    if not recipe or not value > 0:
+        raise argparse.ArgumentTypeError(f"expected RECIPE=MICROSECONDS with a positive limit, got {text!r}")
+    return recipe, value
 
 
 def _names(text: str) -> list[str]:
@@ -203,6 +234,9 @@ def run_train(args: argparse.Namespace) -> int:
     request = _data_request(args)
     data = request.load()
     _warn_skipped(data.description)
+    from sketch_edge.quiet import import_tensorflow
+
+    import_tensorflow()
     from sketch_edge.train import TrainConfig, run
 
     report = run(
@@ -233,21 +267,18 @@ def run_export(args: argparse.Namespace) -> int:
 
     for name in args.recipes or ():
         get_recipe(name)  # a wrong name fails before TensorFlow loads
-    gates = GATES | dict(parse_gate(text) for text in args.gate)
-    from sketch_edge.export.stage import MANIFEST, ExportConfig, failed_recipes, run, summarize
+    drop = args.max_top1_drop / 100
+    gates = {name: replace(gate, max_top1_drop=drop) for name, gate in GATES.items()} | dict(parse_gate(t, drop) for t in args.gate)
+    from sketch_edge.quiet import import_tensorflow
 
-    out = args.artifacts / "export"
+    import_tensorflow()
+    from sketch_edge.export.stage import ExportConfig, run, summarize
+    from sketch_edge.layout import Layout
+
+    layout = Layout(args.artifacts)
     started = time.perf_counter()
-    manifest = run(
-        ExportConfig(
-            model=args.artifacts / "model.keras",
-            out=out,
-            recipes=tuple(args.recipes or ()),
-            timeout_s=args.timeout,
-            gates=gates,
-        )
-    )
-    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=f"{out / 'manifest.json'}")
+    manifest = run(ExportConfig(artifacts=args.artifacts, recipes=tuple(args.recipes or ()), timeout_s=args.timeout, gates=gates))
+    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=str(layout.manifest))
     for row in summarize(manifest):
         table.add_row(
             row["recipe"],
@@ -263,44 +294,50 @@ def run_export(args: argparse.Namespace) -> int:
     for row in summarize(manifest):
         if row["error"]:
             console.print(f"[red]{row['recipe']}[/]: {row['error']}", soft_wrap=True)
-    state = "up to date, reused" if manifest.get("reused") else f"exported in {time.perf_counter() - started:.1f} s"
-    console.print(f"Keras test top-1 {manifest['source']['keras_test_top1']:.4f}; {state}")
-    failed = failed_recipes(manifest)
+    state = "up to date, reused" if manifest.reused else f"exported in {time.perf_counter() - started:.1f} s"
+    console.print(f"Keras test top-1 {manifest.source.keras_test_top1:.4f}; {state}")
+    failed = manifest.failed()
     if failed and not args.keep_going:
-        raise ExportError(f"{out / MANIFEST}: {len(failed)} recipe(s) failed: {', '.join(failed)} (--keep-going to accept)")
+        raise ExportError(f"{layout.manifest}: {len(failed)} recipe(s) failed: {', '.join(failed)} (--keep-going to accept)")
     return 0
 
 
 def run_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from sketch_edge.bench import report
-    from sketch_edge.bench.stage import RUNTIME_NAMES, BenchConfig, run
+    from sketch_edge.bench.stage import BenchConfig, check_gates, run
+    from sketch_edge.runtime import RUNTIMES
 
     baseline = report.load_baseline(args.baseline) if args.baseline else None
-    out = args.artifacts / "bench"
-    started = time.perf_counter()
-    results = run(
-        BenchConfig(
-            artifacts=args.artifacts,
-            out=out,
-            recipes=tuple(args.recipes or ()),
-            runtimes=tuple(args.runtimes or RUNTIME_NAMES),
-            threads=tuple(args.threads or ()),
-            batches=tuple(args.batch),
-            duration_s=args.duration,
-            quick=args.quick,
-        )
+    config = BenchConfig(
+        artifacts=args.artifacts,
+        recipes=tuple(args.recipes or ()),
+        runtimes=tuple(args.runtimes or RUNTIMES),
+        threads=tuple(args.threads or ()),
+        batches=tuple(args.batch),
+        duration_s=args.duration,
+        quick=args.quick,
+        repeat=args.repeat,
+        pin=args.pin,
+        profile=not args.no_profile,
     )
+    started = time.perf_counter()
+    results = run(config)
     header, rows = report.table_rows(results, baseline)
+    out = config.layout.bench
     table = Table(*header, title=f"{out / 'results.json'} (* Pareto-best top-1 vs p50 among cells with the same threads and batch)")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))
     report.write_all(results, out, baseline)
     console = Console(width=max(shutil.get_terminal_size().columns, 200))
     console.print(table)
-    console.print(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}")
+    peaks = "; ".join(f"{t} thread(s) {kind} {p['gops']:.0f} GOP/s" for t, kinds in results["peaks"].items() for kind, p in kinds.items())
+    console.print(escape(f"peaks: {peaks}"), soft_wrap=True)
+    console.print(escape(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
+    check_gates(results, args.min_top1, dict(args.max_p50_us))
     return 0
 
 

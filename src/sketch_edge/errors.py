@@ -33,6 +33,16 @@ class BenchError(SketchEdgeError):
     """The bench cannot start: no manifest, unknown names, a test split that does not fit the model."""
 
 
+class ManifestError(SketchEdgeError):
+    """The export manifest is missing, unreadable, or a field of it is wrong."""
+
+
+class GateError(SketchEdgeError):
+    """A user's bench gate (minimum top-1, maximum latency) failed: their CI should stop."""
+
+    exit_code = 3
+
+
 class OutputError(SketchEdgeError, OSError):
     """An output location cannot be written."""
 

@@ -1,8 +1,9 @@
-"""Atomic writes: a later stage must never read a half-written model or report."""
+"""Atomic writes (a later stage must never read a half-written model or report) and file digests."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -56,3 +57,11 @@ def scratch_dir(folder: Path, prefix: str, error: type[SketchEdgeError] = Output
 
 def _unwritable(folder: Path, exc: OSError, error: type[SketchEdgeError]) -> SketchEdgeError:
     return error(f"{folder}: cannot write here ({exc.strerror or exc})")
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -16,14 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sketch_edge import fileio
 from sketch_edge.data import DataRequest, Dataset, split
+from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.isolation import cpu_count
+from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec
-
-MODEL_FILE = "model.keras"
-LABELS_FILE = "labels.txt"
-REPORT_FILE = "train_report.json"
-CURVES_FILE = "train_curves.png"
 
 
 @dataclass(frozen=True)
@@ -90,7 +87,8 @@ def run(config: TrainConfig, data: Dataset | None = None) -> dict[str, Any]:
         "test": test,
         "machine": {"cpus": cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
     }
-    write_outputs(config.out, model, data, report)
+    saved = SavedSplit.from_splits(splits, spec.input_kind, {"request": config.data.to_json(), **data.description}, seed)
+    write_outputs(Layout(config.out), model, saved, report)
     return report
 
 
@@ -117,13 +115,16 @@ def _bitmap_augmenter(seed: int) -> Any:
     )
 
 
-def write_outputs(out: Path, model: Any, data: Dataset, report: dict[str, Any]) -> None:
-    """Model, labels, report and curves, each written to a temporary file and renamed into place."""
-    with fileio.atomic_path(out / MODEL_FILE) as tmp:
+def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: dict[str, Any]) -> None:
+    """Split, model, labels, report and curves, each written to a temporary file and renamed into place.
+
+    The split goes first: a model.keras is never left without the split it was tested on."""
+    saved.save(layout.split)
+    with fileio.atomic_path(layout.model) as tmp:
         model.save(tmp)
-    fileio.write_text(out / LABELS_FILE, "".join(f"{name}\n" for name in data.labels))
-    fileio.write_json(out / REPORT_FILE, report)
-    save_curves(report, out / CURVES_FILE)
+    fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
+    fileio.write_json(layout.train_report, report)
+    save_curves(report, layout.curves)
 
 
 def save_curves(report: dict[str, Any], path: Path) -> None:

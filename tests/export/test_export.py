@@ -7,26 +7,28 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError, ExportError
 from sketch_edge.export import stage
 from sketch_edge.export.calibration import CalibrationReader
-from sketch_edge.export.recipes import RECIPES, Recipe, get_recipe, list_recipes
+from sketch_edge.export.recipes import COMPUTE_KINDS, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
+from sketch_edge.fileio import sha256_file
 from sketch_edge.runtime.metadata import read_metadata
 from tests.helpers import TINY_CLASSES as CLASSES
 
 pytestmark = pytest.mark.slow
 
-# Every registered recipe needs a row: (format, precision, input dtype in its runtime, output dtype).
+# Every registered recipe needs a row: (format, precision, compute kind, input dtype in its runtime, output dtype).
 EXPECTED = {
-    "saved_model": ("saved_model", "fp32", "float32", "float32"),
-    "tflite-fp32": ("tflite", "fp32", "float32", "float32"),
-    "tflite-fp16": ("tflite", "fp16", "float32", "float32"),
-    "tflite-dynamic": ("tflite", "dynamic-int8", "float32", "float32"),
-    "tflite-int8": ("tflite", "int8", "int8", "int8"),
-    "tflite-int16x8": ("tflite", "int16x8", "float32", "float32"),
-    "onnx-fp32": ("onnx", "fp32", "float32", "float32"),
-    "onnx-int8": ("onnx", "int8", "float32", "float32"),
-    "onnx-int8-dynamic": ("onnx", "dynamic-int8", "float32", "float32"),
+    "saved_model": ("saved_model", "fp32", "fp32", "float32", "float32"),
+    "tflite-fp32": ("tflite", "fp32", "fp32", "float32", "float32"),
+    "tflite-fp16": ("tflite", "fp16", "fp16", "float32", "float32"),
+    "tflite-dynamic": ("tflite", "dynamic-int8", "dynamic-int8", "float32", "float32"),
+    "tflite-int8": ("tflite", "int8", "int8", "int8", "int8"),
+    "tflite-int16x8": ("tflite", "int16x8", "int16x8", "float32", "float32"),
+    "onnx-fp32": ("onnx", "fp32", "fp32", "float32", "float32"),
+    "onnx-int8": ("onnx", "int8", "int8", "float32", "float32"),
+    "onnx-int8-dynamic": ("onnx", "dynamic-int8", "dynamic-int8", "float32", "float32"),
 }
 
 
@@ -44,32 +46,46 @@ def test_all_recipes_tested():
     assert set(RECIPES) == set(EXPECTED), "add a row to EXPECTED for every registered recipe"
 
 
+def test_every_recipe_declares_a_known_compute_kind():
+    assert {r.compute for r in RECIPES.values()} <= set(COMPUTE_KINDS)
+
+
 @pytest.mark.parametrize("name", list(RECIPES))
 def test_round_trip(manifest, artifacts, name):
-    entry = {a["name"]: a for a in manifest["artifacts"]}[name]
-    fmt, precision, in_dtype, out_dtype = EXPECTED[name]
-    assert (entry["format"], entry["precision"]) == (fmt, precision)
-    assert entry["status"] == "ok", entry["error"]
-    path = artifacts / "export" / entry["path"]
-    assert path.exists() and entry["bytes"] > 0 and len(entry["sha256"]) == 64
-    assert entry["inputs"][0]["dtype"] == in_dtype and entry["outputs"][0]["dtype"] == out_dtype
-    parity = entry["parity"]
-    assert parity["samples"] == 80  # the validation split of TINY_DATA
+    entry = manifest.artifact(name)
+    fmt, precision, compute, in_dtype, out_dtype = EXPECTED[name]
+    assert (entry.format, entry.precision, entry.compute) == (fmt, precision, compute)
+    assert entry.status == "ok", entry.error
+    path = artifacts / "export" / entry.path
+    assert path.exists() and entry.bytes > 0 and len(entry.sha256) == 64
+    assert entry.inputs[0].dtype == in_dtype and entry.outputs[0].dtype == out_dtype
+    parity = entry.parity
+    assert parity.samples == 80 and parity.output_shape == (80, len(CLASSES)) and parity.non_finite == 0  # TINY_DATA's validation
     gate = get_recipe(name).gate()
-    assert parity["top1_agreement"] >= gate.min_agreement
+    assert parity.top1_agreement >= gate.min_agreement
     if gate.max_abs_diff is not None:
-        assert parity["max_abs_diff"] <= gate.max_abs_diff
+        assert parity.max_abs_diff <= gate.max_abs_diff
+    assert manifest.source.keras_test_top1 - entry.details["test_top1"] <= gate.max_top1_drop
     if fmt != "saved_model":
         meta = read_metadata(path)
-        assert meta["labels"] == list(CLASSES) and meta["source_sha256"] == manifest["source"]["sha256"]
+        assert meta["labels"] == list(CLASSES) and meta["source_sha256"] == manifest.source.sha256
         assert meta["input"]["shape"] == [28, 28, 1] and meta["input"]["scaling"] == "inside the model: x / 255"
         assert meta["recipe"] == name
 
 
 def test_int8_tflite_records_scale_and_zero_point(manifest):
-    entry = {a["name"]: a for a in manifest["artifacts"]}["tflite-int8"]
-    assert entry["inputs"][0]["scale"] > 0 and entry["inputs"][0]["zero_point"] is not None
-    assert entry["bytes"] < 0.3 * {a["name"]: a for a in manifest["artifacts"]}["tflite-fp32"]["bytes"]
+    entry = manifest.artifact("tflite-int8")
+    assert entry.inputs[0].scale > 0 and entry.inputs[0].zero_point is not None
+    assert entry.bytes < 0.3 * manifest.artifact("tflite-fp32").bytes
+
+
+def test_checked_on_the_saved_split_with_keras_reference(manifest, artifacts):
+    saved = SavedSplit.load(artifacts / "split.npz")
+    assert manifest.source.split_sha256 == sha256_file(artifacts / "split.npz")
+    assert manifest.artifact("onnx-fp32").details["test_samples"] == len(saved.test_y) == 80
+    with np.load(artifacts / "export" / "reference.npz") as reference:
+        assert reference["test"].shape == (80, len(CLASSES)) and str(reference["model_sha256"]) == manifest.source.sha256
+        assert np.allclose(reference["test"].sum(axis=1), 1, atol=1e-5)
 
 
 def test_onnx_contract(manifest, artifacts):
@@ -87,48 +103,72 @@ def test_manifest_on_disk(manifest, artifacts):
     on_disk = json.loads((artifacts / "export" / "manifest.json").read_text())
     assert on_disk["source"]["labels"] == list(CLASSES)
     assert on_disk["libraries"]["tensorflow"] == "2.21.0"
-    assert {"name", "format", "precision", "path", "bytes", "sha256", "status", "error", "seconds", "inputs", "outputs", "parity"} <= set(
-        on_disk["artifacts"][0]
-    )
+    assert {"name", "format", "precision", "compute", "path", "bytes", "sha256", "status", "error", "seconds", "inputs", "outputs",
+            "parity"} <= set(on_disk["artifacts"][0])  # fmt: skip
+    assert on_disk["gates"]["quantized"] == {"min_agreement": 0.98, "max_abs_diff": None, "max_top1_drop": 0.01}
 
 
-def test_rerun_reuses_then_a_changed_model_rebuilds(manifest, artifacts, tmp_path):
-    config = stage.ExportConfig(model=artifacts / "model.keras", out=artifacts / "export", recipes=("onnx-fp32",))
-    assert stage.run(config).get("reused") is True
-    copy = tmp_path / "a"
-    shutil.copytree(artifacts, copy)
+def _copy(artifacts, target):
+    shutil.copytree(artifacts, target, ignore=shutil.ignore_patterns("bench", "web"))
+    return target
+
+
+def test_rerun_reuses_then_a_changed_model_or_gate_rebuilds(manifest, artifacts, tmp_path):
+    config = stage.ExportConfig(artifacts=artifacts, recipes=("onnx-fp32",))
+    assert stage.run(config).reused is True
+    copy = _copy(artifacts, tmp_path / "a")
+    stricter = {**GATES, "fp32": Gate(0.9999, 1e-5)}
+    regated = stage.run(replace(config, artifacts=copy, gates=stricter))
+    assert not regated.reused and regated.gates["fp32"]["min_agreement"] == 0.9999
     import keras
 
     model = keras.saving.load_model(copy / "model.keras")
     model.layers[-1].bias.assign(model.layers[-1].bias + 0.01)
     model.save(copy / "model.keras")
-    rebuilt = stage.run(replace(config, model=copy / "model.keras", out=copy / "export"))
-    assert not rebuilt.get("reused") and len(rebuilt["artifacts"]) == 1
+    rebuilt = stage.run(replace(config, artifacts=copy, gates=stricter))
+    assert not rebuilt.reused and len(rebuilt.artifacts) == 1
+
+
+def test_a_quantized_artifact_that_loses_accuracy_fails_its_gate(artifacts, tmp_path):
+    copy = _copy(artifacts, tmp_path / "a")
+    impossible = {name: replace(gate, max_top1_drop=-0.5) for name, gate in GATES.items()}  # must beat Keras by 50 points
+    manifest = stage.run(stage.ExportConfig(artifacts=copy, recipes=("onnx-int8",), gates=impossible))
+    entry = manifest.artifact("onnx-int8")
+    assert entry.status == "failed" and "more than -50 point(s) below Keras" in entry.error
 
 
 def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
-    config = stage.ExportConfig(model=artifacts / "model.keras", out=tmp_path, timeout_s=20)
-    source = stage._describe_source(config.model)
+    copy = _copy(artifacts, tmp_path / "a")
+    config = stage.ExportConfig(artifacts=copy, timeout_s=20)
+    source = stage._describe_source(config.layout)
     arrays = tmp_path / "arrays.npz"
     np.savez(arrays, calibration=np.zeros((1, 28, 28, 1), np.float32))
     for exporter, expected in (("export_segfault", "died (SIGSEGV)"), ("export_hang", "timed out after 20 s")):
-        recipe = Recipe("crash", "tflite", "fp32", f"tests.export.crashing:{exporter}", ".tflite")
+        recipe = Recipe("crash", "tflite", "fp32", "fp32", f"tests.export.crashing:{exporter}", ".tflite")
         job = stage._job(recipe, config, source, arrays, tmp_path, {})
-        artifact = stage._run_job(recipe, job, config)
+        artifact = stage._run_job(recipe, job, config, source)
         assert artifact.status == "failed" and expected in artifact.error
-        assert not (tmp_path / "crash.tflite").exists()
+        assert not (copy / "export" / "crash.tflite").exists()
 
 
 def test_unwritable_output_folder(artifacts, tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
+    copy = _copy(artifacts, tmp_path / "a")
+    shutil.rmtree(copy / "export")
+    (copy / "export").write_text("not a folder")
     with pytest.raises(ExportError, match="cannot write here"):
-        stage.run(stage.ExportConfig(model=artifacts / "model.keras", out=blocker / "export", recipes=("onnx-fp32",)))
+        stage.run(stage.ExportConfig(artifacts=copy, recipes=("onnx-fp32",)))
 
 
 def test_no_model(tmp_path):
     with pytest.raises(ExportError, match="no trained model here"):
-        stage.run(stage.ExportConfig(model=tmp_path / "model.keras", out=tmp_path / "export"))
+        stage.run(stage.ExportConfig(artifacts=tmp_path))
+
+
+def test_no_saved_split(artifacts, tmp_path):
+    copy = _copy(artifacts, tmp_path / "a")
+    (copy / "split.npz").unlink()
+    with pytest.raises(DataError, match="split.npz: no saved split beside the model"):
+        stage.run(stage.ExportConfig(artifacts=copy, recipes=("onnx-fp32",)))
 
 
 def test_unknown_recipe_suggests_the_nearest():
@@ -146,10 +186,10 @@ def test_default_recipes_leave_out_the_experimental_one():
 
 
 def test_gates_are_configurable():
-    from sketch_edge.export.recipes import Gate, parse_gate
+    from sketch_edge.export.recipes import parse_gate
 
     assert parse_gate("fp16:0.999:2e-3") == ("fp16", Gate(0.999, 2e-3))
-    assert parse_gate("quantized:0.95") == ("quantized", Gate(0.95, None))
+    assert parse_gate("quantized:0.95", 0.005) == ("quantized", Gate(0.95, None, 0.005))
     assert get_recipe("onnx-int8").gate({"quantized": Gate(0.5, None)}) == Gate(0.5, None)
     for bad in ("fp8:0.9", "fp16", "fp16:high"):
         with pytest.raises(ExportError, match="expected PRECISION:MIN_AGREEMENT"):

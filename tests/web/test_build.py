@@ -8,7 +8,7 @@ import json
 import pytest
 
 from sketch_edge.errors import SketchEdgeError
-from tests.helpers import REPO
+from tests.helpers import REPO, manifest_json
 
 spec = importlib.util.spec_from_file_location("web_build", REPO / "web" / "build.py")
 web_build = importlib.util.module_from_spec(spec)
@@ -20,7 +20,7 @@ def _artifacts(tmp_path, rows):
     export.mkdir(parents=True)
     for row in rows:
         (export / row["path"]).write_bytes(b"onnx bytes of " + row["name"].encode())
-    (export / "manifest.json").write_text(json.dumps({"artifacts": rows}))
+    (export / "manifest.json").write_text(json.dumps(manifest_json(rows)))
     return tmp_path / "artifacts"
 
 
@@ -65,6 +65,15 @@ def test_a_model_file_gone_since_export(tmp_path, ort_dist):
     artifacts = _artifacts(tmp_path, [_row("onnx-fp32")])
     (artifacts / "export" / "onnx-fp32.onnx").unlink()
     with pytest.raises(SketchEdgeError, match="onnx-fp32.onnx listed in the manifest but missing"):
+        web_build.build(artifacts, artifacts / "web")
+
+
+def test_a_path_outside_the_export_folder_is_refused(tmp_path, ort_dist):
+    artifacts = _artifacts(tmp_path, [_row("onnx-fp32")])
+    manifest = json.loads((artifacts / "export" / "manifest.json").read_text())
+    manifest["artifacts"][0]["path"] = "../../elsewhere.onnx"
+    (artifacts / "export" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(SketchEdgeError, match="leaves the export folder"):
         web_build.build(artifacts, artifacts / "web")
 
 

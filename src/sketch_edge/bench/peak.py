@@ -1,20 +1,89 @@
-"""This machine's compute limit, measured by the runtime's own GEMM kernels (ONNX Runtime MatMul / MatMulInteger).
+"""This machine's compute limit per compute kind, measured by each runtime's own kernels.
 
-A large square GEMM is the best case for a CPU: what it reaches is the ceiling a
-small CNN's latency is compared against.
+A large GEMM is the best case for a CPU: what a runtime's kernel reaches on it is
+the ceiling a small model's latency is compared against. Each kernel below runs
+one 1024^3 GEMM in one runtime and bounds the compute kinds listed with it; the
+machine's peak for a kind is the highest of its kernels, so no artifact can
+honestly show more than 100% of it. LiteRT's GEMMs are made by the export
+stage's own TFLite recipes (one Dense layer), so each is the kernel an artifact
+of that recipe really runs (XNNPACK's fp32, dynamic-range qd8 and qs8 kernels).
+
+Run as `python -m sketch_edge.bench.peak JOB.json` (build the models, or time
+them in one runtime at one thread count), each in a fresh process.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 SIZE = 1024
+OPS = 2 * SIZE**3  # a multiply-accumulate counts as 2 operations
+MIN_RUNS = 7
 
 
-def _gemm_model(path: Path, integer: bool) -> None:
+@dataclass(frozen=True)
+class Kernel:
+    name: str  # what defines a peak, as the report says it
+    runtime: str
+    file: str
+    kinds: tuple[str, ...]  # the compute kinds it bounds (fp16 files run in fp32 on CPUs)
+    recipe: str | None = None  # LiteRT: the export recipe that quantizes the GEMM
+
+
+KERNELS = (
+    Kernel("ONNX Runtime MatMul fp32 (MLAS)", "onnxruntime", "ort-matmul-fp32.onnx", ("fp32", "fp16")),
+    Kernel("ONNX Runtime MatMulInteger u8 x s8 (MLAS)", "onnxruntime", "ort-matmulinteger.onnx", ("int8", "dynamic-int8")),
+    Kernel("LiteRT FULLY_CONNECTED fp32 (XNNPACK)", "litert", "litert-fc-fp32.tflite", ("fp32", "fp16"), "tflite-fp32"),
+    Kernel("LiteRT FULLY_CONNECTED fp16 weights", "litert", "litert-fc-fp16.tflite", ("fp16",), "tflite-fp16"),
+    Kernel("LiteRT FULLY_CONNECTED dynamic-range int8", "litert", "litert-fc-dynamic.tflite", ("dynamic-int8",), "tflite-dynamic"),
+    Kernel("LiteRT FULLY_CONNECTED int8 (XNNPACK)", "litert", "litert-fc-int8.tflite", ("int8",), "tflite-int8"),
+    Kernel("LiteRT FULLY_CONNECTED int16x8", "litert", "litert-fc-int16x8.tflite", ("int16x8",), "tflite-int16x8"),
+)
+
+
+def kernels_for(kinds: set[str], runtimes: set[str]) -> list[Kernel]:
+    """The kernels that bound the given compute kinds, in the runtimes being benched."""
+    return [k for k in KERNELS if k.runtime in runtimes and kinds & set(k.kinds)]
+
+
+def machine_peaks(measured: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{threads: {kind: {"gops", "kernel"}}}: for each kind, the fastest kernel that bounds it."""
+    peaks: dict[str, dict[str, dict[str, Any]]] = {}
+    for m in measured:
+        if m.get("gops") is None:
+            continue
+        for kind in m["kinds"]:
+            best = peaks.setdefault(str(m["threads"]), {}).get(kind)
+            if best is None or m["gops"] > best["gops"]:
+                peaks[str(m["threads"])][kind] = {"gops": m["gops"], "kernel": m["kernel"]}
+    return peaks
+
+
+# --- in the worker process -------------------------------------------------------------------------------
+
+
+def build(job: dict[str, Any]) -> dict[str, Any]:
+    """Write every kernel's model file into `job["folder"]`."""
+    folder = Path(job["folder"])
+    for kernel in (k for k in KERNELS if k.name in job["kernels"]):
+        if kernel.runtime == "onnxruntime":
+            _onnx_gemm(folder / kernel.file, integer="Integer" in kernel.name)
+        else:
+            _tflite_gemm(folder / kernel.file, kernel.recipe)
+    return {}
+
+
+def _onnx_gemm(path: Path, integer: bool) -> None:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -37,25 +106,71 @@ def _gemm_model(path: Path, integer: bool) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
-def measure_peaks(scratch: Path, threads: int, seconds: float = 1.0) -> dict[str, float]:
-    """GFLOP/s of an fp32 GEMM and GOP/s of a u8 x s8 GEMM (a multiply-accumulate counts as 2 operations)."""
+def _tflite_gemm(path: Path, recipe_name: str | None) -> None:
+    """One Dense layer through the export stage's own TFLite recipe, so the kernel is the one artifacts get."""
+    import keras
+
+    from sketch_edge.export.calibration import CalibrationReader
+    from sketch_edge.export.recipes import get_recipe
+    from sketch_edge.export.tflite import export_tflite
+
+    inputs = keras.Input(shape=(SIZE,), name="a")
+    model = keras.Model(inputs, keras.layers.Dense(SIZE, use_bias=False)(inputs))
+    samples = np.random.default_rng(0).normal(size=(16, SIZE)).astype(np.float32)
+    export_tflite(model, path, input_spec=None, recipe=get_recipe(recipe_name), calibration=CalibrationReader(samples, "a"))
+
+
+def measure(job: dict[str, Any]) -> dict[str, Any]:
+    """Median GOP/s of each kernel's GEMM in one runtime at one thread count, after warm-up."""
+    if job.get("pin_core") is not None:
+        os.sched_setaffinity(0, {job["pin_core"]})
+    folder, threads = Path(job["folder"]), job["threads"]
+    results = []
+    for kernel in (k for k in KERNELS if k.name in job["kernels"]):
+        call = _CALLERS[kernel.runtime](folder / kernel.file, threads)
+        for _ in range(2):
+            call()
+        times: list[float] = []
+        deadline = time.perf_counter() + job["seconds"]
+        while len(times) < MIN_RUNS or time.perf_counter() < deadline:
+            started = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - started)
+        seconds = statistics.median(times)
+        results.append({"kernel": kernel.name, "runtime": kernel.runtime, "kinds": list(kernel.kinds), "threads": threads,
+                        "gops": OPS / seconds / 1e9, "median_ms": seconds * 1e3, "runs": len(times)})  # fmt: skip
+    return {"measured": results}
+
+
+def _ort_caller(path: Path, threads: int) -> Callable[[], Any]:
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    result = {}
-    for integer, key in ((False, "fp32_gflops"), (True, "int8_gops")):
-        path = scratch / f"gemm-{key}.onnx"
-        _gemm_model(path, integer)
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        a = np.random.default_rng(1).integers(0, 255, size=(SIZE, SIZE)).astype(np.uint8 if integer else np.float32)
-        session.run(None, {"a": a})
-        best = float("inf")
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            session.run(None, {"a": a})
-            best = min(best, time.perf_counter() - started)
-        result[key] = 2 * SIZE**3 / best / 1e9
-    return result
+    from sketch_edge.runtime.onnxruntime import session_options
+
+    session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
+    spec = session.get_inputs()[0]
+    a = np.random.default_rng(1).integers(0, 255, size=(SIZE, SIZE)).astype(np.uint8 if spec.type == "tensor(uint8)" else np.float32)
+    feed = {spec.name: a}
+    return lambda: session.run(None, feed)
+
+
+def _litert_caller(path: Path, threads: int) -> Callable[[], Any]:
+    from sketch_edge.runtime.litert import LiteRTRunner
+
+    runner = LiteRTRunner.load(path, threads)
+    prepared = runner.prepare(np.random.default_rng(1).normal(size=(SIZE, SIZE)).astype(np.float32))
+    return lambda: runner.run(prepared)
+
+
+_CALLERS: dict[str, Callable[[Path, int], Callable[[], Any]]] = {"onnxruntime": _ort_caller, "litert": _litert_caller}
+
+
+def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    job = json.loads(Path(sys.argv[1]).read_text())
+    result = build(job) if job["action"] == "build" else measure(job)
+    Path(job["result"]).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -11,16 +11,21 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
+from sketch_edge.bench.profile import NO_PROFILER
 from sketch_edge.errors import BenchError
 
 CSV_COLUMNS = (
-    "recipe", "format", "precision", "runtime", "threads", "batch", "status", "error",
+    "recipe", "format", "precision", "compute", "runtime", "threads", "batch", "status", "error",
     "top1", "top3", "map3", "agreement",
     "latency_us.p50", "latency_us.p90", "latency_us.p99", "latency_us.mean", "latency_us.std", "latency_us.min",
+    "e2e_latency_us.p50", "p50_spread",
     "throughput_per_s", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb",
-    "bytes", "macs", "gmacs_per_s", "peak_fraction", "pareto",
+    "bytes", "macs", "gmacs_per_s", "peak_fraction", "peak_kernel", "pareto",
 )  # fmt: skip
 COMPARED = (("p50", "latency_us.p50"), ("p99", "latency_us.p99"), ("thru", "throughput_per_s"), ("top1", "top1"), ("rss", "peak_rss_mb"))
+RUNTIME_MARKERS = {"keras": "s", "litert": "o", "onnxruntime": "^"}
+KIND_COLOURS = {"fp32": "tab:blue", "fp16": "tab:cyan", "dynamic-int8": "tab:orange", "int8": "tab:red", "int16x8": "tab:purple"}
+TOP_OPS = 5
 
 
 def flat(row: dict[str, Any], column: str) -> Any:
@@ -40,21 +45,24 @@ def write_all(results: dict[str, Any], out: Path, baseline: dict[str, Any] | Non
         writer.writerow(["" if flat(row, c) is None else flat(row, c) for c in CSV_COLUMNS])
     fileio.write_text(out / "results.csv", buffer.getvalue())
     plots(results, latencies, out)
-    fileio.write_text(out / "report.md", markdown(results, baseline))
+    fileio.write_text(out / "report.md", markdown(results, baseline, out))
 
 
 def table_rows(results: dict[str, Any], baseline: dict[str, Any] | None) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the one table the terminal and the Markdown report both show."""
-    header = ["recipe", "runtime", "thr", "batch", "status", "kB", "top-1", "agree", "p50 us", "p99 us", "per s", "RSS MB", "peak %"]
+    repeated = results.get("settings", {}).get("repeat", 1) > 1
+    header = ["recipe", "runtime", "compute", "thr", "batch", "status", "kB", "top-1", "agree", "p50 us", "e2e p50 us", "p99 us",
+              "per s", "RSS MB", "peak %"] + (["p50 spread"] if repeated else [])  # fmt: skip
     old = {_key(r): r for r in baseline["results"]} if baseline else {}
     if baseline:
         header += [f"{name} vs base" for name, _ in COMPARED]
     rows = []
     for r in results["results"]:
-        lat = r["latency_us"] or {}
+        lat, e2e = r["latency_us"] or {}, r.get("e2e_latency_us") or {}
         row = [
             r["recipe"] + (" *" if r.get("pareto") else ""),
             r["runtime"],
+            r.get("compute") or "",
             _fmt(r["threads"]),
             _fmt(r["batch"]),
             r["status"] if not r["error"] else f"{r['status']}: {r['error']}",
@@ -62,11 +70,14 @@ def table_rows(results: dict[str, Any], baseline: dict[str, Any] | None) -> tupl
             _fmt(r["top1"], ".4f"),
             _fmt(r["agreement"], ".4f"),
             _fmt(lat.get("p50"), ".1f"),
+            _fmt(e2e.get("p50"), ".1f"),
             _fmt(lat.get("p99"), ".1f"),
             _fmt(r["throughput_per_s"], ".0f"),
             _fmt(r["peak_rss_mb"], ".0f"),
             _fmt(r["peak_fraction"] and 100 * r["peak_fraction"], ".1f"),
         ]
+        if repeated:
+            row.append(_fmt(r.get("p50_spread") and 100 * r["p50_spread"], ".1f") + ("%" if r.get("p50_spread") is not None else ""))
         if baseline:
             before = old.get(_key(r))
             for _, column in COMPARED:
@@ -84,25 +95,57 @@ def _fmt(value: Any, spec: str = "") -> str:
     return "" if value is None else format(value, spec)
 
 
-def markdown(results: dict[str, Any], baseline: dict[str, Any] | None) -> str:
-    env, peaks = results["environment"], results["peaks"]
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |" for row in rows),
+    ]
+
+
+def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path) -> str:
+    env, source, settings = results["environment"], results["source"], results.get("settings", {})
     header, rows = table_rows(results, baseline)
+    peak_rows = [[t, kind, f"{p['gops']:.1f}", p["kernel"]] for t, kinds in results["peaks"].items() for kind, p in sorted(kinds.items())]
+    kernel_rows = [_kernel_row(k) for k in results["peak_kernels"]]
     lines = [
-        f"# Bench of {results['source']['model']} ({results['source']['sha256'][:12]})",
+        f"# Bench of {source['model']} ({source['sha256'][:12]})",
         "",
         f"{env['cpu']} ({', '.join(env['cpu_flags']) or 'no SIMD flags read'}), {env['cores']} cores, {env['os']}, Python {env['python']}; "
         f"git {env['git_revision']}; {env['time']}.",
         "",
         "Libraries: " + ", ".join(f"{k} {v}" for k, v in env["libraries"].items()) + ".",
         "",
-        "GEMM peaks (ONNX Runtime MatMul fp32 / MatMulInteger u8s8, 1024^3): "
-        + "; ".join(f"{t} thread(s): {p['fp32_gflops']:.0f} GFLOP/s fp32, {p['int8_gops']:.0f} GOP/s int8" for t, p in peaks.items())
-        + f". Model: {results['source']['macs'] or 0:,} MACs per drawing; Keras test top-1 {results['source']['keras_test_top1']:.4f}"
-        + f" on {results['test_samples']} test drawings. `*`: Pareto-best (top-1 vs p50) among cells with the same threads and batch.",
+        f"Test split: {results['test_samples']} drawings of `{source['split']}` (sha256 {source['split_sha256'][:12]})"
+        + (", a tenth of it (--quick)" if settings.get("quick") else "")
+        + f"; Keras top-1 on them {source['keras_test_top1']:.4f}. Model: {source['macs'] or 0:,} MACs per drawing."
+        + (f" Single-thread cells pinned to core {settings['pin_core']}." if settings.get("pin_core") is not None else "")
+        + (
+            f" Timing repeated {settings['repeat']} times per cell in fresh processes; p50 is the median of the rounds."
+            if settings.get("repeat", 1) > 1
+            else ""
+        ),
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows),
+        "`p50 us` times the runtime's own call on an input already in its dtype and layout (a bare loop of its API); "
+        "`e2e p50 us` the adapter's whole path (cast, quantize, run, dequantize). `peak %` is the achieved GMAC/s over "
+        "this machine's measured peak for the cell's compute kind. "
+        "`*`: Pareto-best (top-1 vs p50) among cells with the same threads and batch.",
+        "",
+        *_table(header, rows),
+        "",
+        "## Peaks",
+        "",
+        "The machine's peak per compute kind and thread count: the fastest runtime kernel on a 1024^3 GEMM "
+        "(median of repeated runs after warm-up).",
+        "",
+        *_table(["threads", "compute kind", "GOP/s", "defined by"], peak_rows),
+        "",
+        "Every kernel measured:",
+        "",
+        *_table(["kernel", "threads", "GOP/s", "median ms", "bounds"], kernel_rows),
+        "",
+        *_profile_section(results, out),
+        "## Plots",
         "",
         "![accuracy vs latency](latency_vs_accuracy.png)",
         "",
@@ -116,6 +159,30 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def _kernel_row(k: dict[str, Any]) -> list[Any]:
+    if k.get("gops") is None:
+        return [k["kernel"], k["threads"], "", "", f"failed: {k.get('error')}"]
+    return [k["kernel"], k["threads"], f"{k['gops']:.1f}", f"{k['median_ms']:.2f}", ", ".join(k["kinds"])]
+
+
+def _profile_section(results: dict[str, Any], out: Path) -> list[str]:
+    lines = ["## Where the time goes (per operator)", ""]
+    runtimes = sorted({r["runtime"] for r in results["results"]})
+    for key, name in sorted(results.get("profiles", {}).items()):
+        try:
+            profile = json.loads((out / name).read_text())
+        except (OSError, ValueError):
+            continue
+        rows = [[o["op"], f"{o['us_per_call']:.1f}", f"{100 * o['share']:.1f}%"] for o in profile["ops"][:TOP_OPS]]
+        lines += [
+            f"`{key}`: {profile['op_us_per_call']:.1f} us of operator time per call over {profile['calls']} calls ([{name}]({name}))",
+            "",
+        ]
+        lines += [*_table(["operator", "us per call", "share"], rows), ""]
+    lines += [f"{runtime}: {NO_PROFILER[runtime]}." for runtime in runtimes if runtime in NO_PROFILER]
+    return [*lines, ""]
+
+
 def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) -> None:
     import matplotlib
 
@@ -124,30 +191,26 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
 
     ok = [r for r in results["results"] if r["status"] != "failed" and r["latency_us"]]
     single = [r for r in ok if r["batch"] == 1]
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for r in single:
-        ax.scatter(r["latency_us"]["p50"], r["top1"], marker="o" if r["threads"] == 1 else "s")
-        ax.annotate(f"{r['recipe']}/{r['runtime']}/t{r['threads']}", (r["latency_us"]["p50"], r["top1"]), fontsize=7)
-    for threads, style in zip(sorted({r["threads"] for r in single}), ("k--", "k:", "k-."), strict=False):
-        front = sorted((r for r in single if r.get("pareto") and r["threads"] == threads), key=lambda r: r["latency_us"]["p50"])
-        lat = [r["latency_us"]["p50"] for r in front]
-        ax.plot(lat, [r["top1"] for r in front], style, linewidth=1, label=f"Pareto front, {threads} thread(s)")
-    if single:
-        ax.legend()
-    ax.set_xscale("log")
-    ax.set_xlabel("p50 latency at batch 1 (us, log scale)")
-    ax.set_ylabel("test top-1")
+    thread_counts = sorted({r["threads"] for r in single}) or [1]
+    fig, axes = plt.subplots(1, len(thread_counts), figsize=(6.5 * len(thread_counts), 5.5), squeeze=False, sharey=True)
+    for ax, threads in zip(axes[0], thread_counts, strict=True):
+        _accuracy_panel(ax, [r for r in single if r["threads"] == threads], threads)
+    _legends(fig, single)
     _save(fig, out / "latency_vs_accuracy.png")
 
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for r in single:
-        lat = np.sort(latencies[r["key"]])
-        ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), label=f"{r['recipe']}/{r['runtime']}/t{r['threads']}", linewidth=1)
-    ax.set_xscale("log")
-    ax.set_xlabel("latency at batch 1 (us, log scale)")
-    ax.set_ylabel("fraction of calls")
-    ax.legend(fontsize=6)
+    fig, axes = plt.subplots(1, len(thread_counts), figsize=(6.5 * len(thread_counts), 5), squeeze=False, sharey=True)
+    for ax, threads in zip(axes[0], thread_counts, strict=True):
+        for r in (r for r in single if r["threads"] == threads):
+            lat = np.sort(latencies[r["key"]])
+            ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), color=KIND_COLOURS.get(r["compute"], "grey"),
+                    linestyle={"keras": ":", "litert": "-", "onnxruntime": "--"}.get(r["runtime"], "-."),
+                    label=f"{r['recipe']} ({r['runtime']})", linewidth=1.2)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel("latency at batch 1 (us, log scale)")
+        ax.set_title(f"{threads} thread(s)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0][0].set_ylabel("fraction of calls")
     _save(fig, out / "latency_cdf.png")
 
     best = max((r for r in ok if r.get("confusion")), key=lambda r: (r["top1"], -r["latency_us"]["p50"]), default=None)
@@ -162,17 +225,84 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
         ax.set_title(f"{best['recipe']} on {best['runtime']}: top-1 {best['top1']:.4f}", fontsize=9)
         _save(fig, out / "confusion.png")
 
-    sizes = {r["recipe"]: r["bytes"] for r in results["results"] if r["bytes"]}
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.barh(list(sizes), [b / 1024 for b in sizes.values()])
+    sizes = {r["recipe"]: (r["bytes"], r.get("compute")) for r in results["results"] if r["bytes"]}
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(sizes) + 1.2))
+    names = list(sizes)
+    bars = ax.barh(names, [sizes[n][0] / 1024 for n in names], color=[KIND_COLOURS.get(sizes[n][1], "grey") for n in names])
+    ax.bar_label(bars, labels=[f"{sizes[n][0] / 1024:.0f} kB" for n in names], padding=3, fontsize=8)
     ax.set_xlabel("file size (kB)")
+    ax.margins(x=0.15)
     _save(fig, out / "size.png")
+
+
+def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:
+    """Runtime by marker, compute kind by colour, the Pareto front as a step line, every point named without overlap."""
+    from matplotlib.ticker import LogFormatter
+
+    for r in rows:
+        ax.scatter(r["latency_us"]["p50"], r["top1"], marker=RUNTIME_MARKERS.get(r["runtime"], "x"),
+                   color=KIND_COLOURS.get(r["compute"], "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3)  # fmt: skip
+    ax.set_xscale("log")
+    if rows:
+        lat, top1 = [r["latency_us"]["p50"] for r in rows], [r["top1"] for r in rows]
+        pad = max(0.002, (max(top1) - min(top1)) * 0.15)
+        ax.set_ylim(min(top1) - pad, max(top1) + pad)
+        ax.set_xlim(min(lat) / 1.5, max(lat) * 1.5)
+    front = sorted((r for r in rows if r.get("pareto")), key=lambda r: r["latency_us"]["p50"])
+    if front:
+        # The front dominates everything right of and below it: draw it out to the right edge.
+        xs = [r["latency_us"]["p50"] for r in front] + [ax.get_xlim()[1]]
+        ys = [r["top1"] for r in front] + [front[-1]["top1"]]
+        ax.step(xs, ys, where="post", color="black", linewidth=1, linestyle="--", zorder=2)
+    _place_labels(ax, rows)
+    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlabel("p50 latency at batch 1 (us, log scale)")
+    ax.set_ylabel("test top-1")
+    ax.set_title(f"{threads} thread(s): dashed line = Pareto front")
+    ax.grid(True, which="both", alpha=0.3)
+
+
+_OFFSETS = [(7, 5), (7, -12), (-7, 9), (-7, -14), (7, 16), (7, -23), (-7, 20), (-7, -25), (7, 27), (7, -34)]
+
+
+def _place_labels(ax: Any, rows: list[dict[str, Any]]) -> None:
+    """Name each point at the first offset whose text box overlaps no label or point placed before (in pixels)."""
+    fig = ax.figure
+    to_px = ax.transData.transform
+    points = [to_px((r["latency_us"]["p50"], r["top1"])) for r in rows]
+    taken = [(x - 6, y - 6, x + 6, y + 6) for x, y in points]
+    scale = fig.dpi / 72
+    for r, (x, y) in sorted(zip(rows, points, strict=True), key=lambda item: item[1][0]):
+        text = f"{r['recipe']} ({r['runtime']})"
+        width, height = 4.3 * len(text) * scale, 9 * scale
+        for dx, dy in _OFFSETS:
+            left = x + dx * scale if dx > 0 else x + dx * scale - width
+            box = (left, y + dy * scale, left + width, y + dy * scale + height)
+            if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
+                break
+        taken.append(box)
+        ax.annotate(text, (r["latency_us"]["p50"], r["top1"]), textcoords="offset points", xytext=(dx, dy), fontsize=7,
+                    ha="left" if dx > 0 else "right", arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5})  # fmt: skip
+
+
+def _legends(fig: Any, rows: list[dict[str, Any]]) -> None:
+    from matplotlib.lines import Line2D
+
+    runtimes = sorted({r["runtime"] for r in rows})
+    kinds = [k for k in KIND_COLOURS if any(r["compute"] == k for r in rows)]
+    handles = [Line2D([], [], marker=RUNTIME_MARKERS.get(rt, "x"), color="grey", linestyle="", markersize=8, label=rt) for rt in runtimes]
+    handles += [Line2D([], [], marker="o", color=KIND_COLOURS[k], linestyle="", markersize=8, label=k) for k in kinds]
+    handles.append(Line2D([], [], color="black", linestyle="--", label="Pareto front"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.subplots_adjust(bottom=0.18)
 
 
 def _save(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)

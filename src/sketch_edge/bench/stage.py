@@ -1,10 +1,18 @@
-"""`sketch-edge bench`: plan cells from the manifest, run each in a subprocess, derive accuracy and cost."""
+"""`sketch-edge bench`: plan cells from the manifest, run each in a subprocess, derive accuracy and cost.
+
+Every cell is measured on the test split saved at train time (`split.npz`) and
+compared with Keras's probabilities on the same drawings (`export/reference.npz`),
+so the accuracy columns and the `low-accuracy` floor always speak of one set of
+drawings, whichever runtimes and `--quick` subset are benched.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
+import statistics
 import subprocess
 import time
 from dataclasses import dataclass
@@ -14,29 +22,39 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.data import DataRequest, split
-from sketch_edge.errors import BenchError, unknown_name
-from sketch_edge.export.common import sha256_file
+from sketch_edge.bench.peak import KERNELS, kernels_for, machine_peaks
+from sketch_edge.data.saved_split import SavedSplit
+from sketch_edge.errors import BenchError, DataError, GateError, unknown_name
+from sketch_edge.export.stage import REFERENCE
+from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import cpu_count, library_versions, run_module
+from sketch_edge.layout import Layout
+from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.metrics import topk_accuracy
-from sketch_edge.runtime import RUNTIMES
+from sketch_edge.runtime import RUNTIMES, runtime_for
 
-RUNTIME_NAMES = ("keras", "litert", "onnxruntime")
 LIBRARIES = ("tensorflow", "keras", "onnxruntime", "ai-edge-litert", "numpy")
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "neon", "asimddp")
 
 
 @dataclass(frozen=True)
 class BenchConfig:
-    artifacts: Path  # holds model.keras and export/manifest.json
-    out: Path  # ARTIFACTS/bench
+    artifacts: Path  # holds model.keras, split.npz and export/
     recipes: tuple[str, ...] = ()  # empty: every ok artifact
-    runtimes: tuple[str, ...] = RUNTIME_NAMES
+    runtimes: tuple[str, ...] = tuple(RUNTIMES)
     threads: tuple[int, ...] = ()  # empty: 1 and all cores
     batches: tuple[int, ...] = (1, 64)
     duration_s: float = 2.0
     quick: bool = False
     max_top1_drop: float = 0.01  # below Keras top-1 by more than this: "low-accuracy"
     timeout_s: float = 180.0
+    repeat: int = 1  # timing rounds per cell, each in a fresh process, interleaved across cells
+    pin: bool = False  # single-thread cells (and peaks) on one core
+    profile: bool = True  # per-op profile of the cells whose runtime has a profiler
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.artifacts)
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,7 @@ class Cell:
     recipe: str
     format: str
     precision: str
+    compute: str
     runtime: str
     threads: int
     batch: int
@@ -55,170 +74,232 @@ class Cell:
         return f"{self.recipe}/{self.runtime}/t{self.threads}/b{self.batch}"
 
 
-def load_manifest(artifacts: Path) -> dict[str, Any]:
-    path = artifacts / "export" / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text())
-    except OSError:
-        raise BenchError(f"{path}: no manifest (run `make export` first)") from None
-    except ValueError as exc:
-        raise BenchError(f"{path}: not a readable manifest ({exc})") from None
-    if not manifest.get("artifacts"):
-        raise BenchError(f"{path}: the manifest lists no artifacts")
-    return manifest
-
-
-def plan(config: BenchConfig, manifest: dict[str, Any]) -> tuple[list[Cell], list[dict[str, Any]]]:
-    """The cells to run, and rows for what cannot run (a missing or changed file), each with its reason."""
+def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict[str, Any]]]:
+    """The cells to run, and rows for what cannot run (a failed export, a missing or changed file), each with its reason."""
     for name in config.runtimes:
-        if name not in RUNTIME_NAMES:
-            raise BenchError(unknown_name("runtime", name, RUNTIME_NAMES))
-    export_dir = config.artifacts / "export"
-    model = Path(manifest["source"]["path"])
-    entries = [
-        {
-            "name": "keras",
-            "format": "keras",
-            "precision": "fp32",
-            "path": str(model),
-            "status": "ok",
-            "sha256": manifest["source"]["sha256"],
-        }
+        if name not in RUNTIMES:
+            raise BenchError(unknown_name("runtime", name, RUNTIMES))
+    layout = config.layout
+    entries = [("keras", "keras", "fp32", "fp32", layout.model, "ok", None, manifest.source.sha256)]
+    entries += [
+        (a.name, a.format, a.precision, a.compute, resolve(layout.export, a), a.status, a.error, a.sha256)
+        for a in manifest.artifacts
+        if a.format in ("tflite", "onnx")
     ]
-    entries += [a for a in manifest["artifacts"] if a["format"] in ("tflite", "onnx")]
-    known = {e["name"] for e in entries}
+    known = {e[0] for e in entries}
     for name in config.recipes:
         if name not in known:
             raise BenchError(unknown_name("recipe", name, known))
     threads = config.threads or tuple(sorted({1, cpu_count()}))
     cells, refused = [], []
-    for entry in entries:
-        if config.recipes and entry["name"] not in config.recipes:
+    for name, fmt, precision, compute, path, status, error, sha256 in entries:
+        if config.recipes and name not in config.recipes:
             continue
-        path = Path(entry["path"]) if entry["format"] == "keras" else export_dir / entry["path"]
-        runtime = RUNTIMES[path.suffix]
+        runtime = runtime_for(path).name
         if runtime not in config.runtimes:
             continue
-        base = {"recipe": entry["name"], "format": entry["format"], "precision": entry["precision"], "runtime": runtime}
-        if entry["status"] != "ok":
-            refused.append(base | {"status": "failed", "error": f"not benched: the export failed ({entry['error']})"})
-            continue
-        if not path.exists():
+        base = {"recipe": name, "format": fmt, "precision": precision, "compute": compute, "runtime": runtime}
+        if status != "ok":
+            refused.append(base | {"status": "failed", "error": f"not benched: the export failed ({error})"})
+        elif not path.is_file():
             refused.append(base | {"status": "failed", "error": f"{path}: file missing"})
-            continue
-        if sha256_file(path) != entry["sha256"]:
+        elif sha256_file(path) != sha256:
             refused.append(
-                base
-                | {
-                    "status": "failed",
-                    "error": f"{path}: sha256 differs from the manifest; refusing to bench a file that is not the one exported",
-                }
+                base | {"status": "failed", "error": f"{path}: sha256 differs from the manifest; refusing to bench a changed file"}
             )
-            continue
-        for t in threads:
-            for b in config.batches:
-                cells.append(Cell(entry["name"], entry["format"], entry["precision"], runtime, t, b, path, path.stat().st_size))
+        else:
+            size = path.stat().st_size
+            cells += [Cell(name, fmt, precision, compute, runtime, t, b, path, size) for t in threads for b in config.batches]
     return cells, refused
 
 
+def load_test(layout: Layout, manifest: Manifest) -> tuple[SavedSplit, np.ndarray]:
+    """The saved test split and Keras's probabilities on it, both checked against the manifest."""
+    if not layout.split.is_file() or sha256_file(layout.split) != manifest.source.split_sha256:
+        raise BenchError(f"{layout.split}: missing or not the split the artifacts were exported from (run `make export`)")
+    saved = SavedSplit.load(layout.split)
+    try:
+        with np.load(layout.export / REFERENCE, allow_pickle=False) as archive:
+            reference, model_sha = archive["test"], str(archive["model_sha256"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise BenchError(
+            f"{layout.export / REFERENCE}: Keras's reference outputs are missing or unreadable ({exc}); run `make export`"
+        ) from None
+    if model_sha != manifest.source.sha256 or reference.shape != (len(saved.test_y), len(manifest.source.labels)):
+        raise BenchError(f"{layout.export / REFERENCE}: not the outputs of this model on this split (run `make export`)")
+    return saved, reference
+
+
 def run(config: BenchConfig) -> dict[str, Any]:
-    from sketch_edge.bench.peak import measure_peaks
-
-    manifest = load_manifest(config.artifacts)
+    layout = config.layout
+    manifest = Manifest.load(layout.manifest)
     cells, refused = plan(config, manifest)
-    source = manifest["source"]
-    request = DataRequest.from_json(source["data"])
-    data = request.load()
-    if list(data.labels) != source["labels"]:
-        raise BenchError(f"{request.source}: its classes {list(data.labels)[:5]}... are not the model's labels {source['labels'][:5]}...")
-    test = split(data, seed=request.seed).test
-    x, y = test.features(source["input"]["kind"]).astype(np.float32), test.y
+    try:
+        saved, reference = load_test(layout, manifest)
+    except DataError as exc:
+        raise BenchError(str(exc)) from None
+    x, y = saved.test_x.astype(np.float32), saved.test_y
     if config.quick:
-        x, y = x[::10], y[::10]
+        x, y, reference = x[::10], y[::10], reference[::10]
+    pin_core = max(cpu_affinity()) if config.pin else None
 
-    scratch = fileio.scratch_dir(config.out, ".cells-", BenchError)
+    scratch = fileio.scratch_dir(layout.bench, ".cells-", BenchError)
+    profiles = layout.bench / "profiles"
     try:
         arrays = scratch / "test.npz"
         np.savez(arrays, test=x)
-        peaks = {t: measure_peaks(scratch, t, seconds=0.3 if config.quick else 1.0) for t in sorted({c.threads for c in cells} or {1})}
-        results, probs, latencies = [], {}, {}
-        for cell in cells:
-            row, p, lat = _run_cell(cell, config, arrays, scratch)
-            results.append(row)
-            if p is not None:
-                probs[cell.key], latencies[cell.key] = p, lat
+        peaks, measured = measure_peaks(config, cells, scratch, pin_core)
+        rows = {c.key: _row(c) for c in cells}
+        probs, latencies = {}, {}
+        for round_ in range(config.repeat):
+            for cell in cells:
+                if rows[cell.key]["status"] == "failed":
+                    continue
+                measured_row, p, lat = _run_cell(cell, config, arrays, scratch, round_, pin_core)
+                if "error" in measured_row:
+                    rows[cell.key] |= measured_row
+                    continue
+                if round_ == 0:
+                    rows[cell.key] |= measured_row
+                    probs[cell.key], latencies[cell.key] = p, [lat]
+                else:
+                    latencies[cell.key].append(lat)
+        for key, rounds in latencies.items():
+            _summarize_rounds(rows[key], rounds)
+            latencies[key] = np.concatenate(rounds)
+        profiled = _collect_profiles(scratch, profiles, cells)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    reference = next((probs[c.key] for c in cells if c.runtime == "keras" and c.key in probs), None)
-    # The floor is Keras on the very drawings benched here (the manifest's figure is for the whole test split).
-    keras_top1 = topk_accuracy(reference, y, 1) if reference is not None else source["keras_test_top1"]
+    keras_top1 = topk_accuracy(reference, y, 1)
+    results = list(rows.values())
     for row in results:
         if row["key"] in probs:
-            row.update(accuracy(probs[row["key"]], y, reference, source["labels"]))
-            row.update(cost(row, source.get("macs"), peaks[row["threads"]]))
+            row.update(accuracy(probs[row["key"]], y, reference, manifest.source.labels))
+            row.update(cost(row, manifest.source.macs, peaks.get(str(row["threads"]), {})))
             if row["top1"] < keras_top1 - config.max_top1_drop:
                 row["status"] = "low-accuracy"
     mark_pareto(results)
     return {
         "environment": environment(),
-        "source": {k: source[k] for k in ("path", "sha256", "model", "labels", "keras_test_top1") if k in source}
-        | {"macs": source.get("macs")},
-        "peaks": {str(t): v for t, v in peaks.items()},
+        "source": {
+            "model": manifest.source.model,
+            "sha256": manifest.source.sha256,
+            "labels": list(manifest.source.labels),
+            "macs": manifest.source.macs,
+            "keras_test_top1": keras_top1,
+            "split": str(layout.split),
+            "split_sha256": manifest.source.split_sha256,
+        },  # fmt: skip
+        "settings": {"quick": config.quick, "repeat": config.repeat, "pin_core": pin_core, "duration_s": config.duration_s},
+        "peaks": peaks,
+        "peak_kernels": measured,
+        "profiles": profiled,
         "test_samples": int(len(y)),
         "results": results + [_empty_row(r) for r in refused],
         "latencies": latencies,
     }
 
 
-def _run_cell(cell: Cell, config: BenchConfig, arrays: Path, scratch: Path) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
-    stem = scratch / cell.key.replace("/", "_")
+def cpu_affinity() -> set[int]:
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else {0}
+
+
+def measure_peaks(
+    config: BenchConfig, cells: list[Cell], scratch: Path, pin_core: int | None
+) -> tuple[dict[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]:
+    """Build the GEMM models of every kernel that bounds a benched compute kind, then time them per runtime and thread count."""
+    kernels = kernels_for({c.compute for c in cells}, {k.runtime for k in KERNELS})
+    if not kernels:
+        return {}, []
+    folder = scratch / "peaks"
+    folder.mkdir()
+    reason = _job("sketch_edge.bench.peak", scratch / "peak-build", {"action": "build", "folder": str(folder),
+                  "kernels": [k.name for k in kernels]}, config.timeout_s)  # fmt: skip
+    if reason is not None:
+        raise BenchError(f"cannot build the peak GEMM models: {reason}")
+    measured = []
+    for threads in sorted({c.threads for c in cells}):
+        for runtime in sorted({k.runtime for k in kernels}):
+            names = [k.name for k in kernels if k.runtime == runtime]
+            job = {"action": "measure", "folder": str(folder), "kernels": names, "threads": threads,
+                   "seconds": 0.3 if config.quick else 1.0, "pin_core": pin_core if threads == 1 else None}  # fmt: skip
+            stem = scratch / f"peak-{runtime}-t{threads}"
+            reason = _job("sketch_edge.bench.peak", stem, job, config.timeout_s)
+            if reason is not None:
+                measured += [{"kernel": n, "runtime": runtime, "threads": threads, "gops": None, "error": reason} for n in names]
+            else:
+                measured += json.loads(Path(f"{stem}.result.json").read_text())["measured"]
+    return machine_peaks(measured), measured
+
+
+def _job(module: str, stem: Path, job: dict[str, Any], timeout_s: float) -> str | None:
+    job["result"] = f"{stem}.result.json"
+    Path(f"{stem}.job.json").write_text(json.dumps(job))
+    return run_module(module, Path(f"{stem}.job.json"), timeout_s)
+
+
+def _run_cell(
+    cell: Cell, config: BenchConfig, arrays: Path, scratch: Path, round_: int, pin_core: int | None
+) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
+    stem = scratch / f"{cell.key.replace('/', '_')}.r{round_}"
     job = {
         "path": str(cell.path),
         "threads": cell.threads,
         "batch": cell.batch,
         "arrays": str(arrays),
+        "timing_only": round_ > 0,
         "min_calls": 50 if config.quick else (1000 if cell.batch == 1 else 100),
         "min_seconds": 0.2 if config.quick else config.duration_s,
         "warmup_calls": 5 if config.quick else 50,
         "warmup_seconds": 0.05 if config.quick else 1.0,
+        "pin_core": pin_core if cell.threads == 1 else None,
         "probs": f"{stem}.probs.npy",
         "latencies": f"{stem}.lat.npy",
-        "result": f"{stem}.json",
+        "profile": f"{scratch / 'profile-'}{cell.key.replace('/', '_')}.json" if config.profile and round_ == 0 else None,
     }
-    Path(f"{stem}.job.json").write_text(json.dumps(job))
-    row = _empty_row({"recipe": cell.recipe, "format": cell.format, "precision": cell.precision, "runtime": cell.runtime}) | {
-        "key": cell.key,
-        "threads": cell.threads,
-        "batch": cell.batch,
-        "bytes": cell.bytes,
-    }
-    reason = run_module("sketch_edge.bench.worker", Path(f"{stem}.job.json"), config.timeout_s)
+    reason = _job("sketch_edge.bench.worker", stem, job, config.timeout_s)
     if reason is not None:
-        return row | {"status": "failed", "error": reason}, None, None
+        return {"status": "failed", "error": reason}, None, None
     measured = json.loads(Path(job["result"]).read_text())
-    return row | measured | {"status": "ok"}, np.load(job["probs"]), np.load(job["latencies"])
+    probs = np.load(job["probs"]) if round_ == 0 else None
+    return measured, probs, np.load(job["latencies"])
+
+
+def _summarize_rounds(row: dict[str, Any], rounds: list[np.ndarray]) -> None:
+    """With --repeat, the reported p50 is the median of the rounds' p50s, and the spread says how far they ranged."""
+    p50s = [float(np.percentile(r, 50)) for r in rounds]
+    row["p50_rounds"] = p50s
+    row["p50_spread"] = (max(p50s) - min(p50s)) / statistics.median(p50s) if len(p50s) > 1 else None
+    if len(p50s) > 1:
+        row["latency_us"] = row["latency_us"] | {"p50": statistics.median(p50s)}
+
+
+def _collect_profiles(scratch: Path, out: Path, cells: list[Cell]) -> dict[str, str]:
+    """Move each cell's per-op profile into ARTIFACTS/bench/profiles/; {cell key: file name}."""
+    found = {}
+    for cell in cells:
+        source = scratch / f"profile-{cell.key.replace('/', '_')}.json"
+        if source.is_file():
+            target = out / source.name.removeprefix("profile-")
+            fileio.write_text(target, source.read_text())
+            found[cell.key] = f"profiles/{target.name}"
+    return found
+
+
+def _row(cell: Cell) -> dict[str, Any]:
+    base = {"recipe": cell.recipe, "format": cell.format, "precision": cell.precision, "compute": cell.compute, "runtime": cell.runtime}
+    return _empty_row(base) | {"key": cell.key, "threads": cell.threads, "batch": cell.batch, "bytes": cell.bytes, "status": "ok"}
 
 
 def _empty_row(base: dict[str, Any]) -> dict[str, Any]:
     fields = ("top1", "top3", "map3", "agreement", "throughput_per_s", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb")
-    return (
-        {
-            "threads": None,
-            "batch": None,
-            "bytes": None,
-            "error": None,
-            "latency_us": None,
-            "macs": None,
-            "gmacs_per_s": None,
-            "peak_fraction": None,
-        }
-        | {f: None for f in fields}
-        | base
-    )
+    fields += ("key", "threads", "batch", "bytes", "error", "latency_us", "e2e_latency_us", "macs", "gmacs_per_s", "peak_fraction",
+               "peak_kernel", "p50_rounds", "p50_spread")  # fmt: skip
+    return {f: None for f in fields} | base
 
 
-def accuracy(probs: np.ndarray, y: np.ndarray, reference: np.ndarray | None, labels: list[str]) -> dict[str, Any]:
+def accuracy(probs: np.ndarray, y: np.ndarray, reference: np.ndarray, labels: tuple[str, ...]) -> dict[str, Any]:
     pred = probs.argmax(axis=1)
     top3 = np.argsort(-probs, axis=1)[:, :3]
     map3 = float(np.mean([1.0 / (list(row).index(t) + 1) if t in row else 0.0 for row, t in zip(top3, y, strict=True)]))
@@ -229,20 +310,21 @@ def accuracy(probs: np.ndarray, y: np.ndarray, reference: np.ndarray | None, lab
         "top1": topk_accuracy(probs, y, 1),
         "top3": topk_accuracy(probs, y, 3),
         "map3": map3,
-        "agreement": None if reference is None else float((reference.argmax(axis=1) == pred).mean()),
+        "agreement": float((reference.argmax(axis=1) == pred).mean()),
         "per_class": per_class,
         "confusion": confusion.tolist(),
     }
 
 
-def cost(row: dict[str, Any], macs: int | None, peak: dict[str, float]) -> dict[str, Any]:
-    """Throughput, achieved GMAC/s and the fraction of this machine's GEMM peak for the cell's precision."""
+def cost(row: dict[str, Any], macs: int | None, peaks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Throughput, achieved GMAC/s and the fraction of this machine's peak for the cell's compute kind."""
     lat = row["latency_us"]
     out: dict[str, Any] = {"throughput_per_s": row["batch"] / (lat["mean"] / 1e6)}
+    peak = peaks.get(row["compute"])
     if macs:
-        gmacs = macs * row["batch"] / (lat["p50"] / 1e6) / 1e9
-        peak_gmacs = (peak["int8_gops"] if row["precision"] == "int8" else peak["fp32_gflops"]) / 2
-        out |= {"macs": macs, "gmacs_per_s": gmacs, "peak_fraction": gmacs / peak_gmacs}
+        out |= {"macs": macs, "gmacs_per_s": macs * row["batch"] / (lat["p50"] / 1e6) / 1e9}
+        if peak:
+            out |= {"peak_fraction": out["gmacs_per_s"] / (peak["gops"] / 2), "peak_kernel": peak["kernel"]}
     return out
 
 
@@ -260,6 +342,28 @@ def mark_pareto(results: list[dict[str, Any]]) -> None:
         )
 
 
+def check_gates(results: dict[str, Any], min_top1: float | None, max_p50_us: dict[str, float]) -> None:
+    """A user's CI gate: every cell at least `min_top1`, every batch-1 cell of a recipe at most its p50 limit."""
+    failures = []
+    rows = results["results"]
+    if min_top1 is not None:
+        for r in rows:
+            if r["top1"] is None or r["top1"] < min_top1:
+                shown = "no top-1 (the cell failed)" if r["top1"] is None else f"top-1 {r['top1']:.4f}"
+                failures.append(f"{r['key'] or r['recipe'] + '/' + r['runtime']}: {shown} < {min_top1}")
+    for recipe, limit in max_p50_us.items():
+        cells = [r for r in rows if r["recipe"] == recipe and r["batch"] in (1, None)]
+        if not cells:
+            failures.append(f"{recipe}: no batch-1 cell was benched, so its p50 limit cannot be checked")
+        for r in cells:
+            p50 = (r["latency_us"] or {}).get("p50")
+            if p50 is None or p50 > limit:
+                shown = "no p50 (the cell failed)" if p50 is None else f"p50 {p50:.1f} us"
+                failures.append(f"{r['key'] or r['recipe'] + '/' + r['runtime']}: {shown} > {limit:g} us")
+    if failures:
+        raise GateError(f"{len(failures)} gate(s) failed: " + "; ".join(failures))
+
+
 def environment() -> dict[str, Any]:
     cpu_model, flags = "unknown", set()
     try:
@@ -270,7 +374,6 @@ def environment() -> dict[str, Any]:
                 flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "neon", "asimddp")
     try:
         revision = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10
@@ -279,7 +382,7 @@ def environment() -> dict[str, Any]:
         revision = ""
     return {
         "cpu": cpu_model,
-        "cpu_flags": [f for f in wanted if f in flags],
+        "cpu_flags": [f for f in CPU_FLAGS if f in flags],
         "cores": cpu_count(),
         "os": platform.platform(),
         "python": platform.python_version(),

@@ -2,29 +2,30 @@
 
 Run as `python -m sketch_edge.bench.worker JOB.json`. The process is new for
 each cell, so its load time, first call and memory are the runtime's own, and a
-crash or hang is that cell's failure alone.
+crash or hang is that cell's failure alone. The timed call is the runtime's own
+(`Runner.run` on an input prepared beforehand, as a bare loop of its API would
+be); the adapter's whole path (`predict`: cast, quantize, run, dequantize) is
+timed apart as the end-to-end figure.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
+import os
 import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sketch_edge.bench.profile import PROFILED_RUNTIMES, profile_onnxruntime
 from sketch_edge.bench.timing import summarize, time_calls
-from sketch_edge.runtime import RUNTIMES, open_runner
+from sketch_edge.runtime import open_runner, runtime_for
 
-ADAPTER_MODULES = {
-    "litert": "sketch_edge.runtime.litert",
-    "onnxruntime": "sketch_edge.runtime.onnxruntime",
-    "keras": "sketch_edge.runtime.keras",
-}
 ACCURACY_BATCH = 64
+PROFILE_CALLS = 200
 
 
 def _rss_mb() -> float:
@@ -41,18 +42,19 @@ def _peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def run_cell(job: dict) -> dict:
+def run_cell(job: dict[str, Any]) -> dict[str, Any]:
+    if job.get("pin_core") is not None:
+        os.sched_setaffinity(0, {job["pin_core"]})
     path = Path(job["path"])
-    runtime = RUNTIMES[path.suffix]
-    # Importing the runtime is the baseline that memory growth is measured from, not part of the model's cost.
-    importlib.import_module(ADAPTER_MODULES[runtime])
-    if runtime == "keras":
+    spec = runtime_for(path)
+    # The runtime's import and the test arrays are the baseline memory growth is measured from: not the model's cost.
+    spec.adapter_class()
+    if spec.needs_tensorflow:
         import keras  # noqa: F401  (the Keras adapter imports it lazily)
-    rss_imported = _rss_mb()
-
-    arrays = np.load(job["arrays"])
-    test = arrays["test"]
+    test = np.load(job["arrays"])["test"]
     batch = test[: job["batch"]]
+    rss_baseline = _rss_mb()
+
     started = time.perf_counter()
     runner = open_runner(path, threads=job["threads"])
     load_ms = (time.perf_counter() - started) * 1000
@@ -60,28 +62,41 @@ def run_cell(job: dict) -> dict:
     runner.predict(batch)
     first_call_ms = (time.perf_counter() - started) * 1000
 
-    probs = np.concatenate([runner.predict(test[i : i + ACCURACY_BATCH]) for i in range(0, len(test), ACCURACY_BATCH)])
-    latencies = time_calls(
-        lambda: runner.predict(batch),
-        min_calls=job["min_calls"],
-        min_seconds=job["min_seconds"],
-        warmup_calls=job["warmup_calls"],
-        warmup_seconds=job["warmup_seconds"],
-    )
+    timing = {"min_calls": job["min_calls"], "min_seconds": job["min_seconds"], "warmup_calls": job["warmup_calls"],
+              "warmup_seconds": job["warmup_seconds"]}  # fmt: skip
+    result: dict[str, Any] = {}
+    if not job["timing_only"]:
+        probs = np.concatenate([runner.predict(test[i : i + ACCURACY_BATCH]) for i in range(0, len(test), ACCURACY_BATCH)])
+        np.save(job["probs"], probs)
+        # The runtime is warm by now: a shorter loop gives the adapter's end-to-end figure.
+        end_to_end = time_calls(
+            lambda: runner.predict(batch),
+            min_calls=max(1, job["min_calls"] // 2),
+            min_seconds=job["min_seconds"] / 2,
+            warmup_calls=10,
+            warmup_seconds=0.1,
+        )
+        result["e2e_latency_us"] = summarize(end_to_end)
+    prepared = runner.prepare(batch)
+    latencies = time_calls(lambda: runner.run(prepared), **timing)
     runner.close()
-    peak_rss_mb = _peak_rss_mb()
-    np.save(job["probs"], probs)
     np.save(job["latencies"], latencies)
-    return {
+    peak_rss_mb = _peak_rss_mb()
+    result |= {
         "latency_us": summarize(latencies),
         "load_ms": load_ms,
         "first_call_ms": first_call_ms,
         "peak_rss_mb": peak_rss_mb,
-        "rss_growth_mb": peak_rss_mb - rss_imported,
+        "rss_growth_mb": peak_rss_mb - rss_baseline,
     }
+    if job.get("profile") and spec.name in PROFILED_RUNTIMES:
+        profile = profile_onnxruntime(path, job["threads"], batch, PROFILE_CALLS, Path(job["profile"]).parent)
+        Path(job["profile"]).write_text(json.dumps(profile))
+    return result
 
 
 def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     job = json.loads(Path(sys.argv[1]).read_text())
     Path(job["result"]).write_text(json.dumps(run_cell(job)))
 

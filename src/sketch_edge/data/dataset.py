@@ -105,6 +105,7 @@ class Splits:
     train: Dataset
     val: Dataset
     test: Dataset
+    index: dict[str, np.ndarray] = field(default_factory=dict)  # each split's positions in the source dataset
 
     def counts(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
@@ -123,4 +124,5 @@ def split(data: Dataset, seed: int = 0, val_fraction: float = 0.1, test_fraction
         parts["test"].append(idx[:n_test])
         parts["val"].append(idx[n_test : n_test + n_val])
         parts["train"].append(idx[n_test + n_val :])
-    return Splits(**{k: data.subset(np.sort(np.concatenate(v))) for k, v in parts.items()})
+    index = {k: np.sort(np.concatenate(v)) for k, v in parts.items()}
+    return Splits(**{k: data.subset(i) for k, i in index.items()}, index=index)

@@ -22,6 +22,7 @@ import numpy as np
 from sketch_edge.data.dataset import Dataset
 from sketch_edge.data.drawing import Drawing, from_stroke3, parse_drawing
 from sketch_edge.errors import DataError, unknown_name
+from sketch_edge.fileio import sha256_file
 
 SUFFIXES = {".ndjson.gz": "ndjson", ".ndjson": "ndjson", ".npy": "numpy_bitmap", ".npz": "sketch-rnn npz"}
 
@@ -80,7 +81,12 @@ def load_folder(
         if len(items) == 0:
             raise DataError(f"{path}: no drawings left for class {name!r} (empty class)")
         labels.append(np.full(len(items), label, dtype=np.int32))
-    description = {"source": str(folder), "format": " + ".join(sorted(formats_seen)), "skipped": dict(skipped)}
+    description = {
+        "source": str(folder),
+        "format": " + ".join(sorted(formats_seen)),
+        "skipped": dict(skipped),
+        "files": {path.name: {"bytes": path.stat().st_size, "sha256": sha256_file(path)} for path in files.values()},
+    }
     return Dataset(
         labels=tuple(files),
         y=np.concatenate(labels),

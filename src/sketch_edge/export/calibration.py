@@ -11,10 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from sketch_edge.data import Dataset
 from sketch_edge.errors import DataError
-
-CALIBRATION_SIZE = 300
 
 
 class CalibrationReader:
@@ -38,11 +35,3 @@ class CalibrationReader:
     def representative_dataset(self) -> Iterator[list[np.ndarray]]:
         for i in range(len(self.samples)):
             yield [self.samples[i : i + 1]]
-
-
-def stratified_sample(train: Dataset, kind: str, size: int = CALIBRATION_SIZE, seed: int = 0) -> np.ndarray:
-    """About `size` training drawings, the same number from each class (never the test split)."""
-    rng = np.random.default_rng(seed)
-    per_class = max(1, size // len(train.labels))
-    chosen = [rng.permutation(np.flatnonzero(train.y == c))[:per_class] for c in range(len(train.labels))]
-    return train.features(kind)[np.sort(np.concatenate(chosen))].astype(np.float32)

@@ -1,9 +1,7 @@
-"""Helpers the exporters share: the traced serving function and file digests."""
+"""Helpers the exporters share: the traced serving function."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 from sketch_edge.data import InputSpec
@@ -21,11 +19,3 @@ def serving_function(model: Any, input_spec: InputSpec) -> Any:
         return model(image, training=False)
 
     return serve
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -8,10 +8,10 @@ from typing import Any
 
 from sketch_edge import fileio
 from sketch_edge.data import InputSpec
-from sketch_edge.export.artifact import Artifact
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.common import INPUT_NAME, OUTPUT_NAME, serving_function
 from sketch_edge.export.recipes import Recipe
+from sketch_edge.manifest import Artifact
 
 OPSET = 17
 
@@ -32,7 +32,7 @@ def export_onnx(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe,
                 quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
             else:
                 raise ValueError(f"unknown ONNX quantization {quantization!r}")
-    return Artifact(name=recipe.name, format=recipe.format, precision=recipe.precision, path=out.name)
+    return recipe.artifact(out)
 
 
 def _convert_fp32(model: Any, input_spec: InputSpec, path: Path) -> None:

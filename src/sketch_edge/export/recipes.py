@@ -2,6 +2,8 @@
 
 Exporters are named as "module:function" and imported inside the worker
 subprocess, so a converter that crashes takes down only its own process.
+Every recipe declares its compute kind: the arithmetic a runtime does with the
+file, which says which measured peak bounds it (the bench) and which gate it meets.
 Every exporter has one signature:
 `export_<format>(model, out, *, input_spec, recipe, calibration) -> Artifact`.
 """
@@ -9,9 +11,21 @@ Every exporter has one signature:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ExportError, unknown_name
+from sketch_edge.manifest import Artifact
+
+COMPUTE_KINDS = {
+    "fp32": "fp32 weights and arithmetic",
+    "fp16": "fp16 weights, fp32 arithmetic (CPUs run fp16 files in fp32)",
+    "dynamic-int8": "int8 weights, activations quantized at run time, int8 arithmetic",
+    "int8": "int8 weights and activations, int8 arithmetic",
+    "int16x8": "int16 activations, int8 weights",
+}
+MAX_TOP1_DROP = 0.01
+"""Default gate: an artifact's test top-1 may fall at most one point below Keras's."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +34,7 @@ class Gate:
 
     min_agreement: float
     max_abs_diff: float | None
+    max_top1_drop: float = MAX_TOP1_DROP
 
 
 GATES = {
@@ -34,22 +49,27 @@ class Recipe:
     name: str
     format: str  # tflite | onnx | saved_model
     precision: str
+    compute: str  # a key of COMPUTE_KINDS
     exporter: str  # "module:function"
     suffix: str
     options: dict[str, Any] = field(default_factory=dict)
     default: bool = True
 
     def gate(self, gates: dict[str, Gate] = GATES) -> Gate:
-        return gates.get(self.precision, gates["quantized"])
+        return gates.get(self.compute, gates["quantized"])
+
+    def artifact(self, out: Path) -> Artifact:
+        """The record an exporter returns for the file it wrote to `out`."""
+        return Artifact(name=self.name, format=self.format, precision=self.precision, compute=self.compute, path=out.name)
 
 
-def parse_gate(text: str) -> tuple[str, Gate]:
+def parse_gate(text: str, max_top1_drop: float = MAX_TOP1_DROP) -> tuple[str, Gate]:
     """`PRECISION:MIN_AGREEMENT[:MAX_ABS_DIFF]`, e.g. `fp16:0.999:2e-3`, as given to `export --gate`."""
     parts = text.split(":")
     try:
         if len(parts) not in (2, 3) or parts[0] not in GATES:
             raise ValueError
-        return parts[0], Gate(float(parts[1]), float(parts[2]) if len(parts) == 3 else None)
+        return parts[0], Gate(float(parts[1]), float(parts[2]) if len(parts) == 3 else None, max_top1_drop)
     except ValueError:
         precisions = ", ".join(GATES)
         raise ExportError(f"--gate {text!r}: expected PRECISION:MIN_AGREEMENT[:MAX_ABS_DIFF], PRECISION one of {precisions}") from None
@@ -61,15 +81,15 @@ _ONNX = "sketch_edge.export.onnx:export_onnx"
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe("saved_model", "saved_model", "fp32", "sketch_edge.export.saved_model:export_saved_model", ""),
-        Recipe("tflite-fp32", "tflite", "fp32", _TFLITE, ".tflite"),
-        Recipe("tflite-fp16", "tflite", "fp16", _TFLITE, ".tflite", {"quantization": "fp16"}),
-        Recipe("tflite-dynamic", "tflite", "dynamic-int8", _TFLITE, ".tflite", {"quantization": "dynamic"}),
-        Recipe("tflite-int8", "tflite", "int8", _TFLITE, ".tflite", {"quantization": "int8"}),
-        Recipe("tflite-int16x8", "tflite", "int16x8", _TFLITE, ".tflite", {"quantization": "int16x8"}, default=False),
-        Recipe("onnx-fp32", "onnx", "fp32", _ONNX, ".onnx"),
-        Recipe("onnx-int8", "onnx", "int8", _ONNX, ".onnx", {"quantization": "static-qdq"}),
-        Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", _ONNX, ".onnx", {"quantization": "dynamic"}),
+        Recipe("saved_model", "saved_model", "fp32", "fp32", "sketch_edge.export.saved_model:export_saved_model", ""),
+        Recipe("tflite-fp32", "tflite", "fp32", "fp32", _TFLITE, ".tflite"),
+        Recipe("tflite-fp16", "tflite", "fp16", "fp16", _TFLITE, ".tflite", {"quantization": "fp16"}),
+        Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", _TFLITE, ".tflite", {"quantization": "dynamic"}),
+        Recipe("tflite-int8", "tflite", "int8", "int8", _TFLITE, ".tflite", {"quantization": "int8"}),
+        Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", _TFLITE, ".tflite", {"quantization": "int16x8"}, default=False),
+        Recipe("onnx-fp32", "onnx", "fp32", "fp32", _ONNX, ".onnx"),
+        Recipe("onnx-int8", "onnx", "int8", "int8", _ONNX, ".onnx", {"quantization": "static-qdq"}),
+        Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", _ONNX, ".onnx", {"quantization": "dynamic"}),
     )
 }
 

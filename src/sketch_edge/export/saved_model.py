@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.data import InputSpec
-from sketch_edge.export.artifact import Artifact
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.recipes import Recipe
+from sketch_edge.manifest import Artifact
 
 
 def export_saved_model(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
@@ -18,4 +18,4 @@ def export_saved_model(model: Any, out: Path, *, input_spec: InputSpec, recipe: 
     model.export(str(tmp), format="tf_saved_model", verbose=False)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
-    return Artifact(name=recipe.name, format=recipe.format, precision=recipe.precision, path=out.name)
+    return recipe.artifact(out)

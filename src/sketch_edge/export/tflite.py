@@ -8,9 +8,9 @@ from typing import Any
 
 from sketch_edge import fileio
 from sketch_edge.data import InputSpec
-from sketch_edge.export.artifact import Artifact
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.recipes import Recipe
+from sketch_edge.manifest import Artifact
 
 
 def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
@@ -23,7 +23,7 @@ def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recip
         flatbuffer = _convert(tf, converter, recipe, calibration)
     with fileio.atomic_path(out) as tmp:
         tmp.write_bytes(flatbuffer)
-    return Artifact(name=recipe.name, format=recipe.format, precision=recipe.precision, path=out.name)
+    return recipe.artifact(out)
 
 
 def _convert(tf: Any, converter: Any, recipe: Recipe, calibration: CalibrationReader) -> bytes:

@@ -21,11 +21,11 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.data import INPUT_SPECS
-from sketch_edge.export.artifact import Artifact
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.metadata import embed_metadata
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.export.verify import parity
+from sketch_edge.manifest import Artifact
 from sketch_edge.metrics import topk_accuracy
 
 BATCH = 256

@@ -9,7 +9,19 @@ a file of its format is opened, Pillow when an image is given.
 """
 
 from sketch_edge.errors import DataError, ModelError, SketchEdgeError
-from sketch_edge.runtime.base import RUNTIMES, Runner, TensorInfo, open_runner
+from sketch_edge.runtime.base import RUNTIMES, Runner, RuntimeSpec, TensorInfo, open_runner, runtime_for
 from sketch_edge.runtime.predictor import Prediction, Predictor
 
-__all__ = ["RUNTIMES", "DataError", "ModelError", "Prediction", "Predictor", "Runner", "SketchEdgeError", "TensorInfo", "open_runner"]
+__all__ = [
+    "RUNTIMES",
+    "DataError",
+    "ModelError",
+    "Prediction",
+    "Predictor",
+    "Runner",
+    "RuntimeSpec",
+    "SketchEdgeError",
+    "TensorInfo",
+    "open_runner",
+    "runtime_for",
+]

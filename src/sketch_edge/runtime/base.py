@@ -1,7 +1,14 @@
-"""The runtime adapter interface (load, input spec, predict a batch, close) and `open_runner`."""
+"""The runtime adapter interface and the runtime registry: which runtime runs which file, and how.
+
+An adapter splits a prediction in three so the bench can time the runtime alone:
+`prepare` (contract floats -> the runtime's own input: dtype, int8 quantization,
+tensor shapes), `run` (the runtime call, what a bare loop of its API does) and
+`finish` (its output -> float32 probabilities). `predict` is the three in a row.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -9,8 +16,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from sketch_edge.errors import ModelError
-
-RUNTIMES = {".tflite": "litert", ".onnx": "onnxruntime", ".keras": "keras"}
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,56 @@ class Runner(Protocol):
     @classmethod
     def load(cls, path: Path, threads: int) -> Runner: ...
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """float32 inputs as the model contract states them (0-255 bitmaps) -> float32 probabilities."""
+    def prepare(self, batch: np.ndarray) -> Any:
+        """float32 inputs as the model contract states them (0-255 bitmaps) -> the runtime's own input."""
+
+    def run(self, prepared: Any) -> np.ndarray:
+        """The runtime call alone, on a prepared input: its raw output as a numpy array."""
+
+    def finish(self, raw: np.ndarray) -> np.ndarray:
+        """Raw output -> float32 probabilities."""
+
+    def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """A CPU runtime: the files it runs, its adapter, and what the bench and the predictor need to know of it."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    adapter: str  # "module:Class", imported only when a file of its format is opened
+    thread_safe: bool  # may one loaded model be called from several threads at once
+    compute_kinds: tuple[str, ...]  # the recipes' compute kinds it can run (see export.recipes.COMPUTE_KINDS)
+    needs_tensorflow: bool = False
+
+    def adapter_class(self) -> type[Runner]:
+        module, _, name = self.adapter.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+RUNTIMES: dict[str, RuntimeSpec] = {
+    spec.name: spec
+    for spec in (
+        RuntimeSpec("keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), needs_tensorflow=True),
+        RuntimeSpec(
+            "litert", (".tflite",), "sketch_edge.runtime.litert:LiteRTRunner", False, ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
+        ),
+        RuntimeSpec("onnxruntime", (".onnx",), "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner", True, ("fp32", "dynamic-int8", "int8")),
+    )
+}
+
+
+def runtime_for(path: str | Path) -> RuntimeSpec:
+    """The runtime that runs `path`, by its suffix; a one-line `ModelError` for any other file."""
+    path = Path(path)
+    for spec in RUNTIMES.values():
+        if path.suffix in spec.suffixes:
+            return spec
+    known = ", ".join(s for spec in RUNTIMES.values() for s in spec.suffixes)
+    raise ModelError(f"{path}: no runtime for {path.suffix or 'files without a suffix'} (expected {known})")
 
 
 def quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
@@ -53,18 +104,4 @@ def dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
 
 def open_runner(path: str | Path, threads: int = 1) -> Runner:
     """Load `path` in the runtime that runs its format (imported only then: apps load just the one they use)."""
-    path = Path(path)
-    kind = RUNTIMES.get(path.suffix)
-    if kind is None:
-        raise ModelError(f"{path}: no runtime for {path.suffix or 'files without a suffix'} (expected {', '.join(RUNTIMES)})")
-    if kind == "litert":
-        from sketch_edge.runtime.litert import LiteRTRunner
-
-        return LiteRTRunner.load(path, threads)
-    if kind == "keras":
-        from sketch_edge.runtime.keras import KerasRunner
-
-        return KerasRunner.load(path, threads)
-    from sketch_edge.runtime.onnxruntime import OnnxRuntimeRunner
-
-    return OnnxRuntimeRunner.load(path, threads)
+    return runtime_for(path).adapter_class().load(Path(path), threads)

@@ -88,6 +88,8 @@ def _plain_lists(x: Any) -> Any:
 
 
 def _array_batch(x: np.ndarray, where: str = "input") -> tuple[np.ndarray, bool]:
+    if x.dtype == np.uint8 and x.shape == (SIDE, SIDE):  # the commonest call, kept cheap: any uint8 bitmap is valid
+        return x.astype(np.float32)[None], True
     if x.dtype.kind not in "uif":
         raise DataError(f"{where}: bitmaps must be uint8 or float arrays, got dtype {x.dtype}")
     shape = x.shape

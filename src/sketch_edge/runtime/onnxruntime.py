@@ -19,6 +19,16 @@ def _tensor_info(arg: ort.NodeArg) -> TensorInfo:
     return TensorInfo(name=arg.name, shape=shape, dtype=_ONNX_TYPES.get(arg.type, arg.type))
 
 
+def session_options(threads: int) -> ort.SessionOptions:
+    """The settings every ONNX Runtime session of the project uses (adapter, peaks, profiles)."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return options
+
+
 class OnnxRuntimeRunner:
     name = "onnxruntime"
     thread_safe = True  # InferenceSession.run is documented as safe to call concurrently
@@ -26,27 +36,30 @@ class OnnxRuntimeRunner:
     def __init__(self, session: ort.InferenceSession, path: Path) -> None:
         self._session = session
         self.metadata = onnx_metadata(session.get_modelmeta().custom_metadata_map, path)
-        self._input = session.get_inputs()[0]
-        self._output = session.get_outputs()[0]
-        self.input_spec = _tensor_info(self._input)
-        self.output_spec = _tensor_info(self._output)
+        self.input_spec = _tensor_info(session.get_inputs()[0])
+        self.output_spec = _tensor_info(session.get_outputs()[0])
+        self._outputs = [self.output_spec.name]
+        self._input_name = self.input_spec.name
 
     @classmethod
     def load(cls, path: Path, threads: int) -> OnnxRuntimeRunner:
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         try:
-            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/NoSuchFile types
             raise ModelError(f"{path}: ONNX Runtime cannot load it ({str(exc).strip().splitlines()[0]})") from None
         return cls(session, path)
 
+    def prepare(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        return {self._input_name: np.ascontiguousarray(batch, dtype=np.float32)}
+
+    def run(self, prepared: dict[str, np.ndarray]) -> np.ndarray:
+        return self._session.run(self._outputs, prepared)[0]
+
+    def finish(self, raw: np.ndarray) -> np.ndarray:
+        return raw.astype(np.float32, copy=False)
+
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        (y,) = self._session.run([self._output.name], {self._input.name: batch.astype(np.float32, copy=False)})
-        return y.astype(np.float32, copy=False)
+        return self.finish(self._session.run(self._outputs, self.prepare(batch))[0])
 
     def close(self) -> None:
         self._session = None

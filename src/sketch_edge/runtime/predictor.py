@@ -7,9 +7,9 @@ conversions (`inputs.as_bitmaps`); int8 scale and zero point are the adapters' j
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,8 @@ class Predictor:
         self.metadata: dict[str, Any] = self._runner.metadata or {}
         self.labels = _labels(path, labels, self.metadata)
         self._check_contract()
-        self._lock = nullcontext() if self._runner.thread_safe else threading.Lock()
+        self._lock = None if self._runner.thread_safe else threading.Lock()
+        self._quantized_output = self._runner.output_spec.scale is not None
 
     @property
     def model_name(self) -> str:
@@ -53,16 +54,23 @@ class Predictor:
     def probabilities(self, x: Any) -> np.ndarray:
         """(N, classes) float32 probabilities, each row summing to 1, for a batch or one item (N = 1)."""
         batch, _ = as_bitmaps(x)
-        return self._run(batch)
+        probs = self._run(batch)
+        if not math.isfinite(probs.sum()):  # probabilities are >= 0, so the sum is finite exactly when every one is
+            raise self._non_finite()
+        return probs
 
     def predict(self, x: Any, top: int = 3) -> Prediction | list[Prediction]:
         """For one item, its `top` (label, probability) pairs, best first; for a batch, one such list per item."""
         if top < 1:
             raise ModelError(f"top must be at least 1, got {top}")
         batch, single = as_bitmaps(x)
-        probs = self._run(batch)
-        best = np.argsort(-probs, axis=1, kind="stable")[:, :top]
-        ranked = [[(self.labels[j], float(p[j])) for j in order] for p, order in zip(probs, best, strict=True)]
+        labels = self.labels
+        ranked = []
+        for row in self._run(batch).tolist():  # plain floats: ranking a few classes in Python beats numpy's per-call cost
+            if not math.isfinite(sum(row)):
+                raise self._non_finite()
+            order = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:top]  # stable: ties keep class order
+            ranked.append([(labels[j], row[j]) for j in order])
         return ranked[0] if single else ranked
 
     def close(self) -> None:
@@ -75,12 +83,17 @@ class Predictor:
         self.close()
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        with self._lock:
+        # Kept lean: an app may call this per stroke, and every microsecond here is on top of the runtime's own.
+        if self._lock is None:
             probs = self._runner.predict(batch[..., None])
-        if not np.isfinite(probs).all():
-            raise ModelError(f"{self.path}: the model produced NaN or infinite outputs")
-        total = probs.sum(axis=1, keepdims=True)
-        return probs / total  # int8 outputs come back in steps of their scale, so rows sum to 1 only roughly
+        else:
+            with self._lock:
+                probs = self._runner.predict(batch[..., None])
+        # int8 outputs come back in steps of their scale, so their rows sum to 1 only roughly; float softmax rows already do.
+        return probs / probs.sum(axis=1, keepdims=True) if self._quantized_output else probs
+
+    def _non_finite(self) -> ModelError:
+        return ModelError(f"{self.path}: the model produced NaN or infinite outputs")
 
     def _check_contract(self) -> None:
         kind = self.metadata.get("input", {}).get("kind", "bitmap")

@@ -1,0 +1,54 @@
+"""Where each stage's files live inside an artifacts folder: the one place that knows the layout.
+
+ARTIFACTS/model.keras, labels.txt, train_report.json, train_curves.png, split.npz   (train)
+ARTIFACTS/export/manifest.json and one file (or folder) per recipe                   (export)
+ARTIFACTS/bench/results.json, results.csv, report.md, plots, profiles/               (bench)
+ARTIFACTS/web/                                                                       (the demo page)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def model(self) -> Path:
+        return self.root / "model.keras"
+
+    @property
+    def labels(self) -> Path:
+        return self.root / "labels.txt"
+
+    @property
+    def train_report(self) -> Path:
+        return self.root / "train_report.json"
+
+    @property
+    def curves(self) -> Path:
+        return self.root / "train_curves.png"
+
+    @property
+    def split(self) -> Path:
+        """The drawings the model was trained, validated and tested on, saved by train, read by export and bench."""
+        return self.root / "split.npz"
+
+    @property
+    def export(self) -> Path:
+        return self.root / "export"
+
+    @property
+    def manifest(self) -> Path:
+        return self.export / "manifest.json"
+
+    @property
+    def bench(self) -> Path:
+        return self.root / "bench"
+
+    @property
+    def web(self) -> Path:
+        return self.root / "web"

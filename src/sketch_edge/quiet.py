@@ -1,0 +1,36 @@
+"""TensorFlow's start-up INFO lines (oneDNN, CUDA stubs) kept out of the user's terminal.
+
+Since TF 2.19 they are written by absl before its logging is set up, so
+`TF_CPP_MIN_LOG_LEVEL` does not silence them. The first `import tensorflow` runs
+with file descriptor 2 captured; every captured line that is not INFO (warnings,
+errors) is passed on unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+
+# absl's INFO prefix, e.g. "I0000 00:00:1795669573.977131    7594 port.cc:153] ".
+_INFO = re.compile(r"^(I\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] |WARNING: All log messages before absl::InitializeLog\(\) is called)")
+
+
+def import_tensorflow() -> None:
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            for line in capture.read().decode(errors="replace").splitlines(keepends=True):
+                if not _INFO.match(line):
+                    sys.stderr.write(line)

@@ -1,0 +1,54 @@
+"""The export gates: every way an artifact can be wrong fails, NaN included, each reason with its tolerance."""
+
+import numpy as np
+import pytest
+
+from sketch_edge.export.recipes import GATES
+from sketch_edge.export.verify import gate_failures, parity
+
+REFERENCE = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], dtype=np.float32)
+
+
+def _failures(candidate, gate="fp32", test_top1=0.9, keras_top1=0.9, classes=2):
+    return gate_failures(parity(REFERENCE, candidate), GATES[gate], classes=classes, test_top1=test_top1, keras_top1=keras_top1)
+
+
+def test_an_exact_copy_passes():
+    assert _failures(REFERENCE.copy()) == []
+
+
+def test_nan_outputs_fail_even_where_the_argmax_agrees():
+    candidate = REFERENCE.copy()
+    candidate[0, 1] = np.nan  # argmax still picks column 0
+    failures = _failures(candidate)
+    assert any("1 NaN or infinite output values" in f for f in failures)
+    assert any(f.startswith("max abs diff nan") for f in failures)
+
+
+def test_an_infinite_output_fails_the_quantized_gate_too():
+    candidate = REFERENCE.copy()
+    candidate[2, 0] = np.inf
+    assert any("NaN or infinite" in f for f in _failures(candidate, gate="quantized"))
+
+
+def test_a_wrong_output_shape_fails():
+    failures = _failures(np.ones((3, 3), dtype=np.float32) / 3, classes=2)
+    assert "output shape (3, 3) != (3, 2)" in failures and any("agreement 0.0000" in f for f in failures)
+
+
+def test_a_drop_in_test_top1_fails_with_its_tolerance():
+    assert _failures(REFERENCE.copy(), gate="quantized", test_top1=0.895, keras_top1=0.9) == []
+    (failure,) = _failures(REFERENCE.copy(), gate="quantized", test_top1=0.88, keras_top1=0.9)
+    assert failure == "test top-1 0.8800 is more than 1 point(s) below Keras 0.9000"
+
+
+@pytest.mark.parametrize("test_top1", [None, float("nan")])
+def test_an_unknown_test_top1_fails(test_top1):
+    assert any("test top-1" in f for f in _failures(REFERENCE.copy(), test_top1=test_top1))
+
+
+def test_agreement_and_diff_misses_are_all_reported():
+    swapped = REFERENCE[:, ::-1].copy()
+    failures = _failures(swapped)
+    assert any(f.startswith("top-1 agreement 0.0000 < 0.999") for f in failures)
+    assert any(f.startswith("max abs diff 8.00e-01 > 1e-04") for f in failures)
