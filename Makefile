@@ -8,6 +8,7 @@ ARTIFACTS ?= artifacts
 INSTALLED := $(VENV)/.installed
 NODE_MODULES := web/node_modules/.package-lock.json
 PORT ?= 8000
+BENCH_ARGS ?=
 
 .PHONY: setup web-setup train export bench demo test test-fast clean
 
@@ -39,7 +40,7 @@ export: setup $(ARTIFACTS)/model.keras
 # The bench shows every artifact, so a recipe that failed its gate is a row there, not a stop.
 bench: setup $(ARTIFACTS)/model.keras
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
-	$(BIN)/sketch-edge bench --artifacts "$(ARTIFACTS)"
+	$(BIN)/sketch-edge bench --artifacts "$(ARTIFACTS)" $(BENCH_ARGS)
 
 # The demo page: built from the exported ONNX models, served on localhost only.
 demo: setup web-setup $(ARTIFACTS)/model.keras

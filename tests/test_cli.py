@@ -1,6 +1,7 @@
 """The command line as a user meets it: one-line errors with exit status 2, no tracebacks."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -37,6 +38,7 @@ def test_models_lists_the_registry(capsys):
         (["export", "--recipes", "onnx-int4"], "unknown export recipe 'onnx-int4'"),
         (["export", "--gate", "fp8:1"], "--gate 'fp8:1': expected PRECISION:MIN_AGREEMENT"),
         (["export", "--artifacts", "/no/such/artifacts"], "/no/such/artifacts/model.keras: no trained model here"),
+        (["bench", "--artifacts", "/no/such/artifacts"], "/no/such/artifacts/export/manifest.json: no manifest"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(args, message):
@@ -44,6 +46,22 @@ def test_user_errors_are_one_line_with_status_2(args, message):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_bench_gates_exit_3_naming_the_cell_after_writing_the_report(exported, tmp_path):
+    import shutil
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(exported[0], root, ignore=shutil.ignore_patterns("bench", "web"))
+    common = ["bench", "--artifacts", str(root), "--recipes", "onnx-int8", "--runtimes", "onnxruntime", "--threads", "1", "--batch", "1"]
+    passed = run_cli(*common, "--quick", "--min-top1", "0.3", "--max-p50-us", "onnx-int8=1000000")
+    assert passed.returncode == 0, passed.stderr
+    assert "I0000" not in passed.stderr + passed.stdout and "peaks: 1 thread(s)" in passed.stdout
+    failed = run_cli(*common, "--quick", "--no-profile", "--max-p50-us", "onnx-int8=0.5")
+    assert failed.returncode == 3 and (root / "bench" / "report.md").is_file()
+    (line,) = failed.stderr.strip().splitlines()
+    assert re.fullmatch(r"sketch-edge: error: 1 gate\(s\) failed: onnx-int8/onnxruntime/t1/b1: p50 [\d.]+ us > 0.5 us", line), line
 
 
 def test_corrupt_file_error_names_the_file(tmp_path):
@@ -57,6 +75,9 @@ def test_corrupt_file_error_names_the_file(tmp_path):
 def test_bad_numbers_are_refused_by_the_parser():
     result = run_cli("train", "--epochs", "0")
     assert result.returncode == 2 and "must be at least 1" in result.stderr
+    for limit, message in (("onnx-int8", "expected RECIPE=MICROSECONDS"), ("onnx-int8=-3", "with a positive limit")):
+        result = run_cli("bench", "--max-p50-us", limit)
+        assert result.returncode == 2 and message in result.stderr
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def trained(tmp_path_factory):
 
 def test_writes_every_output(trained):
     out, report = trained
-    assert sorted(p.name for p in out.iterdir()) == ["labels.txt", "model.keras", "train_curves.png", "train_report.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["labels.txt", "model.keras", "split.npz", "train_curves.png", "train_report.json"]
     assert (out / "labels.txt").read_text().splitlines() == list(CLASSES)
     assert json.loads((out / "train_report.json").read_text()) == report
 

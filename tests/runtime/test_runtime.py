@@ -37,3 +37,27 @@ def test_quantize_round_trip_and_saturation():
     q = quantize(np.array([0.0, 1.0, 1000.0, -1000.0]), info)
     assert q.dtype == np.int8 and q.tolist() == [-10, -8, 127, -128]
     assert dequantize(q[:2], info).tolist() == [0.0, 1.0]
+
+
+def test_runtime_registry_is_complete():
+    from sketch_edge.bench.peak import KERNELS
+    from sketch_edge.export.recipes import COMPUTE_KINDS, RECIPES
+    from sketch_edge.runtime import RUNTIMES, runtime_for
+
+    for name, spec in RUNTIMES.items():
+        assert spec.name == name and set(spec.compute_kinds) <= set(COMPUTE_KINDS)
+        assert all(runtime_for(f"model{suffix}") is spec for suffix in spec.suffixes)
+        if not spec.needs_tensorflow:
+            assert spec.adapter_class().name == name  # importable, and the class it names is that runtime's
+    for recipe in RECIPES.values():
+        if recipe.suffix in (".tflite", ".onnx"):
+            assert recipe.compute in runtime_for(f"model{recipe.suffix}").compute_kinds, recipe.name
+    for kernel in KERNELS:
+        assert kernel.runtime in RUNTIMES and set(kernel.kinds) <= set(COMPUTE_KINDS)
+    assert {kind for k in KERNELS for kind in k.kinds} == set(COMPUTE_KINDS), "every compute kind needs a peak kernel"
+
+
+def test_predictor_runs_the_tensorflow_free_runtimes():
+    from sketch_edge.runtime.predictor import SUFFIXES
+
+    assert SUFFIXES == (".tflite", ".onnx")

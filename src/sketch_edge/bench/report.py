@@ -169,6 +169,8 @@ def _profile_section(results: dict[str, Any], out: Path) -> list[str]:
     lines = ["## Where the time goes (per operator)", ""]
     runtimes = sorted({r["runtime"] for r in results["results"]})
     for key, name in sorted(results.get("profiles", {}).items()):
+        if not key.endswith("/b1"):  # the batch-1 cells here; every profile is in its JSON file
+            continue
         try:
             profile = json.loads((out / name).read_text())
         except (OSError, ValueError):
@@ -205,8 +207,7 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
             ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), color=KIND_COLOURS.get(r["compute"], "grey"),
                     linestyle={"keras": ":", "litert": "-", "onnxruntime": "--"}.get(r["runtime"], "-."),
                     label=f"{r['recipe']} ({r['runtime']})", linewidth=1.2)  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_xlabel("latency at batch 1 (us, log scale)")
+        _log_x(ax, "latency at batch 1 (us, log scale)")
         ax.set_title(f"{threads} thread(s)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
@@ -237,12 +238,10 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
 
 def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:
     """Runtime by marker, compute kind by colour, the Pareto front as a step line, every point named without overlap."""
-    from matplotlib.ticker import LogFormatter
-
     for r in rows:
         ax.scatter(r["latency_us"]["p50"], r["top1"], marker=RUNTIME_MARKERS.get(r["runtime"], "x"),
                    color=KIND_COLOURS.get(r["compute"], "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3)  # fmt: skip
-    ax.set_xscale("log")
+    _log_x(ax, "p50 latency at batch 1 (us, log scale)")
     if rows:
         lat, top1 = [r["latency_us"]["p50"] for r in rows], [r["top1"] for r in rows]
         pad = max(0.002, (max(top1) - min(top1)) * 0.15)
@@ -255,13 +254,20 @@ def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:
         ys = [r["top1"] for r in front] + [front[-1]["top1"]]
         ax.step(xs, ys, where="post", color="black", linewidth=1, linestyle="--", zorder=2)
     _place_labels(ax, rows)
-    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
-    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
-    ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel("p50 latency at batch 1 (us, log scale)")
     ax.set_ylabel("test top-1")
     ax.set_title(f"{threads} thread(s): dashed line = Pareto front")
     ax.grid(True, which="both", alpha=0.3)
+
+
+def _log_x(ax: Any, label: str) -> None:
+    """A log latency axis with plain numbers on its ticks (30, 40, 60, 100), not powers of ten."""
+    from matplotlib.ticker import LogFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlabel(label)
 
 
 _OFFSETS = [(7, 5), (7, -12), (-7, 9), (-7, -14), (7, 16), (7, -23), (-7, 20), (-7, -25), (7, 27), (7, -34)]

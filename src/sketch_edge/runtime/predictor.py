@@ -17,10 +17,10 @@ import numpy as np
 
 from sketch_edge.data.raster import SIDE
 from sketch_edge.errors import ModelError
-from sketch_edge.runtime.base import open_runner
+from sketch_edge.runtime.base import RUNTIMES, open_runner
 from sketch_edge.runtime.inputs import as_bitmaps
 
-SUFFIXES = (".onnx", ".tflite")
+SUFFIXES = tuple(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes)
 BITMAP_SHAPE = (SIDE, SIDE, 1)
 
 Prediction = list[tuple[str, float]]
@@ -45,7 +45,6 @@ class Predictor:
         self.labels = _labels(path, labels, self.metadata)
         self._check_contract()
         self._lock = None if self._runner.thread_safe else threading.Lock()
-        self._quantized_output = self._runner.output_spec.scale is not None
 
     @property
     def model_name(self) -> str:
@@ -55,9 +54,10 @@ class Predictor:
         """(N, classes) float32 probabilities, each row summing to 1, for a batch or one item (N = 1)."""
         batch, _ = as_bitmaps(x)
         probs = self._run(batch)
-        if not math.isfinite(probs.sum()):  # probabilities are >= 0, so the sum is finite exactly when every one is
+        total = probs.sum(axis=1, keepdims=True)
+        if not np.isfinite(total).all():  # probabilities are >= 0, so a row's sum is finite exactly when all its values are
             raise self._non_finite()
-        return probs
+        return probs / total  # quantized models (int8 TFLite, ONNX QDQ) give steps of a scale: rows sum to 1 only roughly
 
     def predict(self, x: Any, top: int = 3) -> Prediction | list[Prediction]:
         """For one item, its `top` (label, probability) pairs, best first; for a batch, one such list per item."""
@@ -66,11 +66,13 @@ class Predictor:
         batch, single = as_bitmaps(x)
         labels = self.labels
         ranked = []
-        for row in self._run(batch).tolist():  # plain floats: ranking a few classes in Python beats numpy's per-call cost
-            if not math.isfinite(sum(row)):
+        # Plain floats: ranking and normalising a few classes in Python costs less than numpy's per-call overhead here.
+        for row in self._run(batch).tolist():
+            total = sum(row)
+            if not math.isfinite(total):
                 raise self._non_finite()
             order = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:top]  # stable: ties keep class order
-            ranked.append([(labels[j], row[j]) for j in order])
+            ranked.append([(labels[j], row[j] / total) for j in order])
         return ranked[0] if single else ranked
 
     def close(self) -> None:
@@ -85,12 +87,9 @@ class Predictor:
     def _run(self, batch: np.ndarray) -> np.ndarray:
         # Kept lean: an app may call this per stroke, and every microsecond here is on top of the runtime's own.
         if self._lock is None:
-            probs = self._runner.predict(batch[..., None])
-        else:
-            with self._lock:
-                probs = self._runner.predict(batch[..., None])
-        # int8 outputs come back in steps of their scale, so their rows sum to 1 only roughly; float softmax rows already do.
-        return probs / probs.sum(axis=1, keepdims=True) if self._quantized_output else probs
+            return self._runner.predict(batch[..., None])
+        with self._lock:
+            return self._runner.predict(batch[..., None])
 
     def _non_finite(self) -> ModelError:
         return ModelError(f"{self.path}: the model produced NaN or infinite outputs")

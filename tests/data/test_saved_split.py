@@ -1,0 +1,78 @@
+"""The split saved beside a model: what export and bench evaluate on, exactly, and one-line errors when it is not there."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from sketch_edge.data import load_source, split
+from sketch_edge.data.local import load_folder
+from sketch_edge.data.saved_split import SavedSplit
+from sketch_edge.errors import DataError
+from sketch_edge.fileio import sha256_file
+
+
+@pytest.fixture(scope="module")
+def saved():
+    data = load_source("synthetic", per_class=20, classes=["circle", "square", "star"], seed=1)
+    splits = split(data, seed=1)
+    return data, splits, SavedSplit.from_splits(splits, "bitmap", {"request": {"source": "synthetic"}}, seed=1)
+
+
+def test_it_holds_the_split_the_model_was_tested_on(saved):
+    data, splits, s = saved
+    assert np.array_equal(s.test_x, splits.test.features("bitmap")) and np.array_equal(s.test_y, splits.test.y)
+    assert np.array_equal(s.val_x, splits.val.features("bitmap")) and s.labels == data.labels
+    indices = np.concatenate([s.train_index, s.val_index, s.test_index])
+    assert sorted(indices.tolist()) == list(range(len(data)))  # every drawing in exactly one split
+    assert np.array_equal(data.bitmaps[s.test_index], splits.test.bitmaps)
+
+
+def test_calibration_comes_from_training_drawings_only(saved):
+    data, splits, s = saved
+    train = {b.tobytes() for b in splits.train.bitmaps}
+    assert len(s.calibration) == 48 and all(c[..., 0].tobytes() in train for c in s.calibration)  # 100 a class wanted, 16 there
+
+
+def test_round_trip(saved, tmp_path):
+    _, _, s = saved
+    s.save(tmp_path / "split.npz")
+    back = SavedSplit.load(tmp_path / "split.npz")
+    assert back.labels == s.labels and back.kind == "bitmap" and back.source == s.source
+    for name in ("calibration", "val_x", "val_y", "test_x", "test_y", "train_index", "val_index", "test_index"):
+        assert np.array_equal(getattr(back, name), getattr(s, name)) and getattr(back, name).dtype == getattr(s, name).dtype
+
+
+def test_missing_corrupt_and_foreign_files_are_one_line(saved, tmp_path):
+    with pytest.raises(DataError, match="no saved split beside the model"):
+        SavedSplit.load(tmp_path / "split.npz")
+    (tmp_path / "split.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataError, match="split.npz: not a readable split file"):
+        SavedSplit.load(tmp_path / "split.npz")
+    np.savez(tmp_path / "split.npz", test_x=np.zeros(3))
+    with pytest.raises(DataError, match="not a sketch-edge split \\(missing meta, calibration"):
+        SavedSplit.load(tmp_path / "split.npz")
+
+
+def test_inconsistent_contents_are_refused(saved, tmp_path):
+    _, _, s = saved
+    s.save(tmp_path / "split.npz")
+    with zipfile.ZipFile(tmp_path / "split.npz") as archive:
+        arrays = {name[:-4]: np.load(archive.open(name)) for name in archive.namelist()}
+    arrays["test_y"] = arrays["test_y"] + 7
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(DataError, match="the test labels are outside the 3 classes"):
+        SavedSplit.load(tmp_path / "bad.npz")
+    meta = json.loads(str(arrays["meta"]))
+    np.savez(tmp_path / "old.npz", **(arrays | {"meta": np.array(json.dumps(meta | {"format": 99}))}))
+    with pytest.raises(DataError, match="split file format 99 is not 1"):
+        SavedSplit.load(tmp_path / "old.npz")
+
+
+def test_a_folder_source_records_its_files(bitmap_folder):
+    data = load_folder(bitmap_folder)
+    assert data.description["files"] == {
+        name: {"bytes": (bitmap_folder / name).stat().st_size, "sha256": sha256_file(bitmap_folder / name)}
+        for name in ("The Eiffel Tower.npy", "cat.npy")
+    }
