@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -62,6 +63,66 @@ def test_bench_gates_exit_3_naming_the_cell_after_writing_the_report(exported, t
     assert failed.returncode == 3 and (root / "bench" / "report.md").is_file()
     (line,) = failed.stderr.strip().splitlines()
     assert re.fullmatch(r"sketch-edge: error: 1 gate\(s\) failed: onnx-int8/onnxruntime/t1/b1: p50 [\d.]+ us > 0.5 us", line), line
+
+
+def test_hostile_labels_are_printed_as_text(tmp_path):
+    from tests.helpers import linear_softmax_onnx
+
+    pytest.importorskip("onnx")
+    weights = np.zeros((784, 2), np.float32)
+    weights[:392, 0] = 0.002
+    labels = ["\x1b]0;pwned\x07\x1b[31mred", "[bold]x[/bold]"]
+    model = linear_softmax_onnx(tmp_path / "m.onnx", weights, {"labels": labels, "model": "\x1b[2Jwipe"})
+    bitmaps = np.zeros((1, 28, 28), np.uint8)
+    bitmaps[0, 2:8, 2:26] = 255
+    np.save(tmp_path / "b.npy", bitmaps)
+    done = run_cli("predict", str(model), str(tmp_path / "b.npy"), "--top", "2")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\\x1b]0;pwned\\x07" in done.stdout and "[bold]x[/bold]" in done.stdout
+    assert "\\x1b[2Jwipe" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["[/]odd", "\x1b[31mred"])
+def test_paths_with_markup_or_escapes_are_one_line(tmp_path, name):
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    result = run_cli("data", "--data", str(folder), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "\x1b" not in result.stderr
+    shown = str(folder).replace("\x1b", "\\x1b")
+    expected = f"sketch-edge: error: {shown}: no QuickDraw files here (expected <class>.npy, <class>.ndjson[.gz] or <class>.npz)"
+    assert result.stderr.strip().splitlines() == [expected]
+
+
+def test_train_refuses_an_unwritable_out_before_training(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    started = time.monotonic()
+    result = run_cli("train", "--out", str(blocker / "artifacts"), "--epochs", "50")
+    assert result.returncode == 2 and "cannot write here" in result.stderr and "Traceback" not in result.stderr
+    assert not (blocker.parent / "artifacts").exists() and time.monotonic() - started < 60
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content", ["random", "lambda"])
+def test_export_of_a_model_keras_that_is_not_one_is_one_line(exported, tmp_path, content):
+    import os
+    import shutil
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(exported[0], root, ignore=shutil.ignore_patterns("bench", "web", "export"))
+    if content == "random":
+        (root / "model.keras").write_bytes(os.urandom(5000))
+        expected = "model.keras: not a .keras model (not a zip archive)"
+    else:
+        script = (
+            "import keras; i = keras.Input((28, 28, 1), name='image'); "
+            f"keras.Model(i, keras.layers.Lambda(lambda x: x * 2)(i)).save({str(root / 'model.keras')!r})"
+        )
+        subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=120)
+        expected = "model.keras: Keras cannot load it safely (Requested the deserialization of a `Lambda` layer"
+    result = run_cli("export", "--artifacts", str(root))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert expected in result.stderr.strip().splitlines()[-1] and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_corrupt_file_error_names_the_file(tmp_path):

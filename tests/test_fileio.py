@@ -20,3 +20,30 @@ def test_unwritable_folder_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write here"):
         fileio.write_text(blocker / "sub" / "out.txt", "hello")
+
+
+def test_a_later_run_removes_what_a_killed_one_left(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    (tmp_path / f".jobs-~{dead}~abc").mkdir()
+    (tmp_path / f".jobs-~{dead}~abc" / "partial.onnx").write_bytes(b"half")
+    (tmp_path / f".model.keras.~{dead}~xyz.keras").write_bytes(b"half")
+    import os
+
+    alive = tmp_path / f".cells-~{os.getpid()}~def"
+    alive.mkdir()
+    (tmp_path / "onnx-fp32.onnx").write_bytes(b"a real artifact")
+    scratch = fileio.scratch_dir(tmp_path, ".jobs-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, scratch.name, "onnx-fp32.onnx"])
+    assert f"~{os.getpid()}~" in scratch.name
+
+
+def test_check_writable_fails_before_any_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write here"):
+        fileio.check_writable(blocker / "out")
+    fileio.check_writable(tmp_path / "new")
+    assert list((tmp_path / "new").iterdir()) == []

@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from sketch_edge.display import markup, printable
 from sketch_edge.errors import SketchEdgeError
 
 DEFAULT_ARTIFACTS = Path("artifacts")
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except SketchEdgeError as exc:
-        print(f"sketch-edge: error: {exc}", file=sys.stderr)
+        print(f"sketch-edge: error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("sketch-edge: interrupted; nothing half-written was left behind", file=sys.stderr)
@@ -184,7 +185,7 @@ def _data_request(args: argparse.Namespace):  # noqa: ANN202 (a DataRequest; imp
 
 def _warn_skipped(description: dict) -> None:
     for why, count in description.get("skipped", {}).items():
-        print(f"sketch-edge: warning: skipped {count} drawing(s) of {description['source']}: {why}", file=sys.stderr)
+        print(f"sketch-edge: warning: skipped {count} drawing(s) of {printable(description['source'])}: {printable(why)}", file=sys.stderr)
 
 
 def run_data(args: argparse.Namespace) -> int:
@@ -203,16 +204,16 @@ def run_data(args: argparse.Namespace) -> int:
         return 0
     console = Console()
     console.print(
-        f"[bold]{summary['source']}[/]: {summary['format']}; {summary['drawings']} drawings in {summary['classes']} classes; "
-        f"inputs: {', '.join(summary['input_kinds'])}"
+        f"[bold]{markup(summary['source'])}[/]: {markup(summary['format'])}; {summary['drawings']} drawings in "
+        f"{summary['classes']} classes; inputs: {', '.join(summary['input_kinds'])}"
     )
     if summary["skipped"]:
-        console.print("skipped: " + ", ".join(f"{n} ({why})" for why, n in summary["skipped"].items()))
+        console.print("skipped: " + ", ".join(f"{n} ({markup(why)})" for why, n in summary["skipped"].items()))
     table = Table("class", "drawings")
     for name, count in summary["per_class"].items():
-        table.add_row(name, str(count))
+        table.add_row(markup(name), str(count))
     console.print(table)
-    console.print(f"sample bitmaps: {grid}")
+    console.print(f"sample bitmaps: {markup(grid)}")
     return 0
 
 
@@ -227,10 +228,12 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from sketch_edge.fileio import check_writable
     from sketch_edge.models import DEFAULT_MODEL, get_model_spec
 
-    # A wrong model name or bad data fails fast, before TensorFlow spends seconds loading.
+    # A wrong model name, an unwritable --out or bad data fails fast, before TensorFlow loads and training runs.
     get_model_spec(args.model or DEFAULT_MODEL)
+    check_writable(args.out)
     request = _data_request(args)
     data = request.load()
     _warn_skipped(data.description)
@@ -253,7 +256,7 @@ def run_train(args: argparse.Namespace) -> int:
     test = report["test"]
     print(
         f"{report['model']}: test top-1 {test['top1']:.4f}, top-3 {test['top3']:.4f} on {test['samples']} drawings; "
-        f"{report['epochs_run']} epochs in {report['seconds']:.1f} s; {report['parameters']:,} parameters; wrote {args.out}"
+        f"{report['epochs_run']} epochs in {report['seconds']:.1f} s; {report['parameters']:,} parameters; wrote {printable(args.out)}"
     )
     return 0
 
@@ -278,11 +281,11 @@ def run_export(args: argparse.Namespace) -> int:
     layout = Layout(args.artifacts)
     started = time.perf_counter()
     manifest = run(ExportConfig(artifacts=args.artifacts, recipes=tuple(args.recipes or ()), timeout_s=args.timeout, gates=gates))
-    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=str(layout.manifest))
+    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=markup(layout.manifest))
     for row in summarize(manifest):
         table.add_row(
-            row["recipe"],
-            row["status"],
+            markup(row["recipe"]),
+            markup(row["status"]),
             f"{row['kB']:.1f}",
             "" if row["agreement"] is None else f"{row['agreement']:.4f}",
             "" if row["max_abs_diff"] is None else f"{row['max_abs_diff']:.1e}",
@@ -293,7 +296,7 @@ def run_export(args: argparse.Namespace) -> int:
     console.print(table)
     for row in summarize(manifest):
         if row["error"]:
-            console.print(f"[red]{row['recipe']}[/]: {row['error']}", soft_wrap=True)
+            console.print(f"[red]{markup(row['recipe'])}[/]: {markup(row['error'])}", soft_wrap=True)
     state = "up to date, reused" if manifest.reused else f"exported in {time.perf_counter() - started:.1f} s"
     console.print(f"Keras test top-1 {manifest.source.keras_test_top1:.4f}; {state}")
     failed = manifest.failed()
@@ -304,11 +307,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from sketch_edge.bench import report
-    from sketch_edge.bench.stage import BenchConfig, check_gates, run
+    from sketch_edge.bench.stage import BenchConfig, check_complete, check_gates, run
     from sketch_edge.runtime import RUNTIMES
 
     baseline = report.load_baseline(args.baseline) if args.baseline else None
@@ -328,16 +330,17 @@ def run_bench(args: argparse.Namespace) -> int:
     results = run(config)
     header, rows = report.table_rows(results, baseline)
     out = config.layout.bench
-    table = Table(*header, title=f"{out / 'results.json'} (* Pareto-best top-1 vs p50 among cells with the same threads and batch)")
+    table = Table(*header, title=markup(f"{out / 'results.json'} (* Pareto-best top-1 vs p50 among cells with the same threads and batch)"))
     for row in rows:
-        table.add_row(*(escape(cell) for cell in row))
+        table.add_row(*(markup(cell) for cell in row))
     report.write_all(results, out, baseline)
     console = Console(width=max(shutil.get_terminal_size().columns, 200))
     console.print(table)
     peaks = "; ".join(f"{t} thread(s) {kind} {p['gops']:.0f} GOP/s" for t, kinds in results["peaks"].items() for kind, p in kinds.items())
-    console.print(escape(f"peaks: {peaks}"), soft_wrap=True)
-    console.print(escape(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
+    console.print(markup(f"peaks: {peaks}"), soft_wrap=True)
+    console.print(markup(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
     check_gates(results, args.min_top1, dict(args.max_p50_us))
+    check_complete(results)
     return 0
 
 
@@ -357,12 +360,12 @@ def run_predict(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{predictor.model_name}: {args.artifact}")
+    table = Table(title=markup(f"{predictor.model_name}: {args.artifact}"))
     table.add_column("input", overflow="fold")  # long paths wrap rather than lose the part that tells inputs apart
     for k in range(min(args.top, len(predictor.labels))):
         table.add_column(f"#{k + 1}")
     for name, top in rows:
-        table.add_row(name, *(f"{label} {p:.1%}" for label, p in top))
+        table.add_row(markup(name), *(markup(f"{label} {p:.1%}") for label, p in top))
     Console().print(table)
     return 0
 

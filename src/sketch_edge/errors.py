@@ -43,6 +43,12 @@ class GateError(SketchEdgeError):
     exit_code = 3
 
 
+class IncompleteError(SketchEdgeError):
+    """The bench ran, but some cells did not (their rows say why): the report is there, the run is not whole."""
+
+    exit_code = 4
+
+
 class OutputError(SketchEdgeError, OSError):
     """An output location cannot be written."""
 

@@ -6,6 +6,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,7 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=owned_prefix(f".{target.name}."), suffix=suffix or target.suffix, dir=target.parent)
     except OSError as exc:
         raise _unwritable(target.parent, exc, OutputError) from None
     os.close(fd)
@@ -50,9 +52,49 @@ def scratch_dir(folder: Path, prefix: str, error: type[SketchEdgeError] = Output
     an unwritable `folder` raises `error`, the calling stage's own type."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
+        remove_stale(folder)
+        return Path(tempfile.mkdtemp(prefix=owned_prefix(prefix), dir=folder))
     except OSError as exc:
         raise _unwritable(folder, exc, error) from None
+
+
+def owned_prefix(prefix: str) -> str:
+    """A temporary name's prefix carrying this process's PID, so a later run can tell what a killed one left."""
+    return f"{prefix}~{os.getpid()}~"
+
+
+_OWNER = re.compile(r"^\..*~(\d+)~")
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Remove the temporary files and folders that processes no longer alive left in `folder` (killed mid-write)."""
+    removed = []
+    for entry in folder.iterdir():
+        match = _OWNER.match(entry.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def check_writable(folder: Path, error: type[SketchEdgeError] = OutputError) -> None:
+    """Fail now, not after an hour of training, when `folder` cannot be written."""
+    scratch = scratch_dir(folder, ".probe-", error)
+    scratch.rmdir()
 
 
 def _unwritable(folder: Path, exc: OSError, error: type[SketchEdgeError]) -> SketchEdgeError:

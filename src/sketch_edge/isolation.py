@@ -13,11 +13,14 @@ import sys
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+PARENT_ENV = "SKETCH_EDGE_PARENT_PID"
+
 
 def run_module(module: str, job_file: Path, timeout_s: float) -> str | None:
     """Run `python -m module job_file`; None on success, else why it failed (one line)."""
+    env = os.environ | {PARENT_ENV: str(os.getpid())}
     try:
-        proc = subprocess.run([sys.executable, "-m", module, str(job_file)], capture_output=True, text=True, timeout=timeout_s)
+        proc = subprocess.run([sys.executable, "-m", module, str(job_file)], capture_output=True, text=True, timeout=timeout_s, env=env)
     except subprocess.TimeoutExpired:
         return f"timed out after {timeout_s:.0f} s"
     if proc.returncode == 0:
@@ -26,6 +29,20 @@ def run_module(module: str, job_file: Path, timeout_s: float) -> str | None:
         return f"process died ({signal.Signals(-proc.returncode).name})"
     lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else f"exit status {proc.returncode}"
+
+
+def die_with_parent() -> None:
+    """Called first by every worker: the kernel kills it when the stage that started it dies (even by SIGKILL),
+    so no orphan goes on writing into the artifacts folder."""
+    parent = os.environ.get(PARENT_ENV)
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != int(parent):  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def cpu_count() -> int:

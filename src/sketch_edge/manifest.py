@@ -120,6 +120,8 @@ class Manifest:
         for key, kind in _SOURCE_FIELDS.items():
             check.field(source, key, kind, "source.")
         check.kind(source["labels"], list, "source.labels")
+        for key in ("libraries", "gates"):
+            check.kind(data.get(key) or {}, dict, key)
         artifacts = check.field(data, "artifacts", list)
         if not artifacts:
             raise ManifestError(f"{path}: the manifest lists no artifacts")

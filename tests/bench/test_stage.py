@@ -8,9 +8,9 @@ import pytest
 
 from sketch_edge.bench import report
 from sketch_edge.bench.peak import KERNELS
-from sketch_edge.bench.stage import BenchConfig, check_gates, run
+from sketch_edge.bench.stage import BenchConfig, check_complete, check_gates, run
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import BenchError, GateError, ManifestError
+from sketch_edge.errors import BenchError, GateError, IncompleteError, ManifestError
 from sketch_edge.metrics import topk_accuracy
 
 pytestmark = pytest.mark.slow
@@ -142,6 +142,10 @@ def test_changed_file_is_refused_but_the_rest_runs(benched, tmp_path):
     status = {r["recipe"]: (r["status"], r["error"]) for r in results["results"]}
     assert status["tflite-fp32"] == ("ok", None)
     assert status["onnx-fp32"][0] == "failed" and "sha256 differs from the manifest" in status["onnx-fp32"][1]
+    with pytest.raises(IncompleteError, match=r"1 cell\(s\) did not run: onnx-fp32/onnxruntime: .*sha256 differs") as error:
+        check_complete(results)
+    assert error.value.exit_code == 4
+    check_complete(benched[1])  # a whole run passes
 
 
 def test_a_changed_split_is_refused(benched, tmp_path):

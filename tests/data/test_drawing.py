@@ -69,3 +69,25 @@ def test_bad_drawings_name_the_place_and_the_problem(bad, problem):
 def test_bad_stroke3():
     with pytest.raises(DataError, match="shape"):
         from_stroke3(np.zeros((4, 2)), "x.npz[train][0]")
+
+
+def test_a_huge_raw_zigzag_is_resampled_within_the_bound(monkeypatch):
+    from sketch_edge.data import drawing
+
+    seen = []
+    real_rdp = drawing.rdp
+    monkeypatch.setattr(drawing, "rdp", lambda points, eps: seen.append(len(points)) or real_rdp(points, eps))
+    xs = np.linspace(0, 1000, 10_000).tolist()
+    ys = [0.0 if i % 2 else 1000.0 for i in range(10_000)]  # 10,000 points, each segment ~1000 units long
+    simplified, was_raw = parse_drawing([[xs, ys]], "zigzag")
+    assert was_raw and sum(seen) <= drawing.MAX_RESAMPLED_POINTS + 2 and len(simplified[0][0]) >= 2
+
+
+def test_a_normal_raw_drawing_is_resampled_at_one_unit(monkeypatch):
+    from sketch_edge.data import drawing
+
+    spacings = []
+    real_resample = drawing.resample
+    monkeypatch.setattr(drawing, "resample", lambda points, spacing: spacings.append(spacing) or real_resample(points, spacing))
+    parse_drawing([[[0.5, 300.0, 300.0], [0.0, 0.0, 150.0]], [[10.0, 20.0], [5.0, 5.0]]], "raw")
+    assert spacings == [1.0, 1.0]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sketch_edge.data.image import DRAWING_SPAN, INK_THRESHOLD, MAX_PIXELS, bitmap_from_image, open_image
+from sketch_edge.data.image import DRAWING_SPAN, INK_THRESHOLD, MAX_PIXELS, MAX_SIDE, WORK_SIDE, bitmap_from_image, open_image
 from sketch_edge.data.raster import rasterize
 from sketch_edge.errors import DataError
 from tests.helpers import SQUARE, TRIANGLE
@@ -61,3 +61,21 @@ def test_a_decompression_bomb_is_refused_before_decoding(tmp_path):
     assert (tmp_path / "bomb.png").stat().st_size < 100_000
     with pytest.raises(DataError, match="too large for a sketch"):
         open_image(tmp_path / "bomb.png")
+
+
+def test_a_strip_with_an_absurd_side_is_refused_before_decoding(tmp_path):
+    Image.new("L", (MAX_SIDE + 1, 1)).save(tmp_path / "strip.png")
+    with pytest.raises(DataError, match=f"has a side over {MAX_SIDE:,}"):
+        open_image(tmp_path / "strip.png")
+
+
+def test_a_large_photo_is_scaled_down_before_any_float_copy(monkeypatch):
+    from sketch_edge.data import image as image_module
+
+    seen = []
+    real_ink = image_module._ink
+    monkeypatch.setattr(image_module, "_ink", lambda img: seen.append(img.size) or real_ink(img))
+    big = Image.new("L", (6000, 2000), 255)
+    big.paste(0, (1000, 500, 5000, 1500))  # a dark bar on white
+    bitmap = bitmap_from_image(big)
+    assert seen == [(WORK_SIDE, round(2000 * WORK_SIDE / 6000))] and bitmap.max() == 255

@@ -1,4 +1,5 @@
 import gzip
+import io
 import json
 import pickle
 import zipfile
@@ -158,3 +159,41 @@ def test_bad_folders(tmp_path, setup, problem):
 def test_missing_folder_and_unknown_source(tmp_path):
     with pytest.raises(DataError, match="unknown data source"):
         load_source(str(tmp_path / "nope"))
+
+
+def test_corrupt_gzip_is_one_line_even_when_skipping_bad_lines(tmp_path):
+    lines = "".join(json.dumps({"drawing": SQUARE}) + "\n" for _ in range(3000)).encode()
+    packed = bytearray(gzip.compress(lines))
+    packed[len(packed) // 2 : len(packed) // 2 + 8] = b"\xff" * 8  # bytes flipped mid-stream
+    (tmp_path / "cat.ndjson.gz").write_bytes(bytes(packed))
+    with pytest.raises(DataError, match=r"cat.ndjson.gz:\d+: (cannot read|malformed JSON)"):  # garbage may inflate first
+        load_source(str(tmp_path))
+    with pytest.raises(DataError, match=r"cat.ndjson.gz:\d+: cannot read \("):
+        load_source(str(tmp_path), skip_bad_lines=True)
+
+
+def test_json_nested_too_deep_is_a_malformed_line(tmp_path):
+    (tmp_path / "cat.ndjson").write_text(json.dumps({"drawing": SQUARE}) + "\n" + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(DataError, match="cat.ndjson:2: malformed JSON"):
+        load_source(str(tmp_path))
+    assert len(load_source(str(tmp_path), skip_bad_lines=True)) == 1
+
+
+def test_an_endless_gzipped_line_is_refused_unread(tmp_path):
+    with gzip.open(tmp_path / "cat.ndjson.gz", "wb") as out:
+        for _ in range(9):
+            out.write(b"a" * (1 << 20))  # 9 MB of one line, about 9 kB on disk
+    with pytest.raises(DataError, match="cat.ndjson.gz:1: the line is longer than 8 MB"):
+        load_source(str(tmp_path))
+
+
+def test_an_npz_decompression_bomb_is_refused_before_inflating(tmp_path):
+    with zipfile.ZipFile(tmp_path / "cat.npz", "w", zipfile.ZIP_DEFLATED) as archive, archive.open("train.npy", "w") as member:
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (30 << 20,)})
+        member.write(header.getvalue())
+        for _ in range(120):
+            member.write(bytes(1 << 20))  # 120 MB of zeros, about 120 kB compressed
+    assert (tmp_path / "cat.npz").stat().st_size < 1 << 20
+    with pytest.raises(DataError, match=r"cat.npz\[train\]: would inflate .* refusing a likely decompression bomb"):
+        load_source(str(tmp_path))

@@ -39,3 +39,35 @@ def test_onnx_metadata_props(tmp_path):
 
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert json.loads(props["labels"]) == META["labels"]
+
+
+def test_a_tflite_metadata_bomb_is_refused_unread(tmp_path):
+    import pytest
+
+    from sketch_edge.errors import ModelError
+    from sketch_edge.runtime.metadata import MAX_METADATA_BYTES
+
+    path = tmp_path / "bomb.tflite"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("sketch_edge.json", "w") as member:
+        for _ in range(4):
+            member.write(b" " * MAX_METADATA_BYTES)  # 4 MB of spaces, a few kB compressed
+    path.write_bytes(b"TFL3" + bytes(10) + buffer.getvalue())
+    with pytest.raises(ModelError, match="its metadata would inflate to 4,194,304 bytes"):
+        read_metadata(path)
+
+
+def test_onnx_metadata_nested_too_deep_is_refused(tmp_path):
+    import numpy as np
+    import onnx
+    import pytest
+
+    from sketch_edge.errors import ModelError
+    from tests.helpers import linear_softmax_onnx
+
+    path = linear_softmax_onnx(tmp_path / "m.onnx", np.zeros((784, 2), np.float32))
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, {"sketch_edge": "[" * 100_000 + "]" * 100_000})
+    onnx.save(model, str(path))
+    with pytest.raises(ModelError, match="not valid JSON \\(or nested too deep\\)"):
+        read_metadata(path)

@@ -148,6 +148,21 @@ def test_bad_model_files(tmp_path, name, content, problem):
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("metadata", "problem"),
+    [
+        ({"labels": 5}, "'labels' should be a list of strings, not int"),
+        ({"labels": None}, "'labels' should be a list of strings, not NoneType"),
+        ({"labels": ["l", 2, "t"]}, "'labels' should be a list of strings"),
+        ({"labels": LABELS, "input": "bitmap"}, "'input' should be an object, not str"),
+    ],
+)
+def test_metadata_of_the_wrong_types_is_one_line(tmp_path, metadata, problem):
+    path = linear_softmax_onnx(tmp_path / "m.onnx", _weights(), metadata)
+    with pytest.raises(ModelError, match=problem):
+        Predictor(path)
+
+
 def test_a_model_with_another_input_is_refused(tmp_path):
     import onnx
     from onnx import TensorProto, helper

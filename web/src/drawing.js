@@ -4,6 +4,9 @@
 // tests/web/test_js_port.py compares them on random drawings.
 
 const RDP_EPSILON = 2.0;
+// Past this many resampled points the spacing grows (sketch_edge/data/drawing.py MAX_RESAMPLED_POINTS): it bounds the
+// work on absurd drawings; real ones never reach it, and below it both sides resample at exactly 1 unit.
+const MAX_RESAMPLED_POINTS = 20000;
 
 /** numpy's round: halves go to the even neighbour. */
 export function roundHalfEven(v) {
@@ -76,8 +79,17 @@ export function rdp(points, epsilon) {
 
 /** The official simplification of raw strokes ([[xs], [ys], ...] per stroke) -> [[xs], [ys]] integers 0-255. */
 export function simplifyRaw(strokes) {
-  return fitTo255(strokes).map((points) => {
-    const kept = rdp(resample(points, 1.0), RDP_EPSILON);
+  const fitted = fitTo255(strokes);
+  let length = 0;
+  for (const points of fitted) {
+    for (let i = 1; i < points.length; i++) {
+      const dx = points[i][0] - points[i - 1][0], dy = points[i][1] - points[i - 1][1];
+      length += Math.sqrt(dx * dx + dy * dy);
+    }
+  }
+  const spacing = Math.max(1.0, length / MAX_RESAMPLED_POINTS);
+  return fitted.map((points) => {
+    const kept = rdp(resample(points, spacing), RDP_EPSILON);
     const clip = (v) => Math.min(255, Math.max(0, roundHalfEven(v)));
     return [kept.map((p) => clip(p[0])), kept.map((p) => clip(p[1]))];
   });

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from sketch_edge.isolation import die_with_parent
+
 SIZE = 1024
 OPS = 2 * SIZE**3  # a multiply-accumulate counts as 2 operations
 MIN_RUNS = 7
@@ -166,6 +168,7 @@ _CALLERS: dict[str, Callable[[Path, int], Callable[[], Any]]] = {"onnxruntime": 
 
 
 def main() -> None:
+    die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     job = json.loads(Path(sys.argv[1]).read_text())
     result = build(job) if job["action"] == "build" else measure(job)

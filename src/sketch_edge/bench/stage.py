@@ -24,7 +24,7 @@ import numpy as np
 from sketch_edge import fileio
 from sketch_edge.bench.peak import KERNELS, kernels_for, machine_peaks
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import BenchError, DataError, GateError, unknown_name
+from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError, unknown_name
 from sketch_edge.export.stage import REFERENCE
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import cpu_count, library_versions, run_module
@@ -362,6 +362,14 @@ def check_gates(results: dict[str, Any], min_top1: float | None, max_p50_us: dic
                 failures.append(f"{r['key'] or r['recipe'] + '/' + r['runtime']}: {shown} > {limit:g} us")
     if failures:
         raise GateError(f"{len(failures)} gate(s) failed: " + "; ".join(failures))
+
+
+def check_complete(results: dict[str, Any]) -> None:
+    """Exit status 4 when some cells did not run (a failed export, a changed file, a crash): not a clean success."""
+    failed = [r for r in results["results"] if r["status"] == "failed"]
+    if failed:
+        shown = "; ".join(f"{r['key'] or r['recipe'] + '/' + r['runtime']}: {r['error']}" for r in failed[:5])
+        raise IncompleteError(f"{len(failed)} cell(s) did not run: {shown}" + (" ..." if len(failed) > 5 else ""))
 
 
 def environment() -> dict[str, Any]:

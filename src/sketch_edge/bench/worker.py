@@ -22,6 +22,7 @@ import numpy as np
 
 from sketch_edge.bench.profile import PROFILED_RUNTIMES, profile_onnxruntime
 from sketch_edge.bench.timing import summarize, time_calls
+from sketch_edge.isolation import die_with_parent
 from sketch_edge.runtime import open_runner, runtime_for
 
 ACCURACY_BATCH = 64
@@ -96,6 +97,7 @@ def run_cell(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     job = json.loads(Path(sys.argv[1]).read_text())
     Path(job["result"]).write_text(json.dumps(run_cell(job)))

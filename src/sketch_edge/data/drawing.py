@@ -20,6 +20,9 @@ Drawing = list[list[list[int]]]
 """Strokes in QuickDraw's simplified format: `[[[x0, x1, ...], [y0, y1, ...]], ...]`."""
 
 RDP_EPSILON = 2.0
+MAX_RESAMPLED_POINTS = 20_000
+"""Raw drawings are resampled at 1 unit: a real one gives a few thousand points, a 1 MB zigzag millions. Past
+this many, the spacing grows so the drawing gives this many, which bounds the simplification's time."""
 
 
 def parse_drawing(obj: Any, where: str) -> tuple[Drawing, bool]:
@@ -56,11 +59,19 @@ def simplify_raw(strokes: Sequence[np.ndarray]) -> Drawing:
     """The official simplification: align to the top-left, scale uniformly to 0-255,
     resample at 1-pixel spacing, then Ramer-Douglas-Peucker with epsilon 2.0."""
     out: Drawing = []
-    for s in _fit_to_255(strokes):
-        pts = rdp(resample(s.T, spacing=1.0), RDP_EPSILON)
+    fitted = _fit_to_255(strokes)
+    length = sum(_path_length(s.T) for s in fitted)
+    spacing = max(1.0, length / MAX_RESAMPLED_POINTS)
+    for s in fitted:
+        pts = rdp(resample(s.T, spacing=spacing), RDP_EPSILON)
         pts = np.clip(np.round(pts), 0, 255).astype(int)
         out.append([pts[:, 0].tolist(), pts[:, 1].tolist()])
     return out
+
+
+def _path_length(points: np.ndarray) -> float:
+    delta = np.diff(points, axis=0)
+    return float(np.sqrt((delta * delta).sum(axis=1)).sum())
 
 
 def resample(points: np.ndarray, spacing: float) -> np.ndarray:

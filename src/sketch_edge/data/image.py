@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 MAX_PIXELS = 50_000_000
 """Larger images are refused before decoding: a sketch never needs more, a decompression bomb does."""
 
+MAX_SIDE = 16_384
+"""Either side longer than this is refused before decoding: a 50,000,000 x 1 strip is no sketch."""
+
+WORK_SIDE = 1024
+"""Images are scaled down to at most this many pixels a side before any float copy, so memory stays small."""
+
 INK_THRESHOLD = 0.25
 """Share of the strongest ink a pixel needs to count as part of the drawing when cropping."""
 
@@ -50,6 +56,10 @@ def bitmap_from_image(image: Image.Image, where: str = "image") -> np.ndarray:
     from PIL import Image
 
     _check_size(image, where)
+    if max(image.size) > WORK_SIDE:
+        scale = WORK_SIDE / max(image.size)
+        size = (max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale)))
+        image = image.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
     ink = _ink(image)
     strongest = float(ink.max())
     if strongest <= 0:
@@ -70,6 +80,8 @@ def bitmap_from_image(image: Image.Image, where: str = "image") -> np.ndarray:
 
 def _check_size(image: Image.Image, where: str) -> None:
     width, height = image.size
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise DataError(f"{where}: {width}x{height} pixels has a side over {MAX_SIDE:,}; refusing to decode it")
     if width * height > MAX_PIXELS:
         raise DataError(f"{where}: {width}x{height} pixels is too large for a sketch (limit {MAX_PIXELS:,} pixels); refusing to decode it")
     if width == 0 or height == 0:

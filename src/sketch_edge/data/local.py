@@ -11,7 +11,9 @@ import gzip
 import io
 import json
 import pickle
+import tokenize
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,11 @@ from sketch_edge.errors import DataError, unknown_name
 from sketch_edge.fileio import sha256_file
 
 SUFFIXES = {".ndjson.gz": "ndjson", ".ndjson": "ndjson", ".npy": "numpy_bitmap", ".npz": "sketch-rnn npz"}
+MAX_LINE_BYTES = 8 << 20
+"""An ndjson line longer than this is refused unread: a real drawing, even raw, is a few hundred kB at most."""
+MAX_INFLATION = 100
+"""A zip member (sketch-rnn `.npz`) that would inflate more than this many times its compressed size, plus 1 MB,
+is refused before it is read: sketch-rnn arrays compress 3-5x, a decompression bomb 1,000x."""
 
 
 def class_files(folder: Path) -> tuple[str, dict[str, Path]]:
@@ -100,7 +107,7 @@ def read_npy_bitmaps(path: Path, limit: int | None) -> np.ndarray:
     """(N, 28, 28) uint8 from a numpy_bitmap file of shape (N, 784), (N, 1, 784) or (N, 28, 28)."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, KeyError, tokenize.TokenError) as exc:  # numpy parses the header
         raise DataError(f"{path}: not a readable .npy file ({_first_line(exc)})") from None
     if arr.dtype != np.uint8:
         raise DataError(f"{path}: bitmaps must be uint8 (0-255), got {arr.dtype}")
@@ -125,8 +132,8 @@ def read_ndjson(
             if not isinstance(record, dict) or "drawing" not in record:
                 raise DataError(f"{where}: a line must be a JSON object with a 'drawing'")
             drawing, was_raw = parse_drawing(record["drawing"], where)
-        except (DataError, ValueError) as exc:
-            message = str(exc) if isinstance(exc, DataError) else f"{where}: malformed JSON ({exc})"
+        except (DataError, ValueError, RecursionError) as exc:
+            message = str(exc) if isinstance(exc, DataError) else f"{where}: malformed JSON ({_first_line(exc)})"
             if not skip_bad_lines:
                 raise DataError(message + " (pass --skip-bad-lines to skip such lines)") from None
             skipped["malformed line"] += 1
@@ -140,12 +147,19 @@ def read_ndjson(
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered text lines, each read with a length limit, so a gzip bomb of one endless line costs nothing."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    lineno = 0
     try:
-        with opener(path, "rt", encoding="utf-8") as handle:
-            yield from enumerate(handle, start=1)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({_first_line(exc)})") from None
+        with opener(path, "rb") as handle:
+            while line := handle.readline(MAX_LINE_BYTES + 1):
+                lineno += 1
+                if len(line) > MAX_LINE_BYTES:
+                    raise DataError(f"{path}:{lineno}: the line is longer than {MAX_LINE_BYTES >> 20} MB; refusing to read it")
+                yield lineno, line.decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        where = f"{path}:{lineno + 1}" if lineno else str(path)
+        raise DataError(f"{where}: cannot read ({_first_line(exc)})") from None
 
 
 def read_sketchrnn_npz(path: Path, limit: int | None) -> list[Drawing]:
@@ -156,6 +170,12 @@ def read_sketchrnn_npz(path: Path, limit: int | None) -> list[Drawing]:
             for key in ("train", "valid", "test"):
                 if f"{key}.npy" not in archive.namelist():
                     continue
+                info = archive.getinfo(f"{key}.npy")
+                if info.file_size > MAX_INFLATION * info.compress_size + (1 << 20):
+                    raise DataError(
+                        f"{path}[{key}]: would inflate from {info.compress_size:,} to {info.file_size:,} bytes; "
+                        "refusing a likely decompression bomb"
+                    )
                 with archive.open(f"{key}.npy") as member:
                     sketches = _read_npy_safely(io.BytesIO(member.read()), f"{path}[{key}]")
                 for i, s3 in enumerate(sketches):
@@ -192,7 +212,7 @@ def _read_npy_safely(stream: BinaryIO, where: str) -> np.ndarray:
             stream.seek(0)
             return np.lib.format.read_array(stream, allow_pickle=False)
         arr = _NumpyOnlyUnpickler(stream).load()
-    except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+    except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, KeyError, SyntaxError, tokenize.TokenError) as exc:
         raise DataError(f"{where}: not a sketch-rnn array ({_first_line(exc)})") from None
     if not isinstance(arr, np.ndarray):
         raise DataError(f"{where}: not a sketch-rnn array (got {type(arr).__name__})")

@@ -18,7 +18,7 @@ OPSET = 17
 
 def export_onnx(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
     quantization = recipe.options.get("quantization")
-    with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
         fp32 = Path(scratch) / "fp32.onnx"
         _convert_fp32(model, input_spec, fp32)
         with fileio.atomic_path(out) as tmp:

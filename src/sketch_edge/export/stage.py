@@ -31,6 +31,7 @@ from sketch_edge.isolation import library_versions, run_module
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models.macs import count_macs
+from sketch_edge.models.saved import load_trained
 
 VALIDATION_MAX = 2000
 REFERENCE = "reference.npz"
@@ -103,14 +104,13 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
 
 
 def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Manifest:
-    import keras
 
     layout = config.layout
     saved = SavedSplit.load(layout.split)
     if saved.labels != source.labels:
         raise ExportError(f"{layout.split}: its classes are not the model's ({layout.train_report}); retrain (`make train`)")
     spec = INPUT_SPECS[source.input["kind"]]
-    model = keras.saving.load_model(layout.model, safe_mode=True)
+    model = load_trained(layout.model)
     if tuple(model.input_shape[1:]) != spec.shape:
         raise ExportError(f"{layout.model}: model input {model.input_shape[1:]} is not the {spec.kind} contract {spec.shape}")
     source = replace(source, macs=count_macs(model), parameters=int(model.count_params()))

@@ -25,8 +25,10 @@ from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.metadata import embed_metadata
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.export.verify import parity
+from sketch_edge.isolation import die_with_parent
 from sketch_edge.manifest import Artifact
 from sketch_edge.metrics import topk_accuracy
+from sketch_edge.models.saved import load_trained
 
 BATCH = 256
 
@@ -37,12 +39,11 @@ def resolve(exporter: str) -> Callable[..., Artifact]:
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    import keras
 
     recipe = Recipe(**job["recipe"])
     arrays = np.load(job["arrays"])
     out = Path(job["out"])
-    model = keras.saving.load_model(job["model"], safe_mode=True)
+    model = load_trained(Path(job["model"]))
     started = time.perf_counter()
     artifact = resolve(recipe.exporter)(
         model, out, input_spec=INPUT_SPECS[job["input_kind"]], recipe=recipe, calibration=CalibrationReader(arrays["calibration"])
@@ -96,6 +97,7 @@ def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> 
 
 
 def main() -> None:
+    die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     job = json.loads(Path(sys.argv[1]).read_text())
     fileio.write_json(job["result"], run_job(job))

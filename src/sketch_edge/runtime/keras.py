@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.errors import ModelError
 from sketch_edge.runtime.base import TensorInfo
 
 
@@ -35,15 +34,11 @@ class KerasRunner:
     def load(cls, path: Path, threads: int) -> KerasRunner:
         import tensorflow as tf
 
+        from sketch_edge.models.saved import load_trained
+
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-        import keras
-
-        try:
-            model = keras.saving.load_model(path, safe_mode=True)
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{path}: Keras cannot load it ({str(exc).strip().splitlines()[0]})") from None
-        return cls(model)
+        return cls(load_trained(path))
 
     def prepare(self, batch: np.ndarray) -> Any:
         return self._tf.constant(batch, dtype=self._tf.float32)

@@ -95,7 +95,10 @@ class Predictor:
         return ModelError(f"{self.path}: the model produced NaN or infinite outputs")
 
     def _check_contract(self) -> None:
-        kind = self.metadata.get("input", {}).get("kind", "bitmap")
+        contract = self.metadata.get("input", {})
+        if not isinstance(contract, dict):
+            raise ModelError(f"{self.path}: its metadata 'input' should be an object, not {type(contract).__name__}")
+        kind = contract.get("kind", "bitmap")
         if kind != "bitmap":
             raise ModelError(f"{self.path}: its input is {kind!r}; the predictor feeds bitmap models only")
         shape = tuple(self._runner.input_spec.shape[1:])
@@ -110,7 +113,10 @@ def _labels(path: Path, given: Sequence[str] | str | Path | None, metadata: dict
     if given is None:
         if "labels" not in metadata:
             raise ModelError(f"{path}: the file carries no sketch-edge metadata, so pass its labels (labels=[...] or a labels.txt)")
-        return tuple(str(label) for label in metadata["labels"])
+        labels = metadata["labels"]
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise ModelError(f"{path}: its metadata 'labels' should be a list of strings, not {type(labels).__name__}")
+        return tuple(labels)
     if isinstance(given, str | Path):
         try:
             names = Path(given).read_text(encoding="utf-8").splitlines()

@@ -1,0 +1,24 @@
+"""Loading a trained `model.keras`: safe mode always, and a one-line `ModelError` for anything that is not one."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from sketch_edge.errors import ModelError
+
+
+def load_trained(path: Path) -> Any:
+    """The Keras model at `path`. Safe mode refuses pickled Python (a `Lambda` layer's code) rather than running it."""
+    import keras
+
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path}: not a .keras model (not a zip archive)")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelError(f"{path}: Keras cannot load it safely ({reason[:200]})") from None
