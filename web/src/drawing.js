@@ -6,7 +6,7 @@
 const RDP_EPSILON = 2.0;
 // Past this many resampled points the spacing grows (sketch_edge/data/drawing.py MAX_RESAMPLED_POINTS): it bounds the
 // work on absurd drawings; real ones never reach it, and below it both sides resample at exactly 1 unit.
-const MAX_RESAMPLED_POINTS = 20000;
+const MAX_RESAMPLED_POINTS = 10000;
 
 /** numpy's round: halves go to the even neighbour. */
 export function roundHalfEven(v) {

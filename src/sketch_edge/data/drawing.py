@@ -20,7 +20,7 @@ Drawing = list[list[list[int]]]
 """Strokes in QuickDraw's simplified format: `[[[x0, x1, ...], [y0, y1, ...]], ...]`."""
 
 RDP_EPSILON = 2.0
-MAX_RESAMPLED_POINTS = 20_000
+MAX_RESAMPLED_POINTS = 10_000
 """Raw drawings are resampled at 1 unit: a real one gives a few thousand points, a 1 MB zigzag millions. Past
 this many, the spacing grows so the drawing gives this many, which bounds the simplification's time."""
 

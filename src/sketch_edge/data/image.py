@@ -46,6 +46,8 @@ def open_image(path: str | Path) -> Image.Image:
         image.load()
     except FileNotFoundError:
         raise DataError(f"{path}: no such image file") from None
+    except DataError:
+        raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"{path}: cannot decode it as an image ({exc})") from None
     return image
