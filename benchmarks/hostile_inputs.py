@@ -81,6 +81,13 @@ def gz_line_bomb(folder: Path) -> tuple[str, Path]:
     return "folder", folder
 
 
+def gz_newline_bomb(folder: Path) -> tuple[str, Path]:
+    with gzip.open(folder / "cat.ndjson.gz", "wb", compresslevel=9) as out:
+        for _ in range(1000):
+            out.write(b"\n" * (1 << 20))  # a billion empty lines
+    return "folder", folder
+
+
 def npz_bomb(folder: Path) -> tuple[str, Path]:
     with zipfile.ZipFile(folder / "cat.npz", "w", zipfile.ZIP_DEFLATED) as archive, archive.open("train.npy", "w") as member:
         header = io.BytesIO()
@@ -116,6 +123,7 @@ CASES: dict[str, Callable[[Path], tuple[str, Path]]] = {
     "ndjson nested 200,000 deep": deep_json,
     "ndjson.gz corrupted mid-stream": corrupt_gz,
     "ndjson.gz of one 1 GB line": gz_line_bomb,
+    "ndjson.gz of 1e9 empty lines": gz_newline_bomb,
     "sketch-rnn .npz inflating to 800 MB": npz_bomb,
     "TFLite metadata inflating to 1 GB": metadata_bomb,
     "PNG 50,000,000 x 1": lambda f: image(f, (50_000_000, 1)),

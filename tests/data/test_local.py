@@ -166,9 +166,9 @@ def test_corrupt_gzip_is_one_line_even_when_skipping_bad_lines(tmp_path):
     packed = bytearray(gzip.compress(lines))
     packed[len(packed) // 2 : len(packed) // 2 + 8] = b"\xff" * 8  # bytes flipped mid-stream
     (tmp_path / "cat.ndjson.gz").write_bytes(bytes(packed))
-    with pytest.raises(DataError, match=r"cat.ndjson.gz:\d+: (cannot read|malformed JSON)"):  # garbage may inflate first
+    with pytest.raises(DataError, match=r"cat.ndjson.gz(:\d+)?: (cannot read|malformed JSON)"):  # garbage may inflate first
         load_source(str(tmp_path))
-    with pytest.raises(DataError, match=r"cat.ndjson.gz:\d+: cannot read \("):
+    with pytest.raises(DataError, match=r"cat.ndjson.gz(:\d+)?: cannot read \("):
         load_source(str(tmp_path), skip_bad_lines=True)
 
 
@@ -180,11 +180,21 @@ def test_json_nested_too_deep_is_a_malformed_line(tmp_path):
 
 
 def test_an_endless_gzipped_line_is_refused_unread(tmp_path):
+    import base64
+
+    text = base64.b64encode(np.random.default_rng(0).bytes(7 << 20))  # 9.3 MB of one line that barely compresses
     with gzip.open(tmp_path / "cat.ndjson.gz", "wb") as out:
-        for _ in range(9):
-            out.write(b"a" * (1 << 20))  # 9 MB of one line, about 9 kB on disk
+        out.write(text)
     with pytest.raises(DataError, match="cat.ndjson.gz:1: the line is longer than 8 MB"):
         load_source(str(tmp_path))
+
+
+def test_a_gzip_bomb_of_empty_lines_is_refused(tmp_path):
+    with gzip.open(tmp_path / "cat.ndjson.gz", "wb") as out:
+        for _ in range(8):
+            out.write(b"\n" * (1 << 20))  # 8 million empty lines in about 8 kB
+    with pytest.raises(DataError, match="cat.ndjson.gz: inflates more than 20x its size; refusing a likely decompression bomb"):
+        load_source(str(tmp_path), skip_bad_lines=True)
 
 
 def test_an_npz_decompression_bomb_is_refused_before_inflating(tmp_path):

@@ -29,9 +29,9 @@ from sketch_edge.fileio import sha256_file
 SUFFIXES = {".ndjson.gz": "ndjson", ".ndjson": "ndjson", ".npy": "numpy_bitmap", ".npz": "sketch-rnn npz"}
 MAX_LINE_BYTES = 8 << 20
 """An ndjson line longer than this is refused unread: a real drawing, even raw, is a few hundred kB at most."""
-MAX_INFLATION = 100
-"""A zip member (sketch-rnn `.npz`) that would inflate more than this many times its compressed size, plus 1 MB,
-is refused before it is read: sketch-rnn arrays compress 3-5x, a decompression bomb 1,000x."""
+MAX_INFLATION = 20
+"""A zip member (sketch-rnn `.npz`) or `.ndjson.gz` that inflates more than this many times its compressed size,
+plus 1 MB, is refused: QuickDraw files compress 3-8x, a decompression bomb 1,000x."""
 
 
 def class_files(folder: Path) -> tuple[str, dict[str, Path]]:
@@ -147,16 +147,28 @@ def read_ndjson(
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Numbered text lines, each read with a length limit, so a gzip bomb of one endless line costs nothing."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+    """Numbered text lines, read in blocks with limits: no line over MAX_LINE_BYTES is held, and a `.gz` may
+    inflate at most MAX_INFLATION times its size, so a bomb of one endless line or of empty lines costs little."""
+    gz = path.name.endswith(".gz")
     lineno = 0
     try:
-        with opener(path, "rb") as handle:
-            while line := handle.readline(MAX_LINE_BYTES + 1):
-                lineno += 1
-                if len(line) > MAX_LINE_BYTES:
-                    raise DataError(f"{path}:{lineno}: the line is longer than {MAX_LINE_BYTES >> 20} MB; refusing to read it")
-                yield lineno, line.decode("utf-8")
+        budget = MAX_INFLATION * path.stat().st_size + (1 << 20) if gz else None
+        with gzip.open(path, "rb") if gz else open(path, "rb") as handle:
+            pending = b""
+            while block := handle.read(1 << 20):
+                if budget is not None:
+                    budget -= len(block)
+                    if budget < 0:
+                        raise DataError(f"{path}: inflates more than {MAX_INFLATION}x its size; refusing a likely decompression bomb")
+                *complete, pending = (pending + block).split(b"\n")
+                for line in complete:
+                    lineno += 1
+                    if line.strip():
+                        yield lineno, line.decode("utf-8")
+                if len(pending) > MAX_LINE_BYTES:
+                    raise DataError(f"{path}:{lineno + 1}: the line is longer than {MAX_LINE_BYTES >> 20} MB; refusing to read it")
+            if pending.strip():
+                yield lineno + 1, pending.decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         where = f"{path}:{lineno + 1}" if lineno else str(path)
         raise DataError(f"{where}: cannot read ({_first_line(exc)})") from None
