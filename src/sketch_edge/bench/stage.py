@@ -149,24 +149,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
         arrays = scratch / "test.npz"
         np.savez(arrays, test=x)
         peaks, measured = measure_peaks(config, cells, scratch, pin_core)
-        rows = {c.key: _row(c) for c in cells}
-        probs, latencies = {}, {}
-        for round_ in range(config.repeat):
-            for cell in cells:
-                if rows[cell.key]["status"] == "failed":
-                    continue
-                measured_row, p, lat = _run_cell(cell, config, arrays, scratch, round_, pin_core)
-                if "error" in measured_row:
-                    rows[cell.key] |= measured_row
-                    continue
-                if round_ == 0:
-                    rows[cell.key] |= measured_row
-                    probs[cell.key], latencies[cell.key] = p, [lat]
-                else:
-                    latencies[cell.key].append(lat)
-        for key, rounds in latencies.items():
-            _summarize_rounds(rows[key], rounds)
-            latencies[key] = np.concatenate(rounds)
+        rows, probs, latencies = _measure_cells(cells, config, arrays, scratch, pin_core)
         profiled = _collect_profiles(scratch, profiles, cells)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -199,6 +182,33 @@ def run(config: BenchConfig) -> dict[str, Any]:
         "results": results + [_empty_row(r) for r in refused],
         "latencies": latencies,
     }
+
+
+def _measure_cells(
+    cells: list[Cell], config: BenchConfig, arrays: Path, scratch: Path, pin_core: int | None
+) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Rows, test-split probabilities and latencies per cell key. With --repeat, rounds are interleaved across
+    cells (a slow drift of the machine hits every cell alike); a cell failing in any round is a failed row."""
+    rows = {c.key: _row(c) for c in cells}
+    probs: dict[str, np.ndarray] = {}
+    rounds: dict[str, list[np.ndarray]] = {}
+    for round_ in range(config.repeat):
+        for cell in cells:
+            if rows[cell.key]["status"] == "failed":
+                continue
+            measured, p, lat = _run_cell(cell, config, arrays, scratch, round_, pin_core)
+            if measured.get("status") == "failed":
+                rows[cell.key] |= measured
+                probs.pop(cell.key, None)
+                rounds.pop(cell.key, None)
+                continue
+            if round_ == 0:
+                rows[cell.key] |= measured
+                probs[cell.key] = p
+            rounds.setdefault(cell.key, []).append(lat)
+    for key, timed in rounds.items():
+        _summarize_rounds(rows[key], timed)
+    return rows, probs, {key: np.concatenate(timed) for key, timed in rounds.items()}
 
 
 def cpu_affinity() -> set[int]:
