@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.runtime.base import TensorInfo
+from sketch_edge.runtime.base import Runner, TensorInfo
 
 
-class KerasRunner:
+class KerasRunner(Runner):
     name = "keras"
     metadata = None  # the export stage embeds metadata in deployable files only
     thread_safe = False
@@ -48,9 +48,6 @@ class KerasRunner:
 
     def finish(self, raw: np.ndarray) -> np.ndarray:
         return raw.astype(np.float32, copy=False)
-
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        return self.finish(self.run(self.prepare(batch)))
 
     def close(self) -> None:
         self._model = self._serve = None

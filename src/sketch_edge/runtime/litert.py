@@ -9,7 +9,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from sketch_edge.errors import ModelError
-from sketch_edge.runtime.base import TensorInfo, dequantize, quantize
+from sketch_edge.runtime.base import Runner, TensorInfo, dequantize, quantize
 from sketch_edge.runtime.metadata import tflite_metadata
 
 
@@ -26,7 +26,7 @@ def _tensor_info(detail: dict) -> TensorInfo:
     )
 
 
-class LiteRTRunner:
+class LiteRTRunner(Runner):
     name = "litert"
     thread_safe = False  # one interpreter holds one set of tensors
 
@@ -66,9 +66,6 @@ class LiteRTRunner:
 
     def finish(self, raw: np.ndarray) -> np.ndarray:
         return dequantize(raw, self.output_spec) if self.output_spec.scale is not None else raw.astype(np.float32, copy=False)
-
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        return self.finish(self.run(self.prepare(batch)))
 
     def close(self) -> None:
         self._interpreter = None

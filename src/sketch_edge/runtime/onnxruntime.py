@@ -8,7 +8,7 @@ import numpy as np
 import onnxruntime as ort
 
 from sketch_edge.errors import ModelError
-from sketch_edge.runtime.base import TensorInfo
+from sketch_edge.runtime.base import Runner, TensorInfo
 from sketch_edge.runtime.metadata import onnx_metadata
 
 _ONNX_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}
@@ -29,7 +29,7 @@ def session_options(threads: int) -> ort.SessionOptions:
     return options
 
 
-class OnnxRuntimeRunner:
+class OnnxRuntimeRunner(Runner):
     name = "onnxruntime"
     thread_safe = True  # InferenceSession.run is documented as safe to call concurrently
 
@@ -57,9 +57,6 @@ class OnnxRuntimeRunner:
 
     def finish(self, raw: np.ndarray) -> np.ndarray:
         return raw.astype(np.float32, copy=False)
-
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        return self.finish(self._session.run(self._outputs, self.prepare(batch))[0])
 
     def close(self) -> None:
         self._session = None
