@@ -29,6 +29,7 @@ import numpy as np
 
 from sketch_edge.bench.timing import time_calls
 from sketch_edge.data.saved_split import SavedSplit
+from sketch_edge.isolation import cpu_affinity, pin_to_core
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.runtime import open_runner, runtime_for
@@ -109,7 +110,7 @@ def main() -> int:
     layout = Layout(args.artifacts)
     x = SavedSplit.load(layout.split).test_x[:1].astype(np.float32)
     if args.one is not None:
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+        pin_to_core(max(cpu_affinity()))
         print(json.dumps(one(args.one, x, args.rounds, args.calls)))
         return 0
     manifest = Manifest.load(layout.manifest)

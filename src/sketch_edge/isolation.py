@@ -45,9 +45,19 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def cpu_count() -> int:
+def cpu_affinity() -> set[int]:
     """Cores this process may run on: the affinity mask, which containers and CI runners narrow."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+
+
+def cpu_count() -> int:
+    return len(cpu_affinity())
+
+
+def pin_to_core(core: int | None) -> None:
+    """Run this process on `core` alone (None: leave it free), so a one-thread timing never migrates mid-run."""
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core})
 
 
 def library_versions(names: tuple[str, ...]) -> dict[str, str | None]:

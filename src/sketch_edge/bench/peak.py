@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.isolation import die_with_parent
+from sketch_edge.isolation import die_with_parent, pin_to_core
 
 SIZE = 1024
 OPS = 2 * SIZE**3  # a multiply-accumulate counts as 2 operations
@@ -124,8 +124,7 @@ def _tflite_gemm(path: Path, recipe_name: str | None) -> None:
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:
     """Median GOP/s of each kernel's GEMM in one runtime at one thread count, after warm-up."""
-    if job.get("pin_core") is not None:
-        os.sched_setaffinity(0, {job["pin_core"]})
+    pin_to_core(job.get("pin_core"))
     folder, threads = Path(job["folder"]), job["threads"]
     results = []
     for kernel in (k for k in KERNELS if k.name in job["kernels"]):

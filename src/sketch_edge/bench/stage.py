@@ -9,7 +9,6 @@ drawings, whichever runtimes and `--quick` subset are benched.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 import statistics
@@ -27,7 +26,7 @@ from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError, unknown_name
 from sketch_edge.export.stage import REFERENCE
 from sketch_edge.fileio import sha256_file
-from sketch_edge.isolation import cpu_count, library_versions, run_module
+from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run_module
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.metrics import topk_accuracy
@@ -209,10 +208,6 @@ def _measure_cells(
     for key, timed in rounds.items():
         _summarize_rounds(rows[key], timed)
     return rows, probs, {key: np.concatenate(timed) for key, timed in rounds.items()}
-
-
-def cpu_affinity() -> set[int]:
-    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else {0}
 
 
 def measure_peaks(

@@ -22,7 +22,7 @@ import numpy as np
 
 from sketch_edge.bench.profile import PROFILED_RUNTIMES, profile_onnxruntime
 from sketch_edge.bench.timing import summarize, time_calls
-from sketch_edge.isolation import die_with_parent
+from sketch_edge.isolation import die_with_parent, pin_to_core
 from sketch_edge.runtime import open_runner, runtime_for
 
 ACCURACY_BATCH = 64
@@ -44,8 +44,7 @@ def _peak_rss_mb() -> float:
 
 
 def run_cell(job: dict[str, Any]) -> dict[str, Any]:
-    if job.get("pin_core") is not None:
-        os.sched_setaffinity(0, {job["pin_core"]})
+    pin_to_core(job.get("pin_core"))
     path = Path(job["path"])
     spec = runtime_for(path)
     # The runtime's import and the test arrays are the baseline memory growth is measured from: not the model's cost.
