@@ -46,6 +46,11 @@ class Layout:
         return self.export / "manifest.json"
 
     @property
+    def reference(self) -> Path:
+        """Keras's own probabilities on the saved validation and test drawings: written by export, read by bench."""
+        return self.export / "reference.npz"
+
+    @property
     def bench(self) -> Path:
         return self.root / "bench"
 

@@ -24,7 +24,6 @@ from sketch_edge import fileio
 from sketch_edge.bench.peak import KERNELS, kernels_for, machine_peaks
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError, unknown_name
-from sketch_edge.export.stage import REFERENCE
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run_module
 from sketch_edge.layout import Layout
@@ -118,14 +117,12 @@ def load_test(layout: Layout, manifest: Manifest) -> tuple[SavedSplit, np.ndarra
         raise BenchError(f"{layout.split}: missing or not the split the artifacts were exported from (run `make export`)")
     saved = SavedSplit.load(layout.split)
     try:
-        with np.load(layout.export / REFERENCE, allow_pickle=False) as archive:
+        with np.load(layout.reference, allow_pickle=False) as archive:
             reference, model_sha = archive["test"], str(archive["model_sha256"])
     except (OSError, ValueError, KeyError) as exc:
-        raise BenchError(
-            f"{layout.export / REFERENCE}: Keras's reference outputs are missing or unreadable ({exc}); run `make export`"
-        ) from None
+        raise BenchError(f"{layout.reference}: Keras's reference outputs are missing or unreadable ({exc}); run `make export`") from None
     if model_sha != manifest.source.sha256 or reference.shape != (len(saved.test_y), len(manifest.source.labels)):
-        raise BenchError(f"{layout.export / REFERENCE}: not the outputs of this model on this split (run `make export`)")
+        raise BenchError(f"{layout.reference}: not the outputs of this model on this split (run `make export`)")
     return saved, reference
 
 

@@ -3,7 +3,7 @@
 Every artifact is checked on the split saved at train time (`split.npz`): its
 validation drawings for parity with Keras, its test drawings for top-1, its
 calibration drawings for int8. Keras's own probabilities on both are saved as
-`reference.npz`, so the bench compares with Keras without loading TensorFlow.
+`export/reference.npz`, so the bench compares with Keras without loading TensorFlow.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained
 
 VALIDATION_MAX = 2000
-REFERENCE = "reference.npz"
 LIBRARIES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
 
@@ -92,7 +91,7 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
         return None
     if (manifest.source.sha256, manifest.source.split_sha256) != (source.sha256, source.split_sha256):
         return None
-    if manifest.gates != _gates_json(config.gates) or not (layout.export / REFERENCE).is_file():
+    if manifest.gates != _gates_json(config.gates) or not layout.reference.is_file():
         return None
     for recipe in recipes:
         entry = manifest.artifact(recipe.name)
@@ -137,7 +136,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Mani
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    with fileio.atomic_path(layout.export / REFERENCE) as tmp, open(tmp, "wb") as handle:
+    with fileio.atomic_path(layout.reference) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, validation=reference, test=test_reference, model_sha256=np.array(source.sha256))
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
