@@ -96,7 +96,7 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
         runtime = runtime_for(path).name
         if runtime not in config.runtimes:
             continue
-        base = {"recipe": name, "format": fmt, "precision": precision, "compute": compute, "runtime": runtime}
+        base = {"key": f"{name}/{runtime}", "recipe": name, "format": fmt, "precision": precision, "compute": compute, "runtime": runtime}
         if status != "ok":
             refused.append(base | {"status": "failed", "error": f"not benched: the export failed ({error})"})
         elif not path.is_file():
@@ -352,7 +352,7 @@ def check_gates(results: dict[str, Any], min_top1: float | None, max_p50_us: dic
         for r in rows:
             if r["top1"] is None or r["top1"] < min_top1:
                 shown = "no top-1 (the cell failed)" if r["top1"] is None else f"top-1 {r['top1']:.4f}"
-                failures.append(f"{r['key'] or r['recipe'] + '/' + r['runtime']}: {shown} < {min_top1}")
+                failures.append(f"{r['key']}: {shown} < {min_top1}")
     for recipe, limit in max_p50_us.items():
         cells = [r for r in rows if r["recipe"] == recipe and r["batch"] in (1, None)]
         if not cells:
@@ -361,7 +361,7 @@ def check_gates(results: dict[str, Any], min_top1: float | None, max_p50_us: dic
             p50 = (r["latency_us"] or {}).get("p50")
             if p50 is None or p50 > limit:
                 shown = "no p50 (the cell failed)" if p50 is None else f"p50 {p50:.1f} us"
-                failures.append(f"{r['key'] or r['recipe'] + '/' + r['runtime']}: {shown} > {limit:g} us")
+                failures.append(f"{r['key']}: {shown} > {limit:g} us")
     if failures:
         raise GateError(f"{len(failures)} gate(s) failed: " + "; ".join(failures))
 
@@ -370,7 +370,7 @@ def check_complete(results: dict[str, Any]) -> None:
     """Exit status 4 when some cells did not run (a failed export, a changed file, a crash): not a clean success."""
     failed = [r for r in results["results"] if r["status"] == "failed"]
     if failed:
-        shown = "; ".join(f"{r['key'] or r['recipe'] + '/' + r['runtime']}: {r['error']}" for r in failed[:5])
+        shown = "; ".join(f"{r['key']}: {r['error']}" for r in failed[:5])
         raise IncompleteError(f"{len(failed)} cell(s) did not run: {shown}" + (" ..." if len(failed) > 5 else ""))
 
 
