@@ -20,6 +20,14 @@ TINY_DATA = {"classes": TINY_CLASSES, "per_class": 200, "seed": 2}
 """The data of the `exported` fixture's model: 640 / 80 / 80 drawings."""
 
 
+def copy_artifacts(source: Path, target: Path, *skip: str) -> Path:
+    """A private copy of a shared artifacts folder (a test may then break it), without its bench and web outputs."""
+    import shutil
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("bench", "web", *skip))
+    return target
+
+
 def manifest_json(artifacts: list[dict]) -> dict:
     """A minimal valid export manifest around `artifacts` rows (name, format, precision, path, status, ...)."""
     source = {"sha256": "0" * 64, "model": "cnn-seed", "labels": ["a", "b"], "input": {"kind": "bitmap"}, "data": {},

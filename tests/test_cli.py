@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from sketch_edge.cli import main
+from tests.helpers import copy_artifacts
 
 
 def run_cli(*args, cwd=None):
@@ -51,10 +52,7 @@ def test_user_errors_are_one_line_with_status_2(args, message):
 
 @pytest.mark.slow
 def test_bench_gates_exit_3_naming_the_cell_after_writing_the_report(exported, tmp_path):
-    import shutil
-
-    root = tmp_path / "artifacts"
-    shutil.copytree(exported[0], root, ignore=shutil.ignore_patterns("bench", "web"))
+    root = copy_artifacts(exported[0], tmp_path / "artifacts")
     common = ["bench", "--artifacts", str(root), "--recipes", "onnx-int8", "--runtimes", "onnxruntime", "--threads", "1", "--batch", "1"]
     passed = run_cli(*common, "--quick", "--min-top1", "0.3", "--max-p50-us", "onnx-int8=1000000")
     assert passed.returncode == 0, passed.stderr
@@ -106,10 +104,8 @@ def test_train_refuses_an_unwritable_out_before_training(tmp_path):
 @pytest.mark.parametrize("content", ["random", "lambda"])
 def test_export_of_a_model_keras_that_is_not_one_is_one_line(exported, tmp_path, content):
     import os
-    import shutil
 
-    root = tmp_path / "artifacts"
-    shutil.copytree(exported[0], root, ignore=shutil.ignore_patterns("bench", "web", "export"))
+    root = copy_artifacts(exported[0], tmp_path / "artifacts", "export")
     if content == "random":
         (root / "model.keras").write_bytes(os.urandom(5000))
         expected = "model.keras: not a .keras model (not a zip archive)"

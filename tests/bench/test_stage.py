@@ -1,7 +1,6 @@
 """The bench stage on the small exported model shared with the export tests: every figure within its bounds."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -12,19 +11,15 @@ from sketch_edge.bench.stage import BenchConfig, check_complete, check_gates, ru
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, GateError, IncompleteError, ManifestError
 from sketch_edge.metrics import topk_accuracy
+from tests.helpers import copy_artifacts
 
 pytestmark = pytest.mark.slow
 RECIPES = {"keras": "keras", "tflite-fp32": "litert", "tflite-int8": "litert", "onnx-fp32": "onnxruntime", "onnx-int8": "onnxruntime"}
 
 
-def _copy(root, target):
-    shutil.copytree(root, target, ignore=shutil.ignore_patterns("bench", "web"))
-    return target
-
-
 @pytest.fixture(scope="module")
 def benched(exported, tmp_path_factory):
-    root = _copy(exported[0], tmp_path_factory.mktemp("bench") / "artifacts")
+    root = copy_artifacts(exported[0], tmp_path_factory.mktemp("bench") / "artifacts")
     config = BenchConfig(artifacts=root, recipes=tuple(RECIPES), threads=(1,), batches=(1, 4), quick=True)
     results = run(config)
     report.write_all(
@@ -135,7 +130,7 @@ def test_user_gates_name_the_failing_cell(benched):
 
 
 def test_changed_file_is_refused_but_the_rest_runs(benched, tmp_path):
-    copy = _copy(benched[0], tmp_path / "a")
+    copy = copy_artifacts(benched[0], tmp_path / "a")
     with open(copy / "export" / "onnx-fp32.onnx", "ab") as f:
         f.write(b"tampered")
     results = run(BenchConfig(artifacts=copy, recipes=("keras", "onnx-fp32", "tflite-fp32"), threads=(1,), batches=(1,), quick=True))
@@ -149,7 +144,7 @@ def test_changed_file_is_refused_but_the_rest_runs(benched, tmp_path):
 
 
 def test_a_changed_split_is_refused(benched, tmp_path):
-    copy = _copy(benched[0], tmp_path / "a")
+    copy = copy_artifacts(benched[0], tmp_path / "a")
     saved = SavedSplit.load(copy / "split.npz")
     np.random.default_rng(0).shuffle(saved.test_y)
     saved.save(copy / "split.npz")
@@ -158,7 +153,7 @@ def test_a_changed_split_is_refused(benched, tmp_path):
 
 
 def test_a_manifest_path_outside_the_export_folder_is_refused(benched, tmp_path):
-    copy = _copy(benched[0], tmp_path / "a")
+    copy = copy_artifacts(benched[0], tmp_path / "a")
     manifest = json.loads((copy / "export" / "manifest.json").read_text())
     manifest["artifacts"][1]["path"] = "../../elsewhere.tflite"
     (copy / "export" / "manifest.json").write_text(json.dumps(manifest))
@@ -176,7 +171,7 @@ def test_bad_requests(tmp_path, benched):
 
 
 def test_unwritable_output_folder(benched, tmp_path):
-    copy = _copy(benched[0], tmp_path / "a")
+    copy = copy_artifacts(benched[0], tmp_path / "a")
     (copy / "bench").write_text("not a folder")
     with pytest.raises(BenchError, match="cannot write here"):
         run(BenchConfig(artifacts=copy, recipes=("onnx-fp32",), quick=True))

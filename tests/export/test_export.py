@@ -15,6 +15,7 @@ from sketch_edge.export.recipes import COMPUTE_KINDS, GATES, RECIPES, Gate, Reci
 from sketch_edge.fileio import sha256_file
 from sketch_edge.runtime.metadata import read_metadata
 from tests.helpers import TINY_CLASSES as CLASSES
+from tests.helpers import copy_artifacts
 
 pytestmark = pytest.mark.slow
 
@@ -108,15 +109,10 @@ def test_manifest_on_disk(manifest, artifacts):
     assert on_disk["gates"]["quantized"] == {"min_agreement": 0.98, "max_abs_diff": None, "max_top1_drop": 0.01}
 
 
-def _copy(artifacts, target):
-    shutil.copytree(artifacts, target, ignore=shutil.ignore_patterns("bench", "web"))
-    return target
-
-
 def test_rerun_reuses_then_a_changed_model_or_gate_rebuilds(manifest, artifacts, tmp_path):
     config = stage.ExportConfig(artifacts=artifacts, recipes=("onnx-fp32",))
     assert stage.run(config).reused is True
-    copy = _copy(artifacts, tmp_path / "a")
+    copy = copy_artifacts(artifacts, tmp_path / "a")
     stricter = {**GATES, "fp32": Gate(0.9999, 1e-5)}
     regated = stage.run(replace(config, artifacts=copy, gates=stricter))
     assert not regated.reused and regated.gates["fp32"]["min_agreement"] == 0.9999
@@ -130,7 +126,7 @@ def test_rerun_reuses_then_a_changed_model_or_gate_rebuilds(manifest, artifacts,
 
 
 def test_a_quantized_artifact_that_loses_accuracy_fails_its_gate(artifacts, tmp_path):
-    copy = _copy(artifacts, tmp_path / "a")
+    copy = copy_artifacts(artifacts, tmp_path / "a")
     impossible = {name: replace(gate, max_top1_drop=-0.5) for name, gate in GATES.items()}  # must beat Keras by 50 points
     manifest = stage.run(stage.ExportConfig(artifacts=copy, recipes=("onnx-int8",), gates=impossible))
     entry = manifest.artifact("onnx-int8")
@@ -138,7 +134,7 @@ def test_a_quantized_artifact_that_loses_accuracy_fails_its_gate(artifacts, tmp_
 
 
 def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
-    copy = _copy(artifacts, tmp_path / "a")
+    copy = copy_artifacts(artifacts, tmp_path / "a")
     config = stage.ExportConfig(artifacts=copy, timeout_s=20)
     source = stage._describe_source(config.layout)
     arrays = tmp_path / "arrays.npz"
@@ -152,7 +148,7 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
 
 
 def test_unwritable_output_folder(artifacts, tmp_path):
-    copy = _copy(artifacts, tmp_path / "a")
+    copy = copy_artifacts(artifacts, tmp_path / "a")
     shutil.rmtree(copy / "export")
     (copy / "export").write_text("not a folder")
     with pytest.raises(ExportError, match="cannot write here"):
@@ -165,7 +161,7 @@ def test_no_model(tmp_path):
 
 
 def test_no_saved_split(artifacts, tmp_path):
-    copy = _copy(artifacts, tmp_path / "a")
+    copy = copy_artifacts(artifacts, tmp_path / "a")
     (copy / "split.npz").unlink()
     with pytest.raises(DataError, match="split.npz: no saved split beside the model"):
         stage.run(stage.ExportConfig(artifacts=copy, recipes=("onnx-fp32",)))
