@@ -47,20 +47,20 @@ def write_ndjson(path: Path, drawings: list, recognized: list[bool] | None = Non
     return path
 
 
-def linear_softmax_onnx(path: Path, weights, metadata: dict | None = None) -> Path:
-    """A tiny hand-built ONNX classifier (flatten, matmul, softmax) on the bitmap input, without TensorFlow;
-    `metadata` is embedded the way the export stage embeds it."""
+def linear_softmax_onnx(path: Path, weights, metadata: dict | None = None, input_shape=(28, 28, 1), input_name="image") -> Path:
+    """A tiny hand-built ONNX classifier (flatten, matmul, softmax) on the bitmap input (or another), without
+    TensorFlow; `weights` is (inputs, classes); `metadata` is embedded the way the export stage embeds it."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     graph = helper.make_graph(
         [
-            helper.make_node("Flatten", ["image"], ["flat"]),
+            helper.make_node("Flatten", [input_name], ["flat"]),
             helper.make_node("MatMul", ["flat", "w"], ["logits"]),
             helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
         ],
         "linear",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28, 1])],
+        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["batch", *input_shape])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", weights.shape[1]])],
         initializer=[numpy_helper.from_array(weights, "w")],
     )

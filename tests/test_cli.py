@@ -202,6 +202,25 @@ def test_predict_bad_input_is_one_line(tmp_path, linear_model, make_input, messa
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_predict_with_a_stroke_model(tmp_path):
+    """Drawings go through the sequence preprocessing; an image or a bitmap file is one line naming the model's input kind."""
+    from tests.helpers import SQUARE, TRIANGLE, write_ndjson
+    from tests.runtime.test_predictor_strokes import METADATA, stroke_model
+
+    model = stroke_model(tmp_path / "strokes.onnx")
+    write_ndjson(tmp_path / "drawings.ndjson", [SQUARE, TRIANGLE])
+    done = run_cli("predict", str(model), str(tmp_path / "drawings.ndjson"), "--json")
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(rows) == 2 and all(len(row["top"]) == 3 and {t["label"] for t in row["top"]} == set(METADATA["labels"]) for row in rows)
+    np.save(tmp_path / "bitmaps.npy", np.zeros((2, 28, 28), np.uint8))
+    _write(tmp_path / "sketch.png", "not even an image")
+    for name in ("sketch.png", "bitmaps.npy"):
+        refused = run_cli("predict", str(model), str(tmp_path / name))
+        assert refused.returncode == 2 and "this model reads strokes (input kind 'strokes')" in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+
+
 def test_predict_bad_model_is_one_line(tmp_path):
     (tmp_path / "m.onnx").write_bytes(b"garbage")
     done = run_cli("predict", str(tmp_path / "m.onnx"), str(tmp_path / "x.png"))

@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
     bench.set_defaults(run=run_bench)
 
+    compare = sub.add_parser("compare", help="several benched models (bitmap and stroke) on one table and one Pareto plot")
+    compare.add_argument("artifacts", type=Path, nargs="+", metavar="ARTIFACTS", help="artifacts folders, each benched, same test drawings")
+    compare.add_argument("--out", type=Path, default=Path("compare"), help="folder for compare.md/.json/.png (default: compare)")
+    compare.add_argument("--threads", type=_positive_int, default=1, help="the cells' thread count (default: 1)")
+    compare.add_argument("--batch", type=_positive_int, default=1, help="the cells' batch size (default: 1)")
+    compare.set_defaults(run=run_compare)
+
     predict = sub.add_parser("predict", help="classify images, .npy bitmaps or .ndjson drawings with an .onnx or .tflite model")
     predict.add_argument("artifact", type=Path, help="an exported .onnx or .tflite file")
     predict.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files, .npy bitmap files, .ndjson(.gz) drawing files")
@@ -341,6 +348,20 @@ def run_bench(args: argparse.Namespace) -> int:
     console.print(markup(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
     check_gates(results, args.min_top1, dict(args.max_p50_us))
     check_complete(results)
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sketch_edge.bench.compare import COLUMNS, compare, table_rows
+
+    summary = compare(args.artifacts, args.out, threads=args.threads, batch=args.batch)
+    table = Table(*COLUMNS, title=markup(f"{args.out / 'compare.md'}: {summary['threads']} thread(s), batch {summary['batch']}"))
+    for row in table_rows(summary):
+        table.add_row(*(markup(cell) for cell in row))
+    Console(width=max(shutil.get_terminal_size().columns, 160)).print(table)
     return 0
 
 

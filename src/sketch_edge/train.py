@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sketch_edge import fileio
 from sketch_edge.data import DataRequest, Dataset, split
 from sketch_edge.data.saved_split import SavedSplit
+from sketch_edge.data.sequence import ON, PRESENT
 from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
@@ -103,7 +104,25 @@ def _pipeline(data: Dataset, kind: str, classes: int, batch_size: int, shuffle_s
     if augment and kind == "bitmap":
         augmenter = _bitmap_augmenter(shuffle_seed or 0)
         ds = ds.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    elif augment and kind == "strokes":
+        ds = ds.map(_augment_points, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _augment_points(points: Any, targets: Any) -> tuple[Any, Any]:
+    """Mirror half the drawings and stretch each axis by 0.8-1.0, as players draw wider or narrower.
+
+    On (batch, steps, 4) point rows: the flags are kept, padded rows stay zero, and the
+    drawing stays in 0-255 at the top-left, as the simplified drawings are."""
+    present = points[..., PRESENT : PRESENT + 1] / ON
+    xy = points[..., :2]
+    batch = tf.shape(points)[0]
+    mirror = tf.cast(tf.random.uniform((batch, 1, 1)) < 0.5, tf.float32)
+    right = tf.reduce_max(xy[..., :1], axis=1, keepdims=True)
+    x = xy[..., :1] * (1 - mirror) + (right - xy[..., :1]) * mirror
+    stretch = tf.random.uniform((batch, 1, 2), 0.8, 1.0)
+    xy = tf.round(tf.concat([x, xy[..., 1:]], axis=-1) * stretch) * present
+    return tf.concat([xy, points[..., 2:]], axis=-1), targets
 
 
 def _bitmap_augmenter(seed: int) -> Any:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sketch_edge.data import DataRequest, load_source, split
-from sketch_edge.data.dataset import STROKE_STEPS
+from sketch_edge.data.sequence import CHANNELS, ON, STEPS
 from sketch_edge.errors import DataError
 
 
@@ -34,8 +34,8 @@ def test_features_by_input_kind(doodles):
     bitmaps = doodles.features("bitmap")
     assert bitmaps.shape == (60, 28, 28, 1) and bitmaps.dtype == np.uint8
     strokes = doodles.features("strokes")
-    assert strokes.shape == (60, STROKE_STEPS, 3) and strokes.dtype == np.float32
-    assert set(np.unique(strokes[:, :, 2])) <= {0.0, 1.0}
+    assert strokes.shape == (60, STEPS, CHANNELS) and strokes.dtype == np.float32
+    assert set(np.unique(strokes[:, :, 2:])) == {0.0, ON}
 
 
 def test_bitmap_only_source_has_no_strokes(bitmap_folder):

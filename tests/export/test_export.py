@@ -174,7 +174,7 @@ def test_unknown_recipe_suggests_the_nearest():
 
 def test_empty_calibration_set():
     with pytest.raises(DataError, match="calibration set is empty"):
-        CalibrationReader(np.zeros((0, 28, 28, 1)))
+        CalibrationReader(np.zeros((0, 28, 28, 1)), "image")
 
 
 def test_default_recipes_leave_out_the_experimental_one():
@@ -190,3 +190,41 @@ def test_gates_are_configurable():
     for bad in ("fp8:0.9", "fp16", "fp16:high"):
         with pytest.raises(ExportError, match="expected PRECISION:MIN_AGREEMENT"):
             parse_gate(bad)
+
+
+def test_stroke_model_exports_with_its_sequence_contract_and_op_lists(exported_strokes):
+    from sketch_edge.data.sequence import CHANNELS, STEPS
+    from tests.conftest import STROKE_TOP1_DROP
+
+    root, manifest = exported_strokes
+    assert manifest.source.input["kind"] == "strokes" and tuple(manifest.source.input["shape"]) == (STEPS, CHANNELS)
+    for a in manifest.artifacts:
+        assert a.status == "ok", (a.name, a.error)
+        assert "strokes" in a.inputs[0].name and a.inputs[0].shape[1:] == (STEPS, CHANNELS)
+        assert a.details["test_top1"] >= manifest.source.keras_test_top1 - STROKE_TOP1_DROP
+        ops = a.details["ops"]
+        assert ("CONV_2D" in ops) if a.format == "tflite" else ("Conv" in ops), ops
+        assert read_metadata(root / "export" / a.path)["input"]["kind"] == "strokes"
+    assert "QuantizeLinear" in manifest.artifact("onnx-int8").details["ops"]
+
+
+@pytest.mark.parametrize("name", ["seq-lstm", "seq-gru"])
+def test_recurrent_layers_are_unrolled_for_tflite_and_give_keras_outputs(name, tmp_path):
+    """Keras 3 LSTM/GRU lower to tensor-list loops TFLite builtins cannot run: the exporter unrolls them, same weights."""
+    from sketch_edge.data import INPUT_SPECS, load_source
+    from sketch_edge.data.sequence import to_sequences
+    from sketch_edge.export.tflite import export_tflite
+    from sketch_edge.export.worker import op_counts
+    from sketch_edge.models import get_model_spec
+    from sketch_edge.runtime import open_runner
+
+    model = get_model_spec(name).build(4)
+    x = to_sequences(load_source("synthetic", per_class=3).drawings[:8])
+    out = tmp_path / f"{name}.tflite"
+    spec = INPUT_SPECS["strokes"]
+    artifact = export_tflite(model, out, input_spec=spec, recipe=get_recipe("tflite-fp32"), calibration=CalibrationReader(x, spec.name))
+    assert artifact.details["recurrent"] == f"{name.split('-')[1]} unrolled over 100 steps"
+    ops = op_counts(out, "tflite")
+    assert "WHILE" not in ops and ops["FULLY_CONNECTED"] >= 100, ops
+    runner = open_runner(out, threads=1)
+    np.testing.assert_allclose(runner.predict(x), np.asarray(model(x, training=False)), atol=1e-5)

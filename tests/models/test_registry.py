@@ -10,7 +10,11 @@ from sketch_edge.models import DEFAULT_MODEL, get_model_spec, list_models
 EXPECTED = {
     "cnn-seed": {"input_kind": "bitmap", "max_params": 300_000},
     "cnn-bn": {"input_kind": "bitmap", "max_params": 1_000_000},
+    "seq-conv": {"input_kind": "strokes", "max_params": 1_000_000},
+    "seq-lstm": {"input_kind": "strokes", "max_params": 1_000_000},
+    "seq-gru": {"input_kind": "strokes", "max_params": 1_000_000},
 }
+STROKE_MODELS = [name for name, row in EXPECTED.items() if row["input_kind"] == "strokes"]
 
 
 def test_all_models_tested():
@@ -34,13 +38,39 @@ def test_model_contract(name):
     model = spec.build(7)
     assert model.count_params() <= EXPECTED[name]["max_params"]
     assert tuple(model.input_shape[1:]) == spec.input_spec.shape
-    assert model.inputs[0].name == "image"
+    assert model.inputs[0].name == spec.input_spec.name
     assert model.output_names == ["probabilities"]
-    # the model scales its own input: raw 0-255 bitmaps go in, probabilities come out
+    # the model scales its own input: raw 0-255 values go in, probabilities come out
     x = np.random.default_rng(0).integers(0, 256, size=(4, *spec.input_spec.shape)).astype(np.float32)
     probs = np.asarray(model(x, training=False))
     assert probs.shape == (4, 7) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert any(layer.__class__.__name__ == "Rescaling" for layer in model.layers)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", STROKE_MODELS)
+def test_padding_never_changes_the_answer(name):
+    """The same drawing padded to another length (the same weights at 137 steps), or with garbage in its
+    padded rows, gives the same probabilities: padded rows are zeroed before every layer reads them."""
+    from sketch_edge.data import load_source
+    from sketch_edge.data.sequence import PRESENT, STEPS, to_sequences
+    from sketch_edge.models.sequence import seq_conv, seq_gru, seq_lstm
+
+    builder = {"seq-conv": seq_conv, "seq-lstm": seq_lstm, "seq-gru": seq_gru}[name]
+    model, longer = builder(5), builder(5, steps=STEPS + 37)
+    rng = np.random.default_rng(0)
+    model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()])  # not the initial weights
+    longer.set_weights(model.get_weights())
+    x = to_sequences(load_source("synthetic", per_class=3).drawings[:6])
+    assert (x[:, :, PRESENT] == 0).any(axis=1).all()  # every drawing is padded
+    probs = np.asarray(model(x, training=False))
+    padded = np.concatenate([x, np.zeros((len(x), 37, x.shape[2]), np.float32)], axis=1)
+    assert np.allclose(np.asarray(longer(padded, training=False)), probs, atol=1e-6)
+    garbage = x.copy()
+    rows = garbage[:, :, PRESENT] == 0
+    garbage[rows, :PRESENT] = rng.integers(0, 256, size=(rows.sum(), PRESENT))
+    assert np.allclose(np.asarray(model(garbage, training=False)), probs, atol=1e-6)
+    assert not np.allclose(np.asarray(model(x[:, ::-1], training=False)), probs, atol=1e-3)  # the check can fail
 
 
 @pytest.mark.slow
@@ -49,3 +79,13 @@ def test_mac_count_of_the_seed_cnn():
 
     # conv1 26*26*9*32, conv2 11*11*9*32*64, dense 1600*128, output 128*10
     assert count_macs(get_model_spec("cnn-seed").build(10)) == 26 * 26 * 9 * 32 + 11 * 11 * 9 * 32 * 64 + 1600 * 128 + 128 * 10
+
+
+@pytest.mark.slow
+def test_mac_count_of_the_lstm_model():
+    from sketch_edge.data.sequence import STEPS
+    from sketch_edge.models.macs import count_macs
+
+    convs = STEPS * (5 * 4 * 48 + 5 * 48 * 64)
+    lstm = STEPS * 4 * 128 * (64 + 128)  # four gates, each over the input and the previous state, every step
+    assert count_macs(get_model_spec("seq-lstm").build(7)) == convs + lstm + 128 * 128 + 128 * 7

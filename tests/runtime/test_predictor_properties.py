@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from sketch_edge.data.sequence import CHANNELS, STEPS
 from sketch_edge.errors import SketchEdgeError
 from sketch_edge.runtime import Predictor
 from tests.helpers import linear_softmax_onnx
@@ -22,6 +23,14 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def predictor(tmp_path_factory):
     weights = np.random.default_rng(0).normal(0, 0.01, size=(784, 4)).astype(np.float32)
     path = linear_softmax_onnx(tmp_path_factory.mktemp("prop") / "m.onnx", weights, {"labels": list("abcd"), "model": "linear"})
+    return Predictor(path)
+
+
+@pytest.fixture(scope="module")
+def stroke_predictor(tmp_path_factory):
+    weights = np.random.default_rng(0).normal(0, 0.001, size=(STEPS * CHANNELS, 4)).astype(np.float32)
+    metadata = {"labels": list("abcd"), "model": "linear", "input": {"kind": "strokes"}}
+    path = linear_softmax_onnx(tmp_path_factory.mktemp("prop") / "s.onnx", weights, metadata, (STEPS, CHANNELS), "strokes")
     return Predictor(path)
 
 
@@ -66,3 +75,21 @@ stroke = st.one_of(
 def test_arbitrary_strokes(predictor, drawing):
     _answers_or_refuses(predictor, drawing)
     _answers_or_refuses(predictor, {"drawing": drawing})
+
+
+long_stroke = st.integers(0, 400).flatmap(lambda n: st.lists(st.lists(st.integers(0, 255), min_size=n, max_size=n), min_size=2, max_size=2))
+
+
+@SETTINGS
+@given(drawing=st.lists(st.one_of(stroke, long_stroke), max_size=6))
+def test_arbitrary_strokes_on_a_stroke_model(stroke_predictor, drawing):
+    _answers_or_refuses(stroke_predictor, drawing)
+    _answers_or_refuses(stroke_predictor, [{"drawing": drawing}, drawing])
+
+
+@SETTINGS
+@given(data=st.data())
+def test_arrays_are_always_refused_by_a_stroke_model(stroke_predictor, data):
+    x = data.draw(hnp.arrays(np.float32, data.draw(shapes)))
+    with pytest.raises(SketchEdgeError, match="reads strokes"):
+        stroke_predictor.predict(x)

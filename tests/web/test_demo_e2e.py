@@ -11,6 +11,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from sketch_edge.data import synthetic
 from sketch_edge.data.drawing import parse_drawing
 from sketch_edge.data.raster import rasterize
+from sketch_edge.data.sequence import to_sequence
 from sketch_edge.runtime import Predictor
 from tests.helpers import REPO, TINY_CLASSES
 
@@ -50,7 +52,16 @@ class Site:
 @pytest.fixture(scope="module")
 def site(exported, tmp_path_factory):
     """The page built from the exported test model, served on localhost."""
-    root, _ = exported
+    yield from _serve(exported[0], tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def stroke_site(exported_strokes, tmp_path_factory):
+    """The page built from the exported stroke model, served on localhost."""
+    yield from _serve(exported_strokes[0], tmp_path_factory)
+
+
+def _serve(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("sites")
     for name in ("web", "bare"):
         subprocess.run([sys.executable, str(REPO / "web" / "build.py"), "--artifacts", str(root), "--out", str(folder / name)], check=True)
@@ -80,15 +91,20 @@ def _test_drawings(count: int, seed: int) -> list:
     return [[[[x + CANVAS_OFFSET for x in xs], [y + CANVAS_OFFSET for y in ys]] for xs, ys in d] for d in drawings[:count]]
 
 
-@pytest.mark.parametrize(("model", "count"), [("onnx-int8", 24), ("onnx-fp32", 6)])
-def test_page_predicts_what_python_predicts(site, tmp_path, model, count):
+@pytest.mark.parametrize(
+    ("kind", "model", "count"), [("bitmap", "onnx-int8", 24), ("bitmap", "onnx-fp32", 6), ("strokes", "onnx-int8", 12)]
+)
+def test_page_predicts_what_python_predicts(request, tmp_path, kind, model, count):
+    site = request.getfixturevalue("site" if kind == "bitmap" else "stroke_site")
     drawings = _test_drawings(count, seed=11)
     SCREENSHOT.parent.mkdir(exist_ok=True)
-    screenshot = SCREENSHOT if model == "onnx-int8" else SCREENSHOT.with_name(f"demo-e2e-{model}.png")
+    screenshot = SCREENSHOT if (kind, model) == ("bitmap", "onnx-int8") else SCREENSHOT.with_name(f"demo-e2e-{kind}-{model}.png")
     out = _replay(f"{site.url}/web/index.html", drawings, tmp_path, screenshot, None if model == "onnx-int8" else model)
     assert out["problems"] == []
     assert model in out["facts"]["model"] and "kB" in out["facts"]["size"] and "ms model" in out["facts"]["latency"]
+    assert f"{kind} input" in out["facts"]["model"] and out["facts"]["classes"] == f"{len(TINY_CLASSES)}: {', '.join(TINY_CLASSES)}"
     assert screenshot.stat().st_size > 10_000
+    model_input = rasterize if kind == "bitmap" else to_sequence
 
     predictor = Predictor(site.artifacts / "export" / f"{model}.onnx")
     mismatches, probability_gaps = [], []
@@ -96,13 +112,15 @@ def test_page_predicts_what_python_predicts(site, tmp_path, model, count):
         recorded = result["strokes"]  # [[xs], [ys], [t]] per stroke: raw, as the page captured them
         assert len(recorded) == len(sent), f"drawing {i}: sent {len(sent)} strokes, the page recorded {len(recorded)}"
         simplified, _ = parse_drawing(recorded, f"drawing {i}")
-        assert result["bitmap"] == rasterize(simplified).reshape(-1).tolist(), f"drawing {i}: the page's model input differs"
+        assert result["input"] == model_input(simplified).reshape(-1).tolist(), f"drawing {i}: the page's model input differs"
         python_top = predictor.predict(recorded, top=3)
         page_top = [tuple(pair) for pair in result["top"]]
         probability_gaps.append(abs(page_top[0][1] - python_top[0][1]))
         if page_top[0][0] != python_top[0][0]:
             mismatches.append(f"drawing {i}: page {page_top}, python {python_top}")
-    print(f"{model}: {len(drawings) - len(mismatches)}/{len(drawings)} top-1 agree; max top-1 probability gap {max(probability_gaps):.2e}")
+    print(
+        f"{kind} {model}: {len(drawings) - len(mismatches)}/{len(drawings)} top-1 agree; max top-1 probability gap {max(probability_gaps):.2e}"
+    )
     print("\n".join(mismatches))
     assert len(mismatches) <= 1, mismatches
 

@@ -12,6 +12,7 @@ import pytest
 from sketch_edge.data import synthetic
 from sketch_edge.data.drawing import simplify_raw
 from sketch_edge.data.raster import rasterize
+from sketch_edge.data.sequence import STEPS, to_sequence
 from sketch_edge.runtime.metadata import read_metadata
 from tests.helpers import REPO, SHARED_QUICKDRAW, linear_softmax_onnx
 
@@ -50,16 +51,21 @@ def test_simplification_and_rasterization_match_python_exactly(tmp_path):
     if (SHARED_QUICKDRAW / "simplified").is_dir():
         for path in sorted((SHARED_QUICKDRAW / "simplified").glob("*.ndjson"))[:40]:
             simplified += [json.loads(line)["drawing"] for line in path.read_text().splitlines()[:5]]
-    out = _run_port(tmp_path, {"raw": raw, "simplified": simplified})
+    out = _run_port(tmp_path, {"raw": raw, "simplified": simplified, "steps": STEPS})
 
     python_simplified = [simplify_raw([np.asarray(s[:2], dtype=np.float64) for s in d]) for d in raw]
     assert out["simplified"] == python_simplified
     expected = [rasterize(d).reshape(-1).tolist() for d in python_simplified + simplified]
     mismatched = [i for i, (a, b) in enumerate(zip(out["bitmaps"], expected, strict=True)) if a != b]
     assert not mismatched, f"{len(mismatched)} of {len(expected)} bitmaps differ, first: drawing {mismatched[0]}"
+    # point rows for the stroke models, long drawings cut at STEPS points included
+    assert max(sum(len(xs) for xs, _ in d) for d in python_simplified + simplified) > STEPS
+    sequences = [to_sequence(d).reshape(-1).tolist() for d in python_simplified + simplified]
+    mismatched = [i for i, (a, b) in enumerate(zip(out["sequences"], sequences, strict=True)) if a != b]
+    assert not mismatched, f"{len(mismatched)} of {len(sequences)} point sequences differ, first: drawing {mismatched[0]}"
 
 
 def test_metadata_is_read_from_the_onnx_bytes(tmp_path):
     metadata = {"labels": ["cat", "The Eiffel Tower", "ünïcode"], "model": "linear", "recipe": "onnx-int8"}
     path = linear_softmax_onnx(tmp_path / "m.onnx", np.zeros((784, 3), np.float32), metadata)
-    assert _run_port(tmp_path, {"raw": [], "simplified": [], "onnx": str(path)})["metadata"] == read_metadata(path) == metadata
+    assert _run_port(tmp_path, {"raw": [], "simplified": [], "steps": 0, "onnx": str(path)})["metadata"] == read_metadata(path) == metadata

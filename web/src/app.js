@@ -1,11 +1,13 @@
-// The demo page: strokes drawn on the canvas -> the same simplification and rasterization as
-// training (ports in drawing.js and raster.js) -> the exported ONNX model in onnxruntime-web.
+// The demo page: strokes drawn on the canvas -> the same simplification as training (drawing.js),
+// then the model's own input: the 28x28 bitmap (raster.js) for bitmap models, the point rows
+// (sequence.js) for stroke models -> the exported ONNX model in onnxruntime-web.
 // `window.sketchEdge` lets the end-to-end test wait for the prediction of what it drew.
 
 import * as ort from "./vendor/ort.wasm.min.mjs";
 import { simplifyRaw } from "./drawing.js";
 import { sketchEdgeMetadata } from "./onnx-metadata.js";
 import { rasterize, SIDE } from "./raster.js";
+import { toSequence } from "./sequence.js";
 
 ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, which a plain static server does not give
 
@@ -68,6 +70,7 @@ function clearPad() {
   state.last = null;
   pen.clearRect(0, 0, pad.width, pad.height);
   $("input-preview").getContext("2d").clearRect(0, 0, SIDE, SIDE);
+  $("input-points").textContent = "";
   showPredictions([]);
   changed();
 }
@@ -100,14 +103,25 @@ async function predictLoop() {
   }
 }
 
+/** The model's input for a simplified drawing: its bitmap, or its point rows for a stroke model. */
+function modelInput(drawing) {
+  const { kind, shape } = state.metadata.input ?? { kind: "bitmap" };
+  if (kind === "strokes") {
+    const rows = toSequence(drawing, shape[0]);
+    const points = Math.min(drawing.reduce((n, [xs]) => n + xs.length, 0), shape[0]);
+    return { values: rows, tensor: new ort.Tensor("float32", rows, [1, ...shape]), shown: `${points} of ${shape[0]} points` };
+  }
+  const bitmap = rasterize(drawing);
+  return { values: bitmap, tensor: new ort.Tensor("float32", Float32Array.from(bitmap), [1, SIDE, SIDE, 1]), bitmap };
+}
+
 async function predict(strokes) {
   const drawn = strokes.filter(([xs]) => xs.length);
-  if (!drawn.length) return { top: [], bitmap: null };
+  if (!drawn.length) return { top: [], input: null };
   const started = performance.now();
-  const bitmap = rasterize(simplifyRaw(drawn.map(([xs, ys]) => [xs, ys])));
+  const input = modelInput(simplifyRaw(drawn.map(([xs, ys]) => [xs, ys])));
   const prepared = performance.now();
-  const input = new ort.Tensor("float32", Float32Array.from(bitmap), [1, SIDE, SIDE, 1]);
-  const outputs = await state.session.run({ [state.session.inputNames[0]]: input });
+  const outputs = await state.session.run({ [state.session.inputNames[0]]: input.tensor });
   const finished = performance.now();
   const probs = outputs[state.session.outputNames[0]].data;
   const total = probs.reduce((a, b) => a + b, 0);
@@ -115,16 +129,20 @@ async function predict(strokes) {
   const top = Array.from(probs, (p, i) => [labels[i], p / total])
     .sort((a, b) => b[1] - a[1])
     .slice(0, TOP);
-  return { top, bitmap, modelMs: finished - prepared, prepareMs: prepared - started };
+  return { top, input, modelMs: finished - prepared, prepareMs: prepared - started };
 }
 
-function render({ top, bitmap, modelMs, prepareMs }) {
+function render({ top, input, modelMs, prepareMs }) {
   showPredictions(top);
-  if (!bitmap) return;
-  $("latency").textContent = `${modelMs.toFixed(2)} ms model + ${prepareMs.toFixed(2)} ms rasterizing`;
+  if (!input) return;
+  $("latency").textContent = `${modelMs.toFixed(2)} ms model + ${prepareMs.toFixed(2)} ms preparing its input`;
+  $("input-points").textContent = input.shown ?? "";
+  const preview = $("input-preview").getContext("2d");
+  preview.clearRect(0, 0, SIDE, SIDE);
+  if (!input.bitmap) return;
   const image = new ImageData(SIDE, SIDE);
-  bitmap.forEach((v, i) => image.data.set([v, v, v, 255], i * 4));
-  $("input-preview").getContext("2d").putImageData(image, 0, 0);
+  input.bitmap.forEach((v, i) => image.data.set([v, v, v, 255], i * 4));
+  preview.putImageData(image, 0, 0);
 }
 
 function showPredictions(top) {
@@ -153,7 +171,8 @@ async function loadModel(entry) {
   const metadata = sketchEdgeMetadata(bytes);
   state.session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
   state.metadata = metadata;
-  $("model-name").textContent = `${metadata.model} (${metadata.recipe}, ${metadata.labels.length} classes)`;
+  $("model-name").textContent = `${metadata.model} (${metadata.recipe}, ${metadata.input?.kind ?? "bitmap"} input)`;
+  $("classes").textContent = `${metadata.labels.length}: ${metadata.labels.join(", ")}`;
   $("model-size").textContent = `${entry.file.split("/").pop()}, ${(bytes.length / 1024).toFixed(1)} kB`;
   state.last = null;
   changed();
@@ -190,7 +209,7 @@ function settle() {
     else state.waiters.push(resolve);
   }).then(() => ({
     top: state.last?.top ?? [],
-    bitmap: state.last?.bitmap ? Array.from(state.last.bitmap) : null,
+    input: state.last?.input ? Array.from(state.last.input.values) : null,
     strokes: state.strokes,
     status: $("status").textContent,
   }));

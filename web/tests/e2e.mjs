@@ -1,7 +1,7 @@
 // Replays drawings as pointer events on the demo page in Debian's Chromium and records what the page predicts.
 //   node tests/e2e.mjs URL DRAWINGS.json RESULTS.json SCREENSHOT.png [MODEL]
 // DRAWINGS.json: [[[xs], [ys]], ...] per drawing, in canvas pixels. RESULTS.json gets, per drawing, the page's
-// top-3, its 28x28 model input and the strokes it recorded (so Python can predict on exactly those points).
+// top-3, its model input (28x28 bitmap or point rows) and the strokes it recorded (so Python can predict on exactly those points).
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -44,6 +44,7 @@ try {
     model: document.querySelector("#model-name").textContent,
     size: document.querySelector("#model-size").textContent,
     latency: document.querySelector("#latency").textContent,
+    classes: document.querySelector("#classes").textContent,
     status: document.querySelector("#status").textContent,
   }));
   await page.screenshot({ path: screenshotFile });

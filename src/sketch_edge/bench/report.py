@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def _fmt(value: Any, spec: str = "") -> str:
     return "" if value is None else format(value, spec)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def write_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -131,18 +132,18 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
         "this machine's measured peak for the cell's compute kind. "
         "`*`: Pareto-best (top-1 vs p50) among cells with the same threads and batch.",
         "",
-        *_table(header, rows),
+        *write_table(header, rows),
         "",
         "## Peaks",
         "",
         "The machine's peak per compute kind and thread count: the fastest runtime kernel on a 1024^3 GEMM "
         "(median of repeated runs after warm-up).",
         "",
-        *_table(["threads", "compute kind", "GOP/s", "defined by"], peak_rows),
+        *write_table(["threads", "compute kind", "GOP/s", "defined by"], peak_rows),
         "",
         "Every kernel measured:",
         "",
-        *_table(["kernel", "threads", "GOP/s", "median ms", "bounds"], kernel_rows),
+        *write_table(["kernel", "threads", "GOP/s", "median ms", "bounds"], kernel_rows),
         "",
         *_profile_section(results, out),
         "## Plots",
@@ -180,7 +181,7 @@ def _profile_section(results: dict[str, Any], out: Path) -> list[str]:
             f"`{key}`: {profile['op_us_per_call']:.1f} us of operator time per call over {profile['calls']} calls ([{name}]({name}))",
             "",
         ]
-        lines += [*_table(["operator", "us per call", "share"], rows), ""]
+        lines += [*write_table(["operator", "us per call", "share"], rows), ""]
     lines += [f"{runtime}: {NO_PROFILER[runtime]}." for runtime in runtimes if runtime in NO_PROFILER]
     return [*lines, ""]
 
@@ -198,7 +199,7 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
     for ax, threads in zip(axes[0], thread_counts, strict=True):
         _accuracy_panel(ax, [r for r in single if r["threads"] == threads], threads)
     _legends(fig, single)
-    _save(fig, out / "latency_vs_accuracy.png")
+    save_figure(fig, out / "latency_vs_accuracy.png")
 
     fig, axes = plt.subplots(1, len(thread_counts), figsize=(6.5 * len(thread_counts), 5), squeeze=False, sharey=True)
     for ax, threads in zip(axes[0], thread_counts, strict=True):
@@ -207,12 +208,12 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
             ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), color=KIND_COLOURS.get(r["compute"], "grey"),
                     linestyle={"keras": ":", "litert": "-", "onnxruntime": "--"}.get(r["runtime"], "-."),
                     label=f"{r['recipe']} ({r['runtime']})", linewidth=1.2)  # fmt: skip
-        _log_x(ax, "latency at batch 1 (us, log scale)")
+        log_x(ax, "latency at batch 1 (us, log scale)")
         ax.set_title(f"{threads} thread(s)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     axes[0][0].set_ylabel("fraction of calls")
-    _save(fig, out / "latency_cdf.png")
+    save_figure(fig, out / "latency_cdf.png")
 
     best = max((r for r in ok if r.get("confusion")), key=lambda r: (r["top1"], -r["latency_us"]["p50"]), default=None)
     if best is not None:
@@ -224,7 +225,7 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(f"{best['recipe']} on {best['runtime']}: top-1 {best['top1']:.4f}", fontsize=9)
-        _save(fig, out / "confusion.png")
+        save_figure(fig, out / "confusion.png")
 
     sizes = {r["recipe"]: (r["bytes"], r.get("compute")) for r in results["results"] if r["bytes"]}
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(sizes) + 1.2))
@@ -233,7 +234,7 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
     ax.bar_label(bars, labels=[f"{sizes[n][0] / 1024:.0f} kB" for n in names], padding=3, fontsize=8)
     ax.set_xlabel("file size (kB)")
     ax.margins(x=0.15)
-    _save(fig, out / "size.png")
+    save_figure(fig, out / "size.png")
 
 
 def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:
@@ -241,25 +242,29 @@ def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:
     for r in rows:
         ax.scatter(r["latency_us"]["p50"], r["top1"], marker=RUNTIME_MARKERS.get(r["runtime"], "x"),
                    color=KIND_COLOURS.get(r["compute"], "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3)  # fmt: skip
-    _log_x(ax, "p50 latency at batch 1 (us, log scale)")
+    log_x(ax, "p50 latency at batch 1 (us, log scale)")
     if rows:
         lat, top1 = [r["latency_us"]["p50"] for r in rows], [r["top1"] for r in rows]
         pad = max(0.002, (max(top1) - min(top1)) * 0.15)
         ax.set_ylim(min(top1) - pad, max(top1) + pad)
         ax.set_xlim(min(lat) / 1.5, max(lat) * 1.5)
-    front = sorted((r for r in rows if r.get("pareto")), key=lambda r: r["latency_us"]["p50"])
-    if front:
-        # The front dominates everything right of and below it: draw it out to the right edge.
-        xs = [r["latency_us"]["p50"] for r in front] + [ax.get_xlim()[1]]
-        ys = [r["top1"] for r in front] + [front[-1]["top1"]]
-        ax.step(xs, ys, where="post", color="black", linewidth=1, linestyle="--", zorder=2)
-    _place_labels(ax, rows)
+    step_front(ax, [r for r in rows if r.get("pareto")])
+    place_labels(ax, rows)
     ax.set_ylabel("test top-1")
     ax.set_title(f"{threads} thread(s): dashed line = Pareto front")
     ax.grid(True, which="both", alpha=0.3)
 
 
-def _log_x(ax: Any, label: str) -> None:
+def step_front(ax: Any, front: list[dict[str, Any]], colour: Any = "black", width: float = 1, style: str = "--") -> None:
+    """The Pareto front as a step line; it dominates everything right of and below it, so it runs to the right edge."""
+    front = sorted(front, key=lambda r: r["latency_us"]["p50"])
+    if front:
+        xs = [r["latency_us"]["p50"] for r in front] + [ax.get_xlim()[1]]
+        ys = [r["top1"] for r in front] + [front[-1]["top1"]]
+        ax.step(xs, ys, where="post", color=colour, linewidth=width, linestyle=style, zorder=2)
+
+
+def log_x(ax: Any, label: str) -> None:
     """A log latency axis with plain numbers on its ticks (30, 40, 60, 100), not powers of ten."""
     from matplotlib.ticker import LogFormatter
 
@@ -273,15 +278,16 @@ def _log_x(ax: Any, label: str) -> None:
 _OFFSETS = [(7, 5), (7, -12), (-7, 9), (-7, -14), (7, 16), (7, -23), (-7, 20), (-7, -25), (7, 27), (7, -34)]
 
 
-def _place_labels(ax: Any, rows: list[dict[str, Any]]) -> None:
-    """Name each point at the first offset whose text box overlaps no label or point placed before (in pixels)."""
+def place_labels(ax: Any, rows: list[dict[str, Any]], name: Callable[[dict[str, Any]], str] | None = None) -> None:
+    """Name each point (`recipe (runtime)` unless `name` says otherwise) at the first offset whose text box overlaps
+    no label or point placed before (in pixels)."""
     fig = ax.figure
     to_px = ax.transData.transform
     points = [to_px((r["latency_us"]["p50"], r["top1"])) for r in rows]
     taken = [(x - 6, y - 6, x + 6, y + 6) for x, y in points]
     scale = fig.dpi / 72
     for r, (x, y) in sorted(zip(rows, points, strict=True), key=lambda item: item[1][0]):
-        text = f"{r['recipe']} ({r['runtime']})"
+        text = name(r) if name else f"{r['recipe']} ({r['runtime']})"
         width, height = 4.3 * len(text) * scale, 9 * scale
         for dx, dy in _OFFSETS:
             left = x + dx * scale if dx > 0 else x + dx * scale - width
@@ -305,7 +311,7 @@ def _legends(fig: Any, rows: list[dict[str, Any]]) -> None:
     fig.subplots_adjust(bottom=0.18)
 
 
-def _save(fig: Any, path: Path) -> None:
+def save_figure(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig.tight_layout(rect=(0, 0.06, 1, 1))

@@ -163,12 +163,14 @@ def run(config: BenchConfig) -> dict[str, Any]:
         "environment": environment(),
         "source": {
             "model": manifest.source.model,
+            "input_kind": manifest.source.input["kind"],
             "sha256": manifest.source.sha256,
             "labels": list(manifest.source.labels),
             "macs": manifest.source.macs,
             "keras_test_top1": keras_top1,
             "split": str(layout.split),
             "split_sha256": manifest.source.split_sha256,
+            "test_drawings": saved.test_drawings(),
         },  # fmt: skip
         "settings": {"quick": config.quick, "repeat": config.repeat, "pin_core": pin_core, "duration_s": config.duration_s},
         "peaks": peaks,

@@ -12,12 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.data.drawing import Drawing, to_stroke3
+from sketch_edge.data.drawing import Drawing
 from sketch_edge.data.raster import SIDE, rasterize_many
+from sketch_edge.data.sequence import CHANNELS, STEPS, to_sequences
 from sketch_edge.errors import DataError
-
-STROKE_STEPS = 128
-"""Stroke sequences are padded or cut to this many stroke-3 points."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +23,7 @@ class InputSpec:
     """The input contract of a model: what one example looks like before the model's own scaling."""
 
     kind: str
+    name: str  # the model's input tensor, in Keras and in every exported file
     shape: tuple[int, ...]
     dtype: str
     value_range: tuple[float, float]
@@ -34,6 +33,7 @@ class InputSpec:
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "name": self.name,
             "shape": list(self.shape),
             "dtype": self.dtype,
             "value_range": list(self.value_range),
@@ -44,10 +44,22 @@ class InputSpec:
 
 INPUT_SPECS: dict[str, InputSpec] = {
     "bitmap": InputSpec(
-        "bitmap", (SIDE, SIDE, 1), "float32", (0.0, 255.0), "28x28 grayscale, 0 = background, 255 = ink", "inside the model: x / 255"
+        "bitmap",
+        "image",
+        (SIDE, SIDE, 1),
+        "float32",
+        (0.0, 255.0),
+        "28x28 grayscale, 0 = background, 255 = ink",
+        "inside the model: x / 255",
     ),
     "strokes": InputSpec(
-        "strokes", (STROKE_STEPS, 3), "float32", (-255.0, 255.0), "stroke-3 (dx, dy, pen lifted), zero-padded", "inside the model"
+        "strokes",
+        "strokes",
+        (STEPS, CHANNELS),
+        "float32",
+        (0.0, 255.0),
+        f"the first {STEPS} points (x, y 0-255, stroke end 0/255, present 255), then zero rows",
+        "inside the model: x / 255; padded rows zeroed after every layer",
     ),
 }
 
@@ -77,7 +89,7 @@ class Dataset:
         return {name: int((self.y == i).sum()) for i, name in enumerate(self.labels)}
 
     def features(self, kind: str) -> np.ndarray:
-        """The model input for every drawing: (N, 28, 28, 1) uint8 bitmaps or (N, steps, 3) float32 strokes."""
+        """The model input for every drawing: (N, 28, 28, 1) uint8 bitmaps or (N, STEPS, 4) float32 point sequences."""
         if kind not in self.kinds:
             raise DataError(
                 f"this data has no {kind!r} input (it has {', '.join(self.kinds)}); "
@@ -85,11 +97,7 @@ class Dataset:
             )
         if kind == "bitmap":
             return self.bitmaps[..., None]
-        out = np.zeros((len(self), STROKE_STEPS, 3), dtype=np.float32)
-        for i, d in enumerate(self.drawings):
-            s3 = to_stroke3(d)[:STROKE_STEPS]
-            out[i, : len(s3)] = s3
-        return out
+        return to_sequences(self.drawings)
 
     def subset(self, index: np.ndarray) -> Dataset:
         return replace(

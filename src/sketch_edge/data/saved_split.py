@@ -9,6 +9,7 @@ cannot give them another split: test drawings never leak into training.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
@@ -55,6 +56,13 @@ class SavedSplit:
             val_index=splits.index["val"],
             test_index=splits.index["test"],
         )
+
+    def test_drawings(self) -> str:
+        """A digest naming the test drawings (the source and the test positions in it), not their encoding:
+        a bitmap and a stroke model trained on the same split share it, so their results compare."""
+        digest = hashlib.sha256(json.dumps(self.source, sort_keys=True).encode())
+        digest.update(np.ascontiguousarray(self.test_index, dtype=np.int64).tobytes())
+        return digest.hexdigest()
 
     def save(self, path: Path) -> None:
         meta = {"format": FORMAT, "kind": self.kind, "labels": list(self.labels), "source": self.source}

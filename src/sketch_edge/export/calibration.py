@@ -15,7 +15,7 @@ from sketch_edge.errors import DataError
 
 
 class CalibrationReader:
-    def __init__(self, samples: np.ndarray, input_name: str = "image") -> None:
+    def __init__(self, samples: np.ndarray, input_name: str) -> None:
         if len(samples) == 0:
             raise DataError("the calibration set is empty: quantization needs representative drawings")
         self.samples = samples.astype(np.float32)

@@ -6,7 +6,6 @@ from typing import Any
 
 from sketch_edge.data import InputSpec
 
-INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
 
 
@@ -14,8 +13,8 @@ def serving_function(model: Any, input_spec: InputSpec) -> Any:
     """The model as a `tf.function` with a dynamic batch, the form both converters read reliably from Keras 3."""
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec((None, *input_spec.shape), tf.float32, name=INPUT_NAME)])
-    def serve(image: Any) -> Any:
-        return model(image, training=False)
+    @tf.function(input_signature=[tf.TensorSpec((None, *input_spec.shape), tf.float32, name=input_spec.name)])
+    def serve(x: Any) -> Any:
+        return model(x, training=False)
 
     return serve

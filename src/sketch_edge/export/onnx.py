@@ -9,7 +9,7 @@ from typing import Any
 from sketch_edge import fileio
 from sketch_edge.data import InputSpec
 from sketch_edge.export.calibration import CalibrationReader
-from sketch_edge.export.common import INPUT_NAME, OUTPUT_NAME, serving_function
+from sketch_edge.export.common import OUTPUT_NAME, serving_function
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.manifest import Artifact
 
@@ -46,7 +46,7 @@ def _convert_fp32(model: Any, input_spec: InputSpec, path: Path) -> None:
     for node in proto.graph.node:
         node.output[:] = [OUTPUT_NAME if name == old else name for name in node.output]
     proto.graph.output[0].name = OUTPUT_NAME
-    assert proto.graph.input[0].name == INPUT_NAME, proto.graph.input[0].name
+    assert proto.graph.input[0].name == input_spec.name, proto.graph.input[0].name
     onnx.save(proto, str(path))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sketch_edge.manifest import Artifact
 def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
     import tensorflow as tf
 
+    model, unrolled = _unrolled(model)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
         # Through a SavedModel: converting Keras 3 concrete functions directly leaves the weights out as variables.
         model.export(scratch, format="tf_saved_model", verbose=False)
@@ -23,7 +25,34 @@ def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recip
         flatbuffer = _convert(tf, converter, recipe, calibration)
     with fileio.atomic_path(out) as tmp:
         tmp.write_bytes(flatbuffer)
-    return recipe.artifact(out)
+    artifact = recipe.artifact(out)
+    if unrolled:
+        return replace(artifact, details={"recurrent": f"{', '.join(unrolled)} unrolled over {input_spec.shape[0]} steps"})
+    return artifact
+
+
+def _unrolled(model: Any) -> tuple[Any, list[str]]:
+    """The model with its recurrent layers unrolled over the fixed sequence length, and their names.
+
+    Keras 3 LSTM/GRU lower to TensorFlow tensor-list loops, which TFLite builtins cannot
+    run ("Lowering tensor list ops is failed") and LiteRT has no Flex delegate for;
+    unrolled, each step is plain fully-connected and element-wise ops. Same weights.
+    """
+    import keras
+
+    recurrent = [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+    if not recurrent:
+        return model, []
+
+    def clone(layer: Any) -> Any:
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.RNN):
+            config["unroll"] = True
+        return layer.__class__.from_config(config)
+
+    twin = keras.models.clone_model(model, clone_function=clone)
+    twin.set_weights(model.get_weights())
+    return twin, recurrent
 
 
 def _convert(tf: Any, converter: Any, recipe: Recipe, calibration: CalibrationReader) -> bytes:

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -45,8 +46,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     out = Path(job["out"])
     model = load_trained(Path(job["model"]))
     started = time.perf_counter()
+    spec = INPUT_SPECS[job["input_kind"]]
     artifact = resolve(recipe.exporter)(
-        model, out, input_spec=INPUT_SPECS[job["input_kind"]], recipe=recipe, calibration=CalibrationReader(arrays["calibration"])
+        model, out, input_spec=spec, recipe=recipe, calibration=CalibrationReader(arrays["calibration"], spec.name)
     )
     if recipe.format in ("tflite", "onnx"):
         embed_metadata(out, recipe.format, job["metadata"])
@@ -60,9 +62,28 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "inputs": inputs,
         "outputs": outputs,
         "parity": asdict(parity(arrays["reference"], candidate)),
-        "details": {**artifact.details, "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1), "test_samples": len(test_probs)},
+        "details": {
+            **artifact.details,
+            "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1),
+            "test_samples": len(test_probs),
+            **({"ops": op_counts(out, recipe.format)} if recipe.format in ("tflite", "onnx") else {}),
+        },
     }
     return result
+
+
+def op_counts(path: Path, fmt: str) -> dict[str, int]:
+    """How many of each operator the file runs, most frequent first: shows a fused LSTM from an unrolled one,
+    or which layers a quantizer left in float."""
+    if fmt == "onnx":
+        import onnx
+
+        ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+    else:
+        from ai_edge_litert.interpreter import Interpreter
+
+        ops = [op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details()]
+    return dict(Counter(ops).most_common())
 
 
 def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], list[dict], list[dict]]:

@@ -1,6 +1,6 @@
 """Registered sketch classifiers. Importing this package registers every model."""
 
-from sketch_edge.models import cnn  # noqa: F401  (registers the CNNs)
+from sketch_edge.models import cnn, sequence  # noqa: F401  (registers the CNNs and the stroke models)
 from sketch_edge.models.registry import ModelSpec, get_model_spec, list_models, register
 
 DEFAULT_MODEL = "cnn-bn"

@@ -1,13 +1,16 @@
 """Multiply-accumulates per example, counted from the layers of a Keras model.
 
-Convolutions and dense layers only: batch norm folds into the convolution at
-export, and pooling, activations and rescaling cost no multiply-accumulates.
+Convolutions, dense and recurrent layers: batch norm folds into the convolution
+at export, and pooling, activations, rescaling and masks cost no multiply-accumulates
+(element-wise products are not counted: they are not what bounds a GEMM peak).
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+_GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 
 
 def count_macs(model: Any) -> int:
@@ -20,6 +23,10 @@ def count_macs(model: Any) -> int:
             total += out_positions * math.prod(layer.kernel_size) * in_channels * layer.filters
         elif kind == "DepthwiseConv2D":
             total += math.prod(layer.output.shape[1:]) * math.prod(layer.kernel_size)
+        elif kind in _GATES:
+            # every step multiplies the input and the previous state by each gate's weights
+            steps, inputs = layer.input.shape[1], layer.input.shape[-1]
+            total += steps * _GATES[kind] * layer.units * (inputs + layer.units)
         elif kind == "Dense":
             positions = math.prod(layer.input.shape[1:-1]) if len(layer.input.shape) > 2 else 1
             total += positions * layer.input.shape[-1] * layer.units

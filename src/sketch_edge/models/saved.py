@@ -13,6 +13,8 @@ def load_trained(path: Path) -> Any:
     """The Keras model at `path`. Safe mode refuses pickled Python (a `Lambda` layer's code) rather than running it."""
     import keras
 
+    import sketch_edge.models.layers  # noqa: F401  (registers the project's layers before Keras reads the file)
+
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
     if not zipfile.is_zipfile(path):

@@ -1,9 +1,10 @@
-"""Whatever an app holds -> a float32 batch of 28x28 bitmaps, through the training code's own conversions.
+"""Whatever an app holds -> a float32 batch of model inputs, through the training code's own conversions.
 
-One item or a list of items, each one of: a 28x28 array (uint8 or float 0-255,
-also 28x28x1 or 784 long; an array with a leading batch axis is a batch), a PIL
-image or image file, a QuickDraw drawing (strokes in simplified or raw form, or
-an ndjson record holding one). Anything else is a `DataError` naming the item.
+For bitmap models, one item or a list of items, each one of: a 28x28 array (uint8
+or float 0-255, also 28x28x1 or 784 long; an array with a leading batch axis is a
+batch), a PIL image or image file, a QuickDraw drawing (strokes in simplified or
+raw form, or an ndjson record holding one). Stroke models read drawings only: a
+bitmap has lost the order of the points. Anything else is a `DataError` naming the item.
 """
 
 from __future__ import annotations
@@ -15,16 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.data.drawing import parse_drawing
+from sketch_edge.data.drawing import Drawing, parse_drawing
 from sketch_edge.data.image import bitmap_from_image, open_image
 from sketch_edge.data.raster import SIDE, rasterize
+from sketch_edge.data.sequence import to_sequence
 from sketch_edge.errors import DataError
 
 PIXELS = SIDE * SIDE
 
 
 def as_bitmaps(x: Any) -> tuple[np.ndarray, bool]:
-    """(batch of (N, 28, 28) float32 in 0-255, whether `x` was one item rather than a batch)."""
+    """(batch of (N, 28, 28, 1) float32 in 0-255, whether `x` was one item rather than a batch)."""
+    batch, single = _bitmaps(x)
+    return batch[..., None], single
+
+
+def _bitmaps(x: Any) -> tuple[np.ndarray, bool]:
     if isinstance(x, np.ndarray):
         return _array_batch(x)
     if _is_single(x):
@@ -39,6 +46,25 @@ def as_bitmaps(x: Any) -> tuple[np.ndarray, bool]:
             items.append(_item(item, f"item {i}"))
         return np.stack(items), False
     raise DataError(f"input: expected an array, image, file or drawing (or a list of them), got {_describe(x)}")
+
+
+def as_sequences(x: Any) -> tuple[np.ndarray, bool]:
+    """(batch of (N, STEPS, 4) float32 point rows, whether `x` was one drawing rather than a batch)."""
+    if _is_drawing(x) or isinstance(x, dict):
+        return to_sequence(_drawing(x, "input"))[None], True
+    if isinstance(x, Sequence) and not isinstance(x, str | bytes):
+        if len(x) == 0:
+            raise DataError("input: an empty batch (nothing to predict)")
+        items = []
+        for i, item in enumerate(x):
+            if not (_is_drawing(item) or isinstance(item, dict)):
+                raise DataError(f"item {i}: {_STROKES_ONLY}, not {_describe(item)}")
+            items.append(to_sequence(_drawing(item, f"item {i}")))
+        return np.stack(items), False
+    raise DataError(f"input: {_STROKES_ONLY}, not {_describe(x)}")
+
+
+_STROKES_ONLY = "this model reads strokes (input kind 'strokes'): give drawings or ndjson records"
 
 
 def _is_single(x: Any) -> bool:
@@ -70,12 +96,16 @@ def _item(x: Any, where: str) -> np.ndarray:
         return bitmap_from_image(open_image(x), str(x)).astype(np.float32)
     if _is_pil(x):
         return bitmap_from_image(x, where).astype(np.float32)
+    return rasterize(_drawing(x, where)).astype(np.float32)
+
+
+def _drawing(x: Any, where: str) -> Drawing:
+    """A drawing, or the drawing of an ndjson record, checked and in simplified form."""
     if isinstance(x, dict):
         if "drawing" not in x:
             raise DataError(f"{where}: a record without a 'drawing' field")
         x = x["drawing"]
-    drawing, _ = parse_drawing(_plain_lists(x), where)
-    return rasterize(drawing).astype(np.float32)
+    return parse_drawing(_plain_lists(x), where)[0]
 
 
 def _plain_lists(x: Any) -> Any:
@@ -98,7 +128,10 @@ def _array_batch(x: np.ndarray, where: str = "input") -> tuple[np.ndarray, bool]
     elif x.ndim >= 2 and (shape[1:] in ((SIDE, SIDE), (SIDE, SIDE, 1), (PIXELS,))):
         batch, single = x.reshape(len(x), SIDE, SIDE), False
     else:
-        raise DataError(f"{where}: bitmaps must be 28x28 (or 28x28x1, or 784 long), with an optional batch axis; got shape {shape}")
+        raise DataError(
+            f"{where}: this model reads bitmaps (input kind 'bitmap'): 28x28 (or 28x28x1, or 784 long), with an optional batch axis; "
+            f"got shape {shape}"
+        )
     if len(batch) == 0:
         raise DataError(f"{where}: an empty batch (nothing to predict)")
     if x.dtype.kind == "f" and not np.isfinite(batch).all():
@@ -111,4 +144,8 @@ def _array_batch(x: np.ndarray, where: str = "input") -> tuple[np.ndarray, bool]
 def _describe(x: Any) -> str:
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape}"
+    if isinstance(x, str | Path):
+        return f"the file path {str(x)!r}"
+    if _is_pil(x):
+        return "an image"
     return type(x).__name__

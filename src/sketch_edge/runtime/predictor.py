@@ -2,26 +2,29 @@
 
 The labels and the input contract come from the file's own metadata (written by
 the export stage) or from arguments; inputs go through the training code's own
-conversions (`inputs.as_bitmaps`); int8 scale and zero point are the adapters' job.
+conversions for the model's input kind (`inputs.as_bitmaps` rasterizes, `inputs.as_sequences`
+makes point rows); int8 scale and zero point are the adapters' job.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sketch_edge.data.raster import SIDE
+from sketch_edge.data.dataset import INPUT_SPECS
+from sketch_edge.display import printable
 from sketch_edge.errors import ModelError
 from sketch_edge.runtime.base import RUNTIMES, open_runner
-from sketch_edge.runtime.inputs import as_bitmaps
+from sketch_edge.runtime.inputs import as_bitmaps, as_sequences
 
 SUFFIXES = tuple(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes)
-BITMAP_SHAPE = (SIDE, SIDE, 1)
+PREPARE: dict[str, Callable[[Any], tuple[np.ndarray, bool]]] = {"bitmap": as_bitmaps, "strokes": as_sequences}
+"""Each input kind's conversion of what an app holds to (model-ready batch, whether it was one item)."""
 
 Prediction = list[tuple[str, float]]
 """(label, probability) pairs, most probable first."""
@@ -43,7 +46,8 @@ class Predictor:
         self._runner = open_runner(path, threads)
         self.metadata: dict[str, Any] = self._runner.metadata or {}
         self.labels = _labels(path, labels, self.metadata)
-        self._check_contract()
+        self.kind = self._check_contract()
+        self._prepare = PREPARE[self.kind]
         self._lock = None if self._runner.thread_safe else threading.Lock()
 
     @property
@@ -52,7 +56,7 @@ class Predictor:
 
     def probabilities(self, x: Any) -> np.ndarray:
         """(N, classes) float32 probabilities, each row summing to 1, for a batch or one item (N = 1)."""
-        batch, _ = as_bitmaps(x)
+        batch, _ = self._prepare(x)
         probs = self._run(batch)
         total = probs.sum(axis=1, keepdims=True)
         if not np.isfinite(total).all():  # probabilities are >= 0, so a row's sum is finite exactly when all its values are
@@ -63,7 +67,7 @@ class Predictor:
         """For one item, its `top` (label, probability) pairs, best first; for a batch, one such list per item."""
         if top < 1:
             raise ModelError(f"top must be at least 1, got {top}")
-        batch, single = as_bitmaps(x)
+        batch, single = self._prepare(x)
         labels = self.labels
         ranked = []
         # Plain floats: ranking and normalising a few classes in Python costs less than numpy's per-call overhead here.
@@ -87,26 +91,28 @@ class Predictor:
     def _run(self, batch: np.ndarray) -> np.ndarray:
         # Kept lean: an app may call this per stroke, and every microsecond here is on top of the runtime's own.
         if self._lock is None:
-            return self._runner.predict(batch[..., None])
+            return self._runner.predict(batch)
         with self._lock:
-            return self._runner.predict(batch[..., None])
+            return self._runner.predict(batch)
 
     def _non_finite(self) -> ModelError:
         return ModelError(f"{self.path}: the model produced NaN or infinite outputs")
 
-    def _check_contract(self) -> None:
+    def _check_contract(self) -> str:
+        """The model's input kind (files without metadata are bitmap models), once its input shape is checked."""
         contract = self.metadata.get("input", {})
         if not isinstance(contract, dict):
             raise ModelError(f"{self.path}: its metadata 'input' should be an object, not {type(contract).__name__}")
         kind = contract.get("kind", "bitmap")
-        if kind != "bitmap":
-            raise ModelError(f"{self.path}: its input is {kind!r}; the predictor feeds bitmap models only")
-        shape = tuple(self._runner.input_spec.shape[1:])
-        if shape != BITMAP_SHAPE:
-            raise ModelError(f"{self.path}: its input has shape {shape}, not the 28x28x1 bitmap the predictor feeds")
+        if not isinstance(kind, str) or kind not in PREPARE:
+            raise ModelError(f"{self.path}: its input kind is {printable(repr(kind))}; the predictor feeds {' and '.join(PREPARE)} models")
+        shape, expected = tuple(self._runner.input_spec.shape[1:]), INPUT_SPECS[kind].shape
+        if shape != expected:
+            raise ModelError(f"{self.path}: its input has shape {shape}, not the {kind} input {expected} the predictor feeds")
         classes = self._runner.output_spec.shape[-1]
         if classes != len(self.labels):
             raise ModelError(f"{self.path}: the model has {classes} outputs but {len(self.labels)} labels were given")
+        return kind
 
 
 def _labels(path: Path, given: Sequence[str] | str | Path | None, metadata: dict[str, Any]) -> tuple[str, ...]:
