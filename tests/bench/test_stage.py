@@ -175,3 +175,20 @@ def test_unwritable_output_folder(benched, tmp_path):
     (copy / "bench").write_text("not a folder")
     with pytest.raises(BenchError, match="cannot write here"):
         run(BenchConfig(artifacts=copy, recipes=("onnx-fp32",), quick=True))
+
+
+def test_a_bitmap_and_a_stroke_model_bench_and_compare_on_the_same_drawings(benched, exported_strokes, tmp_path):
+    from sketch_edge.bench.compare import compare
+
+    bitmap_root, bitmap_results = benched
+    root = copy_artifacts(exported_strokes[0], tmp_path / "strokes")
+    config = BenchConfig(artifacts=root, recipes=("keras", "tflite-int8", "onnx-int8"), threads=(1,), batches=(1,), quick=True)
+    results = run(config)
+    assert results["source"]["input_kind"] == "strokes" and results["source"]["test_drawings"] == bitmap_results["source"]["test_drawings"]
+    assert results["source"]["split_sha256"] != bitmap_results["source"]["split_sha256"]  # other inputs, same drawings
+    for r in results["results"]:
+        assert r["status"] == "ok" and r["top1"] > 0.5 and 0 < r["peak_fraction"] <= 1, r
+    report.write_all(results, config.layout.bench, baseline=None)
+    summary = compare([bitmap_root, root], tmp_path / "compare")
+    assert {(r["model"], r["input_kind"]) for r in summary["rows"]} == {("cnn-seed", "bitmap"), ("seq-conv", "strokes")}
+    assert any(r["pareto"] for r in summary["rows"])
