@@ -9,8 +9,9 @@ INSTALLED := $(VENV)/.installed
 NODE_MODULES := web/node_modules/.package-lock.json
 PORT ?= 8000
 BENCH_ARGS ?=
+TRAINED_FOR := $(ARTIFACTS)/.trained-for
 
-.PHONY: setup web-setup train export bench demo test test-fast clean
+.PHONY: setup web-setup train export bench demo test test-fast clean FORCE
 
 setup: $(INSTALLED)
 
@@ -27,12 +28,20 @@ $(NODE_MODULES): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-train: setup
+train: setup $(TRAINED_FOR)
 	$(BIN)/sketch-edge train --data "$(DATA)" $(if $(MODEL),--model "$(MODEL)") --out "$(ARTIFACTS)"
 
-# Export trains first when there is no model yet; `make train` retrains on demand.
-$(ARTIFACTS)/model.keras: | $(INSTALLED)
+# Export and bench train first when there is no model yet, or when it was trained for another DATA or MODEL
+# than this command asks for; `make train` retrains on demand.
+$(ARTIFACTS)/model.keras: $(TRAINED_FOR) | $(INSTALLED)
 	$(MAKE) train
+
+# Rewritten only when DATA or MODEL change, so its date says when the request last changed.
+$(TRAINED_FOR): FORCE
+	@mkdir -p "$(ARTIFACTS)"
+	@echo '$(DATA) $(MODEL)' | cmp -s - "$@" || echo '$(DATA) $(MODEL)' > "$@"
+
+FORCE:
 
 export: setup $(ARTIFACTS)/model.keras
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)"

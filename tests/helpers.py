@@ -70,3 +70,10 @@ def linear_softmax_onnx(path: Path, weights, metadata: dict | None = None, input
 
         embed_metadata(path, "onnx", metadata)
     return path
+
+
+def linear_strokes_onnx(path: Path, weights, metadata: dict) -> Path:
+    """`linear_softmax_onnx` on the stroke models' input: (batch, STEPS, 4) point rows named `strokes`."""
+    from sketch_edge.data.sequence import CHANNELS, STEPS
+
+    return linear_softmax_onnx(path, weights, metadata, input_shape=(STEPS, CHANNELS), input_name="strokes")

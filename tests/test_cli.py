@@ -204,15 +204,17 @@ def test_predict_bad_input_is_one_line(tmp_path, linear_model, make_input, messa
 
 def test_predict_with_a_stroke_model(tmp_path):
     """Drawings go through the sequence preprocessing; an image or a bitmap file is one line naming the model's input kind."""
-    from tests.helpers import SQUARE, TRIANGLE, write_ndjson
-    from tests.runtime.test_predictor_strokes import METADATA, stroke_model
+    from sketch_edge.data.sequence import CHANNELS, STEPS
+    from tests.helpers import SQUARE, TRIANGLE, linear_strokes_onnx, write_ndjson
 
-    model = stroke_model(tmp_path / "strokes.onnx")
+    labels = ["a", "b", "c"]
+    weights = np.random.default_rng(0).normal(0, 0.002, size=(STEPS * CHANNELS, 3)).astype(np.float32)
+    model = linear_strokes_onnx(tmp_path / "strokes.onnx", weights, {"labels": labels, "input": {"kind": "strokes"}, "model": "lin"})
     write_ndjson(tmp_path / "drawings.ndjson", [SQUARE, TRIANGLE])
     done = run_cli("predict", str(model), str(tmp_path / "drawings.ndjson"), "--json")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(rows) == 2 and all(len(row["top"]) == 3 and {t["label"] for t in row["top"]} == set(METADATA["labels"]) for row in rows)
+    assert len(rows) == 2 and all(len(row["top"]) == 3 and {t["label"] for t in row["top"]} == set(labels) for row in rows)
     np.save(tmp_path / "bitmaps.npy", np.zeros((2, 28, 28), np.uint8))
     _write(tmp_path / "sketch.png", "not even an image")
     for name in ("sketch.png", "bitmaps.npy"):

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 from sketch_edge.data.sequence import CHANNELS, STEPS
 from sketch_edge.errors import SketchEdgeError
 from sketch_edge.runtime import Predictor
-from tests.helpers import linear_softmax_onnx
+from tests.helpers import linear_softmax_onnx, linear_strokes_onnx
 
 pytest.importorskip("onnx")
 
@@ -30,7 +30,7 @@ def predictor(tmp_path_factory):
 def stroke_predictor(tmp_path_factory):
     weights = np.random.default_rng(0).normal(0, 0.001, size=(STEPS * CHANNELS, 4)).astype(np.float32)
     metadata = {"labels": list("abcd"), "model": "linear", "input": {"kind": "strokes"}}
-    path = linear_softmax_onnx(tmp_path_factory.mktemp("prop") / "s.onnx", weights, metadata, (STEPS, CHANNELS), "strokes")
+    path = linear_strokes_onnx(tmp_path_factory.mktemp("prop") / "s.onnx", weights, metadata)
     return Predictor(path)
 
 

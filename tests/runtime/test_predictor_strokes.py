@@ -10,7 +10,7 @@ from sketch_edge.data.drawing import parse_drawing
 from sketch_edge.data.sequence import CHANNELS, STEPS, to_sequence
 from sketch_edge.errors import DataError, ModelError
 from sketch_edge.runtime import Predictor
-from tests.helpers import SQUARE, TRIANGLE, linear_softmax_onnx
+from tests.helpers import SQUARE, TRIANGLE, linear_softmax_onnx, linear_strokes_onnx
 
 pytest.importorskip("onnx")
 
@@ -21,7 +21,7 @@ RAW = [[[10.5, 200.25, 30.0, 310.0], [5.0, 40.5, 90.0, 120.0], [0, 10, 20, 30]]]
 
 
 def stroke_model(path, metadata=METADATA):
-    return linear_softmax_onnx(path, WEIGHTS, metadata, input_shape=(STEPS, CHANNELS), input_name="strokes")
+    return linear_strokes_onnx(path, WEIGHTS, metadata)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -118,9 +118,8 @@ def test_page_predicts_what_python_predicts(request, tmp_path, kind, model, coun
         probability_gaps.append(abs(page_top[0][1] - python_top[0][1]))
         if page_top[0][0] != python_top[0][0]:
             mismatches.append(f"drawing {i}: page {page_top}, python {python_top}")
-    print(
-        f"{kind} {model}: {len(drawings) - len(mismatches)}/{len(drawings)} top-1 agree; max top-1 probability gap {max(probability_gaps):.2e}"
-    )
+    agreed = len(drawings) - len(mismatches)
+    print(f"{kind} {model}: {agreed}/{len(drawings)} top-1 agree; max top-1 probability gap {max(probability_gaps):.2e}")
     print("\n".join(mismatches))
     assert len(mismatches) <= 1, mismatches
 

@@ -137,6 +137,7 @@ function render({ top, input, modelMs, prepareMs }) {
   if (!input) return;
   $("latency").textContent = `${modelMs.toFixed(2)} ms model + ${prepareMs.toFixed(2)} ms preparing its input`;
   $("input-points").textContent = input.shown ?? "";
+  $("input-preview").hidden = !input.bitmap; // a stroke model's input is its points, not a picture
   const preview = $("input-preview").getContext("2d");
   preview.clearRect(0, 0, SIDE, SIDE);
   if (!input.bitmap) return;
