@@ -61,7 +61,7 @@ def _recurrent(cell: str, num_classes: int, steps: int, name: str) -> keras.Mode
     points = keras.Input(shape=(steps, CHANNELS), name=INPUT_NAME)
     x, scaled = _conv_stack(points, ((48, 5, 1), (64, 5, 1)))
     recurrent = layers.LSTM if cell == "lstm" else layers.GRU
-    x = recurrent(128, return_sequences=True)(layers.Reshape((steps, 64))(x))
+    x = recurrent(128, return_sequences=True)(layers.Reshape((steps, x.shape[-1]))(x))
     x = PaddingMask()(x, layers.Reshape((steps, CHANNELS))(scaled))
     return _head(x, points, num_classes, name)
 
@@ -76,6 +76,7 @@ def seq_conv(num_classes: int, steps: int = STEPS) -> keras.Model:
     return _head(x, points, num_classes, "seq_conv")
 
 
+# The recurrent models are trained without augmentation: the runs measured (README) were; with it is untried.
 @register("seq-lstm", input_kind="strokes", epochs=12, batch_size=64, learning_rate=2e-3, label_smoothing=0.1)
 def seq_lstm(num_classes: int, steps: int = STEPS) -> keras.Model:
     """The tutorial's shape: two Conv1D blocks, an LSTM(128) over the points, global max over time, dense head."""
