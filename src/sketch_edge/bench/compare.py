@@ -124,20 +124,24 @@ def _plot(table: list[dict[str, Any]], path: Path, threads: int, batch: int) -> 
 
     models = list(dict.fromkeys(r["model"] for r in table))
     colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(models)}
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig, ax = plt.subplots(figsize=(10, 6.5))
     for r in table:
         ax.scatter(r["latency_us"]["p50"], r["top1"], marker=RUNTIME_MARKERS.get(r["runtime"], "x"), color=colours[r["model"]],
                    s=60, edgecolors="black", linewidths=0.5, zorder=3)  # fmt: skip
     log_x(ax, f"p50 latency, {threads} thread(s), batch {batch} (us, log scale)")
     ax.set_xlim(min(r["latency_us"]["p50"] for r in table) / 1.5, max(r["latency_us"]["p50"] for r in table) * 1.5)
+    named = [r for r in table if r.get("pareto")]
     for model in models:  # each model's own front, thin, in its colour (marked on copies: the rows keep the joint front)
         own = [dict(r) for r in table if r["model"] == model and r["status"] == "ok"]
         mark_pareto(own)
         step_front(ax, [r for r in own if r["pareto"]], colour=colours[model], style=":")
+        named += [r for r, mine in zip((r for r in table if r["model"] == model and r["status"] == "ok"), own, strict=True)
+                  if mine["pareto"] and not r.get("pareto")]  # fmt: skip
     step_front(ax, [r for r in table if r.get("pareto")], width=1.5)
-    place_labels(ax, table, lambda r: f"{r['model']} {r['recipe']} ({r['runtime']})")
+    # Only the points on a front are named: with every model's every cell the names would cover the plot; compare.md lists all.
+    place_labels(ax, named, lambda r: f"{r['model']} {r['recipe']} ({r['runtime']})")
     ax.set_ylabel("test top-1")
-    ax.set_title("dashed: Pareto front of all models; dotted: each model's own")
+    ax.set_title("dashed: Pareto front of all models; dotted: each model's own (front points named)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     from matplotlib.lines import Line2D
 
