@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sketch_edge.data.dataset import INPUT_SPECS
 from sketch_edge.models.registry import register
 
 if TYPE_CHECKING:
     import keras
 
-INPUT_NAME = "image"
+INPUT_NAME = INPUT_SPECS["bitmap"].name
 OUTPUT_NAME = "probabilities"
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sketch_edge.data.dataset import INPUT_SPECS
 from sketch_edge.data.sequence import CHANNELS, STEPS
 from sketch_edge.models.registry import register
 
 if TYPE_CHECKING:
     import keras
 
-INPUT_NAME = "strokes"
+INPUT_NAME = INPUT_SPECS["strokes"].name
 OUTPUT_NAME = "probabilities"
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from sketch_edge.data.drawing import Drawing, parse_drawing
 from sketch_edge.data.image import bitmap_from_image, open_image
 from sketch_edge.data.raster import SIDE, rasterize
-from sketch_edge.data.sequence import to_sequence
+from sketch_edge.data.sequence import to_sequences
 from sketch_edge.errors import DataError
 
 PIXELS = SIDE * SIDE
@@ -51,16 +51,16 @@ def _bitmaps(x: Any) -> tuple[np.ndarray, bool]:
 def as_sequences(x: Any) -> tuple[np.ndarray, bool]:
     """(batch of (N, STEPS, 4) float32 point rows, whether `x` was one drawing rather than a batch)."""
     if _is_drawing(x) or isinstance(x, dict):
-        return to_sequence(_drawing(x, "input"))[None], True
+        return to_sequences([_drawing(x, "input")]), True
     if isinstance(x, Sequence) and not isinstance(x, str | bytes):
         if len(x) == 0:
             raise DataError("input: an empty batch (nothing to predict)")
-        items = []
+        drawings = []
         for i, item in enumerate(x):
             if not (_is_drawing(item) or isinstance(item, dict)):
                 raise DataError(f"item {i}: {_STROKES_ONLY}, not {_describe(item)}")
-            items.append(to_sequence(_drawing(item, f"item {i}")))
-        return np.stack(items), False
+            drawings.append(_drawing(item, f"item {i}"))
+        return to_sequences(drawings), False
     raise DataError(f"input: {_STROKES_ONLY}, not {_describe(x)}")
 
 
