@@ -100,4 +100,4 @@ def stratified_sample(train: Dataset, kind: str, size: int = CALIBRATION_SIZE, s
     rng = np.random.default_rng(seed)
     per_class = max(1, size // len(train.labels))
     chosen = [rng.permutation(np.flatnonzero(train.y == c))[:per_class] for c in range(len(train.labels))]
-    return train.features(kind)[np.sort(np.concatenate(chosen))]
+    return train.subset(np.sort(np.concatenate(chosen))).features(kind)  # only the chosen drawings' inputs are built
