@@ -53,8 +53,7 @@ def rows(loaded: list[dict[str, Any]], threads: int, batch: int) -> list[dict[st
         for r in results["results"]:
             if r["status"] != "failed" and r["threads"] == threads and r["batch"] == batch:
                 out.append(r | {"model": source["model"], "input_kind": source.get("input_kind", "bitmap")})
-    ok = [r for r in out if r["status"] == "ok"]
-    mark_pareto(ok)
+    mark_pareto(out)  # only ok cells can be on it
     return sorted(out, key=lambda r: (r["latency_us"]["p50"], -r["top1"]))
 
 
@@ -132,11 +131,12 @@ def _plot(table: list[dict[str, Any]], path: Path, threads: int, batch: int) -> 
     ax.set_xlim(min(r["latency_us"]["p50"] for r in table) / 1.5, max(r["latency_us"]["p50"] for r in table) * 1.5)
     named = [r for r in table if r.get("pareto")]
     for model in models:  # each model's own front, thin, in its colour (marked on copies: the rows keep the joint front)
-        own = [dict(r) for r in table if r["model"] == model and r["status"] == "ok"]
+        rows_of_model = [r for r in table if r["model"] == model]
+        own = [dict(r) for r in rows_of_model]
         mark_pareto(own)
-        step_front(ax, [r for r in own if r["pareto"]], colour=colours[model], style=":")
-        named += [r for r, mine in zip((r for r in table if r["model"] == model and r["status"] == "ok"), own, strict=True)
-                  if mine["pareto"] and not r.get("pareto")]  # fmt: skip
+        front = [r for r, mine in zip(rows_of_model, own, strict=True) if mine["pareto"]]
+        step_front(ax, front, colour=colours[model], style=":")
+        named += [r for r in front if not r["pareto"]]  # the joint front's points are named already
     step_front(ax, [r for r in table if r.get("pareto")], width=1.5)
     # Only the points on a front are named: with every model's every cell the names would cover the plot; compare.md lists all.
     place_labels(ax, named, lambda r: f"{r['model']} {r['recipe']} ({r['runtime']})")
