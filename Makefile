@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= synthetic
 MODEL ?=
+WORKERS ?=
 ARTIFACTS ?= artifacts
 INSTALLED := $(VENV)/.installed
 NODE_MODULES := web/node_modules/.package-lock.json
@@ -29,7 +30,7 @@ $(NODE_MODULES): web/package.json web/package-lock.json
 	touch $@
 
 train: setup $(TRAINED_FOR)
-	$(BIN)/sketch-edge train --data "$(DATA)" $(if $(MODEL),--model "$(MODEL)") --out "$(ARTIFACTS)"
+	$(BIN)/sketch-edge train --data "$(DATA)" $(if $(MODEL),--model "$(MODEL)") $(if $(WORKERS),--workers $(WORKERS)) --out "$(ARTIFACTS)"
 
 # Export and bench train first when there is no model yet, or when it was trained for another DATA or MODEL
 # than this command asks for; `make train` retrains on demand.

@@ -25,6 +25,7 @@ DEFAULT_ARTIFACTS = Path("artifacts")
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # local workers rerun the same command
     try:
         return args.run(args)
     except SketchEdgeError as exc:
@@ -55,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_positive_int, default=None)
     train.add_argument("--patience", type=_positive_int, default=3, help="early-stopping patience in epochs")
     train.add_argument("--out", type=Path, default=DEFAULT_ARTIFACTS, help="output folder (default: artifacts)")
+    train.add_argument(
+        "--steps-per-epoch", type=_positive_int, default=None, help="bound each epoch (default: one pass over the training drawings)"
+    )
+    train.add_argument(
+        "--eval-per-class", type=_positive_int, default=None, help="validation and test drawings kept per class (default: 1000)"
+    )
+    train.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="train with this many local worker processes (MultiWorkerMirroredStrategy); a cluster sets TF_CONFIG instead",
+    )
+    train.add_argument(
+        "--worker-timeout", type=_positive_int, default=120, help="seconds a worker waits for the others, to start and at each step"
+    )
     train.set_defaults(run=run_train)
 
     export = sub.add_parser("export", help="export the trained model to TFLite and ONNX artifacts, verified, with a manifest")
@@ -187,6 +203,7 @@ def _data_request(args: argparse.Namespace):  # noqa: ANN202 (a DataRequest; imp
         seed=args.seed,
         tfds_data_dir=args.tfds_data_dir,
         tfds_download=args.tfds_download,
+        **({"eval_per_class": args.eval_per_class} if getattr(args, "eval_per_class", None) else {}),
     )
 
 
@@ -237,13 +254,20 @@ def run_models(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     from sketch_edge.fileio import check_writable
     from sketch_edge.models import DEFAULT_MODEL, get_model_spec
+    from sketch_edge.train.cluster import Cluster, ClusterError, launch_local
 
-    # A wrong model name, an unwritable --out or bad data fails fast, before TensorFlow loads and training runs.
+    # A wrong model name, an unwritable --out, bad data or a bad cluster fails fast, before TensorFlow loads.
     get_model_spec(args.model or DEFAULT_MODEL)
-    check_writable(args.out)
+    cluster = Cluster.from_env()
+    if args.workers and cluster.config is not None:
+        raise ClusterError("give either --workers (local workers) or TF_CONFIG (a cluster), not both")
+    if cluster.is_chief:
+        check_writable(args.out)
     request = _data_request(args)
-    data = request.load()
-    _warn_skipped(data.description)
+    source = request.open()
+    source.worker_shards(cluster.index, args.workers or cluster.workers)
+    if args.workers and args.workers > 1:
+        return launch_local(args.workers, _without_workers(args.argv))
     from sketch_edge.quiet import import_tensorflow
 
     import_tensorflow()
@@ -257,15 +281,35 @@ def run_train(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             batch_size=args.batch_size,
             patience=args.patience,
+            steps_per_epoch=args.steps_per_epoch,
+            worker_timeout_s=args.worker_timeout,
         ),
-        data,
+        source,
     )
+    _warn_skipped(report["data"])
+    if not cluster.is_chief:
+        return 0
     test = report["test"]
+    workers = report["distribution"]["workers"]
     print(
         f"{report['model']}: test top-1 {test['top1']:.4f}, top-3 {test['top3']:.4f} on {test['samples']} drawings; "
-        f"{report['epochs_run']} epochs in {report['seconds']:.1f} s; {report['parameters']:,} parameters; wrote {printable(args.out)}"
+        f"{report['epochs_run']} epochs in {report['seconds']:.1f} s"
+        f"{f' on {workers} workers' if workers > 1 else ''}; {report['parameters']:,} parameters; wrote {printable(args.out)}"
     )
     return 0
+
+
+def _without_workers(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--workers":
+            skip = True
+        elif not arg.startswith("--workers="):
+            out.append(arg)
+    return out
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from sketch_edge.data import load_source, split
-from sketch_edge.data.local import load_folder
+from sketch_edge.data import DataRequest, split
+from sketch_edge.data.local import fingerprint, open_folder
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError
 from sketch_edge.fileio import sha256_file
@@ -15,18 +15,19 @@ from sketch_edge.fileio import sha256_file
 
 @pytest.fixture(scope="module")
 def saved():
-    data = load_source("synthetic", per_class=20, classes=["circle", "square", "star"], seed=1)
+    request = DataRequest(per_class=20, classes=("circle", "square", "star"), seed=1)
+    data = request.load()
     splits = split(data, seed=1)
-    return data, splits, SavedSplit.from_splits(splits, "bitmap", {"request": {"source": "synthetic"}}, seed=1)
+    return data, splits, SavedSplit.collect(request.open(), "bitmap", seed=1, about={"request": {"source": "synthetic"}})
 
 
 def test_it_holds_the_split_the_model_was_tested_on(saved):
     data, splits, s = saved
     assert np.array_equal(s.test_x, splits.test.features("bitmap")) and np.array_equal(s.test_y, splits.test.y)
     assert np.array_equal(s.val_x, splits.val.features("bitmap")) and s.labels == data.labels
-    indices = np.concatenate([s.train_index, s.val_index, s.test_index])
-    assert sorted(indices.tolist()) == list(range(len(data)))  # every drawing in exactly one split
-    assert np.array_equal(data.bitmaps[s.test_index], splits.test.bitmaps)
+    ranks = {i: int((data.y[:i] == data.y[i]).sum()) for i in range(len(data))}  # a drawing's position in its class
+    assert s.test_positions.tolist() == [ranks[i] for i in splits.index["test"]]
+    assert s.val_positions.tolist() == [ranks[i] for i in splits.index["val"]]
 
 
 def test_calibration_comes_from_training_drawings_only(saved):
@@ -35,12 +36,20 @@ def test_calibration_comes_from_training_drawings_only(saved):
     assert len(s.calibration) == 48 and all(c[..., 0].tobytes() in train for c in s.calibration)  # 100 a class wanted, 16 there
 
 
+def test_test_drawings_name_the_drawings_not_their_encoding():
+    request = DataRequest(per_class=20, classes=("circle", "star"), seed=1)
+    bitmaps = SavedSplit.collect(request.open(), "bitmap", seed=1, about={"request": request.to_json()})
+    strokes = SavedSplit.collect(request.open(), "strokes", seed=1, about={"request": request.to_json()})
+    other = SavedSplit.collect(request.open(), "bitmap", seed=2, about={"request": request.to_json()})
+    assert bitmaps.test_drawings() == strokes.test_drawings() != other.test_drawings()
+
+
 def test_round_trip(saved, tmp_path):
     _, _, s = saved
     s.save(tmp_path / "split.npz")
     back = SavedSplit.load(tmp_path / "split.npz")
     assert back.labels == s.labels and back.kind == "bitmap" and back.source == s.source
-    for name in ("calibration", "val_x", "val_y", "test_x", "test_y", "train_index", "val_index", "test_index"):
+    for name in ("calibration", "val_x", "val_y", "val_positions", "test_x", "test_y", "test_positions"):
         assert np.array_equal(getattr(back, name), getattr(s, name)) and getattr(back, name).dtype == getattr(s, name).dtype
 
 
@@ -66,13 +75,12 @@ def test_inconsistent_contents_are_refused(saved, tmp_path):
         SavedSplit.load(tmp_path / "bad.npz")
     meta = json.loads(str(arrays["meta"]))
     np.savez(tmp_path / "old.npz", **(arrays | {"meta": np.array(json.dumps(meta | {"format": 99}))}))
-    with pytest.raises(DataError, match="split file format 99 is not 1"):
+    with pytest.raises(DataError, match="split file format 99 is not 2"):
         SavedSplit.load(tmp_path / "old.npz")
 
 
 def test_a_folder_source_records_its_files(bitmap_folder):
-    data = load_folder(bitmap_folder)
-    assert data.description["files"] == {
+    assert fingerprint(open_folder(bitmap_folder)) == {
         name: {"bytes": (bitmap_folder / name).stat().st_size, "sha256": sha256_file(bitmap_folder / name)}
         for name in ("The Eiffel Tower.npy", "cat.npy")
     }

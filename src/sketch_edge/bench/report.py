@@ -13,6 +13,7 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.bench.profile import NO_PROFILER
+from sketch_edge.display import printable
 from sketch_edge.errors import BenchError
 
 CSV_COLUMNS = (
@@ -27,6 +28,8 @@ COMPARED = (("p50", "latency_us.p50"), ("p99", "latency_us.p99"), ("thru", "thro
 RUNTIME_MARKERS = {"keras": "s", "litert": "o", "onnxruntime": "^"}
 KIND_COLOURS = {"fp32": "tab:blue", "fp16": "tab:cyan", "dynamic-int8": "tab:orange", "int8": "tab:red", "int16x8": "tab:purple"}
 TOP_OPS = 5
+MAX_MATRIX_CLASSES = 30
+CONFUSED_PAIRS = 25
 
 
 def flat(row: dict[str, Any], column: str) -> Any:
@@ -154,7 +157,7 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
         "",
         "![size per artifact](size.png)",
         "",
-        "![confusion matrix of the most accurate cell](confusion.png)",
+        "![confusion of the most accurate cell (its matrix, or its most confused pairs past 30 classes)](confusion.png)",
         "",
     ]
     return "\n".join(lines)
@@ -217,15 +220,7 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
 
     best = max((r for r in ok if r.get("confusion")), key=lambda r: (r["top1"], -r["latency_us"]["p50"]), default=None)
     if best is not None:
-        labels = results["source"]["labels"]
-        fig, ax = plt.subplots(figsize=(1.2 + 0.45 * len(labels), 1 + 0.45 * len(labels)))
-        ax.imshow(np.asarray(best["confusion"]), cmap="Blues")
-        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
-        ax.set_yticks(range(len(labels)), labels, fontsize=7)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(f"{best['recipe']} on {best['runtime']}: top-1 {best['top1']:.4f}", fontsize=9)
-        save_figure(fig, out / "confusion.png")
+        _confusion_plot(np.asarray(best["confusion"]), results["source"]["labels"], best, out / "confusion.png")
 
     sizes = {r["recipe"]: (r["bytes"], r.get("compute")) for r in results["results"] if r["bytes"]}
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(sizes) + 1.2))
@@ -235,6 +230,33 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
     ax.set_xlabel("file size (kB)")
     ax.margins(x=0.15)
     save_figure(fig, out / "size.png")
+
+
+def _confusion_plot(confusion: np.ndarray, labels: list[str], best: dict[str, Any], path: Path) -> None:
+    """The matrix up to MAX_MATRIX_CLASSES classes; beyond, a matrix would be unreadable, so the most confused pairs."""
+    import matplotlib.pyplot as plt
+
+    title = f"{best['recipe']} on {best['runtime']}: top-1 {best['top1']:.4f}"
+    if len(labels) <= MAX_MATRIX_CLASSES:
+        fig, ax = plt.subplots(figsize=(1.2 + 0.45 * len(labels), 1 + 0.45 * len(labels)))
+        ax.imshow(confusion, cmap="Blues")
+        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(title, fontsize=9)
+        save_figure(fig, path)
+        return
+    off = confusion.astype(float)
+    np.fill_diagonal(off, 0)
+    pairs = [divmod(int(i), len(labels)) for i in np.argsort(off, axis=None)[::-1][:CONFUSED_PAIRS] if off.flat[i] > 0]
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(pairs) + 1.4))
+    names = [f"{printable(labels[t])} -> {printable(labels[p])}" for t, p in pairs][::-1]
+    ax.barh(names, [off[t, p] for t, p in pairs][::-1], color="tab:blue")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel("test drawings of the true class (left) taken for the other")
+    ax.set_title(f"{title}\nthe {len(pairs)} most confused pairs of {len(labels)} classes (a matrix would be unreadable)", fontsize=9)
+    save_figure(fig, path)
 
 
 def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:

@@ -7,6 +7,7 @@ both input kinds, since bitmaps are rasterized from them; bitmap-only sources
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -119,18 +120,50 @@ class Splits:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
 
 
-def split(data: Dataset, seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1) -> Splits:
-    """Deterministic stratified split: each class is shuffled with `seed` and cut in the same proportions."""
-    rng = np.random.default_rng(seed)
+TRAIN, VAL, TEST = 0, 1, 2
+BLOCK = 10
+"""Each run of 10 consecutive positions of a class holds 8 training, 1 validation and 1 test drawing."""
+EVAL_PER_CLASS = 1000
+"""Validation and test keep at most this many drawings per class: they are held in memory by every worker and saved
+for export and bench, so they must not grow with the source. Real subsets here have 2-400 per class."""
+
+
+def assign(seed: int, label: str, positions: np.ndarray) -> np.ndarray:
+    """TRAIN, VAL or TEST for each position of class `label`: a function of (seed, class name, position) only.
+
+    Streamable (no need to see the other drawings), the same on every worker, unchanged by --classes or
+    --per-class, and stratified exactly: which slot of each block of 10 is validation and which is test is drawn
+    from a hash of (seed, class, block), so every class with 10 drawings or more has at least one of each."""
+    positions = np.asarray(positions, dtype=np.uint64)
+    key = np.frombuffer(hashlib.blake2b(f"{seed}\0{label}".encode(), digest_size=8).digest(), dtype=np.uint64)[0]
+    h = _splitmix64(key ^ (positions // np.uint64(BLOCK)))
+    test_slot = h % np.uint64(BLOCK)
+    val_slot = (test_slot + np.uint64(1) + (h // np.uint64(BLOCK)) % np.uint64(BLOCK - 1)) % np.uint64(BLOCK)
+    slot = positions % np.uint64(BLOCK)
+    out = np.full(len(positions), TRAIN, dtype=np.int8)
+    out[slot == val_slot] = VAL
+    out[slot == test_slot] = TEST
+    return out
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """A well-mixed 64-bit hash of each value (Steele et al.'s SplitMix64 finaliser); uint64 arithmetic wraps."""
+    x = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def split(data: Dataset, seed: int = 0, eval_per_class: int = EVAL_PER_CLASS) -> Splits:
+    """The split training streams, on a dataset in memory: a drawing's position is its rank in its class."""
     parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
-    for label in range(len(data.labels)):
-        idx = rng.permutation(np.flatnonzero(data.y == label))
-        n_test = int(round(len(idx) * test_fraction))
-        n_val = int(round(len(idx) * val_fraction))
-        if len(idx) - n_test - n_val < 1 or n_test < 1 or n_val < 1:
-            raise DataError(f"class {data.labels[label]!r} has {len(idx)} drawings: too few to split into train, validation and test")
-        parts["test"].append(idx[:n_test])
-        parts["val"].append(idx[n_test : n_test + n_val])
-        parts["train"].append(idx[n_test + n_val :])
+    for label, name in enumerate(data.labels):
+        idx = np.flatnonzero(data.y == label)
+        part = assign(seed, name, np.arange(len(idx)))
+        chosen = {"train": idx[part == TRAIN], "val": idx[part == VAL][:eval_per_class], "test": idx[part == TEST][:eval_per_class]}
+        if any(len(v) == 0 for v in chosen.values()):
+            raise DataError(f"class {name!r} has {len(idx)} drawings: too few to split into train, validation and test")
+        for key, value in chosen.items():
+            parts[key].append(value)
     index = {k: np.sort(np.concatenate(v)) for k, v in parts.items()}
     return Splits(**{k: data.subset(i) for k, i in index.items()}, index=index)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
+import os
 import pickle
 import tokenize
 import zipfile
@@ -23,10 +25,13 @@ import numpy as np
 
 from sketch_edge.data.dataset import Dataset
 from sketch_edge.data.drawing import Drawing, from_stroke3, parse_drawing
+from sketch_edge.data.source import CHUNK, Chunk, Shard, Source, Want, file_shard
 from sketch_edge.errors import DataError, unknown_name
 from sketch_edge.fileio import sha256_file
 
 SUFFIXES = {".ndjson.gz": "ndjson", ".ndjson": "ndjson", ".npy": "numpy_bitmap", ".npz": "sketch-rnn npz"}
+BLOCK_BYTES = 256 << 10
+"""ndjson is read in blocks of this size: training keeps one file open per class, so this times the classes is held."""
 MAX_LINE_BYTES = 8 << 20
 """An ndjson line longer than this is refused unread: a real drawing, even raw, is a few hundred kB at most."""
 MAX_INFLATION = 20
@@ -54,57 +59,69 @@ def class_files(folder: Path) -> tuple[str, dict[str, Path]]:
     return fmt, files
 
 
-def load_folder(
+def open_folder(
     folder: Path,
     *,
     classes: list[str] | None = None,
     per_class: int | None = None,
     recognized_only: bool = False,
     skip_bad_lines: bool = False,
-) -> Dataset:
+) -> Source:
+    """The folder as a stream of its class files; opening reads only headers (and counts ndjson lines)."""
     fmt, files = class_files(folder)
     if classes:
         for name in classes:
             if name not in files:
                 raise DataError(f"{folder}: {unknown_name('class', name, files)}")
         files = {name: files[name] for name in classes}
+    cap = per_class if per_class is not None else np.iinfo(np.int64).max
+    if fmt == "numpy_bitmap":
+        shards = tuple(file_shard(path, label, min(cap, len(_npy_rows(path)))) for label, path in enumerate(files.values()))
+    elif fmt == "ndjson":
+        shards = tuple(file_shard(path, label, _count_lines(path, cap)) for label, path in enumerate(files.values()))
+    else:
+        shards = tuple(file_shard(path, label, cap) for label, path in enumerate(files.values()))  # known once read
     skipped: Counter[str] = Counter()
     formats_seen: set[str] = set()
-    bitmaps: list[np.ndarray] = []
-    drawings: list[Drawing] = []
-    labels: list[np.ndarray] = []
-    for label, (name, path) in enumerate(files.items()):
-        if fmt == "numpy_bitmap":
-            items = read_npy_bitmaps(path, per_class)
-            bitmaps.append(items)
-            formats_seen.add(fmt)
-        elif fmt == "ndjson":
-            items = read_ndjson(path, per_class, recognized_only, skip_bad_lines, skipped, formats_seen)
-            drawings.extend(items)
-        else:
-            items = read_sketchrnn_npz(path, per_class)
-            drawings.extend(items)
-            formats_seen.add(fmt)
-        if len(items) == 0:
-            raise DataError(f"{path}: no drawings left for class {name!r} (empty class)")
-        labels.append(np.full(len(items), label, dtype=np.int32))
     description = {
         "source": str(folder),
-        "format": " + ".join(sorted(formats_seen)),
-        "skipped": dict(skipped),
-        "files": {path.name: {"bytes": path.stat().st_size, "sha256": sha256_file(path)} for path in files.values()},
+        "format": fmt,
+        "files": {path.name: {"bytes": path.stat().st_size} for path in files.values()},
     }
-    return Dataset(
+
+    def read(shard: Shard, want: Want) -> Iterator[Chunk]:
+        assert shard.path is not None and shard.label is not None
+        if fmt == "numpy_bitmap":
+            yield from _npy_chunks(shard.path, shard.label, shard.size, want)
+        elif fmt == "ndjson":
+            drawings = ndjson_drawings(shard.path, recognized_only, skip_bad_lines, skipped, formats_seen)
+            for chunk in _drawing_chunks(drawings, shard.label, per_class, want):
+                description["format"] = " + ".join(sorted(formats_seen)) or fmt  # raw or simplified: known once read
+                yield chunk
+        else:
+            yield from _drawing_chunks(_sketchrnn_drawings(shard.path), shard.label, per_class, want)
+
+    return Source(
         labels=tuple(files),
-        y=np.concatenate(labels),
-        bitmaps=np.concatenate(bitmaps) if bitmaps else None,
-        drawings=drawings if fmt != "numpy_bitmap" else None,
+        kinds=("bitmap",) if fmt == "numpy_bitmap" else ("bitmap", "strokes"),
+        shards=shards,
+        read=read,
         description=description,
+        skipped=skipped,
     )
 
 
-def read_npy_bitmaps(path: Path, limit: int | None) -> np.ndarray:
-    """(N, 28, 28) uint8 from a numpy_bitmap file of shape (N, 784), (N, 1, 784) or (N, 28, 28)."""
+def load_folder(folder: Path, **options: Any) -> Dataset:
+    return open_folder(folder, **options).load()
+
+
+def fingerprint(source: Source) -> dict[str, dict[str, Any]]:
+    """Each file's size and sha256, recorded with a trained model: a full read, so done once, by the chief."""
+    return {Path(s.path).name: {"bytes": s.path.stat().st_size, "sha256": sha256_file(s.path)} for s in source.shards if s.path}
+
+
+def _npy_rows(path: Path) -> np.ndarray:
+    """The file's bitmaps, memory-mapped and checked: (N, 784), (N, 1, 784) or (N, 28, 28) uint8."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError, KeyError, tokenize.TokenError) as exc:  # numpy parses the header
@@ -112,20 +129,79 @@ def read_npy_bitmaps(path: Path, limit: int | None) -> np.ndarray:
     if arr.dtype != np.uint8:
         raise DataError(f"{path}: bitmaps must be uint8 (0-255), got {arr.dtype}")
     if arr.ndim == 2 and arr.shape[1] == 784 or arr.ndim == 3 and arr.shape[1:] in ((1, 784), (28, 28)):
-        return np.array(arr[:limit]).reshape(-1, 28, 28)
+        return arr
     raise DataError(f"{path}: bitmaps must have shape (N, 784), (N, 1, 784) or (N, 28, 28), got {arr.shape}")
+
+
+def read_npy_bitmaps(path: Path, limit: int | None) -> np.ndarray:
+    """(N, 28, 28) uint8 from a numpy_bitmap file."""
+    return np.array(_npy_rows(path)[:limit]).reshape(-1, 28, 28)
+
+
+def _npy_chunks(path: Path, label: int, size: int, want: Want) -> Iterator[Chunk]:
+    """Chunks read with positioned reads, not through the memory map: pages of a mapped file count in the
+    process's resident memory until unmapped, so reading a 1 GB file through it would look like 1 GB held."""
+    rows = _npy_rows(path)
+    if not rows.flags.c_contiguous:
+        raise DataError(f"{path}: bitmaps stored in Fortran order; save them in C order (numpy's default)")
+    with open(path, "rb") as handle:
+        for start in range(0, size, CHUNK):
+            positions = np.arange(start, min(size, start + CHUNK))
+            mask = want(label, positions)
+            if not mask.any():
+                continue
+            data = os.pread(handle.fileno(), len(positions) * 784, rows.offset + start * 784)
+            if len(data) != len(positions) * 784:
+                raise DataError(f"{path}: shorter than its header says (truncated while reading?)")
+            block = np.frombuffer(data, dtype=np.uint8).reshape(-1, 28, 28)[mask]
+            yield Chunk(labels=np.full(len(block), label, np.int32), positions=positions[mask], bitmaps=block)
+
+
+def _drawing_chunks(drawings: Iterator[Drawing], label: int, limit: int | None, want: Want) -> Iterator[Chunk]:
+    """Chunks of the wanted drawings among the first `limit`, numbered in the file's order."""
+    pending: list[Drawing] = []
+    start = 0
+    for drawing in itertools.islice(drawings, limit):
+        pending.append(drawing)
+        if len(pending) == CHUNK:
+            yield _select(pending, label, start, want)
+            start += len(pending)
+            pending = []
+    if pending:
+        yield _select(pending, label, start, want)
+
+
+def _select(drawings: list[Drawing], label: int, start: int, want: Want) -> Chunk:
+    positions = np.arange(start, start + len(drawings))
+    mask = want(label, positions)
+    return Chunk(
+        labels=np.full(int(mask.sum()), label, np.int32),
+        positions=positions[mask],
+        drawings=[d for d, m in zip(drawings, mask, strict=True) if m],
+    )
+
+
+def _count_lines(path: Path, cap: int) -> int:
+    """Non-empty lines (an upper bound of the drawings: bad or unrecognized ones may be skipped), at most `cap`."""
+    count = 0
+    for _ in _lines(path):
+        count += 1
+        if count >= cap:
+            break
+    return count
 
 
 def read_ndjson(
     path: Path, limit: int | None, recognized_only: bool, skip_bad_lines: bool, skipped: Counter[str], formats_seen: set[str]
 ) -> list[Drawing]:
-    """Drawings of one simplified or raw ndjson file; raw ones are simplified the official way."""
-    drawings: list[Drawing] = []
+    return list(itertools.islice(ndjson_drawings(path, recognized_only, skip_bad_lines, skipped, formats_seen), limit))
+
+
+def ndjson_drawings(
+    path: Path, recognized_only: bool, skip_bad_lines: bool, skipped: Counter[str], formats_seen: set[str]
+) -> Iterator[Drawing]:
+    """Drawings of one simplified or raw ndjson file, parsed as read; raw ones are simplified the official way."""
     for lineno, line in _lines(path):
-        if limit is not None and len(drawings) >= limit:
-            break
-        if not line.strip():
-            continue
         where = f"{path}:{lineno}"
         try:
             record = json.loads(line)
@@ -142,8 +218,7 @@ def read_ndjson(
             skipped["not recognized"] += 1
             continue
         formats_seen.add("raw ndjson" if was_raw else "simplified ndjson")
-        drawings.append(drawing)
-    return drawings
+        yield drawing
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -155,7 +230,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         budget = MAX_INFLATION * path.stat().st_size + (1 << 20) if gz else None
         with gzip.open(path, "rb") if gz else open(path, "rb") as handle:
             pending = b""
-            while block := handle.read(1 << 20):
+            while block := handle.read(BLOCK_BYTES):
                 if budget is not None:
                     budget -= len(block)
                     if budget < 0:
@@ -174,9 +249,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         raise DataError(f"{where}: cannot read ({_first_line(exc)})") from None
 
 
-def read_sketchrnn_npz(path: Path, limit: int | None) -> list[Drawing]:
+def _sketchrnn_drawings(path: Path) -> Iterator[Drawing]:
     """Drawings from a sketch-rnn `.npz` (stroke-3, keys train/valid/test), all splits in that order."""
-    drawings: list[Drawing] = []
     try:
         with zipfile.ZipFile(path) as archive:
             for key in ("train", "valid", "test"):
@@ -191,12 +265,9 @@ def read_sketchrnn_npz(path: Path, limit: int | None) -> list[Drawing]:
                 with archive.open(f"{key}.npy") as member:
                     sketches = _read_npy_safely(io.BytesIO(member.read()), f"{path}[{key}]")
                 for i, s3 in enumerate(sketches):
-                    if limit is not None and len(drawings) >= limit:
-                        return drawings
-                    drawings.append(from_stroke3(s3, f"{path}[{key}][{i}]"))
+                    yield from_stroke3(s3, f"{path}[{key}][{i}]")
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"{path}: not a readable .npz archive ({_first_line(exc)})") from None
-    return drawings
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):

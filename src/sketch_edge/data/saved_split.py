@@ -1,10 +1,11 @@
 """The split a model was trained on, saved beside it, so export and bench evaluate on exactly those drawings.
 
-Train writes `split.npz`: the validation and test inputs with their labels, the
-calibration drawings (from the training part), each split's positions in the
-loaded source, and the source's description (files with size and sha256). Export
-and bench read only this file, so a source folder that changed, moved or is gone
-cannot give them another split: test drawings never leak into training.
+Train writes `split.npz`: the validation and test inputs with their labels and
+positions (each drawing's rank in its class, see `dataset.assign`), the
+calibration drawings (the first training drawings of each class), and the
+source's description (files with size and sha256). Export and bench read only
+this file, so a source folder that changed, moved or is gone cannot give them
+another split: test drawings never leak into training.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.data.dataset import Dataset, Splits
+from sketch_edge.data.dataset import EVAL_PER_CLASS, TEST, TRAIN, VAL, assign
+from sketch_edge.data.source import Chunk, Source
 from sketch_edge.errors import DataError
 
 CALIBRATION_SIZE = 300
-FORMAT = 1
-_ARRAYS = ("calibration", "val_x", "val_y", "test_x", "test_y", "train_index", "val_index", "test_index")
+FORMAT = 2  # 1 held positions in the whole loaded source; 2 holds each drawing's position in its class
+_ARRAYS = ("calibration", "val_x", "val_y", "val_positions", "test_x", "test_y", "test_positions")
 
 
 @dataclass(frozen=True)
@@ -35,33 +37,75 @@ class SavedSplit:
     calibration: np.ndarray
     val_x: np.ndarray
     val_y: np.ndarray
+    val_positions: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
-    train_index: np.ndarray
-    val_index: np.ndarray
-    test_index: np.ndarray
+    test_positions: np.ndarray
 
     @classmethod
-    def from_splits(cls, splits: Splits, kind: str, source: dict[str, Any], seed: int) -> SavedSplit:
+    def collect(
+        cls, source: Source, kind: str, seed: int, eval_per_class: int = EVAL_PER_CLASS, about: dict[str, Any] | None = None
+    ) -> SavedSplit:
+        """Validation, test and calibration drawings, streamed from the start of each shard: a file is read only
+        until its classes have `eval_per_class` of each (and the calibration drawings), so this costs the same
+        for a source of a thousand or a billion drawings. `about` is what the file records of the source."""
+        source.check_kind(kind)
+        classes = len(source.labels)
+        caps = {VAL: eval_per_class, TEST: eval_per_class, TRAIN: max(1, CALIBRATION_SIZE // classes)}
+        taken = {part: np.zeros(classes, dtype=np.int64) for part in caps}
+
+        def want(label: int, positions: np.ndarray) -> np.ndarray:
+            parts = assign(seed, source.labels[label], positions)
+            mask = np.zeros(len(positions), dtype=bool)
+            for part, cap in caps.items():
+                where = np.flatnonzero(parts == part)[: max(0, cap - taken[part][label])]
+                mask[where] = True
+                taken[part][label] += len(where)
+            return mask
+
+        chunks: list[Chunk] = []
+        for shard in source.shards:
+            shard.check_unchanged()
+            for chunk in source.read(shard, want):
+                chunks.append(chunk)
+                labels = range(classes) if shard.label is None else [shard.label]
+                if all(taken[part][label] >= cap for part, cap in caps.items() for label in labels):
+                    break  # this file's classes are complete: the rest of it is training data only
+        inputs = {id(c): c.features(kind) for c in chunks}
+        parts = {id(c): assign_chunk(seed, source.labels, c) for c in chunks}
+        pick = {part: [(c, parts[id(c)] == part) for c in chunks] for part in caps}
+        for part, name in ((TRAIN, "training"), (VAL, "validation"), (TEST, "test")):
+            missing = [source.labels[i] for i in range(classes) if taken[part][i] == 0]
+            if missing:
+                raise DataError(f"class {missing[0]!r} has no {name} drawings: too few drawings to split (at least 10 per class)")
+
+        def gather(part: int, what: str) -> np.ndarray:
+            if what == "x":
+                return np.concatenate([inputs[id(c)][m] for c, m in pick[part]])
+            return np.concatenate([(c.labels if what == "y" else c.positions)[m] for c, m in pick[part]])
+
         return cls(
             kind=kind,
-            labels=splits.train.labels,
-            source=source,
-            calibration=stratified_sample(splits.train, kind, seed=seed),
-            val_x=splits.val.features(kind),
-            val_y=splits.val.y,
-            test_x=splits.test.features(kind),
-            test_y=splits.test.y,
-            train_index=splits.index["train"],
-            val_index=splits.index["val"],
-            test_index=splits.index["test"],
+            labels=source.labels,
+            source=about or {},
+            calibration=gather(TRAIN, "x"),
+            val_x=gather(VAL, "x"),
+            val_y=gather(VAL, "y"),
+            val_positions=gather(VAL, "positions"),
+            test_x=gather(TEST, "x"),
+            test_y=gather(TEST, "y"),
+            test_positions=gather(TEST, "positions"),
         )
 
+    def counts(self) -> dict[str, int]:
+        return {"val": len(self.val_y), "test": len(self.test_y), "calibration": len(self.calibration)}
+
     def test_drawings(self) -> str:
-        """A digest naming the test drawings (the source and the test positions in it), not their encoding:
+        """A digest naming the test drawings (the source, their classes and positions), not their encoding:
         a bitmap and a stroke model trained on the same split share it, so their results compare."""
         digest = hashlib.sha256(json.dumps(self.source, sort_keys=True).encode())
-        digest.update(np.ascontiguousarray(self.test_index, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(self.test_y, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(self.test_positions, dtype=np.int64).tobytes())
         return digest.hexdigest()
 
     def save(self, path: Path) -> None:
@@ -76,15 +120,15 @@ class SavedSplit:
             raise DataError(f"{path}: no saved split beside the model (it was trained by an older version; run `make train`)")
         try:
             with np.load(path, allow_pickle=False) as archive:
+                meta = json.loads(str(archive["meta"])) if "meta" in archive.files else None
+                if isinstance(meta, dict) and meta.get("format") != FORMAT:
+                    raise DataError(f"{path}: split file format {meta.get('format')!r} is not {FORMAT} (retrain: `make train`)")
                 missing = [name for name in ("meta", *_ARRAYS) if name not in archive.files]
-                if missing:
-                    raise DataError(f"{path}: not a sketch-edge split (missing {', '.join(missing)})")
-                meta = json.loads(str(archive["meta"]))
+                if missing or not isinstance(meta, dict):
+                    raise DataError(f"{path}: not a sketch-edge split (missing {', '.join(missing) or 'a meta object'})")
                 arrays = {name: archive[name] for name in _ARRAYS}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             raise DataError(f"{path}: not a readable split file ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise DataError(f"{path}: split file format {meta.get('format') if isinstance(meta, dict) else meta!r} is not {FORMAT}")
         split = cls(kind=meta["kind"], labels=tuple(meta["labels"]), source=meta["source"], **arrays)
         for part in ("val", "test"):
             x, y = getattr(split, f"{part}_x"), getattr(split, f"{part}_y")
@@ -95,9 +139,10 @@ class SavedSplit:
         return split
 
 
-def stratified_sample(train: Dataset, kind: str, size: int = CALIBRATION_SIZE, seed: int = 0) -> np.ndarray:
-    """About `size` training drawings, the same number from each class (never validation or test)."""
-    rng = np.random.default_rng(seed)
-    per_class = max(1, size // len(train.labels))
-    chosen = [rng.permutation(np.flatnonzero(train.y == c))[:per_class] for c in range(len(train.labels))]
-    return train.subset(np.sort(np.concatenate(chosen))).features(kind)  # only the chosen drawings' inputs are built
+def assign_chunk(seed: int, labels: tuple[str, ...], chunk: Chunk) -> np.ndarray:
+    """TRAIN, VAL or TEST for each drawing of a chunk (which may mix classes)."""
+    parts = np.empty(len(chunk), dtype=np.int8)
+    for label in np.unique(chunk.labels):
+        where = chunk.labels == label
+        parts[where] = assign(seed, labels[label], chunk.positions[where])
+    return parts

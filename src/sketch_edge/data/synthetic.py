@@ -123,15 +123,14 @@ P_EXTRA_STROKE = 0.35
 
 def generate(classes: tuple[str, ...] = CLASSES, per_class: int = 1000, seed: int = 0) -> tuple[list[Drawing], np.ndarray]:
     """`per_class` drawings of each class, in class order; returns (drawings, label indices)."""
-    drawings: list[Drawing] = []
-    labels: list[int] = []
-    for label, name in enumerate(classes):
-        # One stream per class, so a class's drawings do not depend on which other classes were asked for.
-        rng = np.random.default_rng([seed, CLASSES.index(name)])
-        for _ in range(per_class):
-            drawings.append(draw_like_a_person(TEMPLATES[name](), rng))
-            labels.append(label)
-    return drawings, np.asarray(labels, dtype=np.int32)
+    drawings = [draw(name, seed, position) for name in classes for position in range(per_class)]
+    return drawings, np.repeat(np.arange(len(classes), dtype=np.int32), per_class)
+
+
+def draw(name: str, seed: int, position: int) -> Drawing:
+    """Drawing number `position` of class `name`: its own random stream, so any drawing can be made without the
+    others (training streams only its split) and a class's drawings do not depend on the other classes asked for."""
+    return draw_like_a_person(TEMPLATES[name](), np.random.default_rng([seed, CLASSES.index(name), position]))
 
 
 def draw_like_a_person(template: Strokes, rng: np.random.Generator) -> Drawing:

@@ -1,0 +1,146 @@
+"""Training stage: a streamed source -> split -> Keras model -> `model.keras`, `labels.txt`, `split.npz`, report and curves."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from sketch_edge import fileio
+from sketch_edge.data import DataRequest, Source
+from sketch_edge.data.local import fingerprint
+from sketch_edge.data.saved_split import SavedSplit
+from sketch_edge.errors import DataError
+from sketch_edge.isolation import cpu_count
+from sketch_edge.layout import Layout
+from sketch_edge.metrics import topk_accuracy
+from sketch_edge.models import get_model_spec
+from sketch_edge.train.cluster import WORKER_TIMEOUT_S, Cluster
+from sketch_edge.train.input import Errors, train_size, train_stream
+from sketch_edge.train.loop import Schedule, fit
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: DataRequest
+    model: str
+    out: Path
+    epochs: int | None = None  # None: the model's own default
+    batch_size: int | None = None  # the global batch: split evenly across workers
+    patience: int = 3
+    steps_per_epoch: int | None = None  # None: one pass over the training drawings
+    worker_timeout_s: float = WORKER_TIMEOUT_S
+    verbose: bool = True
+
+
+def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
+    """Train, evaluate on the held-out test split, and write every output atomically (the chief only).
+
+    Runs alone, or as one of the workers of a `TF_CONFIG` cluster (see `cluster.py`).
+    `source` is `config.data` already opened, when the caller has it."""
+    spec = get_model_spec(config.model)  # fail on a bad name before reading any data
+    cluster = Cluster.from_env()
+    source = source if source is not None else config.data.open()
+    seed = config.data.seed
+    shards = source.worker_shards(cluster.index, cluster.workers)
+    epochs = config.epochs or spec.epochs
+    global_batch = config.batch_size or spec.batch_size
+    if global_batch % cluster.workers:
+        raise DataError(f"--batch-size {global_batch} does not divide evenly between {cluster.workers} workers")
+    saved = SavedSplit.collect(source, spec.input_kind, seed, config.data.eval_per_class)
+    steps_per_epoch = config.steps_per_epoch or max(1, train_size(source, source.shards, seed) // global_batch)
+    keras.utils.set_random_seed(seed)
+    errors = Errors()
+
+    def make_stream(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        batch = context.get_per_replica_batch_size(global_batch)
+        return train_stream(source, shards, spec.input_kind, seed, batch, spec.augment, errors, worker=cluster.index)
+
+    strategy = cluster.connect(config.worker_timeout_s)
+    fitted = fit(
+        strategy,
+        lambda: spec.build(len(source.labels)),
+        make_stream,
+        (saved.val_x, saved.val_y),
+        Schedule(epochs, steps_per_epoch, global_batch, spec.learning_rate, spec.label_smoothing, config.patience),
+        errors,
+        verbose=config.verbose and cluster.is_chief,
+    )
+    model = fitted.model
+    probs = np.concatenate(
+        [model(saved.test_x[i : i + 512].astype(np.float32), training=False).numpy() for i in range(0, len(saved.test_x), 512)]
+    )
+    test = {"top1": topk_accuracy(probs, saved.test_y, 1), "top3": topk_accuracy(probs, saved.test_y, 3), "samples": len(saved.test_y)}
+    description = {**source.description, "skipped": dict(source.skipped)}
+    if cluster.is_chief and any(shard.path for shard in source.shards):
+        description["files"] = fingerprint(source)
+    saved = replace(saved, source={"request": config.data.to_json(), **description})
+    report = {
+        "model": spec.name,
+        "model_description": spec.description,
+        "parameters": int(model.count_params()),
+        "input": spec.input_spec.to_json(),
+        "data": {**description, "request": config.data.to_json()},
+        "classes": list(source.labels),
+        "splits": {"train": train_size(source, source.shards, seed), "val": len(saved.val_y), "test": len(saved.test_y)},
+        "seed": seed,
+        "epochs_requested": epochs,
+        "epochs_run": len(fitted.history["loss"]),
+        "steps_per_epoch": steps_per_epoch,
+        "batch_size": global_batch,
+        "label_smoothing": spec.label_smoothing,
+        "seconds": round(fitted.seconds, 2),
+        "history": fitted.history,
+        "test": test,
+        "distribution": {
+            "strategy": type(strategy).__name__,
+            "workers": cluster.workers,
+            "global_batch": global_batch,
+            "per_worker_batch": global_batch // cluster.workers,
+            "drawings_per_second_per_worker": round(fitted.steps * global_batch / cluster.workers / fitted.seconds, 1),
+            "weights_identical_across_workers": fitted.weights_identical,
+        },
+        "machine": {"cpus": cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+    }
+    if cluster.is_chief:
+        write_outputs(Layout(config.out), model, saved, report)
+    return report
+
+
+def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: dict[str, Any]) -> None:
+    """Split, model, labels, report and curves, each written to a temporary file and renamed into place.
+
+    The split goes first: a model.keras is never left without the split it was tested on."""
+    saved.save(layout.split)
+    with fileio.atomic_path(layout.model) as tmp:
+        model.save(tmp)
+    fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
+    fileio.write_json(layout.train_report, report)
+    save_curves(report, layout.curves)
+
+
+def save_curves(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hist = report["history"]
+    epochs = np.arange(1, report["epochs_run"] + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, ax in (("loss", ax_loss), ("accuracy", ax_acc)):
+        ax.plot(epochs, hist[key], label="train")
+        ax.plot(epochs, hist[f"val_{key}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.legend()
+    fig.suptitle(f"{report['model']} on {report['data']['source']}: test top-1 {report['test']['top1']:.3f}")
+    fig.tight_layout()
+    with fileio.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)

@@ -1,0 +1,61 @@
+"""The training stream: only training drawings, classes mixed in every batch, cached or not, errors as one line."""
+
+import numpy as np
+import pytest
+
+from sketch_edge.data import DataRequest, split
+from sketch_edge.errors import DataError
+from sketch_edge.train import input as train_input
+from tests.helpers import SQUARE, write_ndjson
+
+tf = pytest.importorskip("tensorflow")
+
+REQUEST = DataRequest(classes=("circle", "square", "star"), per_class=40, seed=5)
+
+
+def _batches(source, count, batch_size=16, errors=None, workers=1, worker=0):
+    shards = source.worker_shards(worker, workers)
+    ds = train_input.train_stream(source, shards, "bitmap", 5, batch_size, False, errors or train_input.Errors(), worker=worker)
+    return [(x.numpy(), y.numpy()) for x, y in ds.take(count)]
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_batches_hold_training_drawings_only_and_mix_the_classes(monkeypatch, cache):
+    if not cache:
+        monkeypatch.setattr(train_input, "CACHE_BYTES", 0)
+    train = {b.tobytes() for b in split(REQUEST.load(), seed=5).train.bitmaps}
+    batches = _batches(REQUEST.open(), 40)  # 640 drawings: several passes over the 96 training ones
+    seen = set()
+    for x, y in batches:
+        assert x.shape == (16, 28, 28, 1) and x.dtype == np.float32 and y.shape == (16, 3)
+        assert len(set(y.argmax(1))) >= 2
+        for image in x.astype(np.uint8)[..., 0]:
+            assert image.tobytes() in train
+            seen.add(image.tobytes())
+    assert seen == train  # every training drawing came, none of validation or test
+
+
+def test_a_worker_reads_only_its_own_files():
+    source = REQUEST.open()
+    for worker in (0, 1):
+        labels = {int(i) for _, y in _batches(source, 4, workers=2, worker=worker) for i in y.argmax(1)}
+        assert labels == {0, 2} if worker == 0 else labels == {1}
+
+
+def test_train_size_counts_the_training_positions():
+    source = REQUEST.open()
+    assert train_input.train_size(source, source.shards, 5) == len(split(REQUEST.load(), seed=5).train) == 96
+
+
+def test_a_file_that_changes_during_training_is_the_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_input, "CACHE_BYTES", 0)  # re-read every pass, as a large source is
+    write_ndjson(tmp_path / "cat.ndjson", [SQUARE] * 20)
+    write_ndjson(tmp_path / "dog.ndjson", [SQUARE] * 20)
+    source = DataRequest(source=str(tmp_path)).open()
+    errors = train_input.Errors()
+    ds = train_input.train_stream(source, source.shards, "strokes", 0, 8, False, errors)
+    write_ndjson(tmp_path / "dog.ndjson", [SQUARE] * 25)
+    with pytest.raises(tf.errors.OpError):
+        list(ds.take(20))
+    assert len(errors.seen) == 1 and isinstance(errors.seen[0], DataError)
+    assert "dog.ndjson: changed during training" in str(errors.seen[0])
