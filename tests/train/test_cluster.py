@@ -112,7 +112,7 @@ def test_a_worker_that_dies_stops_the_others_with_one_line(tmp_path):
     started = time.monotonic()
     rest = proc.stderr.read()
     assert proc.wait(timeout=60) == 2 and time.monotonic() - started < 30
-    assert "sketch-edge: error: worker 1 of 2 failed: died (SIGKILL)" in rest
+    assert "sketch-edge: error: worker 1 of 2 failed: died (SIGKILL)" in rest and rest.count("sketch-edge: error:") == 1
     assert not any(_alive(pid) for pid in workers) and not (tmp_path / "model.keras").exists()
 
 

@@ -2,10 +2,10 @@
 
 A real cluster sets `TF_CONFIG` on every host and starts `sketch-edge train` on
 each; `sketch-edge train --workers N` does that on this machine, with N worker
-processes on free 127.0.0.1 ports. A peer that never comes, or dies, must end
-the run with a one-line error, not a hang: start-up is bounded by a watchdog,
-every collective by TensorFlow's communication time-out, and the local launcher
-stops every worker when one fails.
+processes on free 127.0.0.1 ports. A peer that never comes, hangs or dies must
+end the run with a one-line error, not a hang: start-up and every step are
+bounded by a watchdog, a dead peer's connection resets at once, and the local
+launcher stops every worker when one fails.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any
 from sketch_edge.errors import SketchEdgeError
 
 WORKER_TIMEOUT_S = 120.0
-"""How long a worker waits for its peers: to start, and in each all-reduce (a step takes well under a second here;
-the first includes tracing and, for a small source, reading it into the cache)."""
+"""How long a worker waits for its peers: to start, and between two steps (a step takes well under a second here;
+the first includes tracing and, for a small source, reading it into the cache; an epoch's end, the validation)."""
 
 
 class ClusterError(SketchEdgeError):
@@ -89,25 +89,46 @@ class Cluster:
 
         if self.config is None:
             return tf.distribute.get_strategy()
-        message = f"worker {self.index}: not every worker was reachable within {timeout_s:.0f} s (--worker-timeout)"
-        timer = threading.Timer(timeout_s, _give_up, args=(message,))
-        timer.daemon = True
-        timer.start()
-        try:
-            options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_s)
-            strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
-            strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
-        except (tf.errors.OpError, RuntimeError, ValueError) as exc:
-            raise ClusterError(f"worker {self.index}: cannot start or reach its peers ({_first_line(exc)})") from None
-        finally:
-            timer.cancel()
+        with Watchdog(timeout_s, f"worker {self.index}: not every worker was reachable within {timeout_s:.0f} s (--worker-timeout)"):
+            try:
+                strategy = tf.distribute.MultiWorkerMirroredStrategy()
+                strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
+            except (tf.errors.OpError, RuntimeError, ValueError) as exc:
+                raise ClusterError(f"worker {self.index}: cannot start or reach its peers ({_first_line(exc)})") from None
         return strategy
 
 
-def _give_up(message: str) -> None:
-    """From the watchdog thread: the main thread is blocked inside TensorFlow, so print and leave."""
-    print(f"sketch-edge: error: {message}", file=sys.stderr, flush=True)
-    os._exit(2)
+class Watchdog:
+    """Ends the process with a one-line error (exit 2) when `beat()` has not been called for `timeout_s` seconds.
+
+    Why not TensorFlow's own collective time-out (`CommunicationOptions.timeout_seconds`): it starts a thread per
+    collective that sleeps for the whole time-out, and training here runs hundreds of collectives a second (gradients,
+    synchronized batch norm): with a 120 s time-out, both workers reached 11,000 threads in 40 s and aborted. A dead
+    peer is seen at once anyway (its connection resets); a hung one stops the beats."""
+
+    def __init__(self, timeout_s: float, message: str) -> None:
+        self.timeout_s = timeout_s
+        self.message = message
+        self.last = time.monotonic()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> Watchdog:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+
+    def beat(self) -> None:
+        self.last = time.monotonic()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(min(1.0, self.timeout_s / 4)):
+            if time.monotonic() - self.last > self.timeout_s:
+                # The main thread is blocked inside TensorFlow: print and leave from here.
+                print(f"sketch-edge: error: {self.message}", file=sys.stderr, flush=True)
+                os._exit(2)
 
 
 def _is_address(text: str) -> bool:
@@ -163,7 +184,8 @@ def launch_local(workers: int, argv: list[str], ports: list[int] | None = None, 
         try:
             while True:
                 codes = [p.poll() for p in procs]
-                failed = next((i for i, c in enumerate(codes) if c not in (None, 0)), None)
+                # A worker killed by a signal is the cause; the others then fail their all-reduce.
+                failed = min((i for i, c in enumerate(codes) if c not in (None, 0)), key=lambda i: (codes[i] >= 0, i), default=None)
                 if failed is not None:
                     _stop(procs)
                     reader.join(timeout=5)
@@ -182,16 +204,17 @@ def _relay(stream: Any, lines: list[str]) -> None:
     """The chief's stderr, passed on as it comes (its progress bar), and kept for the error message."""
     for line in stream:
         lines.append(line.rstrip("\n"))
-        sys.stderr.write(line)
+        if not line.startswith("sketch-edge: error:"):  # the launcher's own line names the worker that failed first
+            sys.stderr.write(line)
 
 
 def _last_error(lines: list[str], code: int | None) -> str:
     errors = [line for line in lines if line.startswith("sketch-edge: error:")]
     if errors:
         return errors[-1].removeprefix("sketch-edge: error:").strip()
-    if code is not None and code < 0:
-        return f"died ({signal.Signals(-code).name})"
-    rest = [line.strip() for line in lines if line.strip()]
+    rest = [line.strip() for line in lines if line.strip() and not line.startswith(("I0000", "W0000"))]
+    if code is not None and code < 0:  # TensorFlow's fatal checks say why on their last line before the abort
+        return f"died ({signal.Signals(-code).name})" + (f": {rest[-1][:300]}" if rest else "")
     return rest[-1][:300] if rest else f"exit status {code}"
 
 

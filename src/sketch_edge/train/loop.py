@@ -3,11 +3,12 @@
 Keras 3 `model.fit` fails under `MultiWorkerMirroredStrategy` ("unsupported type
 PerReplica"), so the loop is written out: `strategy.run` of a step per batch,
 the loss averaged over the global batch (`tf.nn.compute_average_loss`), counts
-summed across workers (`strategy.reduce`). Batch-norm statistics are averaged
-across workers after every epoch, so every worker evaluates, stops and saves the
-same model. With one process the strategy is TensorFlow's default one and the
-loop is what `fit` did: cosine-decayed Adam, label smoothing, early stopping on
-validation accuracy with the best weights restored.
+summed across workers (`strategy.reduce`). Batch norm uses the global batch's
+statistics while training and its moving statistics are averaged across workers
+after every epoch, so every worker evaluates, stops and saves the same model.
+With one process the strategy is TensorFlow's default one and the loop is what
+`fit` did: cosine-decayed Adam, label smoothing, early stopping on validation
+accuracy with the best weights restored.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def fit(
     schedule: Schedule,
     errors: Errors,
     verbose: bool,
+    beat: Callable[[], None] = lambda: None,
 ) -> Fitted:
+    """Train under `strategy`; `beat` is called after every step and every validation batch (a watchdog's pulse)."""
     with strategy.scope():
         model = build()
         # Cosine decay over the planned epochs: short CPU runs get most of their accuracy from a well-annealed end.
@@ -61,11 +64,21 @@ def fit(
             schedule.learning_rate, decay_steps=schedule.epochs * schedule.steps_per_epoch, alpha=0.02
         )
         optimizer = keras.optimizers.Adam(lr)
+    # Batch statistics over the global batch: each worker reads its own files (its own classes, with one file per
+    # class), so per-worker statistics would normalise differently than the model will at inference. Only while
+    # training: the saved layer is the plain one, as one process writes it.
+    synced = (
+        [layer for layer in _layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+        if strategy.num_replicas_in_sync > 1
+        else []
+    )
+    for layer in synced:
+        layer.synchronized = True
     loss_fn = keras.losses.CategoricalCrossentropy(label_smoothing=schedule.label_smoothing, reduction=None)
     batches = iter(strategy.distribute_datasets_from_function(make_stream))
-    stats = model.non_trainable_variables
+    stats = [v for v in model.non_trainable_variables if v.dtype.startswith("float")]  # batch-norm statistics, not seed states
 
-    @tf.function
+    @tf.function(autograph=False)
     def train_step(batches: Any) -> tuple[Any, Any]:
         def step(x: Any, y: Any) -> tuple[Any, Any]:
             with tf.GradientTape() as tape:
@@ -82,7 +95,7 @@ def fit(
         loss_sum, correct = strategy.run(step, args=next(batches))
         return strategy.reduce("SUM", loss_sum, axis=None), strategy.reduce("SUM", correct, axis=None)
 
-    @tf.function
+    @tf.function(autograph=False)
     def average_stats() -> None:
         def average() -> None:
             means = tf.distribute.get_replica_context().all_reduce("MEAN", [tf.identity(v.value) for v in stats])
@@ -91,7 +104,7 @@ def fit(
 
         strategy.run(average)
 
-    predict = tf.function(lambda x: model(x, training=False))
+    predict = tf.function(lambda x: model(x, training=False), autograph=False)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
     best: tuple[float, list[np.ndarray]] | None = None
     waited = 0
@@ -103,13 +116,18 @@ def fit(
             loss_sum = correct = 0.0
             for _ in range(schedule.steps_per_epoch):
                 step_loss, step_correct = train_step(batches)
+                beat()
                 loss_sum += float(step_loss)
                 correct += float(step_correct)
                 steps += 1
             if stats and strategy.num_replicas_in_sync > 1:
                 average_stats()
             seen = schedule.steps_per_epoch * schedule.global_batch
-            probs = np.concatenate([predict(tf.constant(val[0][i : i + 512], tf.float32)).numpy() for i in range(0, len(val[0]), 512)])
+            parts = []
+            for i in range(0, len(val[0]), 512):
+                parts.append(predict(tf.constant(val[0][i : i + 512], tf.float32)).numpy())
+                beat()
+            probs = np.concatenate(parts)
             targets = keras.utils.to_categorical(val[1], probs.shape[1])
             history["loss"].append(loss_sum / seen)
             history["accuracy"].append(correct / seen)
@@ -138,9 +156,17 @@ def fit(
         if progress:
             progress.stop()
     seconds = time.perf_counter() - started
+    for layer in synced:
+        layer.synchronized = False
     if best is not None:
         model.set_weights(best[1])
     return Fitted(model=model, history=history, seconds=seconds, steps=steps, weights_identical=_weights_identical(strategy, model))
+
+
+def _layers(layer: Any) -> list[Any]:
+    """Every layer inside `layer`, nested models included."""
+    inner = getattr(layer, "layers", [])
+    return [layer] + [found for child in inner for found in _layers(child)]
 
 
 def _weights_identical(strategy: tf.distribute.Strategy, model: Any) -> bool:
@@ -149,7 +175,7 @@ def _weights_identical(strategy: tf.distribute.Strategy, model: Any) -> bool:
     if strategy.num_replicas_in_sync == 1:
         return True
 
-    @tf.function
+    @tf.function(autograph=False)
     def gather() -> Any:
         def checksum() -> Any:
             sums = []
