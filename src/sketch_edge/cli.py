@@ -69,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="train with this many local worker processes (MultiWorkerMirroredStrategy); a cluster sets TF_CONFIG instead",
     )
     train.add_argument(
-        "--worker-timeout", type=_positive_int, default=120, help="seconds a worker waits for the others, to start and at each step"
+        "--worker-timeout",
+        type=_positive_int,
+        default=120,
+        help="seconds a worker may wait for the others, to connect and between steps (default: 120)",
     )
     train.set_defaults(run=run_train)
 
@@ -253,8 +256,9 @@ def run_models(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from sketch_edge.fileio import check_writable
+    from sketch_edge.isolation import die_with_parent
     from sketch_edge.models import DEFAULT_MODEL, get_model_spec
-    from sketch_edge.train.cluster import Cluster, ClusterError, launch_local
+    from sketch_edge.train.cluster import HEARTBEAT_ENV, Cluster, ClusterError, launch_local, supervise
 
     # A wrong model name, an unwritable --out, bad data or a bad cluster fails fast, before TensorFlow loads.
     get_model_spec(args.model or DEFAULT_MODEL)
@@ -267,7 +271,11 @@ def run_train(args: argparse.Namespace) -> int:
     source = request.open()
     source.worker_shards(cluster.index, args.workers or cluster.workers)
     if args.workers and args.workers > 1:
-        return launch_local(args.workers, _without_workers(args.argv))
+        return launch_local(args.workers, _without_workers(args.argv), args.worker_timeout)
+    if cluster.config is not None and HEARTBEAT_ENV not in os.environ:  # a cluster member: train under a supervisor
+        return supervise(args.argv, [os.environ["TF_CONFIG"]], args.worker_timeout)
+    if HEARTBEAT_ENV in os.environ:
+        die_with_parent()  # a supervised worker never outlives its supervisor
     from sketch_edge.quiet import import_tensorflow
 
     import_tensorflow()
@@ -282,7 +290,6 @@ def run_train(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             patience=args.patience,
             steps_per_epoch=args.steps_per_epoch,
-            worker_timeout_s=args.worker_timeout,
         ),
         source,
     )

@@ -87,6 +87,14 @@ def test_a_failing_worker_is_named_and_the_launch_fails(tmp_path):
         launch_local(2, ["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "out")])
 
 
+def _wait_for_an_epoch(proc):
+    """The chief logs each epoch on stdout: once one is there, both workers are training."""
+    for line in proc.stdout:
+        if "epoch" in line:
+            return
+    raise AssertionError(f"training ended before an epoch was logged: {proc.stderr.read()[-2000:]}")
+
+
 def _children(pid):
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
@@ -102,16 +110,15 @@ def _alive(pid):
 def test_a_worker_that_dies_stops_the_others_with_one_line(tmp_path):
     """Kill worker 1 once training runs: the launcher stops worker 0 and exits 2 naming worker 1, leaving no process."""
     args = ["train", "--classes", "circle,star", "--per-class", "2000", "--model", "cnn-seed", "--epochs", "50", "--out", str(tmp_path)]
-    proc = subprocess.Popen([sys.executable, "-m", "sketch_edge", *args, "--workers", "2"], stderr=subprocess.PIPE, text=True)
-    for line in proc.stderr:  # the chief's progress bar starts once both workers train
-        if "training" in line or "epoch" in line:
-            break
+    command = [sys.executable, "-m", "sketch_edge", *args, "--workers", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_an_epoch(proc)
     workers = _children(proc.pid)
     assert len(workers) == 2
     os.kill(workers[1], signal.SIGKILL)
     started = time.monotonic()
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=60) == 2 and time.monotonic() - started < 30
+    rest = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 2 and time.monotonic() - started < 30
     assert "sketch-edge: error: worker 1 of 2 failed: died (SIGKILL)" in rest and rest.count("sketch-edge: error:") == 1
     assert not any(_alive(pid) for pid in workers) and not (tmp_path / "model.keras").exists()
 
@@ -125,48 +132,48 @@ def test_cluster_workers_without_a_launcher_stop_when_a_peer_dies(tmp_path):
         subprocess.Popen(
             [sys.executable, "-m", "sketch_edge", *args, "--worker-timeout", "30"],
             env=os.environ | {"TF_CONFIG": _config(addresses, i)},
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE if i == 0 else subprocess.DEVNULL,
+            stderr=subprocess.PIPE if i == 0 else subprocess.DEVNULL,
             text=True,
         )
         for i in range(2)
     ]
-    for line in procs[0].stderr:
-        if "training" in line or "epoch" in line:
-            break
+    _wait_for_an_epoch(procs[0])
     procs[1].kill()
-    assert procs[0].wait(timeout=90) == 2
-    errors = [line for line in procs[0].stderr.read().splitlines() if line.startswith("sketch-edge: error:")]
+    rest = procs[0].communicate(timeout=90)[1]
+    assert procs[0].returncode == 2
+    errors = [line for line in rest.splitlines() if line.startswith("sketch-edge: error:")]
     assert len(errors) == 1 and "lost the other workers during training" in errors[0]
 
 
-@pytest.mark.slow
-def test_a_peer_that_never_comes_ends_the_wait(tmp_path):
-    addresses = [f"127.0.0.1:{port}" for port in free_ports(2)]
-    started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "sketch_edge", "train", "--per-class", "20", "--worker-timeout", "5", "--out", str(tmp_path)],
+def _chief_alone(addresses, out, timeout_s):
+    """Worker 0 of `addresses` started on its own: the others never come."""
+    return subprocess.run(
+        [sys.executable, "-m", "sketch_edge", "train", "--per-class", "20", "--worker-timeout", str(timeout_s), "--out", str(out)],
         env=os.environ | {"TF_CONFIG": _config(addresses, 0)},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.slow
+def test_a_peer_that_never_comes_ends_the_wait(tmp_path):
+    started = time.monotonic()
+    proc = _chief_alone([f"127.0.0.1:{port}" for port in free_ports(2)], tmp_path, 5)
     assert proc.returncode == 2 and time.monotonic() - started < 60
-    assert "sketch-edge: error: worker 0: not every worker was reachable within 5 s (--worker-timeout)" in proc.stderr
+    assert "sketch-edge: error: worker 0: not every worker was reachable within 5 s; a peer is missing or hangs" in proc.stderr
+    assert proc.stderr.count("sketch-edge: error:") == 1
+    assert not (tmp_path / "model.keras").exists()
 
 
 @pytest.mark.slow
 def test_a_port_already_taken_is_one_line(tmp_path):
+    """Another program holds this worker's port: it cannot serve its peers, and says so within the time-out."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        addresses = [f"127.0.0.1:{taken.getsockname()[1]}", f"127.0.0.1:{free_ports(1)[0]}"]
-        proc = subprocess.run(
-            [sys.executable, "-m", "sketch_edge", "train", "--per-class", "20", "--worker-timeout", "10", "--out", str(tmp_path)],
-            env=os.environ | {"TF_CONFIG": _config(addresses, 0)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = _chief_alone([f"127.0.0.1:{taken.getsockname()[1]}", f"127.0.0.1:{free_ports(1)[0]}"], tmp_path, 10)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("sketch-edge: error:")]
     assert proc.returncode == 2 and len(errors) == 1, proc.stderr[-2000:]
-    print(errors[0])
+    assert "worker 0: " in errors[0]

@@ -3,9 +3,11 @@
 A real cluster sets `TF_CONFIG` on every host and starts `sketch-edge train` on
 each; `sketch-edge train --workers N` does that on this machine, with N worker
 processes on free 127.0.0.1 ports. A peer that never comes, hangs or dies must
-end the run with a one-line error, not a hang: start-up and every step are
-bounded by a watchdog, a dead peer's connection resets at once, and the local
-launcher stops every worker when one fails.
+end the run with a one-line error, not a hang: every worker runs under a
+supervisor process (the launcher, or for a cluster member its own `sketch-edge
+train`) that stops it when its heartbeat stops for `--worker-timeout` seconds
+while it connects or trains, and stops every worker when one fails; a dead peer's
+connection resets at once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from sketch_edge.errors import SketchEdgeError
 
+HEARTBEAT_ENV = "SKETCH_EDGE_HEARTBEAT"
 WORKER_TIMEOUT_S = 120.0
 """How long a worker waits for its peers: to start, and between two steps (a step takes well under a second here;
 the first includes tracing and, for a small source, reading it into the cache; an epoch's end, the validation)."""
@@ -81,54 +84,45 @@ class Cluster:
         rank = index if kind == "chief" else len(jobs["chief"]) + index
         return cls(workers=len(ordered), index=rank, config=config)
 
-    def connect(self, timeout_s: float = WORKER_TIMEOUT_S) -> Any:
+    def connect(self) -> Any:
         """The strategy, once every worker is reachable (one all-reduce done), or a `ClusterError`.
 
-        TensorFlow waits for missing peers forever, so a watchdog ends the process (exit 2) past the time-out."""
+        TensorFlow waits for missing peers forever, holding the interpreter, so no thread of this process can time it
+        out: the supervisor that started it does (`supervise`), from the heartbeat it stops getting."""
         import tensorflow as tf
 
         if self.config is None:
             return tf.distribute.get_strategy()
-        with Watchdog(timeout_s, f"worker {self.index}: not every worker was reachable within {timeout_s:.0f} s (--worker-timeout)"):
-            try:
-                strategy = tf.distribute.MultiWorkerMirroredStrategy()
-                strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
-            except (tf.errors.OpError, RuntimeError, ValueError) as exc:
-                raise ClusterError(f"worker {self.index}: cannot start or reach its peers ({_first_line(exc)})") from None
+        try:
+            strategy = tf.distribute.MultiWorkerMirroredStrategy()
+            strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
+        except (tf.errors.OpError, RuntimeError, ValueError) as exc:
+            raise ClusterError(f"worker {self.index}: cannot start or reach its peers ({_first_line(exc)})") from None
         return strategy
 
 
-class Watchdog:
-    """Ends the process with a one-line error (exit 2) when `beat()` has not been called for `timeout_s` seconds.
+class Heartbeat:
+    """What a worker does to say it is alive: touch a file (at most once a second) that its supervisor watches,
+    writing its phase ("connecting", "training") into it when the phase changes."""
 
-    Why not TensorFlow's own collective time-out (`CommunicationOptions.timeout_seconds`): it starts a thread per
-    collective that sleeps for the whole time-out, and training here runs hundreds of collectives a second (gradients,
-    synchronized batch norm): with a 120 s time-out, both workers reached 11,000 threads in 40 s and aborted. A dead
-    peer is seen at once anyway (its connection resets); a hung one stops the beats."""
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.phase = ""
+        self.last = 0.0
 
-    def __init__(self, timeout_s: float, message: str) -> None:
-        self.timeout_s = timeout_s
-        self.message = message
-        self.last = time.monotonic()
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._watch, daemon=True)
+    @classmethod
+    def from_env(cls) -> Heartbeat:
+        return cls(os.environ.get(HEARTBEAT_ENV))
 
-    def __enter__(self) -> Watchdog:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopped.set()
-
-    def beat(self) -> None:
-        self.last = time.monotonic()
-
-    def _watch(self) -> None:
-        while not self.stopped.wait(min(1.0, self.timeout_s / 4)):
-            if time.monotonic() - self.last > self.timeout_s:
-                # The main thread is blocked inside TensorFlow: print and leave from here.
-                print(f"sketch-edge: error: {self.message}", file=sys.stderr, flush=True)
-                os._exit(2)
+    def beat(self, phase: str = "training") -> None:
+        now = time.monotonic()
+        if self.path is None or (phase == self.phase and now - self.last < 1.0):
+            return
+        if phase != self.phase:
+            Path(self.path).write_text(phase)
+            self.phase = phase
+        os.utime(self.path)
+        self.last = now
 
 
 def _is_address(text: str) -> bool:
@@ -153,34 +147,38 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
-def launch_local(workers: int, argv: list[str], ports: list[int] | None = None, poll_s: float = 0.2) -> int:
-    """Run `sketch-edge <argv>` as `workers` local workers and wait for them all.
+def launch_local(workers: int, argv: list[str], timeout_s: float = WORKER_TIMEOUT_S) -> int:
+    """Run `sketch-edge <argv>` as `workers` local workers on free 127.0.0.1 ports, supervised."""
+    addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
+    configs = [{"cluster": {"worker": addresses}, "task": {"type": "worker", "index": i}} for i in range(workers)]
+    return supervise(argv, [json.dumps(c) for c in configs], timeout_s)
 
-    Worker 0 (the chief) prints to this terminal; the others' output goes to files, shown when one fails.
-    The first worker to fail stops the others, and its last line is the error."""
+
+def supervise(argv: list[str], configs: list[str], timeout_s: float, poll_s: float = 0.2) -> int:
+    """Run `sketch-edge <argv>` once per TF_CONFIG in `configs` and wait for them all; the exit status.
+
+    A worker that stops beating for `timeout_s` (once it has begun to connect) is stopped with the others and named
+    in a `ClusterError`; so is the first to fail. With one worker (a cluster member started by hand) its output and
+    its own error pass straight through; with several, worker 0 (the chief) prints here, the others to files."""
     from sketch_edge.isolation import PARENT_ENV
 
-    ports = ports or free_ports(workers)
-    addresses = [f"127.0.0.1:{port}" for port in ports]
     procs: list[subprocess.Popen] = []
-    with tempfile.TemporaryDirectory(prefix="sketch-edge-workers-") as logs:
-        for index in range(workers):
-            config = {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
-            env = os.environ | {"TF_CONFIG": json.dumps(config), PARENT_ENV: str(os.getpid())}
-            err = None if index == 0 else open(Path(logs) / f"worker{index}.log", "w")  # noqa: SIM115 (closed with the process)
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "sketch_edge", *argv],
-                    env=env,
-                    stdout=err or None,
-                    stderr=subprocess.PIPE if index == 0 else err,
-                    text=True,
-                    start_new_session=True,
-                )
-            )
+    alone = len(configs) == 1
+    with tempfile.TemporaryDirectory(prefix="sketch-edge-workers-") as work:
+        beats = [Path(work, f"worker{i}.beat") for i in range(len(configs))]
+        for i, config in enumerate(configs):
+            beats[i].write_text("")
+            os.utime(beats[i], (0, 0))  # not beating yet: its own start-up (imports, reading) is not timed
+            env = os.environ | {"TF_CONFIG": config, PARENT_ENV: str(os.getpid()), HEARTBEAT_ENV: str(beats[i])}
+            log = None if i == 0 else open(Path(work, f"worker{i}.log"), "w")  # noqa: SIM115 (closed with the process)
+            stderr = None if alone else subprocess.PIPE if i == 0 else log
+            command = [sys.executable, "-m", "sketch_edge", *argv]
+            procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=stderr, text=True, start_new_session=True))
         chief_err: list[str] = []
-        reader = threading.Thread(target=_relay, args=(procs[0].stderr, chief_err), daemon=True)
-        reader.start()
+        reader = None if alone else threading.Thread(target=_relay, args=(procs[0].stderr, chief_err), daemon=True)
+        if reader:
+            reader.start()
+        first = Cluster.parse(configs[0]).index if alone else 0
         try:
             while True:
                 codes = [p.poll() for p in procs]
@@ -188,12 +186,23 @@ def launch_local(workers: int, argv: list[str], ports: list[int] | None = None, 
                 failed = min((i for i, c in enumerate(codes) if c not in (None, 0)), key=lambda i: (codes[i] >= 0, i), default=None)
                 if failed is not None:
                     _stop(procs)
-                    reader.join(timeout=5)
-                    lines = chief_err if failed == 0 else Path(logs, f"worker{failed}.log").read_text(errors="replace").splitlines()
-                    raise ClusterError(f"worker {failed} of {workers} failed: {_last_error(lines, codes[failed])}")
+                    if alone and codes[failed] > 0:
+                        return codes[failed]  # it printed its own one-line error
+                    if reader:
+                        reader.join(timeout=5)
+                    lines = chief_err if failed == 0 else Path(work, f"worker{failed}.log").read_text(errors="replace").splitlines()
+                    raise ClusterError(f"worker {first + failed} of {len(configs)} failed: {_last_error(lines, codes[failed])}")
                 if all(c == 0 for c in codes):
-                    reader.join(timeout=5)
+                    if reader:
+                        reader.join(timeout=5)
                     return 0
+                silent = next((i for i, b in enumerate(beats) if 0 < b.stat().st_mtime < time.time() - timeout_s), None)
+                if silent is not None:
+                    _stop(procs)
+                    waiting = "not every worker was reachable" if beats[silent].read_text() == "connecting" else "no step finished"
+                    raise ClusterError(
+                        f"worker {first + silent}: {waiting} within {timeout_s:.0f} s; a peer is missing or hangs (--worker-timeout)"
+                    )
                 time.sleep(poll_s)
         except KeyboardInterrupt:
             _stop(procs)

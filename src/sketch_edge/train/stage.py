@@ -20,7 +20,7 @@ from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec
-from sketch_edge.train.cluster import WORKER_TIMEOUT_S, Cluster, Watchdog
+from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Schedule, fit
 
@@ -34,7 +34,6 @@ class TrainConfig:
     batch_size: int | None = None  # the global batch: split evenly across workers
     patience: int = 3
     steps_per_epoch: int | None = None  # None: one pass over the training drawings
-    worker_timeout_s: float = WORKER_TIMEOUT_S
     verbose: bool = True
 
 
@@ -61,19 +60,19 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
         batch = context.get_per_replica_batch_size(global_batch)
         return train_stream(source, shards, spec.input_kind, seed, batch, spec.augment, errors, worker=cluster.index)
 
-    strategy = cluster.connect(config.worker_timeout_s)
-    stalled = f"worker {cluster.index}: no step finished for {config.worker_timeout_s:.0f} s; a peer hangs (--worker-timeout)"
-    with Watchdog(config.worker_timeout_s if cluster.config else float("inf"), stalled) as watchdog:
-        fitted = fit(
-            strategy,
-            lambda: spec.build(len(source.labels)),
-            make_stream,
-            (saved.val_x, saved.val_y),
-            Schedule(epochs, steps_per_epoch, global_batch, spec.learning_rate, spec.label_smoothing, config.patience),
-            errors,
-            verbose=config.verbose and cluster.is_chief,
-            beat=watchdog.beat,
-        )
+    heartbeat = Heartbeat.from_env()
+    heartbeat.beat("connecting")
+    strategy = cluster.connect()
+    fitted = fit(
+        strategy,
+        lambda: spec.build(len(source.labels)),
+        make_stream,
+        (saved.val_x, saved.val_y),
+        Schedule(epochs, steps_per_epoch, global_batch, spec.learning_rate, spec.label_smoothing, config.patience),
+        errors,
+        verbose=config.verbose and cluster.is_chief,
+        beat=heartbeat.beat,
+    )
     model = fitted.model
     probs = np.concatenate(
         [model(saved.test_x[i : i + 512].astype(np.float32), training=False).numpy() for i in range(0, len(saved.test_x), 512)]
