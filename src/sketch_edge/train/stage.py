@@ -100,7 +100,7 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
         "history": fitted.history,
         "test": test,
         "distribution": {
-            "strategy": type(strategy).__name__,
+            "strategy": "MultiWorkerMirroredStrategy" if cluster.config else "none (one process)",
             "workers": cluster.workers,
             "global_batch": global_batch,
             "per_worker_batch": global_batch // cluster.workers,
