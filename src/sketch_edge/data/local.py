@@ -23,7 +23,6 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from sketch_edge.data.dataset import Dataset
 from sketch_edge.data.drawing import Drawing, from_stroke3, parse_drawing
 from sketch_edge.data.source import CHUNK, Chunk, Shard, Source, Want, file_shard
 from sketch_edge.errors import DataError, unknown_name
@@ -109,10 +108,6 @@ def open_folder(
         description=description,
         skipped=skipped,
     )
-
-
-def load_folder(folder: Path, **options: Any) -> Dataset:
-    return open_folder(folder, **options).load()
 
 
 def fingerprint(source: Source) -> dict[str, dict[str, Any]]:
