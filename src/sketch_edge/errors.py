@@ -56,6 +56,11 @@ class OutputError(SketchEdgeError, OSError):
 MAX_NAMES_SHOWN = 15
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line, or its type when it says nothing: libraries' messages run to many lines."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def unknown_name(kind: str, name: str, valid: Iterable[str]) -> str:
     """Message for an unknown registered name, with the nearest valid one suggested."""
     valid = sorted(valid)

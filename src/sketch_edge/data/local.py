@@ -25,7 +25,7 @@ import numpy as np
 
 from sketch_edge.data.drawing import Drawing, from_stroke3, parse_drawing
 from sketch_edge.data.source import CHUNK, Chunk, Shard, Source, Want, file_shard
-from sketch_edge.errors import DataError, unknown_name
+from sketch_edge.errors import DataError, first_line, unknown_name
 from sketch_edge.fileio import sha256_file
 
 SUFFIXES = {".ndjson.gz": "ndjson", ".ndjson": "ndjson", ".npy": "numpy_bitmap", ".npz": "sketch-rnn npz"}
@@ -120,7 +120,7 @@ def _npy_rows(path: Path) -> np.ndarray:
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError, KeyError, tokenize.TokenError) as exc:  # numpy parses the header
-        raise DataError(f"{path}: not a readable .npy file ({_first_line(exc)})") from None
+        raise DataError(f"{path}: not a readable .npy file ({first_line(exc)})") from None
     if arr.dtype != np.uint8:
         raise DataError(f"{path}: bitmaps must be uint8 (0-255), got {arr.dtype}")
     if arr.ndim == 2 and arr.shape[1] == 784 or arr.ndim == 3 and arr.shape[1:] in ((1, 784), (28, 28)):
@@ -204,7 +204,7 @@ def ndjson_drawings(
                 raise DataError(f"{where}: a line must be a JSON object with a 'drawing'")
             drawing, was_raw = parse_drawing(record["drawing"], where)
         except (DataError, ValueError, RecursionError) as exc:
-            message = str(exc) if isinstance(exc, DataError) else f"{where}: malformed JSON ({_first_line(exc)})"
+            message = str(exc) if isinstance(exc, DataError) else f"{where}: malformed JSON ({first_line(exc)})"
             if not skip_bad_lines:
                 raise DataError(message + " (pass --skip-bad-lines to skip such lines)") from None
             skipped["malformed line"] += 1
@@ -241,7 +241,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 yield lineno + 1, pending.decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         where = f"{path}:{lineno + 1}" if lineno else str(path)
-        raise DataError(f"{where}: cannot read ({_first_line(exc)})") from None
+        raise DataError(f"{where}: cannot read ({first_line(exc)})") from None
 
 
 def _sketchrnn_drawings(path: Path) -> Iterator[Drawing]:
@@ -262,7 +262,7 @@ def _sketchrnn_drawings(path: Path) -> Iterator[Drawing]:
                 for i, s3 in enumerate(sketches):
                     yield from_stroke3(s3, f"{path}[{key}][{i}]")
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz archive ({_first_line(exc)})") from None
+        raise DataError(f"{path}: not a readable .npz archive ({first_line(exc)})") from None
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -291,11 +291,7 @@ def _read_npy_safely(stream: BinaryIO, where: str) -> np.ndarray:
             return np.lib.format.read_array(stream, allow_pickle=False)
         arr = _NumpyOnlyUnpickler(stream).load()
     except (ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, KeyError, SyntaxError, tokenize.TokenError) as exc:
-        raise DataError(f"{where}: not a sketch-rnn array ({_first_line(exc)})") from None
+        raise DataError(f"{where}: not a sketch-rnn array ({first_line(exc)})") from None
     if not isinstance(arr, np.ndarray):
         raise DataError(f"{where}: not a sketch-rnn array (got {type(arr).__name__})")
     return arr
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from sketch_edge.data.source import CHUNK, Chunk, Shard, Source, Want
-from sketch_edge.errors import DataError, unknown_name
+from sketch_edge.errors import DataError, first_line, unknown_name
 
 TFDS_NAMES = ("quickdraw_bitmap",)
 OFFLINE_HINT = (
@@ -35,7 +35,7 @@ def open_tfds(name: str, *, classes: list[str] | None, per_class: int | None, da
         all_names = builder.info.features["label"].names
         builder.as_dataset(split="train")  # fails here, at opening, when the prepared files are missing
     except Exception as exc:  # TFDS raises many kinds (network, missing files, GCS); all mean "not here"
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        first = first_line(exc)[:200]
         raise DataError(f"{source}: cannot load the dataset ({first}); {OFFLINE_HINT}") from None
 
     wanted = classes or list(all_names)

@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sketch_edge.errors import ModelError
+from sketch_edge.errors import ModelError, first_line
 
 
 def load_trained(path: Path) -> Any:
@@ -22,5 +22,4 @@ def load_trained(path: Path) -> Any:
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelError(f"{path}: Keras cannot load it safely ({reason[:200]})") from None
+        raise ModelError(f"{path}: Keras cannot load it safely ({first_line(exc)[:200]})") from None

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sketch_edge.errors import SketchEdgeError
+from sketch_edge.errors import SketchEdgeError, first_line
 
 HEARTBEAT_ENV = "SKETCH_EDGE_HEARTBEAT"
 WORKER_TIMEOUT_S = 120.0
@@ -97,7 +97,7 @@ class Cluster:
             strategy = tf.distribute.MultiWorkerMirroredStrategy()
             strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
         except (tf.errors.OpError, RuntimeError, ValueError) as exc:
-            raise ClusterError(f"worker {self.index}: cannot start or reach its peers ({_first_line(exc)})") from None
+            raise ClusterError(f"worker {self.index}: cannot start or reach its peers ({first_line(exc)[:300]})") from None
         return strategy
 
 
@@ -128,10 +128,6 @@ class Heartbeat:
 def _is_address(text: str) -> bool:
     host, _, port = text.rpartition(":")
     return bool(host) and port.isdigit() and 0 < int(port) < 65536
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def free_ports(count: int) -> list[int]:

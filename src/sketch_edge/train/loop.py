@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sketch_edge.errors import first_line
 from sketch_edge.train.cluster import ClusterError
 from sketch_edge.train.input import Errors
 
@@ -148,9 +149,8 @@ def fit(
     except tf.errors.OpError as exc:
         if errors.seen:  # a generator's own one-line error, not tf.data's wrapping of it
             raise errors.seen[0] from None
-        if strategy.num_replicas_in_sync > 1:  # a peer died, or stopped answering within the collective time-out
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise ClusterError(f"lost the other workers during training ({first})") from None
+        if strategy.num_replicas_in_sync > 1:  # a peer died: its connection reset (a hung one, its supervisor stops)
+            raise ClusterError(f"lost the other workers during training ({first_line(exc)[:200]})") from None
         raise
     finally:
         if progress:
