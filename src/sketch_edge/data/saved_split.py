@@ -65,36 +65,32 @@ class SavedSplit:
 
         chunks: list[Chunk] = []
         for shard in source.shards:
-            shard.check_unchanged()
-            for chunk in source.read(shard, want):
+            for chunk in source.chunks((shard,), want):
                 chunks.append(chunk)
                 labels = range(classes) if shard.label is None else [shard.label]
                 if all(taken[part][label] >= cap for part, cap in caps.items() for label in labels):
                     break  # this file's classes are complete: the rest of it is training data only
-        inputs = {id(c): c.features(kind) for c in chunks}
-        parts = {id(c): assign_chunk(seed, source.labels, c) for c in chunks}
-        pick = {part: [(c, parts[id(c)] == part) for c in chunks] for part in caps}
         for part, name in ((TRAIN, "training"), (VAL, "validation"), (TEST, "test")):
             missing = [source.labels[i] for i in range(classes) if taken[part][i] == 0]
             if missing:
                 raise DataError(f"class {missing[0]!r} has no {name} drawings: too few drawings to split (at least 10 per class)")
-
-        def gather(part: int, what: str) -> np.ndarray:
-            if what == "x":
-                return np.concatenate([inputs[id(c)][m] for c, m in pick[part]])
-            return np.concatenate([(c.labels if what == "y" else c.positions)[m] for c, m in pick[part]])
-
+        x = np.concatenate([c.features(kind) for c in chunks])
+        y = np.concatenate([c.labels for c in chunks])
+        positions = np.concatenate([c.positions for c in chunks])
+        parts = np.empty(len(y), dtype=np.int8)
+        for label in np.unique(y):  # a chunk read holds only wanted drawings: these parts are the chosen ones
+            parts[y == label] = assign(seed, source.labels[label], positions[y == label])
         return cls(
             kind=kind,
             labels=source.labels,
             source=about or {},
-            calibration=gather(TRAIN, "x"),
-            val_x=gather(VAL, "x"),
-            val_y=gather(VAL, "y"),
-            val_positions=gather(VAL, "positions"),
-            test_x=gather(TEST, "x"),
-            test_y=gather(TEST, "y"),
-            test_positions=gather(TEST, "positions"),
+            calibration=x[parts == TRAIN],
+            val_x=x[parts == VAL],
+            val_y=y[parts == VAL],
+            val_positions=positions[parts == VAL],
+            test_x=x[parts == TEST],
+            test_y=y[parts == TEST],
+            test_positions=positions[parts == TEST],
         )
 
     def counts(self) -> dict[str, int]:
@@ -137,12 +133,3 @@ class SavedSplit:
             if y.min() < 0 or y.max() >= len(split.labels):
                 raise DataError(f"{path}: the {part} labels are outside the {len(split.labels)} classes")
         return split
-
-
-def assign_chunk(seed: int, labels: tuple[str, ...], chunk: Chunk) -> np.ndarray:
-    """TRAIN, VAL or TEST for each drawing of a chunk (which may mix classes)."""
-    parts = np.empty(len(chunk), dtype=np.int8)
-    for label in np.unique(chunk.labels):
-        where = chunk.labels == label
-        parts[where] = assign(seed, labels[label], chunk.positions[where])
-    return parts
