@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sketch_edge.data import DataRequest, open_source, split, synthetic
-from sketch_edge.data.dataset import TEST, VAL, assign
+from sketch_edge.data.dataset import TEST, TRAIN, VAL, assign, train_count
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError
 from tests.helpers import SQUARE, write_ndjson
@@ -60,6 +60,11 @@ def test_split_blocks_of_ten_hold_one_validation_and_one_test_drawing():
 def test_a_drawings_split_does_not_depend_on_how_many_are_read():
     assert np.array_equal(assign(3, "cat", np.arange(37)), assign(3, "cat", np.arange(1000))[:37])
     assert np.array_equal(assign(3, "cat", np.array([512, 5])), assign(3, "cat", np.arange(513))[[512, 5]])
+
+
+def test_train_count_is_the_number_of_training_positions():
+    for size in (0, 1, 9, 10, 11, 25, 37, 1000, 12_345):
+        assert train_count(2, "cat", size) == int((assign(2, "cat", np.arange(size)) == TRAIN).sum())
 
 
 def test_saved_split_streams_what_the_whole_load_splits():

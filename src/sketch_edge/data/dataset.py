@@ -146,6 +146,13 @@ def assign(seed: int, label: str, positions: np.ndarray) -> np.ndarray:
     return out
 
 
+def train_count(seed: int, label: str, size: int) -> int:
+    """How many of the first `size` positions of class `label` are TRAIN: 8 in every full block of 10, and the
+    last, partial block counted by `assign` (no pass over a million positions to count them)."""
+    full = size // BLOCK * BLOCK
+    return full // BLOCK * (BLOCK - 2) + int((assign(seed, label, np.arange(full, size)) == TRAIN).sum())
+
+
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     """A well-mixed 64-bit hash of each value (Steele et al.'s SplitMix64 finaliser); uint64 arithmetic wraps."""
     x = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)

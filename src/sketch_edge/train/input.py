@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras import layers
 
 from sketch_edge.data import INPUT_SPECS, Shard, Source
-from sketch_edge.data.dataset import BLOCK, TRAIN, assign
+from sketch_edge.data.dataset import BLOCK, TRAIN, assign, train_count
 from sketch_edge.data.sequence import ON, PRESENT
 from sketch_edge.errors import DataError, SketchEdgeError
 
@@ -37,12 +37,7 @@ class Errors:
 def train_size(source: Source, shards: tuple[Shard, ...], seed: int) -> int:
     """Training drawings in these shards, from their sizes (for ndjson the line count: an upper bound when lines
     are skipped; for TFDS, whose shard mixes the classes, 8 in 10)."""
-    return sum(
-        int((assign(seed, source.labels[s.label], np.arange(s.size)) == TRAIN).sum())
-        if s.label is not None
-        else s.size * (BLOCK - 2) // BLOCK
-        for s in shards
-    )
+    return sum(train_count(seed, source.labels[s.label], s.size) if s.label is not None else s.size * (BLOCK - 2) // BLOCK for s in shards)
 
 
 def train_stream(

@@ -52,7 +52,8 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
     if global_batch % cluster.workers:
         raise DataError(f"--batch-size {global_batch} does not divide evenly between {cluster.workers} workers")
     saved = SavedSplit.collect(source, spec.input_kind, seed, config.data.eval_per_class)
-    steps_per_epoch = config.steps_per_epoch or max(1, train_size(source, source.shards, seed) // global_batch)
+    train_drawings = train_size(source, source.shards, seed)
+    steps_per_epoch = config.steps_per_epoch or max(1, train_drawings // global_batch)
     keras.utils.set_random_seed(seed)
     errors = Errors()
 
@@ -89,7 +90,7 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
         "input": spec.input_spec.to_json(),
         "data": {**description, "request": config.data.to_json()},
         "classes": list(source.labels),
-        "splits": {"train": train_size(source, source.shards, seed), "val": len(saved.val_y), "test": len(saved.test_y)},
+        "splits": {"train": train_drawings, "val": len(saved.val_y), "test": len(saved.test_y)},
         "seed": seed,
         "epochs_requested": epochs,
         "epochs_run": len(fitted.history["loss"]),
