@@ -124,11 +124,7 @@ def fit(
             if stats and strategy.num_replicas_in_sync > 1:
                 average_stats()
             seen = schedule.steps_per_epoch * schedule.global_batch
-            parts = []
-            for i in range(0, len(val[0]), 512):
-                parts.append(predict(tf.constant(val[0][i : i + 512], tf.float32)).numpy())
-                beat()
-            probs = np.concatenate(parts)
+            probs = predict_in_batches(predict, val[0], beat)
             targets = keras.utils.to_categorical(val[1], probs.shape[1])
             history["loss"].append(loss_sum / seen)
             history["accuracy"].append(correct / seen)
@@ -161,6 +157,15 @@ def fit(
     if best is not None:
         model.set_weights(best[1])
     return Fitted(model=model, history=history, seconds=seconds, steps=steps, weights_identical=_weights_identical(strategy, model))
+
+
+def predict_in_batches(predict: Callable[[Any], Any], x: np.ndarray, beat: Callable[[], None] = lambda: None) -> np.ndarray:
+    """Probabilities for `x`, 512 rows at a time: a whole evaluation set at once would hold all its activations."""
+    parts = []
+    for i in range(0, len(x), 512):
+        parts.append(np.asarray(predict(tf.constant(x[i : i + 512], tf.float32))))
+        beat()
+    return np.concatenate(parts)
 
 
 def _layers(layer: Any) -> list[Any]:

@@ -22,7 +22,7 @@ from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec
 from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.input import Errors, train_size, train_stream
-from sketch_edge.train.loop import Schedule, fit
+from sketch_edge.train.loop import Schedule, fit, predict_in_batches
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,7 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
         beat=heartbeat.beat,
     )
     model = fitted.model
-    probs = np.concatenate(
-        [model(saved.test_x[i : i + 512].astype(np.float32), training=False).numpy() for i in range(0, len(saved.test_x), 512)]
-    )
+    probs = predict_in_batches(lambda x: model(x, training=False), saved.test_x)
     test = {"top1": topk_accuracy(probs, saved.test_y, 1), "top3": topk_accuracy(probs, saved.test_y, 3), "samples": len(saved.test_y)}
     description = {**source.description, "skipped": dict(source.skipped)}
     if cluster.is_chief and any(shard.path for shard in source.shards):
