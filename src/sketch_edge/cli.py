@@ -267,13 +267,14 @@ def run_train(args: argparse.Namespace) -> int:
         raise ClusterError("give either --workers (local workers) or TF_CONFIG (a cluster), not both")
     if cluster.is_chief:
         check_writable(args.out)
+    if cluster.config is not None and HEARTBEAT_ENV not in os.environ:
+        # A cluster member trains under a supervisor: the child opens the data (and says what is wrong with it).
+        return supervise(args.argv, [os.environ["TF_CONFIG"]], args.worker_timeout)
     request = _data_request(args)
     source = request.open()
     source.worker_shards(cluster.index, args.workers or cluster.workers)
     if args.workers and args.workers > 1:
         return launch_local(args.workers, _without_workers(args.argv), args.worker_timeout)
-    if cluster.config is not None and HEARTBEAT_ENV not in os.environ:  # a cluster member: train under a supervisor
-        return supervise(args.argv, [os.environ["TF_CONFIG"]], args.worker_timeout)
     if HEARTBEAT_ENV in os.environ:
         die_with_parent()  # a supervised worker never outlives its supervisor
     from sketch_edge.quiet import import_tensorflow
