@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--labels", type=Path, default=None, help="labels.txt, for model files without sketch-edge metadata")
     predict.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines instead of failing")
     predict.add_argument("--threads", type=_positive_int, default=1, help="runtime threads (default: 1)")
+    predict.add_argument(
+        "--runtime", default=None, help="onnxruntime, litert or openvino (default: ONNX Runtime for .onnx, LiteRT for .tflite)"
+    )
     predict.set_defaults(run=run_predict)
     return parser
 
@@ -424,7 +427,7 @@ def run_predict(args: argparse.Namespace) -> int:
     """TensorFlow-free: only the predictor, its runtime, numpy and Pillow load."""
     from sketch_edge.runtime import Predictor
 
-    with Predictor(args.artifact, labels=args.labels, threads=args.threads) as predictor:
+    with Predictor(args.artifact, labels=args.labels, threads=args.threads, runtime=args.runtime) as predictor:
         rows = [(name, top) for path in args.inputs for name, top in _predict_file(predictor, path, args)]
     if args.json:
         for name, top in rows:

@@ -14,7 +14,9 @@ from sketch_edge.metrics import topk_accuracy
 from tests.helpers import copy_artifacts
 
 pytestmark = pytest.mark.slow
-RECIPES = {"keras": "keras", "tflite-fp32": "litert", "tflite-int8": "litert", "onnx-fp32": "onnxruntime", "onnx-int8": "onnxruntime"}
+RECIPES = ("keras", "tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8")
+RUNTIMES = {"keras": ("keras",), "tflite": ("litert", "openvino"), "onnx": ("onnxruntime", "openvino")}
+CELLS = {(r, rt) for r in RECIPES for rt in RUNTIMES[r.split("-")[0]]}
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,7 @@ def benched(exported, tmp_path_factory):
 def test_one_row_per_cell_with_every_figure_in_bounds(benched):
     _, results = benched
     rows = results["results"]
-    assert {(r["recipe"], r["batch"]) for r in rows} == {(n, b) for n in RECIPES for b in (1, 4)}
-    assert {r["recipe"]: r["runtime"] for r in rows} == RECIPES
+    assert sorted((r["recipe"], r["runtime"], r["batch"]) for r in rows) == sorted((n, rt, b) for n, rt in CELLS for b in (1, 4))
     for r in rows:
         assert r["status"] == "ok", r["error"]
         assert 0.5 < r["top1"] <= r["top3"] <= 1 and r["top1"] <= r["map3"] <= r["top3"]  # 4 classes: chance is 0.25
@@ -89,10 +90,10 @@ def test_outputs_on_disk(benched):
     root, _ = benched
     out = root / "bench"
     on_disk = json.loads((out / "results.json").read_text())
-    assert len(on_disk["results"]) == 10 and "latencies" not in on_disk
+    assert len(on_disk["results"]) == 2 * len(CELLS) and "latencies" not in on_disk
     assert all(0 < r["peak_fraction"] <= 1 for r in on_disk["results"])
     csv_lines = (out / "results.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("recipe,format,precision,compute,runtime,threads,batch,status") and len(csv_lines) == 11
+    assert csv_lines[0].startswith("recipe,format,precision,compute,runtime,threads,batch,status") and len(csv_lines) == 1 + 2 * len(CELLS)
     md = (out / "report.md").read_text()
     assert "p50 vs base" in md and "| tflite-int8" in md and "1.00x" in md and "## Peaks" in md
     assert "LiteRT's Python API has no per-op profiler" in md and "`onnx-int8/onnxruntime/t1/b1`" in md
@@ -110,7 +111,8 @@ def test_per_op_profiles_of_onnxruntime_cells(benched):
 
 def test_repeat_and_pin(benched):
     root, _ = benched
-    results = run(BenchConfig(artifacts=root, recipes=("tflite-int8",), threads=(1,), batches=(1,), quick=True, repeat=3, pin=True))
+    results = run(BenchConfig(artifacts=root, recipes=("tflite-int8",), runtimes=("litert",), threads=(1,), batches=(1,),
+                              quick=True, repeat=3, pin=True))  # fmt: skip
     (row,) = results["results"]
     assert len(row["p50_rounds"]) == 3 and row["latency_us"]["p50"] == pytest.approx(sorted(row["p50_rounds"])[1])
     assert row["p50_spread"] == pytest.approx((max(row["p50_rounds"]) - min(row["p50_rounds"])) / row["latency_us"]["p50"])
@@ -123,7 +125,7 @@ def test_user_gates_name_the_failing_cell(benched):
     with pytest.raises(GateError, match=r"onnx-int8/onnxruntime/t1/b1: p50 [\d.]+ us > 0.001 us") as error:
         check_gates(results, None, {"onnx-int8": 0.001})
     assert "b4" not in str(error.value) and error.value.exit_code == 3
-    with pytest.raises(GateError, match=r"10 gate\(s\) failed: keras/keras/t1/b1: top-1 [\d.]+ < 1.01"):
+    with pytest.raises(GateError, match=rf"{2 * len(CELLS)} gate\(s\) failed: keras/keras/t1/b1: top-1 [\d.]+ < 1.01"):
         check_gates(results, 1.01, {})
     with pytest.raises(GateError, match="tflite-fp16: no batch-1 cell was benched"):
         check_gates(results, None, {"tflite-fp16": 100})
@@ -134,10 +136,11 @@ def test_changed_file_is_refused_but_the_rest_runs(benched, tmp_path):
     with open(copy / "export" / "onnx-fp32.onnx", "ab") as f:
         f.write(b"tampered")
     results = run(BenchConfig(artifacts=copy, recipes=("keras", "onnx-fp32", "tflite-fp32"), threads=(1,), batches=(1,), quick=True))
-    status = {r["recipe"]: (r["status"], r["error"]) for r in results["results"]}
-    assert status["tflite-fp32"] == ("ok", None)
-    assert status["onnx-fp32"][0] == "failed" and "sha256 differs from the manifest" in status["onnx-fp32"][1]
-    with pytest.raises(IncompleteError, match=r"1 cell\(s\) did not run: onnx-fp32/onnxruntime: .*sha256 differs") as error:
+    status = {r["key"].rsplit("/t1/", 1)[0]: (r["status"], r["error"]) for r in results["results"]}
+    assert status["tflite-fp32/litert"] == status["tflite-fp32/openvino"] == ("ok", None)
+    for runtime in ("onnxruntime", "openvino"):  # the file is refused in every runtime
+        assert status[f"onnx-fp32/{runtime}"][0] == "failed" and "sha256 differs from the manifest" in status[f"onnx-fp32/{runtime}"][1]
+    with pytest.raises(IncompleteError, match=r"2 cell\(s\) did not run: onnx-fp32/onnxruntime: .*sha256 differs") as error:
         check_complete(results)
     assert error.value.exit_code == 4
     check_complete(benched[1])  # a whole run passes
@@ -168,6 +171,24 @@ def test_bad_requests(tmp_path, benched):
         run(BenchConfig(artifacts=benched[0], runtimes=("tensorrt",)))
     with pytest.raises(BenchError, match="unknown recipe 'onnx-int4'"):
         run(BenchConfig(artifacts=benched[0], recipes=("onnx-int4",)))
+
+
+def test_a_runtime_not_installed_is_skipped_with_the_reason_not_failed(benched, monkeypatch):
+    from dataclasses import replace
+
+    from sketch_edge.bench.stage import plan
+    from sketch_edge.manifest import Manifest
+    from sketch_edge.runtime import RUNTIMES
+
+    monkeypatch.setitem(RUNTIMES, "openvino", replace(RUNTIMES["openvino"], package="no_such_openvino"))
+    config = BenchConfig(artifacts=benched[0], recipes=("tflite-int8", "onnx-int8"), threads=(1,), batches=(1,))
+    cells, refused = plan(config, Manifest.load(config.layout.manifest))
+    assert {(c.recipe, c.runtime) for c in cells} == {("tflite-int8", "litert"), ("onnx-int8", "onnxruntime")}
+    assert {(r["key"], r["status"], r["error"]) for r in refused} == {
+        (f"{name}/openvino", "skipped", "openvino is not installed (pip install 'sketch-edge[openvino]')")
+        for name in ("tflite-int8", "onnx-int8")
+    }
+    check_complete({"results": refused})  # skipped cells are not a failure: exit status 0
 
 
 def test_unwritable_output_folder(benched, tmp_path):

@@ -26,10 +26,37 @@ def test_onnxruntime_runner_matches_numpy(tmp_path):
 def test_unknown_suffix_and_corrupt_files(tmp_path):
     with pytest.raises(ModelError, match="no runtime for .pt"):
         open_runner(tmp_path / "model.pt")
-    for name, runtime in (("bad.onnx", "ONNX Runtime"), ("bad.tflite", "LiteRT")):
+    for name, runtime, message in (("bad.onnx", None, "ONNX Runtime"), ("bad.tflite", None, "LiteRT"),
+                                   ("bad.onnx", "openvino", "OpenVINO"), ("bad.tflite", "openvino", "OpenVINO")):  # fmt: skip
         (tmp_path / name).write_bytes(b"\x00garbage")
-        with pytest.raises(ModelError, match=f"{name}: {runtime} cannot load it"):
-            open_runner(tmp_path / name)
+        with pytest.raises(ModelError, match=f"{name}: {message} cannot load it"):
+            open_runner(tmp_path / name, runtime=runtime)
+
+
+def test_a_runtime_must_run_the_format_and_be_installed(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from sketch_edge.runtime import RUNTIMES
+
+    path = linear_softmax_onnx(tmp_path / "m.onnx", np.zeros((784, 3), np.float32))
+    with pytest.raises(ModelError, match=r"m.onnx: litert does not run .onnx files \(these do: onnxruntime, openvino\)"):
+        open_runner(path, runtime="litert")
+    with pytest.raises(ModelError, match="unknown runtime 'tensorrt'"):
+        open_runner(path, runtime="tensorrt")
+    monkeypatch.setitem(RUNTIMES, "openvino", replace(RUNTIMES["openvino"], package="no_such_openvino"))
+    with pytest.raises(ModelError, match=r"m.onnx: openvino is not installed \(pip install 'sketch-edge\[openvino\]'\)"):
+        open_runner(path, runtime="openvino")
+
+
+def test_openvino_runs_onnx_like_onnxruntime(tmp_path):
+    weights = np.random.default_rng(0).normal(0, 0.01, size=(784, 3)).astype(np.float32)
+    path = linear_softmax_onnx(tmp_path / "m.onnx", weights, metadata={"labels": ["a", "b", "c"]})
+    x = np.random.default_rng(1).integers(0, 256, size=(5, 28, 28, 1)).astype(np.float32)
+    reference, runner = open_runner(path), open_runner(path, runtime="openvino")
+    assert runner.name == "openvino" and runner.metadata == {"labels": ["a", "b", "c"]}
+    assert runner.input_spec == TensorInfo("image", (None, 28, 28, 1), "float32")
+    np.testing.assert_allclose(runner.predict(x), reference.predict(x), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(runner.predict(x[:1]), reference.predict(x[:1]), rtol=1e-4, atol=1e-6)  # another batch size
 
 
 def test_quantize_round_trip_and_saturation():
@@ -42,16 +69,20 @@ def test_quantize_round_trip_and_saturation():
 def test_runtime_registry_is_complete():
     from sketch_edge.bench.peak import KERNELS
     from sketch_edge.export.recipes import COMPUTE_KINDS, RECIPES
-    from sketch_edge.runtime import RUNTIMES, runtime_for
+    from sketch_edge.runtime import RUNTIMES, runtime_for, runtimes_for
 
     for name, spec in RUNTIMES.items():
         assert spec.name == name and set(spec.compute_kinds) <= set(COMPUTE_KINDS)
-        assert all(runtime_for(f"model{suffix}") is spec for suffix in spec.suffixes)
+        assert all(spec in runtimes_for(f"model{suffix}") for suffix in spec.suffixes)
+        assert all(runtime_for(f"model{suffix}", name) is spec for suffix in spec.suffixes)
         if not spec.needs_tensorflow:
+            assert spec.missing() is None, spec.missing()  # `make setup` installs every runtime
             assert spec.adapter_class().name == name  # importable, and the class it names is that runtime's
+    assert [runtime_for(f"model{s}").name for s in (".keras", ".tflite", ".onnx")] == ["keras", "litert", "onnxruntime"]
     for recipe in RECIPES.values():
         if recipe.suffix in (".tflite", ".onnx"):
-            assert recipe.compute in runtime_for(f"model{recipe.suffix}").compute_kinds, recipe.name
+            for spec in runtimes_for(f"model{recipe.suffix}"):
+                assert recipe.compute in spec.compute_kinds, (recipe.name, spec.name)
     for kernel in KERNELS:
         assert kernel.runtime in RUNTIMES and set(kernel.kinds) <= set(COMPUTE_KINDS)
     assert {kind for k in KERNELS for kind in k.kinds} == set(COMPUTE_KINDS), "every compute kind needs a peak kernel"
@@ -60,4 +91,26 @@ def test_runtime_registry_is_complete():
 def test_predictor_runs_the_tensorflow_free_runtimes():
     from sketch_edge.runtime.predictor import SUFFIXES
 
-    assert SUFFIXES == (".tflite", ".onnx")
+    assert SUFFIXES == (".tflite", ".onnx")  # each once, though two runtimes run each
+
+
+@pytest.mark.slow
+def test_openvino_runs_every_exported_artifact_like_its_default_runtime(exported, exported_strokes):
+    """Every TFLite and ONNX recipe, int8 inputs included (their scale and zero point read from the .tflite file)."""
+    from sketch_edge.data.saved_split import SavedSplit
+    from sketch_edge.manifest import resolve
+    from sketch_edge.runtime import Predictor
+
+    for root, manifest in (exported, exported_strokes):
+        x = SavedSplit.load(root / "split.npz").test_x[:40].astype(np.float32)
+        for artifact in manifest.artifacts:
+            if artifact.format not in ("tflite", "onnx") or artifact.status != "ok":
+                continue
+            path = resolve(root / "export", artifact)
+            expected, runner = open_runner(path).predict(x), open_runner(path, runtime="openvino")
+            assert runner.input_spec.dtype == artifact.inputs[0].dtype and runner.input_spec.scale == artifact.inputs[0].scale
+            probs = runner.predict(x)
+            assert (probs.argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.95, artifact.name
+            assert np.abs(probs - expected).max() < 0.1, artifact.name
+            with Predictor(path, runtime="openvino") as predictor:
+                assert tuple(predictor.labels) == manifest.source.labels  # the metadata, read through OpenVINO

@@ -50,6 +50,8 @@ KERNELS = (
     Kernel("LiteRT FULLY_CONNECTED dynamic-range int8", "litert", "litert-fc-dynamic.tflite", ("dynamic-int8",), "tflite-dynamic"),
     Kernel("LiteRT FULLY_CONNECTED int8 (XNNPACK)", "litert", "litert-fc-int8.tflite", ("int8",), "tflite-int8"),
     Kernel("LiteRT FULLY_CONNECTED int16x8", "litert", "litert-fc-int16x8.tflite", ("int16x8",), "tflite-int16x8"),
+    Kernel("OpenVINO MatMul fp32 (oneDNN)", "openvino", "ov-matmul-fp32.onnx", ("fp32", "fp16")),
+    Kernel("OpenVINO MatMul int8 from QDQ (oneDNN)", "openvino", "ov-matmul-qdq.onnx", ("int8", "dynamic-int8")),
 )
 
 
@@ -80,30 +82,44 @@ def build(job: dict[str, Any]) -> dict[str, Any]:
     for kernel in (k for k in KERNELS if k.name in job["kernels"]):
         if kernel.runtime == "onnxruntime":
             _onnx_gemm(folder / kernel.file, integer="Integer" in kernel.name)
+        elif kernel.runtime == "openvino":
+            _onnx_gemm(folder / kernel.file, qdq="QDQ" in kernel.name)
         else:
             _tflite_gemm(folder / kernel.file, kernel.recipe)
     return {}
 
 
-def _onnx_gemm(path: Path, integer: bool) -> None:
+def _onnx_gemm(path: Path, integer: bool = False, qdq: bool = False) -> None:
+    """A 1024^3 MatMul: fp32, MatMulInteger on u8 x s8 (ONNX Runtime's int8 kernel), or float MatMul between
+    QuantizeLinear/DequantizeLinear pairs, the QDQ form an int8 artifact has (OpenVINO runs it in int8)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
+    a_type, y_type = TensorProto.FLOAT, TensorProto.FLOAT
     if integer:
-        weights = numpy_helper.from_array(rng.integers(-127, 128, size=(SIZE, SIZE), dtype=np.int8), "w")
-        node = helper.make_node("MatMulInteger", ["a", "w"], ["y"])
+        weights = [numpy_helper.from_array(rng.integers(-127, 128, size=(SIZE, SIZE), dtype=np.int8), "w")]
+        nodes = [helper.make_node("MatMulInteger", ["a", "w"], ["y"])]
         a_type, y_type = TensorProto.UINT8, TensorProto.INT32
+    elif qdq:
+        scalar = numpy_helper.from_array
+        weights = [scalar(rng.integers(-127, 128, size=(SIZE, SIZE), dtype=np.int8), "w"), scalar(np.float32(0.01), "ws"),
+                   scalar(np.int8(0), "wz"), scalar(np.float32(0.02), "as"), scalar(np.uint8(128), "az")]  # fmt: skip
+        nodes = [
+            helper.make_node("QuantizeLinear", ["a", "as", "az"], ["aq"]),
+            helper.make_node("DequantizeLinear", ["aq", "as", "az"], ["ad"]),
+            helper.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wd"]),
+            helper.make_node("MatMul", ["ad", "wd"], ["y"]),
+        ]
     else:
-        weights = numpy_helper.from_array(rng.normal(size=(SIZE, SIZE)).astype(np.float32), "w")
-        node = helper.make_node("MatMul", ["a", "w"], ["y"])
-        a_type, y_type = TensorProto.FLOAT, TensorProto.FLOAT
+        weights = [numpy_helper.from_array(rng.normal(size=(SIZE, SIZE)).astype(np.float32), "w")]
+        nodes = [helper.make_node("MatMul", ["a", "w"], ["y"])]
     graph = helper.make_graph(
-        [node],
+        nodes,
         "gemm",
         [helper.make_tensor_value_info("a", a_type, [SIZE, SIZE])],
         [helper.make_tensor_value_info("y", y_type, [SIZE, SIZE])],
-        [weights],
+        weights,
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
@@ -163,7 +179,19 @@ def _litert_caller(path: Path, threads: int) -> Callable[[], Any]:
     return lambda: runner.run(prepared)
 
 
-_CALLERS: dict[str, Callable[[Path, int], Callable[[], Any]]] = {"onnxruntime": _ort_caller, "litert": _litert_caller}
+def _openvino_caller(path: Path, threads: int) -> Callable[[], Any]:
+    from sketch_edge.runtime.openvino import OpenVINORunner
+
+    runner = OpenVINORunner.load(path, threads)
+    prepared = runner.prepare(np.random.default_rng(1).normal(size=(SIZE, SIZE)).astype(np.float32))
+    return lambda: runner.run(prepared)
+
+
+_CALLERS: dict[str, Callable[[Path, int], Callable[[], Any]]] = {
+    "onnxruntime": _ort_caller,
+    "litert": _litert_caller,
+    "openvino": _openvino_caller,
+}
 
 
 def main() -> None:

@@ -16,7 +16,11 @@ from typing import Any
 import numpy as np
 
 PROFILED_RUNTIMES = ("onnxruntime",)
-NO_PROFILER = {"litert": "LiteRT's Python API has no per-op profiler", "keras": "not profiled (the reference row)"}
+NO_PROFILER = {
+    "litert": "LiteRT's Python API has no per-op profiler",
+    "openvino": "not profiled here (OpenVINO's PERF_COUNT counters are not read yet)",
+    "keras": "not profiled (the reference row)",
+}
 
 
 def profile_onnxruntime(path: Path, threads: int, batch: np.ndarray, calls: int, scratch: Path) -> dict[str, Any]:

@@ -25,7 +25,8 @@ CSV_COLUMNS = (
     "bytes", "macs", "gmacs_per_s", "peak_fraction", "peak_kernel", "pareto",
 )  # fmt: skip
 COMPARED = (("p50", "latency_us.p50"), ("p99", "latency_us.p99"), ("thru", "throughput_per_s"), ("top1", "top1"), ("rss", "peak_rss_mb"))
-RUNTIME_MARKERS = {"keras": "s", "litert": "o", "onnxruntime": "^"}
+RUNTIME_MARKERS = {"keras": "s", "litert": "o", "onnxruntime": "^", "openvino": "D"}
+RUNTIME_LINES = {"keras": ":", "litert": "-", "onnxruntime": "--", "openvino": "-."}
 KIND_COLOURS = {"fp32": "tab:blue", "fp16": "tab:cyan", "dynamic-int8": "tab:orange", "int8": "tab:red", "int16x8": "tab:purple"}
 TOP_OPS = 5
 MAX_MATRIX_CLASSES = 30
@@ -209,7 +210,7 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
         for r in (r for r in single if r["threads"] == threads):
             lat = np.sort(latencies[r["key"]])
             ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), color=KIND_COLOURS.get(r["compute"], "grey"),
-                    linestyle={"keras": ":", "litert": "-", "onnxruntime": "--"}.get(r["runtime"], "-."),
+                    linestyle=RUNTIME_LINES.get(r["runtime"], "-."),
                     label=f"{r['recipe']} ({r['runtime']})", linewidth=1.2)  # fmt: skip
         log_x(ax, "latency at batch 1 (us, log scale)")
         ax.set_title(f"{threads} thread(s)")

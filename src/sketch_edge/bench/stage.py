@@ -29,7 +29,7 @@ from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.metrics import topk_accuracy
-from sketch_edge.runtime import RUNTIMES, runtime_for
+from sketch_edge.runtime import RUNTIMES, runtimes_for
 
 LIBRARIES = ("tensorflow", "keras", "onnxruntime", "ai-edge-litert", "numpy")
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "neon", "asimddp")
@@ -73,7 +73,8 @@ class Cell:
 
 
 def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict[str, Any]]]:
-    """The cells to run, and rows for what cannot run (a failed export, a missing or changed file), each with its reason."""
+    """The cells to run: every artifact in every runtime asked for that runs its format; and rows for what cannot run,
+    each with its reason: `failed` (a failed export, a missing or changed file), `skipped` (the runtime is not installed)."""
     for name in config.runtimes:
         if name not in RUNTIMES:
             raise BenchError(unknown_name("runtime", name, RUNTIMES))
@@ -93,21 +94,27 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
     for name, fmt, precision, compute, path, status, error, sha256 in entries:
         if config.recipes and name not in config.recipes:
             continue
-        runtime = runtime_for(path).name
-        if runtime not in config.runtimes:
+        runtimes = [spec for spec in runtimes_for(path) if spec.name in config.runtimes]
+        if not runtimes:
             continue
-        base = {"key": f"{name}/{runtime}", "recipe": name, "format": fmt, "precision": precision, "compute": compute, "runtime": runtime}
         if status != "ok":
-            refused.append(base | {"status": "failed", "error": f"not benched: the export failed ({error})"})
+            problem = f"not benched: the export failed ({error})"
         elif not path.is_file():
-            refused.append(base | {"status": "failed", "error": f"{path}: file missing"})
+            problem = f"{path}: file missing"
         elif sha256_file(path) != sha256:
-            refused.append(
-                base | {"status": "failed", "error": f"{path}: sha256 differs from the manifest; refusing to bench a changed file"}
-            )
+            problem = f"{path}: sha256 differs from the manifest; refusing to bench a changed file"
         else:
-            size = path.stat().st_size
-            cells += [Cell(name, fmt, precision, compute, runtime, t, b, path, size) for t in threads for b in config.batches]
+            problem = None
+        for spec in runtimes:
+            base = {"key": f"{name}/{spec.name}", "recipe": name, "format": fmt, "precision": precision, "compute": compute,
+                    "runtime": spec.name}  # fmt: skip
+            if problem is not None:
+                refused.append(base | {"status": "failed", "error": problem})
+            elif spec.missing():
+                refused.append(base | {"status": "skipped", "error": spec.missing()})
+            else:
+                size = path.stat().st_size
+                cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t in threads for b in config.batches]
     return cells, refused
 
 
@@ -249,6 +256,7 @@ def _run_cell(
     stem = scratch / f"{cell.key.replace('/', '_')}.r{round_}"
     job = {
         "path": str(cell.path),
+        "runtime": cell.runtime,
         "threads": cell.threads,
         "batch": cell.batch,
         "arrays": str(arrays),

@@ -46,7 +46,7 @@ def _peak_rss_mb() -> float:
 def run_cell(job: dict[str, Any]) -> dict[str, Any]:
     pin_to_core(job.get("pin_core"))
     path = Path(job["path"])
-    spec = runtime_for(path)
+    spec = runtime_for(path, job["runtime"])
     # The runtime's import and the test arrays are the baseline memory growth is measured from: not the model's cost.
     spec.adapter_class()
     if spec.needs_tensorflow:
@@ -56,7 +56,7 @@ def run_cell(job: dict[str, Any]) -> dict[str, Any]:
     rss_baseline = _rss_mb()
 
     started = time.perf_counter()
-    runner = open_runner(path, threads=job["threads"])
+    runner = open_runner(path, threads=job["threads"], runtime=spec.name)
     load_ms = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     runner.predict(batch)

@@ -9,13 +9,14 @@ tensor shapes), `run` (the runtime call, what a bare loop of its API does) and
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from sketch_edge.errors import ModelError
+from sketch_edge.errors import ModelError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -66,33 +67,59 @@ class RuntimeSpec:
     adapter: str  # "module:Class", imported only when a file of its format is opened
     thread_safe: bool  # may one loaded model be called from several threads at once
     compute_kinds: tuple[str, ...]  # the recipes' compute kinds it can run (see export.recipes.COMPUTE_KINDS)
+    package: str  # the module it imports: absent, the runtime is not installed
+    extra: str | None = None  # the pip extra that installs it, when it is optional
     needs_tensorflow: bool = False
 
     def adapter_class(self) -> type[Runner]:
         module, _, name = self.adapter.partition(":")
         return getattr(importlib.import_module(module), name)
 
+    def missing(self) -> str | None:
+        """Why this runtime cannot run here (its package is not installed), or None."""
+        if importlib.util.find_spec(self.package) is not None:
+            return None
+        how = f"pip install 'sketch-edge[{self.extra}]'" if self.extra else f"pip install {self.package}"
+        return f"{self.name} is not installed ({how})"
 
+
+_ALL_KINDS = ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
+_ONNX_KINDS = ("fp32", "dynamic-int8", "int8")
 RUNTIMES: dict[str, RuntimeSpec] = {
     spec.name: spec
     for spec in (
-        RuntimeSpec("keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), needs_tensorflow=True),
+        RuntimeSpec("keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), "keras", "train", True),
+        RuntimeSpec("litert", (".tflite",), "sketch_edge.runtime.litert:LiteRTRunner", False, _ALL_KINDS, "ai_edge_litert", "litert"),
+        RuntimeSpec("onnxruntime", (".onnx",), "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner", True, _ONNX_KINDS, "onnxruntime"),
         RuntimeSpec(
-            "litert", (".tflite",), "sketch_edge.runtime.litert:LiteRTRunner", False, ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
+            "openvino", (".onnx", ".tflite"), "sketch_edge.runtime.openvino:OpenVINORunner", False, _ALL_KINDS, "openvino", "openvino"
         ),
-        RuntimeSpec("onnxruntime", (".onnx",), "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner", True, ("fp32", "dynamic-int8", "int8")),
     )
 }
+"""In order of preference: a file's default runtime is the first here that runs its suffix."""
 
 
-def runtime_for(path: str | Path) -> RuntimeSpec:
-    """The runtime that runs `path`, by its suffix; a one-line `ModelError` for any other file."""
+def runtimes_for(path: str | Path) -> list[RuntimeSpec]:
+    """Every runtime that runs `path`, by its suffix, the default first; a one-line `ModelError` for any other file."""
     path = Path(path)
-    for spec in RUNTIMES.values():
-        if path.suffix in spec.suffixes:
+    found = [spec for spec in RUNTIMES.values() if path.suffix in spec.suffixes]
+    if not found:
+        known = ", ".join(sorted({s for spec in RUNTIMES.values() for s in spec.suffixes}))
+        raise ModelError(f"{path}: no runtime for {path.suffix or 'files without a suffix'} (expected {known})")
+    return found
+
+
+def runtime_for(path: str | Path, runtime: str | None = None) -> RuntimeSpec:
+    """The runtime named (which must run `path`'s suffix), or the file's default one."""
+    found = runtimes_for(path)
+    if runtime is None:
+        return found[0]
+    for spec in found:
+        if spec.name == runtime:
             return spec
-    known = ", ".join(s for spec in RUNTIMES.values() for s in spec.suffixes)
-    raise ModelError(f"{path}: no runtime for {path.suffix or 'files without a suffix'} (expected {known})")
+    if runtime not in RUNTIMES:
+        raise ModelError(unknown_name("runtime", runtime, RUNTIMES))
+    raise ModelError(f"{path}: {runtime} does not run {Path(path).suffix} files (these do: {', '.join(s.name for s in found)})")
 
 
 def quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
@@ -106,6 +133,10 @@ def dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
     return (q.astype(np.float32) - info.zero_point) * np.float32(info.scale)
 
 
-def open_runner(path: str | Path, threads: int = 1) -> Runner:
-    """Load `path` in the runtime that runs its format (imported only then: apps load just the one they use)."""
-    return runtime_for(path).adapter_class().load(Path(path), threads)
+def open_runner(path: str | Path, threads: int = 1, runtime: str | None = None) -> Runner:
+    """Load `path` in the named runtime or its format's default one (imported only then: apps load just the one they use)."""
+    spec = runtime_for(path, runtime)
+    reason = spec.missing()
+    if reason is not None:
+        raise ModelError(f"{path}: {reason}")
+    return spec.adapter_class().load(Path(path), threads)

@@ -26,6 +26,15 @@ def _tensor_info(detail: dict) -> TensorInfo:
     )
 
 
+def file_tensor_infos(path: Path) -> tuple[TensorInfo, TensorInfo]:
+    """The first input and output as the file declares them (with int8 scale and zero point), without allocating tensors."""
+    try:
+        interpreter = Interpreter(model_path=str(path))
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"{path}: LiteRT cannot read it ({str(exc).strip().splitlines()[0]})") from None
+    return _tensor_info(interpreter.get_input_details()[0]), _tensor_info(interpreter.get_output_details()[0])
+
+
 class LiteRTRunner(Runner):
     name = "litert"
     thread_safe = False  # one interpreter holds one set of tensors

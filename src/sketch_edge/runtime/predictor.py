@@ -22,7 +22,7 @@ from sketch_edge.errors import ModelError
 from sketch_edge.runtime.base import RUNTIMES, open_runner
 from sketch_edge.runtime.inputs import as_bitmaps, as_sequences
 
-SUFFIXES = tuple(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes)
+SUFFIXES = tuple(dict.fromkeys(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes))
 PREPARE: dict[str, Callable[[Any], tuple[np.ndarray, bool]]] = {"bitmap": as_bitmaps, "strokes": as_sequences}
 """Each input kind's conversion of what an app holds to (model-ready batch, whether it was one item)."""
 
@@ -34,16 +34,20 @@ class Predictor:
     """Load once, then `predict(x, top=3)` from any thread.
 
     `labels` (a list, or a labels.txt path) is needed only for files without sketch-edge metadata.
+    `runtime` picks one of the runtimes that run the file (`openvino` runs both formats); by default
+    `.onnx` runs in ONNX Runtime and `.tflite` in LiteRT.
     """
 
-    def __init__(self, path: str | Path, labels: Sequence[str] | str | Path | None = None, threads: int = 1) -> None:
+    def __init__(
+        self, path: str | Path, labels: Sequence[str] | str | Path | None = None, threads: int = 1, runtime: str | None = None
+    ) -> None:
         path = Path(path)
         if path.suffix not in SUFFIXES:
             raise ModelError(f"{path}: the predictor runs {' and '.join(SUFFIXES)} files, not {path.suffix or 'files without a suffix'}")
         if not path.is_file():
             raise ModelError(f"{path}: no such model file")
         self.path = path
-        self._runner = open_runner(path, threads)
+        self._runner = open_runner(path, threads, runtime)
         self.metadata: dict[str, Any] = self._runner.metadata or {}
         self.labels = _labels(path, labels, self.metadata)
         self.kind = self._check_contract()

@@ -1,0 +1,103 @@
+"""OpenVINO adapter (CPU plugin): reads `.onnx` and `.tflite` files directly, threads set like the other runtimes.
+
+Settings, the same for every file: one stream, `INFERENCE_NUM_THREADS` as asked, the
+latency hint, and `INFERENCE_PRECISION_HINT=f32`. The last matters: on a CPU with
+bf16 instructions OpenVINO otherwise runs fp32 models in bf16, which is not the
+arithmetic the recipe promises (and not what the fp32 peak measures). The batch
+dimension is made dynamic so one compiled model takes any batch size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openvino as ov
+
+from sketch_edge.errors import ModelError
+from sketch_edge.runtime.base import Runner, TensorInfo, dequantize, quantize
+from sketch_edge.runtime.metadata import ONNX_KEY, onnx_metadata, tflite_metadata
+
+CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
+_core: ov.Core | None = None
+
+
+def core() -> ov.Core:
+    """One `Core` per process: creating it loads the plugins."""
+    global _core
+    if _core is None:
+        _core = ov.Core()
+    return _core
+
+
+def compile_model(model: ov.Model, threads: int) -> ov.CompiledModel:
+    """The settings every OpenVINO model of the project is compiled with (adapter and peaks)."""
+    return core().compile_model(model, "CPU", CONFIG | {"INFERENCE_NUM_THREADS": str(threads)})
+
+
+class OpenVINORunner(Runner):
+    name = "openvino"
+    thread_safe = False  # one infer request holds one set of tensors
+
+    def __init__(self, compiled: ov.CompiledModel, path: Path, metadata: dict[str, Any] | None) -> None:
+        self._compiled = compiled
+        self._request = compiled.create_infer_request()
+        self.input_spec, self.output_spec = self._tensor_infos(compiled, path)
+        self.metadata = metadata
+
+    @staticmethod
+    def _tensor_infos(compiled: ov.CompiledModel, path: Path) -> tuple[TensorInfo, TensorInfo]:
+        """Names, shapes and types as OpenVINO sees them; a `.tflite` file's int8 scale and zero point from the file
+        itself (OpenVINO's TFLite reader folds them into the graph and does not expose them)."""
+        infos = []
+        for port in (compiled.inputs[0], compiled.outputs[0]):
+            shape = tuple(d.get_length() if d.is_static else None for d in port.get_partial_shape())
+            infos.append(TensorInfo(name=port.get_any_name(), shape=shape, dtype=np.dtype(port.get_element_type().to_dtype()).name))
+        if path.suffix == ".tflite" and any(i.dtype in ("int8", "uint8", "int16") for i in infos):
+            from sketch_edge.runtime.litert import file_tensor_infos
+
+            declared = file_tensor_infos(path)
+            infos = [TensorInfo(i.name, i.shape, i.dtype, d.scale, d.zero_point) for i, d in zip(infos, declared, strict=True)]
+        return infos[0], infos[1]
+
+    @classmethod
+    def load(cls, path: Path, threads: int) -> OpenVINORunner:
+        try:
+            model = core().read_model(str(path))
+            if model.inputs[0].get_partial_shape().rank.is_static:  # any batch size, as the other runtimes take
+                model.reshape({model.inputs[0]: [-1, *list(model.inputs[0].get_partial_shape())[1:]]})
+            compiled = compile_model(model, threads)
+        except Exception as exc:  # OpenVINO raises RuntimeError or its own GeneralFailure for files it refuses
+            raise ModelError(f"{path}: OpenVINO cannot load it ({_message(exc)})") from None
+        return cls(compiled, path, _metadata(model, path))
+
+    def prepare(self, batch: np.ndarray) -> np.ndarray:
+        if self.input_spec.scale is not None:
+            return quantize(batch, self.input_spec)
+        return np.ascontiguousarray(batch, dtype=self.input_spec.dtype)
+
+    def run(self, prepared: np.ndarray) -> np.ndarray:
+        self._request.infer([prepared], share_inputs=True)
+        return self._request.get_output_tensor(0).data.copy()
+
+    def finish(self, raw: np.ndarray) -> np.ndarray:
+        return dequantize(raw, self.output_spec) if self.output_spec.scale is not None else raw.astype(np.float32, copy=False)
+
+    def close(self) -> None:
+        self._request = None
+        self._compiled = None
+
+
+def _metadata(model: ov.Model, path: Path) -> dict[str, Any] | None:
+    """What the export stage embedded: ONNX metadata_props land in the model's rt_info under "framework"."""
+    if path.suffix == ".tflite":
+        return tflite_metadata(path)
+    key = ["framework", ONNX_KEY]
+    return onnx_metadata({ONNX_KEY: model.get_rt_info(key).astype(str)}, path) if model.has_rt_info(key) else None
+
+
+def _message(exc: Exception) -> str:
+    """OpenVINO's own message, without the "Exception from src/...cpp:NN:" location lines it starts with."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.lstrip().startswith("Exception from ")]
+    return lines[0] if lines else type(exc).__name__
