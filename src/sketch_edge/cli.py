@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from sketch_edge.export.recipes import FALLBACK_MAX_DROP
+
     parser = argparse.ArgumentParser(prog="sketch-edge", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -94,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="POINTS",
         help="fail an artifact whose test top-1 is more than this many points below Keras's (default: 1)",
+    )
+    export.add_argument(
+        "--max-drop",
+        type=float,
+        default=100 * FALLBACK_MAX_DROP,
+        metavar="POINTS",
+        help="mixed recipes: keep the fewest layers in float that bring validation top-1 within this many points of Keras's "
+        f"(default: {100 * FALLBACK_MAX_DROP:g})",
     )
     export.set_defaults(run=run_export)
 
@@ -342,8 +352,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     layout = Layout(args.artifacts)
     started = time.perf_counter()
-    manifest = run(ExportConfig(artifacts=args.artifacts, recipes=tuple(args.recipes or ()), timeout_s=args.timeout, gates=gates))
-    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", title=markup(layout.manifest))
+    config = ExportConfig(args.artifacts, tuple(args.recipes or ()), max_drop=args.max_drop / 100, timeout_s=args.timeout, gates=gates)
+    manifest = run(config)
+    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", "worst layer (noise it adds)",
+                  "float layers", title=markup(layout.manifest))  # fmt: skip
     for row in summarize(manifest):
         table.add_row(
             markup(row["recipe"]),
@@ -353,8 +365,10 @@ def run_export(args: argparse.Namespace) -> int:
             "" if row["max_abs_diff"] is None else f"{row['max_abs_diff']:.1e}",
             "" if row["test_top1"] is None else f"{row['test_top1']:.4f}",
             f"{row['seconds']:.1f}",
+            markup(row["worst_layer"] or ""),
+            "" if row["float_layers"] is None else str(row["float_layers"]),
         )
-    console = Console(width=max(shutil.get_terminal_size().columns, 120))
+    console = Console(width=max(shutil.get_terminal_size().columns, 160))
     console.print(table)
     for row in summarize(manifest):
         if row["error"]:

@@ -2,6 +2,7 @@
 
 ARTIFACTS/model.keras, labels.txt, train_report.json, train_curves.png, split.npz   (train)
 ARTIFACTS/export/manifest.json and one file (or folder) per recipe                   (export)
+ARTIFACTS/export/sensitivity/RECIPE.json and .png, per quantized recipe              (export)
 ARTIFACTS/bench/results.json, results.csv, report.md, plots, profiles/               (bench)
 ARTIFACTS/web/                                                                       (the demo page)
 """
@@ -44,6 +45,11 @@ class Layout:
     @property
     def manifest(self) -> Path:
         return self.export / "manifest.json"
+
+    def sensitivity(self, recipe: str) -> tuple[Path, Path]:
+        """A quantized recipe's per-layer comparison with its float twin: the JSON report and its plot."""
+        folder = self.export / "sensitivity"
+        return folder / f"{recipe}.json", folder / f"{recipe}.png"
 
     @property
     def reference(self) -> Path:

@@ -26,9 +26,12 @@ EXPECTED = {
     "tflite-fp16": ("tflite", "fp16", "fp16", "float32", "float32"),
     "tflite-dynamic": ("tflite", "dynamic-int8", "dynamic-int8", "float32", "float32"),
     "tflite-int8": ("tflite", "int8", "int8", "int8", "int8"),
+    "tflite-int8-aeq": ("tflite", "int8", "int8", "int8", "int8"),
+    "tflite-int8-mixed": ("tflite", "int8+fp32", "int8", "int8", "int8"),
     "tflite-int16x8": ("tflite", "int16x8", "int16x8", "float32", "float32"),
     "onnx-fp32": ("onnx", "fp32", "fp32", "float32", "float32"),
     "onnx-int8": ("onnx", "int8", "int8", "float32", "float32"),
+    "onnx-int8-mixed": ("onnx", "int8+fp32", "int8", "float32", "float32"),
     "onnx-int8-dynamic": ("onnx", "dynamic-int8", "dynamic-int8", "float32", "float32"),
 }
 
@@ -78,6 +81,40 @@ def test_int8_tflite_records_scale_and_zero_point(manifest):
     entry = manifest.artifact("tflite-int8")
     assert entry.inputs[0].scale > 0 and entry.inputs[0].zero_point is not None
     assert entry.bytes < 0.3 * manifest.artifact("tflite-fp32").bytes
+
+
+def test_every_quantized_artifact_has_a_sensitivity_report(manifest, artifacts):
+    from sketch_edge.layout import Layout
+
+    for recipe in RECIPES.values():
+        summary = manifest.artifact(recipe.name).details.get("sensitivity")
+        if not recipe.quantized:
+            assert summary is None, recipe.name
+            continue
+        assert summary["worst_layer"] and summary["layers"] > 0 and 0 < summary["worst_added_noise"] < 1, (recipe.name, summary)
+        report_file, plot = Layout(artifacts).sensitivity(recipe.name)
+        report = json.loads(report_file.read_text())
+        assert report["reference"] == f"float{recipe.suffix}" and report["artifact"] == f"{recipe.name}{recipe.suffix}"
+        assert report["worst"]["added_noise"] == max(layer["added_noise"] for layer in report["layers"])
+        assert plot.stat().st_size > 1000
+
+
+def test_mixed_recipes_keep_the_fewest_sensitive_layers_in_float(manifest, artifacts, tmp_path):
+    for name in ("onnx-int8-mixed", "tflite-int8-mixed"):  # the default aim: K is the first that reaches it
+        fallback = manifest.artifact(name).details["fallback"]
+        aim = fallback["keras_validation_top1"] - fallback["max_drop"]
+        assert [t["k"] for t in fallback["tried"]] == list(range(fallback["k"] + 1))
+        assert all(t["validation_top1"] < aim for t in fallback["tried"][:-1]) and fallback["reached"]
+        assert len(fallback["float_layers"]) == fallback["k"]
+    copy = copy_artifacts(artifacts, tmp_path / "a")
+    unreachable = stage.run(stage.ExportConfig(artifacts=copy, recipes=("onnx-int8-mixed", "tflite-int8-mixed"), max_drop=-0.5))
+    for entry in unreachable.artifacts:  # top-1 50 points above Keras: every sensitive layer ends in float, and it says so
+        fallback = entry.details["fallback"]
+        assert entry.status == "ok" and fallback["reached"] is False and fallback["k"] >= 1, fallback
+        assert len(fallback["float_layers"]) == fallback["k"] == len(fallback["tried"]) - 1
+    ops = {a.name: a.details["ops"] for a in unreachable.artifacts} | {"onnx-int8": manifest.artifact("onnx-int8").details["ops"]}
+    assert ops["onnx-int8-mixed"].get("QuantizeLinear", 0) < ops["onnx-int8"]["QuantizeLinear"]
+    assert ops["tflite-int8-mixed"].get("DEQUANTIZE", 0) >= 1  # float layers between int8 ones
 
 
 def test_checked_on_the_saved_split_with_keras_reference(manifest, artifacts):

@@ -1,4 +1,11 @@
-"""ONNX recipes: tf2onnx fp32 (opset 17, dynamic batch), then ONNX Runtime quantization of it."""
+"""ONNX recipes: tf2onnx fp32 (opset 17, dynamic batch) after ONNX Runtime's quantization pre-processing, then
+ONNX Runtime quantization of that same graph.
+
+The fp32 artifact is the pre-processed graph (shapes inferred, MatMul+Add fused
+to Gemm: what ORT does at load anyway), so it is node for node the float twin
+of the quantized ones: the sensitivity report matches their tensors, and a
+node it names is a node `nodes_to_exclude` knows (`float_layers` option).
+"""
 
 from __future__ import annotations
 
@@ -17,15 +24,18 @@ OPSET = 17
 
 
 def export_onnx(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
     quantization = recipe.options.get("quantization")
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
-        fp32 = Path(scratch) / "fp32.onnx"
-        _convert_fp32(model, input_spec, fp32)
+        converted, fp32 = Path(scratch) / "converted.onnx", Path(scratch) / "fp32.onnx"
+        _convert_fp32(model, input_spec, converted)
+        quant_pre_process(str(converted), str(fp32))
         with fileio.atomic_path(out) as tmp:
             if quantization is None:
                 fp32.replace(tmp)
             elif quantization == "static-qdq":
-                _quantize_static(fp32, tmp, calibration, Path(scratch))
+                _quantize_static(fp32, tmp, calibration, recipe.options.get("float_layers", []))
             elif quantization == "dynamic":
                 from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -50,18 +60,16 @@ def _convert_fp32(model: Any, input_spec: InputSpec, path: Path) -> None:
     onnx.save(proto, str(path))
 
 
-def _quantize_static(fp32: Path, out: Path, calibration: CalibrationReader, scratch: Path) -> None:
-    """Static QDQ int8 with per-channel weights, after ORT's pre-processing (shape inference, folding)."""
+def _quantize_static(fp32: Path, out: Path, calibration: CalibrationReader, float_nodes: list[str]) -> None:
+    """Static QDQ int8 with per-channel weights; `float_nodes` stay in float (the fallback recipes)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    prepared = scratch / "prepared.onnx"
-    quant_pre_process(str(fp32), str(prepared))
     calibration.rewind()
     quantize_static(
-        str(prepared),
+        str(fp32),
         str(out),
         calibration,
+        nodes_to_exclude=float_nodes,
         quant_format=QuantFormat.QDQ,
         per_channel=True,
         # 7-bit weights: AVX2 machines without VNNI sum u8*s8 pairs in saturating 16-bit lanes

@@ -6,6 +6,12 @@ Every recipe declares its compute kind: the arithmetic a runtime does with the
 file, which says which measured peak bounds it (the bench) and which gate it meets.
 Every exporter has one signature:
 `export_<format>(model, out, *, input_spec, recipe, calibration) -> Artifact`.
+
+Two options are read by the export worker rather than an exporter: a quantized
+recipe is compared layer by layer with its format's fp32 recipe (the
+sensitivity report), and `fallback: auto` makes a mixed recipe: the worker
+passes the K most sensitive layers as `float_layers`, K the smallest that keeps
+validation top-1 within `--max-drop` of Keras (`export.fallback`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ COMPUTE_KINDS = {
 }
 MAX_TOP1_DROP = 0.01
 """Default gate: an artifact's test top-1 may fall at most one point below Keras's."""
+FALLBACK_MAX_DROP = 0.002
+"""Default aim of the mixed recipes: top-1 within 0.2 points of Keras's."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,11 @@ class Recipe:
     options: dict[str, Any] = field(default_factory=dict)
     default: bool = True
 
+    @property
+    def quantized(self) -> bool:
+        """Whether its arithmetic is quantized (then its sensitivity is measured against the fp32 file of its format)."""
+        return self.compute not in ("fp32", "fp16")
+
     def gate(self, gates: dict[str, Gate] = GATES) -> Gate:
         return gates.get(self.compute, gates["quantized"])
 
@@ -77,6 +90,7 @@ def parse_gate(text: str, max_top1_drop: float = MAX_TOP1_DROP) -> tuple[str, Ga
 
 _TFLITE = "sketch_edge.export.tflite:export_tflite"
 _ONNX = "sketch_edge.export.onnx:export_onnx"
+_AEQ = "sketch_edge.export.ai_edge_quantizer:export_aeq"
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
@@ -86,12 +100,20 @@ RECIPES: dict[str, Recipe] = {
         Recipe("tflite-fp16", "tflite", "fp16", "fp16", _TFLITE, ".tflite", {"quantization": "fp16"}),
         Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", _TFLITE, ".tflite", {"quantization": "dynamic"}),
         Recipe("tflite-int8", "tflite", "int8", "int8", _TFLITE, ".tflite", {"quantization": "int8"}),
+        Recipe("tflite-int8-aeq", "tflite", "int8", "int8", _AEQ, ".tflite"),
+        Recipe("tflite-int8-mixed", "tflite", "int8+fp32", "int8", _AEQ, ".tflite", {"fallback": "auto"}),
         Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", _TFLITE, ".tflite", {"quantization": "int16x8"}, default=False),
         Recipe("onnx-fp32", "onnx", "fp32", "fp32", _ONNX, ".onnx"),
         Recipe("onnx-int8", "onnx", "int8", "int8", _ONNX, ".onnx", {"quantization": "static-qdq"}),
+        Recipe("onnx-int8-mixed", "onnx", "int8+fp32", "int8", _ONNX, ".onnx", {"quantization": "static-qdq", "fallback": "auto"}),
         Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", _ONNX, ".onnx", {"quantization": "dynamic"}),
     )
 }
+
+
+def float_recipe(fmt: str) -> Recipe:
+    """The fp32 recipe of a format: the float twin a quantized artifact is compared with, layer by layer."""
+    return next(r for r in RECIPES.values() if r.format == fmt and r.compute == "fp32")
 
 
 def list_recipes(defaults_only: bool = False) -> list[str]:

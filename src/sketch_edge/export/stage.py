@@ -24,16 +24,18 @@ from sketch_edge import fileio
 from sketch_edge.data import INPUT_SPECS
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, SketchEdgeError
-from sketch_edge.export.recipes import GATES, Gate, Recipe, get_recipe, list_recipes
+from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, Gate, Recipe, get_recipe, list_recipes
 from sketch_edge.export.verify import gate_failures
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import library_versions, run_module
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Manifest, Source
+from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained
 
 VALIDATION_MAX = 2000
+"""Validation drawings an artifact is checked on: every k-th of the saved split, which lists them class by class."""
 LIBRARIES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
 
@@ -41,6 +43,7 @@ LIBRARIES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-l
 class ExportConfig:
     artifacts: Path  # the train stage's folder: model.keras, split.npz, train_report.json
     recipes: tuple[str, ...] = ()  # empty: the default recipes
+    max_drop: float = FALLBACK_MAX_DROP  # the mixed recipes' aim: validation top-1 at most this below Keras's
     timeout_s: float = 300.0
     workers: int = 2
     gates: dict[str, Gate] = field(default_factory=lambda: dict(GATES))
@@ -78,8 +81,9 @@ def _describe_source(layout: Layout) -> Source:
         raise ExportError(f"{layout.train_report}: the training report lacks or mistypes the field {exc}") from None
 
 
-def _gates_json(gates: dict[str, Gate]) -> dict[str, dict[str, Any]]:
-    return {name: asdict(gate) for name, gate in sorted(gates.items())}
+def _gates_json(config: ExportConfig) -> dict[str, dict[str, Any]]:
+    """The settings artifacts were checked against, and the mixed recipes' aim: changing either re-exports."""
+    return {name: asdict(gate) for name, gate in sorted(config.gates.items())} | {"mixed": {"max_drop": config.max_drop}}
 
 
 def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Manifest | None:
@@ -91,13 +95,15 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
         return None
     if (manifest.source.sha256, manifest.source.split_sha256) != (source.sha256, source.split_sha256):
         return None
-    if manifest.gates != _gates_json(config.gates) or not layout.reference.is_file():
+    if manifest.gates != _gates_json(config) or not layout.reference.is_file():
         return None
     for recipe in recipes:
         entry = manifest.artifact(recipe.name)
         if entry is None or entry.status != "ok" or not (layout.export / entry.path).exists():
             return None
         if _digest(layout.export / entry.path) != entry.sha256:
+            return None
+        if recipe.quantized and not layout.sensitivity(recipe.name)[0].is_file():
             return None
     return replace(manifest, reused=True)
 
@@ -113,7 +119,8 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Mani
     if tuple(model.input_shape[1:]) != spec.shape:
         raise ExportError(f"{layout.model}: model input {model.input_shape[1:]} is not the {spec.kind} contract {spec.shape}")
     source = replace(source, macs=count_macs(model), parameters=int(model.count_params()))
-    validation = saved.val_x[:VALIDATION_MAX].astype(np.float32)
+    every = -(-len(saved.val_y) // VALIDATION_MAX)  # a stride, not a head: the head would hold the first classes only
+    validation, validation_labels = saved.val_x[::every].astype(np.float32), saved.val_y[::every]
     test = saved.test_x.astype(np.float32)
     reference = model.predict(validation, batch_size=512, verbose=0)
     test_reference = model.predict(test, batch_size=512, verbose=0)
@@ -125,13 +132,15 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Mani
             arrays,
             calibration=saved.calibration.astype(np.float32),
             validation=validation,
+            validation_labels=validation_labels,
             reference=reference,
             test=test,
             test_labels=saved.test_y,
         )
         metadata = {"labels": list(source.labels), "input": source.input, "source_sha256": source.sha256, "model": source.model}
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
-            jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in recipes]
+            common = {"keras_validation_top1": topk_accuracy(reference, validation_labels, 1)}
+            jobs = [(r, _job(r, config, source, arrays, scratch, metadata) | common) for r in recipes]
             artifacts = list(pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -142,7 +151,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Mani
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         source=source,
         libraries=library_versions(LIBRARIES) | {"python": platform.python_version()},
-        gates=_gates_json(config.gates),
+        gates=_gates_json(config),
         artifacts=tuple(artifacts),
     )
     manifest.save(layout.manifest)
@@ -158,6 +167,8 @@ def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scr
         "input_kind": source.input["kind"],
         "metadata": metadata | {"recipe": recipe.name, "precision": recipe.precision},
         "result": str(scratch / f"{recipe.name}.result.json"),
+        "max_drop": config.max_drop,
+        "sensitivity": dict(zip(("json", "png"), map(str, config.layout.sensitivity(recipe.name)), strict=True)),
     }
 
 
@@ -208,7 +219,17 @@ def summarize(manifest: Manifest) -> list[dict[str, Any]]:
             "max_abs_diff": a.parity.max_abs_diff if a.parity else None,
             "test_top1": a.details.get("test_top1"),
             "seconds": a.seconds,
+            "worst_layer": _worst_layer(a.details.get("sensitivity")),
+            "float_layers": a.details["fallback"]["k"] if "fallback" in a.details else None,
             "error": a.error,
         }
         for a in manifest.artifacts
     ]
+
+
+def _worst_layer(sensitivity: dict[str, Any] | None) -> str | None:
+    if not sensitivity or "error" in sensitivity:
+        return sensitivity and sensitivity["error"]
+    if sensitivity["worst_layer"] is None:
+        return f"no layer matched ({sensitivity['skipped']} skipped)"
+    return f"{sensitivity['worst_layer']} (+{100 * sensitivity['worst_added_noise']:.2f}%)"

@@ -1,5 +1,9 @@
 """One recipe in its own process: export, embed metadata, run the file in its runtime, report parity.
 
+A quantized recipe also gets its format's fp32 file made beside it (the float
+twin), to pick its float layers (`fallback: auto`) and to write its per-layer
+sensitivity report; `seconds` is the recipe's own time, without the twin's.
+
 Run by the export stage as `python -m sketch_edge.export.worker JOB.json`; the
 result is written to the job's `result` path. A converter that segfaults or hangs
 kills only this process, and the stage records it as a failed artifact.
@@ -11,6 +15,7 @@ import importlib
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,9 +27,12 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.data import INPUT_SPECS
+from sketch_edge.errors import first_line
 from sketch_edge.export.calibration import CalibrationReader
+from sketch_edge.export.fallback import Validation, choose_float_layers
 from sketch_edge.export.metadata import embed_metadata
-from sketch_edge.export.recipes import Recipe
+from sketch_edge.export.recipes import Recipe, float_recipe
+from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import parity
 from sketch_edge.isolation import die_with_parent
 from sketch_edge.manifest import Artifact
@@ -40,36 +48,61 @@ def resolve(exporter: str) -> Callable[..., Artifact]:
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
-
     recipe = Recipe(**job["recipe"])
     arrays = np.load(job["arrays"])
     out = Path(job["out"])
     model = load_trained(Path(job["model"]))
-    started = time.perf_counter()
     spec = INPUT_SPECS[job["input_kind"]]
-    artifact = resolve(recipe.exporter)(
-        model, out, input_spec=spec, recipe=recipe, calibration=CalibrationReader(arrays["calibration"], spec.name)
-    )
-    if recipe.format in ("tflite", "onnx"):
-        embed_metadata(out, recipe.format, job["metadata"])
-    seconds = time.perf_counter() - started
+    calibration = CalibrationReader(arrays["calibration"], spec.name)
+
+    def export(r: Recipe, path: Path) -> Artifact:
+        return resolve(r.exporter)(model, path, input_spec=spec, recipe=r, calibration=calibration)
+
+    details: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".twin-")) as scratch:
+        float_twin = Path(scratch) / f"float{recipe.suffix}"
+        if recipe.quantized:
+            export(float_recipe(recipe.format), float_twin)
+        started = time.perf_counter()
+        if recipe.options.get("fallback") == "auto":
+            validation = Validation(arrays["validation"], arrays["validation_labels"], float(job["keras_validation_top1"]),
+                                    arrays["calibration"])  # fmt: skip
+            artifact, details = choose_float_layers(recipe, out, float_twin, export, _predict_file, validation, job["max_drop"])
+        else:
+            artifact = export(recipe, out)
+        if recipe.format in ("tflite", "onnx"):
+            embed_metadata(out, recipe.format, job["metadata"])
+        seconds = time.perf_counter() - started
+        if recipe.quantized:
+            details["sensitivity"] = _sensitivity(recipe.format, float_twin, out, arrays["calibration"], job["sensitivity"])
 
     predict, inputs, outputs = _open(out, recipe.format)
     candidate = _predict_all(predict, arrays["validation"])
     test_probs = _predict_all(predict, arrays["test"])
-    result = artifact.to_json() | {
+    return artifact.to_json() | {
         "seconds": round(seconds, 2),
         "inputs": inputs,
         "outputs": outputs,
         "parity": asdict(parity(arrays["reference"], candidate)),
         "details": {
             **artifact.details,
+            **details,
             "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1),
             "test_samples": len(test_probs),
             **({"ops": op_counts(out, recipe.format)} if recipe.format in ("tflite", "onnx") else {}),
         },
     }
-    return result
+
+
+def _sensitivity(fmt: str, float_twin: Path, out: Path, samples: np.ndarray, files: dict[str, str]) -> dict[str, Any]:
+    """The report written beside the artifact, and its summary for the manifest. It is a diagnosis of a file that
+    passed or failed its own gates already: a graph it cannot read is recorded as its error, not the recipe's."""
+    try:
+        report = measure(fmt, float_twin, out, samples)
+    except Exception as exc:  # ONNX Runtime and LiteRT raise their own types for a graph they cannot augment or run
+        return {"error": f"not measured: {first_line(exc)}"}
+    report.write(Path(files["json"]), Path(files["png"]))
+    return report.summary()
 
 
 def op_counts(path: Path, fmt: str) -> dict[str, int]:
@@ -115,6 +148,12 @@ def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], lis
 
 def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
     return np.concatenate([predict(x[i : i + BATCH]) for i in range(0, len(x), BATCH)])
+
+
+def _predict_file(path: Path, x: np.ndarray) -> np.ndarray:
+    from sketch_edge.runtime import open_runner
+
+    return _predict_all(open_runner(path, threads=1).predict, x)
 
 
 def main() -> None:
