@@ -149,6 +149,8 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
         "",
         *write_table(["kernel", "threads", "GOP/s", "median ms", "bounds"], kernel_rows),
         "",
+        *_quantization_section(results),
+        "",
         *_profile_section(results, out),
         "## Plots",
         "",
@@ -162,6 +164,38 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
         "",
     ]
     return "\n".join(lines)
+
+
+def _quantization_section(results: dict[str, Any]) -> list[str]:
+    """Each quantized artifact's per-layer sensitivity (written by export) and the layers a mixed recipe kept in float."""
+    rows = []
+    for name, q in results.get("quantization", {}).items():
+        s, fallback = q.get("sensitivity") or {}, q.get("fallback")
+        if "error" in s:
+            rows.append([name, s["error"], "", "", "", "", ""])
+            continue
+        kept = "" if fallback is None else f"{fallback['k']}" + ("" if fallback["reached"] else " (aim not reached)")
+        rows.append([
+            name,
+            s.get("worst_layer") or f"no layer matched ({s.get('skipped', 0)} skipped)",
+            _fmt(s.get("worst_added_noise") and 100 * s["worst_added_noise"], ".2f"),
+            _fmt(s.get("worst_sqnr_db"), ".1f"),
+            _fmt(s.get("output_sqnr_db"), ".1f"),
+            kept,
+            f"[plot](../export/sensitivity/{name}.png)",
+        ])  # fmt: skip
+    if not rows:
+        return []
+    return [
+        "## Quantization: where each int8 file departs from its float twin",
+        "",
+        "Per layer, on calibration drawings: the noise the layer adds (its output's |float - quantized| / |float| minus its "
+        "inputs'), its output SQNR, and the model output's SQNR. Mixed recipes keep the K worst layers in float, K the "
+        "smallest that brings validation top-1 within the export's `--max-drop` of Keras's. Full reports: `export/sensitivity/`.",
+        "",
+        *write_table(["recipe", "worst layer", "noise it adds %", "its SQNR dB", "output SQNR dB", "float layers", ""], rows),
+        "",
+    ]
 
 
 def _kernel_row(k: dict[str, Any]) -> list[Any]:

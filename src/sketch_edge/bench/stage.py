@@ -182,6 +182,11 @@ def run(config: BenchConfig) -> dict[str, Any]:
         "settings": {"quick": config.quick, "repeat": config.repeat, "pin_core": pin_core, "duration_s": config.duration_s},
         "peaks": peaks,
         "peak_kernels": measured,
+        "quantization": {
+            a.name: {k: a.details[k] for k in ("sensitivity", "fallback") if k in a.details}
+            for a in manifest.artifacts
+            if "sensitivity" in a.details
+        },  # fmt: skip
         "profiles": profiled,
         "test_samples": int(len(y)),
         "results": results + [_empty_row(r) for r in refused],

@@ -34,8 +34,9 @@ def export_aeq(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, 
         export_tflite(model, fp32, input_spec=input_spec, recipe=get_recipe("tflite-fp32"), calibration=calibration)
         quantize = quantizer.Quantizer(str(fp32))
         quantize.load_quantization_recipe(recipes.static_wi8_ai8())
-        for tensor in recipe.options.get("float_layers", []):
-            quantize.update_quantization_recipe(regex=f"^{re.escape(tensor)}$", operation_name="*", algorithm_key=AlgorithmName.NO_QUANTIZE)
+        for tensor in recipe.options.get("float_layers", []):  # an op's scope: its output names, each followed by ";"
+            scope = f"^{re.escape(tensor)};$"
+            quantize.update_quantization_recipe(regex=scope, operation_name="*", algorithm_key=AlgorithmName.NO_QUANTIZE)
         (signature,) = Interpreter(model_path=str(fp32)).get_signature_list()
         samples = [{calibration.input_name: calibration.samples[i : i + 1]} for i in range(len(calibration.samples))]
         result = quantize.quantize(quantize.calibrate({signature: samples}, num_threads=1))
