@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--recipes", type=_names, default=None, help="comma-separated recipes, 'keras' for the Keras model (default: all ok)"
     )
-    bench.add_argument("--runtimes", type=_names, default=None, help="comma-separated: keras, litert, onnxruntime (default: all)")
+    bench.add_argument(
+        "--runtimes", type=_names, default=None, help="comma-separated: keras, litert, onnxruntime, openvino (default: all installed)"
+    )
     bench.add_argument("--repeat", type=_positive_int, default=1, help="timing rounds per cell, each in a fresh process (default: 1)")
     bench.add_argument("--pin", action="store_true", help="run single-thread cells and peaks on one core")
     bench.add_argument("--no-profile", action="store_true", help="skip the per-operator profile of ONNX Runtime cells")
@@ -127,9 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RECIPE=US",
         help="exit 3, naming the cell, if a batch-1 cell of RECIPE has a p50 above US microseconds (repeatable)",
     )
-    bench.add_argument("--threads", type=_positive_ints, default=None, help="comma-separated thread counts (default: 1 and all cores)")
-    bench.add_argument("--batch", type=_positive_ints, default=(1, 64), help="comma-separated batch sizes (default: 1,64)")
-    bench.add_argument("--duration", type=float, default=2.0, help="minimum seconds of timed calls per cell (default: 2)")
+    bench.add_argument(
+        "--threads", type=_positive_ints, default=(), help="comma-separated thread counts, each at every --batch (default: see --full)"
+    )
+    bench.add_argument("--batch", type=_positive_ints, default=(), help="comma-separated batch sizes, each at every --threads")
+    bench.add_argument(
+        "--full",
+        action="store_true",
+        help="1 thread and all cores, each at batch 1 and 64, 2 s per cell (default: batch 1 on 1 thread and batch 64 on all cores, 1 s)",
+    )
+    bench.add_argument("--duration", type=float, default=None, help="minimum seconds of timed calls per cell (default: 1, 2 with --full)")
     bench.add_argument("--quick", action="store_true", help="few calls and a tenth of the test split (for smoke tests)")
     bench.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
     bench.set_defaults(run=run_bench)
@@ -394,9 +403,10 @@ def run_bench(args: argparse.Namespace) -> int:
         artifacts=args.artifacts,
         recipes=tuple(args.recipes or ()),
         runtimes=tuple(args.runtimes or RUNTIMES),
-        threads=tuple(args.threads or ()),
+        threads=tuple(args.threads),
         batches=tuple(args.batch),
-        duration_s=args.duration,
+        full=args.full,
+        duration_s=args.duration or (2.0 if args.full else 1.0),
         quick=args.quick,
         repeat=args.repeat,
         pin=args.pin,

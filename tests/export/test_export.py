@@ -99,22 +99,34 @@ def test_every_quantized_artifact_has_a_sensitivity_report(manifest, artifacts):
         assert plot.stat().st_size > 1000
 
 
-def test_mixed_recipes_keep_the_fewest_sensitive_layers_in_float(manifest, artifacts, tmp_path):
-    for name in ("onnx-int8-mixed", "tflite-int8-mixed"):  # the default aim: K is the first that reaches it
+def test_mixed_recipes_record_their_search(manifest):
+    for name in ("onnx-int8-mixed", "tflite-int8-mixed"):
         fallback = manifest.artifact(name).details["fallback"]
-        aim = fallback["keras_validation_top1"] - fallback["max_drop"]
-        assert [t["k"] for t in fallback["tried"]] == list(range(fallback["k"] + 1))
-        assert all(t["validation_top1"] < aim for t in fallback["tried"][:-1]) and fallback["reached"]
-        assert len(fallback["float_layers"]) == fallback["k"]
-    copy = copy_artifacts(artifacts, tmp_path / "a")
-    unreachable = stage.run(stage.ExportConfig(artifacts=copy, recipes=("onnx-int8-mixed", "tflite-int8-mixed"), max_drop=-0.5))
-    for entry in unreachable.artifacts:  # top-1 50 points above Keras: every sensitive layer ends in float, and it says so
-        fallback = entry.details["fallback"]
-        assert entry.status == "ok" and fallback["reached"] is False and fallback["k"] >= 1, fallback
-        assert len(fallback["float_layers"]) == fallback["k"] == len(fallback["tried"]) - 1
-    ops = {a.name: a.details["ops"] for a in unreachable.artifacts} | {"onnx-int8": manifest.artifact("onnx-int8").details["ops"]}
-    assert ops["onnx-int8-mixed"].get("QuantizeLinear", 0) < ops["onnx-int8"]["QuantizeLinear"]
-    assert ops["tflite-int8-mixed"].get("DEQUANTIZE", 0) >= 1  # float layers between int8 ones
+        assert [t["k"] for t in fallback["tried"]] == list(range(fallback["k"] + 1)) and len(fallback["float_layers"]) == fallback["k"]
+        last = fallback["tried"][-1]
+        if fallback["stopped"] == "aim reached":
+            assert last["validation_top1"] >= fallback["keras_validation_top1"] - fallback["max_drop"]
+        else:  # tiny data: int8 flips few of the 80 validation drawings, if any
+            assert fallback["stopped"].startswith("drop within noise") and last["lost"] - last["gained"] <= 2 * last["lost"] ** 0.5 + 1
+
+
+def test_ai_edge_quantizer_keeps_named_layers_in_float(manifest, artifacts, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from sketch_edge.export.ai_edge_quantizer import export_aeq
+    from sketch_edge.layout import Layout
+    from sketch_edge.models.saved import load_trained
+
+    report = json.loads(Layout(artifacts).sensitivity("tflite-int8-aeq")[0].read_text())
+    conv = next(layer["tensor"] for layer in report["layers"] if layer["op"] == "CONV_2D")
+    recipe = replace(get_recipe("tflite-int8-mixed"), options={"float_layers": [conv]})
+    calibration = CalibrationReader(SavedSplit.load(artifacts / "split.npz").calibration, "image")
+    export_aeq(load_trained(artifacts / "model.keras"), tmp_path / "m.tflite", input_spec=None, recipe=recipe, calibration=calibration)
+    interpreter = Interpreter(model_path=str(tmp_path / "m.tflite"))
+    dtypes = {t["name"]: t["dtype"].__name__ for t in interpreter.get_tensor_details()}
+    assert dtypes[conv] == "float32"  # the one named layer, while the others stay int8
+    assert sum(dtype == "int8" for dtype in dtypes.values()) > 3
+    assert "DEQUANTIZE" in {op["op_name"] for op in interpreter._get_ops_details()}
 
 
 def test_checked_on_the_saved_split_with_keras_reference(manifest, artifacts):

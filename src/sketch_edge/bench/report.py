@@ -174,7 +174,7 @@ def _quantization_section(results: dict[str, Any]) -> list[str]:
         if "error" in s:
             rows.append([name, s["error"], "", "", "", "", ""])
             continue
-        kept = "" if fallback is None else f"{fallback['k']}" + ("" if fallback["reached"] else " (aim not reached)")
+        kept = "" if fallback is None else f"{fallback['k']} ({fallback['stopped']})"
         rows.append([
             name,
             s.get("worst_layer") or f"no layer matched ({s.get('skipped', 0)} skipped)",

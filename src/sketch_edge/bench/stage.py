@@ -40,9 +40,10 @@ class BenchConfig:
     artifacts: Path  # holds model.keras, split.npz and export/
     recipes: tuple[str, ...] = ()  # empty: every ok artifact
     runtimes: tuple[str, ...] = tuple(RUNTIMES)
-    threads: tuple[int, ...] = ()  # empty: 1 and all cores
-    batches: tuple[int, ...] = (1, 64)
-    duration_s: float = 2.0
+    threads: tuple[int, ...] = ()  # with `batches`, every combination is benched; both empty (and not `full`): DEFAULT_GRID
+    batches: tuple[int, ...] = ()
+    duration_s: float = 1.0  # timed seconds per cell, after half as many of warm-up
+    full: bool = False  # 1 thread and all cores, each at batch 1 and 64
     quick: bool = False
     max_top1_drop: float = 0.01  # below Keras top-1 by more than this: "low-accuracy"
     timeout_s: float = 180.0
@@ -53,6 +54,13 @@ class BenchConfig:
     @property
     def layout(self) -> Layout:
         return Layout(self.artifacts)
+
+    def grid(self) -> list[tuple[int, int]]:
+        """(threads, batch) of every cell. By default the two a deployment asks about: batch-1 latency on one thread,
+        batch-64 throughput on all cores; `full`, or any --threads/--batch, every combination."""
+        if not (self.threads or self.batches or self.full):
+            return [(1, 1), (cpu_count(), 64)]
+        return [(t, b) for t in (self.threads or tuple(sorted({1, cpu_count()}))) for b in (self.batches or (1, 64))]
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
     for name in config.recipes:
         if name not in known:
             raise BenchError(unknown_name("recipe", name, known))
-    threads = config.threads or tuple(sorted({1, cpu_count()}))
+    grid = config.grid()
     cells, refused = [], []
     for name, fmt, precision, compute, path, status, error, sha256 in entries:
         if config.recipes and name not in config.recipes:
@@ -114,7 +122,7 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
                 refused.append(base | {"status": "skipped", "error": spec.missing()})
             else:
                 size = path.stat().st_size
-                cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t in threads for b in config.batches]
+                cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t, b in grid]
     return cells, refused
 
 
@@ -239,7 +247,7 @@ def measure_peaks(
         for runtime in sorted({k.runtime for k in kernels}):
             names = [k.name for k in kernels if k.runtime == runtime]
             job = {"action": "measure", "folder": str(folder), "kernels": names, "threads": threads,
-                   "seconds": 0.3 if config.quick else 1.0, "pin_core": pin_core if threads == 1 else None}  # fmt: skip
+                   "seconds": 0.3 if config.quick else 0.5, "pin_core": pin_core if threads == 1 else None}  # fmt: skip
             stem = scratch / f"peak-{runtime}-t{threads}"
             reason = _job("sketch_edge.bench.peak", stem, job, config.timeout_s)
             if reason is not None:
@@ -269,7 +277,7 @@ def _run_cell(
         "min_calls": 50 if config.quick else (1000 if cell.batch == 1 else 100),
         "min_seconds": 0.2 if config.quick else config.duration_s,
         "warmup_calls": 5 if config.quick else 50,
-        "warmup_seconds": 0.05 if config.quick else 1.0,
+        "warmup_seconds": 0.05 if config.quick else config.duration_s / 2,
         "pin_core": pin_core if cell.threads == 1 else None,
         "probs": f"{stem}.probs.npy",
         "latencies": f"{stem}.lat.npy",

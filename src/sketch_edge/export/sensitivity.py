@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,11 +209,13 @@ def _tflite_run(path: Path, x: np.ndarray) -> tuple[dict[str, np.ndarray], list[
 
     from sketch_edge.runtime.litert import LiteRTRunner
 
-    interpreter = Interpreter(
-        model_path=str(path),
-        experimental_preserve_all_tensors=True,
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-    )
+    with warnings.catch_warnings():  # "intended for debugging purposes only": it is what this is
+        warnings.simplefilter("ignore", UserWarning)
+        interpreter = Interpreter(
+            model_path=str(path),
+            experimental_preserve_all_tensors=True,
+            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        )
     runner = LiteRTRunner(interpreter)
     runner.run(runner.prepare(x))
     details = {t["index"]: t for t in interpreter.get_tensor_details()}

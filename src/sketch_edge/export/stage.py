@@ -30,7 +30,6 @@ from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import library_versions, run_module
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Manifest, Source
-from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained
 
@@ -139,8 +138,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Mani
         )
         metadata = {"labels": list(source.labels), "input": source.input, "source_sha256": source.sha256, "model": source.model}
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
-            common = {"keras_validation_top1": topk_accuracy(reference, validation_labels, 1)}
-            jobs = [(r, _job(r, config, source, arrays, scratch, metadata) | common) for r in recipes]
+            jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in recipes]
             artifacts = list(pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,70 @@
+"""The float-fallback search on a tiny hand-built ONNX model and ONNX Runtime's real QDQ quantizer (no TensorFlow)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sketch_edge.export.fallback import Validation, choose_float_layers
+from sketch_edge.export.recipes import get_recipe
+from sketch_edge.runtime import open_runner
+from tests.helpers import linear_softmax_onnx
+
+onnx = pytest.importorskip("onnx")
+# Columns summing to zero, so no class wins on the inputs' mean: classes vary by drawing, some nearly tied,
+# and int8 noise flips enough of those that the drop is no accident.
+WEIGHTS = np.random.default_rng(0).normal(0, 1e-3, size=(784, 3)).astype(np.float32)
+WEIGHTS -= WEIGHTS.mean(axis=0)
+X = np.random.default_rng(1).integers(0, 256, size=(2000, 28, 28, 1)).astype(np.float32)
+
+
+def _exporter(float_path):
+    """The ONNX recipe's own quantization of the float file, `float_layers` as its `nodes_to_exclude`."""
+    from sketch_edge.export.calibration import CalibrationReader
+    from sketch_edge.export.onnx import _quantize_static
+
+    def export(recipe, out):
+        _quantize_static(float_path, out, CalibrationReader(X[:200], "image"), recipe.options.get("float_layers", []))
+        return recipe.artifact(out)
+
+    return export
+
+
+def _predict(path, x):
+    return open_runner(path).predict(x)
+
+
+def _validation(float_path, keras_wrong=0):
+    labels = _predict(float_path, X).argmax(axis=1)  # the float model is right on every drawing...
+    keras_correct = np.ones(len(X), bool)
+    keras_correct[:keras_wrong] = False  # ...but for these, whose labels are moved off its answer
+    labels[:keras_wrong] = (labels[:keras_wrong] + 1) % 3
+    return Validation(X, labels, keras_correct, X[:64])
+
+
+def test_a_real_drop_puts_the_noisiest_layer_in_float(tmp_path):
+    float_path = linear_softmax_onnx(tmp_path / "float.onnx", WEIGHTS)
+    out = tmp_path / "mixed.onnx"
+    artifact, details = choose_float_layers(get_recipe("onnx-int8-mixed"), out, float_path, _exporter(float_path), _predict,
+                                            _validation(float_path), max_drop=0.002)  # fmt: skip
+    fallback = details["fallback"]
+    first = fallback["tried"][0]
+    assert first["lost"] - first["gained"] > 2 * np.sqrt(first["lost"] + first["gained"]), first  # int8 alone: a real drop
+    assert fallback["stopped"] == "aim reached" and fallback["k"] >= 1 and fallback["tried"][-1]["validation_top1"] >= 0.998
+    assert fallback["float_layers"][0] == "MatMul logits"  # the only layer that computes
+    ops = [node.op_type for node in onnx.load(str(out)).graph.node]
+    assert "MatMul" in ops and not any(
+        n.op_type == "DequantizeLinear" and n.output[0].startswith("w_") for n in onnx.load(str(out)).graph.node
+    )
+    assert artifact.name == "onnx-int8-mixed"
+
+
+def test_a_drop_within_noise_is_not_chased(tmp_path):
+    float_path = linear_softmax_onnx(tmp_path / "float.onnx", WEIGHTS)
+    few = replace(_validation(float_path), x=X[:100])  # the same model on 100 drawings: a flip or two, no evidence
+    few = replace(few, labels=few.labels[:100], keras_correct=few.keras_correct[:100])
+    _, details = choose_float_layers(get_recipe("onnx-int8-mixed"), tmp_path / "m.onnx", float_path, _exporter(float_path), _predict,
+                                     few, max_drop=-0.01)  # an aim int8 cannot reach: beat Keras by a point  # fmt: skip
+    fallback = details["fallback"]
+    assert fallback["k"] == 0 and fallback["stopped"].startswith("drop within noise"), fallback
+    assert fallback["tried"][0]["lost"] <= 4
