@@ -14,6 +14,9 @@ A drop too small to tell from chance is not chased: on 600 validation drawings,
 to float without moving top-1 at all. So the search also stops when the drop is
 within noise by McNemar's test at two sigma: the drawings only Keras gets right
 (b) and those only the int8 file gets right (c) differ by at most 2 sqrt(b + c).
+Either way the file must also agree with Keras's answers as often as its gate
+asks (98% for int8): a near-chance model can keep top-1 while answering
+differently on half the drawings.
 """
 
 from __future__ import annotations
@@ -39,8 +42,13 @@ class Validation:
 
     x: np.ndarray
     labels: np.ndarray
-    keras_correct: np.ndarray  # bool per drawing
+    keras_answers: np.ndarray  # Keras's top-1 class per drawing
+    min_agreement: float  # with Keras's answers: the recipe's gate
     calibration: np.ndarray  # what the sensitivity report runs on
+
+    @property
+    def keras_correct(self) -> np.ndarray:
+        return self.keras_answers == self.labels
 
     @property
     def keras_top1(self) -> float:
@@ -64,13 +72,15 @@ def choose_float_layers(
     kept: list[LayerError] = []
     tried = []
     while True:
-        correct = predict(out, validation.x).argmax(axis=1) == validation.labels
-        lost, gained = int((validation.keras_correct & ~correct).sum()), int((~validation.keras_correct & correct).sum())
-        tried.append({"k": len(kept), "validation_top1": float(correct.mean()), "lost": lost, "gained": gained})
-        if correct.mean() >= aim:
+        answers = predict(out, validation.x).argmax(axis=1)
+        correct, keras_correct = answers == validation.labels, validation.keras_correct
+        lost, gained = int((keras_correct & ~correct).sum()), int((~keras_correct & correct).sum())
+        agreement = float((answers == validation.keras_answers).mean())
+        tried.append({"k": len(kept), "validation_top1": float(correct.mean()), "lost": lost, "gained": gained, "agreement": agreement})
+        if agreement >= validation.min_agreement and correct.mean() >= aim:
             stopped = "aim reached"
             break
-        if lost - gained <= NOISE_SIGMAS * math.sqrt(lost + gained):
+        if agreement >= validation.min_agreement and lost - gained <= NOISE_SIGMAS * math.sqrt(lost + gained):
             stopped = f"drop within noise ({lost} drawings lost, {gained} gained)"
             break
         ranking = measure(recipe.format, float_twin, out, validation.calibration)

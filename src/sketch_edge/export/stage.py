@@ -166,6 +166,7 @@ def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scr
         "metadata": metadata | {"recipe": recipe.name, "precision": recipe.precision},
         "result": str(scratch / f"{recipe.name}.result.json"),
         "max_drop": config.max_drop,
+        "min_agreement": recipe.gate(config.gates).min_agreement,
         "sensitivity": dict(zip(("json", "png"), map(str, config.layout.sensitivity(recipe.name)), strict=True)),
     }
 

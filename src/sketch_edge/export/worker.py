@@ -65,9 +65,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             export(float_recipe(recipe.format), float_twin)
         started = time.perf_counter()
         if recipe.options.get("fallback") == "auto":
-            labels = arrays["validation_labels"]
-            keras_correct = arrays["reference"].argmax(axis=1) == labels
-            validation = Validation(arrays["validation"], labels, keras_correct, arrays["calibration"])
+            keras_answers = arrays["reference"].argmax(axis=1)
+            validation = Validation(arrays["validation"], arrays["validation_labels"], keras_answers, job["min_agreement"],
+                                    arrays["calibration"])  # fmt: skip
             artifact, details = choose_float_layers(recipe, out, float_twin, export, _predict_file, validation, job["max_drop"])
         else:
             artifact = export(recipe, out)
