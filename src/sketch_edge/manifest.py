@@ -33,7 +33,7 @@ class Parity:
 class Artifact:
     name: str
     format: str  # tflite | onnx | saved_model
-    precision: str  # fp32 | fp16 | dynamic-int8 | int8 | int16x8: how the file stores the model
+    precision: str  # fp32 | fp16 | dynamic-int8 | int8 | int8+fp32 | int16x8: how the file stores the model
     compute: str  # the arithmetic the runtime does with it (export.recipes.COMPUTE_KINDS): which peak bounds it
     path: str  # relative to the manifest's folder
     status: str = "ok"  # ok | failed
@@ -44,7 +44,7 @@ class Artifact:
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
     parity: Parity | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # test_top1, ops; sensitivity (quantized); fallback (mixed)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

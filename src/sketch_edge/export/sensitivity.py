@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import tempfile
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,6 @@ class Sensitivity:
     layers: tuple[LayerError, ...]  # worst (most SQNR lost) first
     skipped: tuple[str, ...] = ()  # float layer outputs with no counterpart in the quantized model
     output_sqnr_db: float | None = None  # at the model's output
-    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def worst(self) -> LayerError | None:
@@ -107,17 +106,17 @@ def measure(fmt: str, float_path: Path, quant_path: Path, samples: np.ndarray) -
     sqnr = {name: sqnr_db(f, q) for name, (f, q) in inputs.items()}
     sqnr |= {name: sqnr_db(f, q) for name, (_, _, _, f, q) in layers.items()}
 
-    def noise(name: str, seen: frozenset[str] = frozenset()) -> float:
+    relative = {name: 10 ** (-db / 20) for name, db in sqnr.items()}
+
+    def noise(name: str) -> float:
         """Relative error of a tensor; one without a counterpart: its producer's noisiest input (weights: none)."""
-        if name in sqnr:
-            return 10 ** (-sqnr[name] / 20)
-        sources = producers.get(name, [])
-        return max((noise(s, seen | {name}) for s in sources if s not in seen), default=0.0)
+        if name not in relative:  # graphs are acyclic, so this ends
+            relative[name] = max((noise(s) for s in producers.get(name, [])), default=0.0)
+        return relative[name]
 
     errors = []
     for name, (op, nodes, sources, f, q) in layers.items():
-        upstream = max((noise(s) for s in sources), default=0.0)
-        added = max(0.0, 10 ** (-sqnr[name] / 20) - upstream)
+        added = max(0.0, noise(name) - max((noise(s) for s in sources), default=0.0))
         errors.append(LayerError(name, op, nodes, sqnr[name], added, float(np.abs(f - q).max())))
     errors.sort(key=lambda e: (-e.added_noise, e.sqnr_db))
     return Sensitivity(
