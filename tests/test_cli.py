@@ -186,6 +186,14 @@ def test_predict_npy_ndjson_and_image_files(tmp_path, linear_model):
     table = run_cli("predict", str(linear_model), "bitmaps.npy", cwd=tmp_path)
     assert table.returncode == 0 and "halves" in table.stdout and "bitmaps.npy[2]" in table.stdout and "top" in table.stdout
 
+    openvino = run_cli("predict", str(linear_model), str(tmp_path / "bitmaps.npy"), "--json", "--top", "1", "--runtime", "openvino")
+    assert openvino.returncode == 0, openvino.stderr
+    for line, row in zip(openvino.stdout.splitlines(), rows[:3], strict=True):  # the same answers, up to float rounding
+        (top,) = json.loads(line)["top"]
+        assert top["label"] == row["top"][0]["label"] and top["probability"] == pytest.approx(row["top"][0]["probability"], abs=1e-4)
+    wrong = run_cli("predict", str(linear_model), str(tmp_path / "bitmaps.npy"), "--runtime", "litert")
+    assert wrong.returncode == 2 and "litert does not run .onnx files (these do: onnxruntime, openvino)" in wrong.stderr
+
 
 @pytest.mark.parametrize(
     ("make_input", "message"),
