@@ -27,7 +27,7 @@ from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.isolation import cpu_affinity, pin_to_core
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
-from sketch_edge.runtime.openvino import CONFIG, OpenVINORunner, core
+from sketch_edge.runtime.openvino import CONFIG, OpenVINORunner, compile_model, read_model
 
 SETTINGS: dict[str, dict[str, str]] = {
     "adapter": CONFIG,
@@ -39,11 +39,7 @@ SETTINGS: dict[str, dict[str, str]] = {
 
 def runner(path: Path, settings: dict[str, str]) -> OpenVINORunner:
     """The adapter (its input quantization and outputs), around a model compiled with these settings."""
-    adapter = OpenVINORunner.load(path, threads=1)
-    model = core().read_model(str(path))
-    model.reshape({model.inputs[0]: [-1, *list(model.inputs[0].get_partial_shape())[1:]]})
-    compiled = core().compile_model(model, "CPU", settings | {"INFERENCE_NUM_THREADS": "1"})
-    return OpenVINORunner(compiled, path, adapter.metadata)
+    return OpenVINORunner(compile_model(read_model(path), 1, settings), path, metadata=None)
 
 
 def main() -> None:

@@ -96,8 +96,10 @@ def test_predictor_runs_the_tensorflow_free_runtimes():
 
 @pytest.mark.slow
 def test_openvino_runs_every_exported_artifact_like_its_default_runtime(exported, exported_strokes):
-    """Every TFLite and ONNX recipe, int8 inputs included (their scale and zero point read from the .tflite file)."""
+    """Every TFLite and ONNX recipe, int8 inputs included (their scale and zero point read from the .tflite file),
+    except the files ai-edge-quantizer writes, which OpenVINO 2026.4's TFLite reader refuses: one ModelError line."""
     from sketch_edge.data.saved_split import SavedSplit
+    from sketch_edge.export.recipes import get_recipe
     from sketch_edge.manifest import resolve
     from sketch_edge.runtime import Predictor
 
@@ -107,6 +109,10 @@ def test_openvino_runs_every_exported_artifact_like_its_default_runtime(exported
             if artifact.format not in ("tflite", "onnx") or artifact.status != "ok":
                 continue
             path = resolve(root / "export", artifact)
+            if get_recipe(artifact.name).exporter.endswith(":export_aeq"):
+                with pytest.raises(ModelError, match=rf"{artifact.name}.tflite: OpenVINO cannot load it \(Check 'opts != nullptr'"):
+                    open_runner(path, runtime="openvino")
+                continue
             expected, runner = open_runner(path).predict(x), open_runner(path, runtime="openvino")
             assert runner.input_spec.dtype == artifact.inputs[0].dtype and runner.input_spec.scale == artifact.inputs[0].scale
             probs = runner.predict(x)

@@ -31,9 +31,17 @@ def core() -> ov.Core:
     return _core
 
 
-def compile_model(model: ov.Model, threads: int) -> ov.CompiledModel:
-    """The settings every OpenVINO model of the project is compiled with (adapter and peaks)."""
-    return core().compile_model(model, "CPU", CONFIG | {"INFERENCE_NUM_THREADS": str(threads)})
+def read_model(path: Path) -> ov.Model:
+    """The file's graph with a dynamic batch axis: one compiled model takes any batch size, as the other runtimes do."""
+    model = core().read_model(str(path))
+    if model.inputs[0].get_partial_shape().rank.is_static:
+        model.reshape({model.inputs[0]: [-1, *list(model.inputs[0].get_partial_shape())[1:]]})
+    return model
+
+
+def compile_model(model: ov.Model, threads: int, config: dict[str, str] = CONFIG) -> ov.CompiledModel:
+    """The settings every OpenVINO model of the project is compiled with (adapter and peaks), or others to compare."""
+    return core().compile_model(model, "CPU", config | {"INFERENCE_NUM_THREADS": str(threads)})
 
 
 class OpenVINORunner(Runner):
@@ -64,9 +72,7 @@ class OpenVINORunner(Runner):
     @classmethod
     def load(cls, path: Path, threads: int) -> OpenVINORunner:
         try:
-            model = core().read_model(str(path))
-            if model.inputs[0].get_partial_shape().rank.is_static:  # any batch size, as the other runtimes take
-                model.reshape({model.inputs[0]: [-1, *list(model.inputs[0].get_partial_shape())[1:]]})
+            model = read_model(path)
             compiled = compile_model(model, threads)
         except Exception as exc:  # OpenVINO raises RuntimeError or its own GeneralFailure for files it refuses
             raise ModelError(f"{path}: OpenVINO cannot load it ({_message(exc)})") from None
