@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PRECISION:AGREEMENT[:MAXDIFF]",
-        help="override a parity gate, e.g. fp16:0.999:2e-3 (defaults: fp32 0.999/1e-4, fp16 0.999/1e-3, quantized 0.98)",
+        help="override a parity gate, e.g. fp16:0.999:2e-3 (defaults: fp32 0.999/1e-4, fp16 0.999/5e-3, quantized 0.98)",
     )
     export.add_argument(
         "--max-top1-drop",

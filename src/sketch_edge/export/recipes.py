@@ -47,7 +47,10 @@ class Gate:
 
 GATES = {
     "fp32": Gate(0.999, 1e-4),
-    "fp16": Gate(0.999, 1e-3),
+    # fp16 weights round each weight by up to 2^-11 of itself; measured on probabilities: 6.5e-4 (cnn-bn), 1.9e-3
+    # (seq-conv) and 2.5e-3 (seq-lstm), every one with 100% top-1 agreement. 5e-3 passes rounding and still fails a
+    # conversion that changes answers; agreement and non-finite outputs are checked apart.
+    "fp16": Gate(0.999, 5e-3),
     "quantized": Gate(0.98, None),
 }
 
