@@ -8,7 +8,9 @@ fresh process pinned to one core, one thread, batch 1, on a real test drawing:
   input `Runner.prepare` made beforehand);
 - bare: the loop an app would write with the runtime's API and nothing else
   (LiteRT `set_tensor`/`invoke`/`get_tensor` with the input already int8 where the
-  model is int8; ONNX Runtime `session.run`; a `tf.function` with a fixed signature);
+  model is int8; ONNX Runtime `session.run`; OpenVINO `InferRequest.infer` on a model
+  compiled with the adapter's settings; a `tf.function` with a fixed signature), in
+  every installed runtime that runs the file;
 in interleaved rounds, so a noisy neighbour hits both alike. It reports each one's
 best-round p50 and the ratio; the target is <= 1.05.
 """
@@ -32,22 +34,29 @@ from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.isolation import cpu_affinity, pin_to_core
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
-from sketch_edge.runtime import open_runner, runtime_for
+from sketch_edge.runtime import open_runner, runtimes_for
 
 
-def bare_call(path: Path, x: np.ndarray) -> Callable[[], Any]:
+def tflite_input(path: Path, x: np.ndarray) -> np.ndarray:
+    """`x` in the .tflite file's input type, quantized with its scale and zero point where it is int8."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    inp = Interpreter(model_path=str(path)).get_input_details()[0]
+    scale, zero_point = inp["quantization"]
+    if np.dtype(inp["dtype"]) == np.int8:
+        x = np.clip(np.round(x / scale) + zero_point, -128, 127)
+    return x.astype(inp["dtype"])
+
+
+def bare_call(path: Path, x: np.ndarray, runtime: str) -> Callable[[], Any]:
     """The runtime's own API, written out here on purpose rather than taken from the adapters."""
-    runtime = runtime_for(path).name
     if runtime == "litert":
         from ai_edge_litert.interpreter import Interpreter
 
         interpreter = Interpreter(model_path=str(path), num_threads=1)
         interpreter.allocate_tensors()
         inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-        scale, zero_point = inp["quantization"]
-        if np.dtype(inp["dtype"]) == np.int8:
-            x = np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8)
-        x = x.astype(inp["dtype"])
+        x = tflite_input(path, x)
 
         def call() -> Any:
             interpreter.set_tensor(inp["index"], x)
@@ -64,6 +73,13 @@ def bare_call(path: Path, x: np.ndarray) -> Callable[[], Any]:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         feed = {session.get_inputs()[0].name: x}
         return lambda: session.run(None, feed)
+    if runtime == "openvino":
+        import openvino as ov
+
+        settings = {"INFERENCE_NUM_THREADS": "1", "NUM_STREAMS": "1", "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+        request = ov.Core().compile_model(str(path), "CPU", settings).create_infer_request()
+        x = tflite_input(path, x) if path.suffix == ".tflite" else x
+        return lambda: request.infer([x])
     import keras
     import tensorflow as tf
 
@@ -86,10 +102,10 @@ def plain_loop_p50(call: Callable[[], Any], calls: int) -> float:
     return float(np.median(times)) / 1000
 
 
-def one(path: Path, x: np.ndarray, rounds: int, calls: int) -> dict[str, Any]:
-    runner = open_runner(path, threads=1)
+def one(path: Path, runtime: str, x: np.ndarray, rounds: int, calls: int) -> dict[str, Any]:
+    runner = open_runner(path, threads=1, runtime=runtime)
     prepared = runner.prepare(x)
-    bare = bare_call(path, x)
+    bare = bare_call(path, x, runtime)
     bench_p50, bare_p50 = [], []
     for _ in range(rounds):
         lat = time_calls(lambda: runner.run(prepared), min_calls=calls, min_seconds=0, warmup_calls=100, warmup_seconds=0)
@@ -106,12 +122,13 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--one", type=Path, default=None, help=argparse.SUPPRESS)  # the per-artifact child process
+    parser.add_argument("--runtime", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     layout = Layout(args.artifacts)
     x = SavedSplit.load(layout.split).test_x[:1].astype(np.float32)
     if args.one is not None:
         pin_to_core(max(cpu_affinity()))
-        print(json.dumps(one(args.one, x, args.rounds, args.calls)))
+        print(json.dumps(one(args.one, args.runtime, x, args.rounds, args.calls)))
         return 0
     manifest = Manifest.load(layout.manifest)
     paths = {"keras": layout.model} | {
@@ -120,21 +137,16 @@ def main() -> int:
     rows = {}
     print(f"{'artifact':20} {'runtime':12} {'bench p50 us':>13} {'bare p50 us':>12} {'ratio':>6}")
     for name, path in paths.items():
-        command = [
-            sys.executable,
-            __file__,
-            str(args.artifacts),
-            "--one",
-            str(path),
-            "--rounds",
-            str(args.rounds),
-            "--calls",
-            str(args.calls),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=True, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
-        row = json.loads(done.stdout.strip().splitlines()[-1]) | {"runtime": runtime_for(path).name}
-        rows[name] = row
-        print(f"{name:20} {row['runtime']:12} {row['bench_p50_us']:13.1f} {row['bare_p50_us']:12.1f} {row['ratio']:6.3f}")
+        for runtime in (spec.name for spec in runtimes_for(path) if spec.missing() is None):
+            command = [sys.executable, __file__, str(args.artifacts), "--one", str(path), "--runtime", runtime,
+                       "--rounds", str(args.rounds), "--calls", str(args.calls)]  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
+            if done.returncode != 0:  # a file this runtime refuses: the bench shows it as a failed row too
+                print(f"{name:20} {runtime:12} cannot run it: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+                continue
+            row = json.loads(done.stdout.strip().splitlines()[-1]) | {"runtime": runtime}
+            rows[f"{name}/{runtime}"] = row
+            print(f"{name:20} {runtime:12} {row['bench_p50_us']:13.1f} {row['bare_p50_us']:12.1f} {row['ratio']:6.3f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
