@@ -363,7 +363,7 @@ def run_export(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     config = ExportConfig(args.artifacts, tuple(args.recipes or ()), max_drop=args.max_drop / 100, timeout_s=args.timeout, gates=gates)
     manifest = run(config)
-    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", "worst layer (noise it adds)",
+    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", "worst layer (noise added, SQNR)",
                   "float layers", title=markup(layout.manifest))  # fmt: skip
     for row in summarize(manifest):
         table.add_row(

@@ -231,4 +231,4 @@ def _worst_layer(sensitivity: dict[str, Any] | None) -> str | None:
         return sensitivity and sensitivity["error"]
     if sensitivity["worst_layer"] is None:
         return f"no layer matched ({sensitivity['skipped']} skipped)"
-    return f"{sensitivity['worst_layer']} (+{100 * sensitivity['worst_added_noise']:.2f}%)"
+    return f"{sensitivity['worst_layer']} (+{100 * sensitivity['worst_added_noise']:.2f}%, SQNR {sensitivity['worst_sqnr_db']:.1f} dB)"
