@@ -101,12 +101,16 @@ def test_outputs_on_disk(benched):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_per_op_profiles_of_onnxruntime_cells(benched):
+def test_per_op_profiles_of_onnxruntime_and_openvino_cells(benched):
     root, results = benched
-    assert set(results["profiles"]) == {f"{n}/onnxruntime/t1/b{b}" for n in ("onnx-fp32", "onnx-int8") for b in (1, 4)}
+    profiled = {(r, rt) for r, rt in CELLS if rt in ("onnxruntime", "openvino")}
+    assert set(results["profiles"]) == {f"{r}/{rt}/t1/b{b}" for r, rt in profiled for b in (1, 4)}
     profile = json.loads((root / "bench" / results["profiles"]["onnx-int8/onnxruntime/t1/b1"]).read_text())
     assert profile["calls"] == 200 and sum(o["share"] for o in profile["ops"]) == pytest.approx(1)
     assert "QLinearConv" in {o["op"] for o in profile["ops"]} and all(n["us_per_call"] > 0 for n in profile["nodes"])
+    openvino = json.loads((root / "bench" / results["profiles"]["tflite-int8/openvino/t1/b1"]).read_text())
+    assert sum(o["share"] for o in openvino["ops"]) == pytest.approx(1) and openvino["op_us_per_call"] > 0
+    assert any(o["op"].startswith("Convolution (") and o["op"].endswith("I8)") for o in openvino["ops"]), openvino["ops"]  # int8 kernels
 
 
 def test_repeat_and_pin(benched):

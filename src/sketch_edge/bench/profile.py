@@ -1,9 +1,11 @@
 """Per-operator time of a bench cell, from the runtime's own profiler.
 
 ONNX Runtime writes a Chrome-trace JSON when a session has profiling enabled;
-its `Node` events carry each kernel's duration. LiteRT's Python interpreter
-exposes no profiler (its op profiling lives in the C++ benchmark tool), so
-LiteRT cells have none, and the report says so.
+its `Node` events carry each kernel's duration. OpenVINO, compiled with
+`PERF_COUNT`, reports each executed node's time and the kernel that ran it
+(`exec_type`, e.g. `brgconv_avx512_core_vnni_I8` or `ref`) after every inference.
+LiteRT's Python interpreter exposes no profiler (its op profiling lives in the
+C++ benchmark tool), so LiteRT cells have none, and the report says so.
 """
 
 from __future__ import annotations
@@ -15,12 +17,7 @@ from typing import Any
 
 import numpy as np
 
-PROFILED_RUNTIMES = ("onnxruntime",)
-NO_PROFILER = {
-    "litert": "LiteRT's Python API has no per-op profiler",
-    "openvino": "not profiled here (OpenVINO's PERF_COUNT counters are not read yet)",
-    "keras": "not profiled (the reference row)",
-}
+NO_PROFILER = {"litert": "LiteRT's Python API has no per-op profiler", "keras": "not profiled (the reference row)"}
 
 
 def profile_onnxruntime(path: Path, threads: int, batch: np.ndarray, calls: int, scratch: Path) -> dict[str, Any]:
@@ -44,8 +41,28 @@ def profile_onnxruntime(path: Path, threads: int, batch: np.ndarray, calls: int,
     return summarize_trace(events, calls)
 
 
+def profile_openvino(path: Path, threads: int, batch: np.ndarray, calls: int, scratch: Path) -> dict[str, Any]:
+    """Run `calls` predictions with OpenVINO's performance counters on and sum each executed node's time."""
+    from sketch_edge.runtime.openvino import CONFIG, OpenVINORunner, compile_model, read_model
+
+    runner = OpenVINORunner(compile_model(read_model(path), threads, CONFIG | {"PERF_COUNT": "YES"}), path, metadata=None)
+    prepared = runner.prepare(batch)
+    nodes: dict[str, dict[str, Any]] = {}
+    for _ in range(calls):
+        runner.run(prepared)
+        for info in runner.profiling_info():
+            if info.real_time.total_seconds() > 0:
+                op = f"{info.node_type} ({info.exec_type})"  # the kernel says whether int8 ran as int8
+                node = nodes.setdefault(info.node_name, {"node": info.node_name, "op": op, "total_us": 0.0})
+                node["total_us"] += info.real_time.total_seconds() * 1e6
+    return _summary(nodes, calls)
+
+
+PROFILERS = {"onnxruntime": profile_onnxruntime, "openvino": profile_openvino}
+
+
 def summarize_trace(events: list[dict[str, Any]], calls: int) -> dict[str, Any]:
-    """Node events -> per node and per operator type: microseconds per call and share of the operators' total."""
+    """ONNX Runtime's node events -> per node and per operator type: microseconds per call and share of the total."""
     nodes: dict[str, dict[str, Any]] = {}
     for event in events:
         if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
@@ -53,6 +70,10 @@ def summarize_trace(events: list[dict[str, Any]], calls: int) -> dict[str, Any]:
         name = event["name"].removesuffix("_kernel_time")
         node = nodes.setdefault(name, {"node": name, "op": event.get("args", {}).get("op_name", "?"), "total_us": 0.0})
         node["total_us"] += float(event.get("dur", 0))
+    return _summary(nodes, calls)
+
+
+def _summary(nodes: dict[str, dict[str, Any]], calls: int) -> dict[str, Any]:
     total = sum(n["total_us"] for n in nodes.values()) or 1.0
     by_op: dict[str, float] = defaultdict(float)
     for n in nodes.values():

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.bench.profile import PROFILED_RUNTIMES, profile_onnxruntime
+from sketch_edge.bench.profile import PROFILERS
 from sketch_edge.bench.timing import summarize, time_calls
 from sketch_edge.isolation import die_with_parent, pin_to_core
 from sketch_edge.runtime import open_runner, runtime_for
@@ -89,8 +89,8 @@ def run_cell(job: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_mb": peak_rss_mb,
         "rss_growth_mb": peak_rss_mb - rss_baseline,
     }
-    if job.get("profile") and spec.name in PROFILED_RUNTIMES:
-        profile = profile_onnxruntime(path, job["threads"], batch, PROFILE_CALLS, Path(job["profile"]).parent)
+    if job.get("profile") and spec.name in PROFILERS:
+        profile = PROFILERS[spec.name](path, job["threads"], batch, PROFILE_CALLS, Path(job["profile"]).parent)
         Path(job["profile"]).write_text(json.dumps(profile))
     return result
 

@@ -87,6 +87,10 @@ class OpenVINORunner(Runner):
         self._request.infer([prepared], share_inputs=True)
         return self._request.get_output_tensor(0).data.copy()
 
+    def profiling_info(self) -> list[Any]:
+        """The last inference's per-node counters (compiled with PERF_COUNT: the bench's profile)."""
+        return self._request.get_profiling_info()
+
     def finish(self, raw: np.ndarray) -> np.ndarray:
         return dequantize(raw, self.output_spec) if self.output_spec.scale is not None else raw.astype(np.float32, copy=False)
 
