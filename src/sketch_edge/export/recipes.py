@@ -10,8 +10,8 @@ Every exporter has one signature:
 Two options are read by the export worker rather than an exporter: a quantized
 recipe is compared layer by layer with its format's fp32 recipe (the
 sensitivity report), and `fallback: auto` makes a mixed recipe: the worker
-passes the K most sensitive layers as `float_layers`, K the smallest that keeps
-validation top-1 within `--max-drop` of Keras (`export.fallback`).
+moves the noisiest layer to float, one at a time, passing them to the exporter
+as `float_layers`, until validation top-1 is near Keras's (`export.fallback`).
 """
 
 from __future__ import annotations
