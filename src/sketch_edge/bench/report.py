@@ -333,7 +333,8 @@ def log_x(ax: Any, label: str) -> None:
     ax.set_xlabel(label)
 
 
-_OFFSETS = [(7, 5), (7, -12), (-7, 9), (-7, -14), (7, 16), (7, -23), (-7, 20), (-7, -25), (7, 27), (7, -34)]
+_OFFSETS = [(side * 7, dy) for step in range(10) for dy in (5 + 11 * step, -12 - 11 * step) for side in (1, -1)]
+"""Label positions tried in turn, in points: right and left of the point, further up and down at each step."""
 
 
 def place_labels(ax: Any, rows: list[dict[str, Any]], name: Callable[[dict[str, Any]], str] | None = None) -> None:
@@ -365,8 +366,8 @@ def _legends(fig: Any, rows: list[dict[str, Any]]) -> None:
     handles = [Line2D([], [], marker=RUNTIME_MARKERS.get(rt, "x"), color="grey", linestyle="", markersize=8, label=rt) for rt in runtimes]
     handles += [Line2D([], [], marker="o", color=KIND_COLOURS[k], linestyle="", markersize=8, label=k) for k in kinds]
     handles.append(Line2D([], [], color="black", linestyle="--", label="Pareto front"))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.subplots_adjust(bottom=0.18)
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
+    fig.subplots_adjust(bottom=0.2)
 
 
 def save_figure(fig: Any, path: Path) -> None:
