@@ -34,7 +34,7 @@ def exported(tmp_path_factory):
     return root, stage.run(config)
 
 
-STROKE_RECIPES = ("tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8")
+STROKE_RECIPES = ("tflite-fp32", "tflite-int8", "tflite-int8-aeq", "tflite-int8-mixed", "onnx-fp32", "onnx-int8", "onnx-int8-mixed")
 STROKE_TOP1_DROP = 0.025
 
 

@@ -48,7 +48,7 @@ def test_a_real_drop_puts_the_noisiest_layer_in_float(tmp_path):
     first = fallback["tried"][0]
     assert first["lost"] - first["gained"] > 2 * np.sqrt(first["lost"] + first["gained"]), first  # int8 alone: a real drop
     assert fallback["stopped"] == "aim reached" and fallback["k"] >= 1 and fallback["tried"][-1]["validation_top1"] >= 0.998
-    assert fallback["float_layers"][0] == "MatMul logits"  # the only layer that computes
+    assert fallback["float_layers"][0] == "logits" and fallback["float_ops"] >= 1  # the only layer that computes (its MatMul)
     ops = [node.op_type for node in onnx.load(str(out)).graph.node]
     assert "MatMul" in ops and not any(
         n.op_type == "DequantizeLinear" and n.output[0].startswith("w_") for n in onnx.load(str(out)).graph.node
@@ -65,3 +65,22 @@ def test_a_drop_within_noise_is_not_chased(tmp_path):
     fallback = details["fallback"]
     assert fallback["k"] == 0 and fallback["stopped"].startswith("drop within noise"), fallback
     assert fallback["tried"][0]["lost"] <= 4
+
+
+def test_float_layers_are_keras_layers_with_all_their_ops():
+    """An unrolled LSTM's hundreds of ops go to float together; ranked by the noisiest op of each layer."""
+    from sketch_edge.export.fallback import _by_keras_layer
+    from sketch_edge.export.sensitivity import LayerError, Sensitivity
+
+    def op(tensor, noise):
+        return LayerError(tensor, "OP", (tensor,), 30.0, noise, 0.1)
+
+    ranking = Sensitivity("q.tflite", "f.tflite", 64, layers=(
+        op("seq_lstm_1/lstm_1/lstm_cell_195/Tanh", 0.4), op("cnn_bn_1/re_lu_1/Relu;cnn_bn_1/conv2d_1/convolution", 0.5),
+        op("seq_lstm_1/lstm_1/lstm_cell_3/MatMul", 0.1), op("Conv__42:0", 0.05), op("seq_lstm_1/flatten_1/Reshape", 0.0),
+    ))  # fmt: skip
+    assert _by_keras_layer(ranking) == [
+        ("re_lu_1", ["cnn_bn_1/re_lu_1/Relu;cnn_bn_1/conv2d_1/convolution"]),
+        ("lstm_1", ["seq_lstm_1/lstm_1/lstm_cell_195/Tanh", "seq_lstm_1/lstm_1/lstm_cell_3/MatMul"]),
+        ("Conv__42:0", ["Conv__42:0"]),
+    ]  # a layer adding no noise is not a candidate

@@ -1,11 +1,13 @@
 """Float fallback: keep the fewest, most sensitive layers in float that bring int8 top-1 back near Keras's.
 
 The recipe is first made fully int8. While its validation top-1 is more than
-`max_drop` below Keras's on the same drawings, the layer that adds the most
-quantization noise in the current file (its sensitivity report, measured again
-after each change) joins the float layers and the file is made again. Measured
-again, not ranked once: a layer whose noise was hidden behind a noisier input
-shows once that input is float (a 344-class softmax hid the last dense layer).
+`max_drop` below Keras's on the same drawings, the Keras layer whose ops add the
+most quantization noise in the current file (its sensitivity report, measured
+again after each change) goes to float, all its ops, and the file is made again.
+A Keras layer, not an op: an unrolled LSTM is hundreds of ops, one at a time
+would never end. Measured again, not ranked once: a layer whose noise was hidden
+behind a noisier input shows once that input is float (a 344-class softmax hid
+the last dense layer).
 K is chosen on the validation split so the test split, where the manifest and
 the bench report top-1, plays no part in the choice.
 
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge.export.recipes import Recipe
-from sketch_edge.export.sensitivity import LayerError, measure
+from sketch_edge.export.sensitivity import Sensitivity, measure
 from sketch_edge.manifest import Artifact
 
 NOISE_SIGMAS = 2.0
@@ -55,6 +57,17 @@ class Validation:
         return float(self.keras_correct.mean())
 
 
+def _by_keras_layer(ranking: Sensitivity) -> list[tuple[str, list[str]]]:
+    """Keras layers whose ops add noise, the noisiest first (by their noisiest op), with all their ops' nodes."""
+    noise: dict[str, float] = {}
+    nodes: dict[str, list[str]] = {}
+    for layer in ranking.layers:
+        name = layer.keras_layer
+        noise[name] = max(noise.get(name, 0.0), layer.added_noise)
+        nodes.setdefault(name, []).extend(layer.nodes)
+    return [(name, nodes[name]) for name in sorted(noise, key=lambda n: -noise[n]) if noise[name] > 0]
+
+
 def choose_float_layers(
     recipe: Recipe,
     out: Path,
@@ -69,32 +82,35 @@ def choose_float_layers(
     base = replace(recipe, options={k: v for k, v in recipe.options.items() if k != "fallback"})
     artifact = export(base, out)
     aim = validation.keras_top1 - max_drop
-    kept: list[LayerError] = []
+    floated: list[str] = []  # Keras layers, in the order they went to float
+    nodes: list[str] = []
     tried = []
     while True:
         answers = predict(out, validation.x).argmax(axis=1)
         correct, keras_correct = answers == validation.labels, validation.keras_correct
         lost, gained = int((keras_correct & ~correct).sum()), int((~keras_correct & correct).sum())
         agreement = float((answers == validation.keras_answers).mean())
-        tried.append({"k": len(kept), "validation_top1": float(correct.mean()), "lost": lost, "gained": gained, "agreement": agreement})
+        tried.append({"k": len(floated), "validation_top1": float(correct.mean()), "lost": lost, "gained": gained, "agreement": agreement})
         if agreement >= validation.min_agreement and correct.mean() >= aim:
             stopped = "aim reached"
             break
         if agreement >= validation.min_agreement and lost - gained <= NOISE_SIGMAS * math.sqrt(lost + gained):
             stopped = f"drop within noise ({lost} drawings lost, {gained} gained)"
             break
-        ranking = measure(recipe.format, float_twin, out, validation.calibration)
-        floated = {layer.tensor for layer in kept}
-        worst = next((layer for layer in ranking.layers if layer.added_noise > 0 and layer.tensor not in floated), None)
+        worst = next(
+            (g for g in _by_keras_layer(measure(recipe.format, float_twin, out, validation.calibration)) if g[0] not in floated), None
+        )
         if worst is None:
             stopped = "no quantized layer adds noise"
             break
-        kept.append(worst)
-        artifact = export(replace(base, options={**base.options, "float_layers": [n for layer in kept for n in layer.nodes]}), out)
+        floated.append(worst[0])
+        nodes += worst[1]
+        artifact = export(replace(base, options={**base.options, "float_layers": nodes}), out)
     return artifact, {
         "fallback": {
-            "k": len(kept),
-            "float_layers": [f"{layer.op} {layer.tensor}" for layer in kept],
+            "k": len(floated),
+            "float_layers": floated,
+            "float_ops": len(nodes),
             "max_drop": max_drop,
             "keras_validation_top1": validation.keras_top1,
             "stopped": stopped,

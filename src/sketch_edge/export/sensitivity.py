@@ -56,6 +56,13 @@ class LayerError:
         """A short name for tables and plots: the op and the first part of the tensor's name."""
         return f"{self.op} {self.tensor.split(';')[0][:48]}"
 
+    @property
+    def keras_layer(self) -> str:
+        """The Keras layer the op came from, read from its name (`model/layer/op`): an unrolled LSTM's hundreds of
+        ops are one layer. Names without that path (`Conv__42:0`, `probabilities`) are their own layer."""
+        parts = self.tensor.split(";")[0].split("/")
+        return parts[1] if len(parts) >= 3 else parts[0]
+
 
 @dataclass(frozen=True)
 class Sensitivity:
