@@ -190,9 +190,10 @@ def _quantization_section(results: dict[str, Any]) -> list[str]:
         "## Quantization: where each int8 file departs from its float twin",
         "",
         "Per layer, on calibration drawings: the noise the layer adds (its output's |float - quantized| / |float| minus its "
-        "inputs'), its output SQNR, and the model output's SQNR. Mixed recipes move the layer adding the most noise to float, "
-        "one at a time, until validation top-1 is within the export's `--max-drop` of Keras's (or the drop is within noise) "
-        "and agreement meets the gate: `float layers` is how many, and why it stopped. Full reports: `export/sensitivity/`.",
+        "inputs'), its output SQNR, and the model output's SQNR. Mixed recipes move the Keras layer whose ops add the most "
+        "noise to float, one at a time, until validation top-1 is within the export's `--max-drop` of Keras's (or the drop "
+        "is within noise) and agreement meets the gate: `float layers` is how many, and why it stopped. Full reports: "
+        "`export/sensitivity/`.",
         "",
         *write_table(["recipe", "worst layer", "noise it adds %", "its SQNR dB", "output SQNR dB", "float layers", ""], rows),
         "",
