@@ -77,8 +77,8 @@ def choose_float_layers(
     validation: Validation,
     max_drop: float,
 ) -> tuple[Artifact, dict[str, Any]]:
-    """Export `recipe` to `out`, adding float layers one at a time, worst first, until `max_drop` is met, the drop is
-    within noise, or no quantized layer adds noise; the artifact and what was tried."""
+    """Export `recipe` to `out`, moving Keras layers to float one at a time, noisiest first, until `max_drop` is met,
+    the drop is within noise, or no quantized layer adds noise; the artifact and what was tried."""
     base = replace(recipe, options={k: v for k, v in recipe.options.items() if k != "fallback"})
     artifact = export(base, out)
     aim = validation.keras_top1 - max_drop
@@ -97,9 +97,8 @@ def choose_float_layers(
         if agreement >= validation.min_agreement and lost - gained <= NOISE_SIGMAS * math.sqrt(lost + gained):
             stopped = f"drop within noise ({lost} drawings lost, {gained} gained)"
             break
-        worst = next(
-            (g for g in _by_keras_layer(measure(recipe.format, float_twin, out, validation.calibration)) if g[0] not in floated), None
-        )
+        ranking = _by_keras_layer(measure(recipe.format, float_twin, out, validation.calibration))
+        worst = next(((name, ops) for name, ops in ranking if name not in floated), None)
         if worst is None:
             stopped = "no quantized layer adds noise"
             break
