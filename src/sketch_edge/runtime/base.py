@@ -49,7 +49,8 @@ class Runner(Protocol):
         """The runtime call alone, on a prepared input: its raw output as a numpy array."""
 
     def finish(self, raw: np.ndarray) -> np.ndarray:
-        """Raw output -> float32 probabilities."""
+        """Raw output -> float32 probabilities (dequantized with the output's own scale when the file's output is int8)."""
+        return to_probabilities(raw, self.output_spec)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """The three steps in a row, here once for every adapter: the end-to-end path is exactly what the bench times."""
@@ -131,6 +132,15 @@ def quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
 
 def dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
     return (q.astype(np.float32) - info.zero_point) * np.float32(info.scale)
+
+
+def to_tensor(batch: np.ndarray, info: TensorInfo) -> np.ndarray:
+    """Contract floats -> the tensor's own type: quantized with its scale and zero point when it has them, else cast."""
+    return quantize(batch, info) if info.scale is not None else np.ascontiguousarray(batch, dtype=info.dtype)
+
+
+def to_probabilities(raw: np.ndarray, info: TensorInfo) -> np.ndarray:
+    return dequantize(raw, info) if info.scale is not None else raw.astype(np.float32, copy=False)
 
 
 def open_runner(path: str | Path, threads: int = 1, runtime: str | None = None) -> Runner:

@@ -46,8 +46,5 @@ class KerasRunner(Runner):
     def run(self, prepared: Any) -> np.ndarray:
         return self._serve(prepared).numpy()
 
-    def finish(self, raw: np.ndarray) -> np.ndarray:
-        return raw.astype(np.float32, copy=False)
-
     def close(self) -> None:
         self._model = self._serve = None

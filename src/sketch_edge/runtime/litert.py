@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from sketch_edge.errors import ModelError
-from sketch_edge.runtime.base import Runner, TensorInfo, dequantize, quantize
+from sketch_edge.errors import ModelError, first_line
+from sketch_edge.runtime.base import Runner, TensorInfo, to_tensor
 from sketch_edge.runtime.metadata import tflite_metadata
 
 
@@ -31,7 +31,7 @@ def file_tensor_infos(path: Path) -> tuple[TensorInfo, TensorInfo]:
     try:
         interpreter = Interpreter(model_path=str(path))
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(f"{path}: LiteRT cannot read it ({str(exc).strip().splitlines()[0]})") from None
+        raise ModelError(f"{path}: LiteRT cannot read it ({first_line(exc)})") from None
     return _tensor_info(interpreter.get_input_details()[0]), _tensor_info(interpreter.get_output_details()[0])
 
 
@@ -44,7 +44,6 @@ class LiteRTRunner(Runner):
         self.metadata = metadata
         input_detail, output_detail = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
         self._input, self._output = input_detail["index"], output_detail["index"]
-        self._input_dtype = np.dtype(input_detail["dtype"])
         self._shape = tuple(int(d) for d in input_detail["shape"])
         self.input_spec = _tensor_info(input_detail)
         self.output_spec = _tensor_info(output_detail)
@@ -55,7 +54,7 @@ class LiteRTRunner(Runner):
             interpreter = Interpreter(model_path=str(path), num_threads=threads)
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise ModelError(f"{path}: LiteRT cannot load it ({str(exc).strip().splitlines()[0]})") from None
+            raise ModelError(f"{path}: LiteRT cannot load it ({first_line(exc)})") from None
         return cls(interpreter, tflite_metadata(path))
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
@@ -64,17 +63,12 @@ class LiteRTRunner(Runner):
             self._interpreter.resize_tensor_input(self._input, list(batch.shape))
             self._interpreter.allocate_tensors()
             self._shape = tuple(batch.shape)
-        if self.input_spec.scale is not None:
-            return quantize(batch, self.input_spec)
-        return np.ascontiguousarray(batch, dtype=self._input_dtype)
+        return to_tensor(batch, self.input_spec)
 
     def run(self, prepared: np.ndarray) -> np.ndarray:
         self._interpreter.set_tensor(self._input, prepared)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output)
-
-    def finish(self, raw: np.ndarray) -> np.ndarray:
-        return dequantize(raw, self.output_spec) if self.output_spec.scale is not None else raw.astype(np.float32, copy=False)
 
     def close(self) -> None:
         self._interpreter = None

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from sketch_edge.errors import ModelError
+from sketch_edge.errors import ModelError, first_line
 from sketch_edge.runtime.base import Runner, TensorInfo
 from sketch_edge.runtime.metadata import onnx_metadata
 
@@ -46,7 +46,7 @@ class OnnxRuntimeRunner(Runner):
         try:
             session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/NoSuchFile types
-            raise ModelError(f"{path}: ONNX Runtime cannot load it ({str(exc).strip().splitlines()[0]})") from None
+            raise ModelError(f"{path}: ONNX Runtime cannot load it ({first_line(exc)})") from None
         return cls(session, path)
 
     def prepare(self, batch: np.ndarray) -> dict[str, np.ndarray]:
@@ -54,9 +54,6 @@ class OnnxRuntimeRunner(Runner):
 
     def run(self, prepared: dict[str, np.ndarray]) -> np.ndarray:
         return self._session.run(self._outputs, prepared)[0]
-
-    def finish(self, raw: np.ndarray) -> np.ndarray:
-        return raw.astype(np.float32, copy=False)
 
     def close(self) -> None:
         self._session = None

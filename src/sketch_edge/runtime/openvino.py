@@ -16,7 +16,7 @@ import numpy as np
 import openvino as ov
 
 from sketch_edge.errors import ModelError
-from sketch_edge.runtime.base import Runner, TensorInfo, dequantize, quantize
+from sketch_edge.runtime.base import Runner, TensorInfo, to_tensor
 from sketch_edge.runtime.metadata import ONNX_KEY, onnx_metadata, tflite_metadata
 
 CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
@@ -79,9 +79,7 @@ class OpenVINORunner(Runner):
         return cls(compiled, path, _metadata(model, path))
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
-        if self.input_spec.scale is not None:
-            return quantize(batch, self.input_spec)
-        return np.ascontiguousarray(batch, dtype=self.input_spec.dtype)
+        return to_tensor(batch, self.input_spec)
 
     def run(self, prepared: np.ndarray) -> np.ndarray:
         self._request.infer([prepared], share_inputs=True)
@@ -90,9 +88,6 @@ class OpenVINORunner(Runner):
     def profiling_info(self) -> list[Any]:
         """The last inference's per-node counters (compiled with PERF_COUNT: the bench's profile)."""
         return self._request.get_profiling_info()
-
-    def finish(self, raw: np.ndarray) -> np.ndarray:
-        return dequantize(raw, self.output_spec) if self.output_spec.scale is not None else raw.astype(np.float32, copy=False)
 
     def close(self) -> None:
         self._request = None
