@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=100 * FALLBACK_MAX_DROP,
         metavar="POINTS",
-        help="mixed recipes: keep the fewest layers in float that bring validation top-1 within this many points of Keras's "
-        f"(default: {100 * FALLBACK_MAX_DROP:g})",
+        help="mixed recipes: move the noisiest layers to float, one at a time, until validation top-1 is within this many "
+        f"points of Keras's (default: {100 * FALLBACK_MAX_DROP:g})",
     )
     export.set_defaults(run=run_export)
 

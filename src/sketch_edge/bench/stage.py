@@ -40,7 +40,7 @@ class BenchConfig:
     artifacts: Path  # holds model.keras, split.npz and export/
     recipes: tuple[str, ...] = ()  # empty: every ok artifact
     runtimes: tuple[str, ...] = tuple(RUNTIMES)
-    threads: tuple[int, ...] = ()  # with `batches`, every combination is benched; both empty (and not `full`): DEFAULT_GRID
+    threads: tuple[int, ...] = ()  # with `batches`, every combination is benched; both empty (and not `full`): see grid()
     batches: tuple[int, ...] = ()
     duration_s: float = 1.0  # timed seconds per cell, after half as many of warm-up
     full: bool = False  # 1 thread and all cores, each at batch 1 and 64
@@ -116,10 +116,11 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
         for spec in runtimes:
             base = {"key": f"{name}/{spec.name}", "recipe": name, "format": fmt, "precision": precision, "compute": compute,
                     "runtime": spec.name}  # fmt: skip
+            missing = spec.missing()
             if problem is not None:
                 refused.append(base | {"status": "failed", "error": problem})
-            elif spec.missing():
-                refused.append(base | {"status": "skipped", "error": spec.missing()})
+            elif missing is not None:
+                refused.append(base | {"status": "skipped", "error": missing})
             else:
                 size = path.stat().st_size
                 cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t, b in grid]

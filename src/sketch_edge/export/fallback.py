@@ -1,4 +1,4 @@
-"""Float fallback: keep the fewest, most sensitive layers in float that bring int8 top-1 back near Keras's.
+"""Float fallback: move the noisiest layers of an int8 file to float, one at a time, until its top-1 is back near Keras's.
 
 The recipe is first made fully int8. While its validation top-1 is more than
 `max_drop` below Keras's on the same drawings, the Keras layer whose ops add the
