@@ -10,9 +10,12 @@ INSTALLED := $(VENV)/.installed
 NODE_MODULES := web/node_modules/.package-lock.json
 PORT ?= 8000
 BENCH_ARGS ?=
+TUNE_MINUTES ?= 10
+TARGET ?= litert
+TUNE_ARGS ?=
 TRAINED_FOR := $(ARTIFACTS)/.trained-for
 
-.PHONY: setup web-setup train export bench demo test test-fast clean FORCE
+.PHONY: setup web-setup train export bench tune demo test test-fast clean FORCE
 
 setup: $(INSTALLED)
 
@@ -52,6 +55,11 @@ export: setup $(ARTIFACTS)/model.keras
 bench: setup $(ARTIFACTS)/model.keras
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
 	$(BIN)/sketch-edge bench --artifacts "$(ARTIFACTS)" $(BENCH_ARGS) || test $$? -eq 4
+
+# Candidate models of the search space, each trained, exported to int8 and benched on TARGET, within TUNE_MINUTES;
+# run again, it resumes. Writes $(ARTIFACTS)/tune/report.md (the trained model of `make train` is not touched).
+tune: setup
+	$(BIN)/sketch-edge tune --data "$(DATA)" --out "$(ARTIFACTS)" --budget-minutes $(TUNE_MINUTES) --target $(TARGET) $(TUNE_ARGS)
 
 # The demo page: built from the exported ONNX models, served on localhost only.
 demo: setup web-setup $(ARTIFACTS)/model.keras

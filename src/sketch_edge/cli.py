@@ -150,6 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--batch", type=_positive_int, default=1, help="the cells' batch size (default: 1)")
     compare.set_defaults(run=run_compare)
 
+    tune = sub.add_parser("tune", help="train, export and bench candidate models of a search space: accuracy against int8 latency")
+    _data_options(tune)
+    tune.add_argument("--budget-minutes", type=_positive_float, default=10.0, help="total time for every candidate (default: 10)")
+    tune.add_argument(
+        "--target", default="litert", help="runtime the int8 artifacts are timed on: litert, onnxruntime, openvino (default: litert)"
+    )
+    tune.add_argument("--space", type=Path, default=None, help="search space JSON file (default: the built-in edge-cnn space)")
+    tune.add_argument("--candidates", type=_positive_int, default=None, help="at most this many candidates (default: until the budget)")
+    tune.add_argument("--max-p50-us", type=_positive_float, default=None, help="recommend the best model within this int8 p50 latency")
+    tune.add_argument(
+        "--out", type=Path, default=DEFAULT_ARTIFACTS, help="artifacts folder; the tune writes to OUT/tune (default: artifacts)"
+    )
+    tune.set_defaults(run=run_tune)
+
     predict = sub.add_parser("predict", help="classify images, .npy bitmaps or .ndjson drawings with an .onnx or .tflite model")
     predict.add_argument("artifact", type=Path, help="an exported .onnx or .tflite file")
     predict.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files, .npy bitmap files, .ndjson(.gz) drawing files")
@@ -185,6 +199,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
     return value
 
 
@@ -441,6 +465,42 @@ def run_compare(args: argparse.Namespace) -> int:
     for row in table_rows(summary):
         table.add_row(*(markup(cell) for cell in row))
     Console(width=max(shutil.get_terminal_size().columns, 160)).print(table)
+    return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sketch_edge.errors import IncompleteError
+    from sketch_edge.fileio import check_writable
+    from sketch_edge.tune.report import COLUMNS, table_rows
+    from sketch_edge.tune.space import load_space
+    from sketch_edge.tune.stage import TuneConfig, run, target_recipes
+
+    target_recipes(args.target)  # a wrong target, space, data or --out fails now, not after the first candidate
+    space = load_space(args.space)
+    request = _data_request(args)
+    request.open()
+    check_writable(args.out)
+    config = TuneConfig(request, space, args.out, args.budget_minutes * 60, args.target, args.candidates, args.max_p50_us)
+
+    def progress(row: dict) -> None:
+        if row["status"] != "not run":
+            best = (row.get("best") or {}).get("p50_us")
+            figures = f"val top-1 {row['val_top1']:.4f}, int8 p50 {best:.1f} us" if row["status"] == "ok" else row.get("reason", "")
+            print(f"{row['status']:>8}  {row['model']}: {markup(figures)}", flush=True)
+
+    summary = run(config, progress)
+    out = config.layout.tune
+    table = Table(*COLUMNS, title=markup(f"{out / 'report.md'}"))
+    for row in table_rows(summary):
+        table.add_row(*(markup(cell) for cell in row))
+    Console(width=max(shutil.get_terminal_size().columns, 200)).print(table)
+    rec = summary["recommended"]
+    print(f"recommended: #{rec['number']} {rec['model']}" if rec.get("number") else f"no recommendation: {rec['reason']}")
+    if not summary["counts"]["ok"]:
+        raise IncompleteError(f"no candidate finished; {out / 'report.md'} says why")
     return 0
 
 

@@ -25,6 +25,10 @@ class ModelError(SketchEdgeError, ValueError):
     """A model name, file or input contract is wrong."""
 
 
+class TrainingError(SketchEdgeError):
+    """Training cannot go on: the loss diverged (not a number)."""
+
+
 class ExportError(SketchEdgeError):
     """An export cannot start (no model, unknown recipe) or a default recipe failed."""
 

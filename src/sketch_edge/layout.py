@@ -5,6 +5,8 @@ ARTIFACTS/export/manifest.json and one file (or folder) per recipe              
 ARTIFACTS/export/sensitivity/RECIPE.json and .png, per quantized recipe              (export)
 ARTIFACTS/bench/results.json, results.csv, report.md, plots, profiles/               (bench)
 ARTIFACTS/web/                                                                       (the demo page)
+ARTIFACTS/tune/results.json, results.csv, report.md, pareto.png                      (tune)
+ARTIFACTS/tune/candidates/KEY/: an artifacts folder per candidate, + tune_result.json (tune)
 """
 
 from __future__ import annotations
@@ -63,3 +65,16 @@ class Layout:
     @property
     def web(self) -> Path:
         return self.root / "web"
+
+    @property
+    def tune(self) -> Path:
+        return self.root / "tune"
+
+    def tune_candidate(self, key: str) -> Path:
+        """A candidate's own artifacts folder (train, export and bench outputs as above)."""
+        return self.tune / "candidates" / key
+
+    @property
+    def tune_result(self) -> Path:
+        """In a candidate's folder: what the tune measured of it, written last (present: the candidate finished)."""
+        return self.root / "tune_result.json"

@@ -10,6 +10,7 @@ from sketch_edge.models import DEFAULT_MODEL, get_model_spec, list_models
 EXPECTED = {
     "cnn-seed": {"input_kind": "bitmap", "max_params": 300_000},
     "cnn-bn": {"input_kind": "bitmap", "max_params": 1_000_000},
+    "edge-cnn": {"input_kind": "bitmap", "max_params": 1_000_000},
     "seq-conv": {"input_kind": "strokes", "max_params": 1_000_000},
     "seq-lstm": {"input_kind": "strokes", "max_params": 1_000_000},
     "seq-gru": {"input_kind": "strokes", "max_params": 1_000_000},
@@ -28,6 +29,55 @@ def test_default_is_registered():
 def test_unknown_model_suggests_the_nearest():
     with pytest.raises(ModelError, match="did you mean 'cnn-seed'"):
         get_model_spec("cnn-sed")
+
+
+def test_a_family_model_is_named_by_every_parameter_and_built_from_them():
+    spec = get_model_spec("edge-cnn[ depth = 2, width=16 ]")
+    assert spec.name.startswith("edge-cnn[width=16,depth=2,") and get_model_spec(spec.name).name == spec.name
+    assert get_model_spec("edge-cnn[epochs=7,augment=0.5]").epochs == 7 and get_model_spec("edge-cnn[augment=0.5]").augment == 0.5
+    assert get_model_spec("edge-cnn[]").name == get_model_spec("edge-cnn").name
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("edge-cnn[width=-4]", "width must be at least 1"),
+        ("edge-cnn[wdth=4]", "unknown edge-cnn parameter 'wdth' (did you mean 'width'?)"),
+        ("edge-cnn[conv=fancy]", "conv must be one of plain, separable"),
+        ("edge-cnn[width=3.5]", "width='3.5' is not an int"),
+        ("edge-cnn[width=8", "parameters go in one pair of brackets"),
+        ("edge-cnn[width]", "'width' is not key=value"),
+        ("edge-cnn[kernel=4,dropout=1]", "kernel must be a positive odd number; dropout must be in [0, 1)"),
+        ("edge-cnm[width=4]", "did you mean 'edge-cnn'"),
+    ],
+)
+def test_bad_family_parameters_are_one_line_errors(name, message):
+    with pytest.raises(ModelError) as caught:
+        get_model_spec(name)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", ["edge-cnn[conv=separable,pool=stride,head=gap,dense=0,convs=2,depth=2]", "edge-cnn[kernel=5,depth=4,width=8]"]
+)
+def test_family_options_build_and_their_macs_are_counted(name):
+    from sketch_edge.models.macs import count_macs
+
+    model = get_model_spec(name).build(5)
+    assert model.output_shape == (None, 5)
+    kinds = {layer.__class__.__name__ for layer in model.layers}
+    assert ("SeparableConv2D" in kinds) == ("separable" in name) and ("GlobalAveragePooling2D" in kinds) == ("gap" in name)
+    assert count_macs(model) > 0
+
+
+@pytest.mark.slow
+def test_mac_count_of_a_separable_convolution():
+    from sketch_edge.models.macs import count_macs
+
+    model = get_model_spec("edge-cnn[conv=separable,width=8,depth=2,dense=0,pool=max]").build(10)
+    # conv 28x28 x 9 x 8; separable at 14x14: depthwise 9 x 8 and pointwise 8 x 16 per position; output dense 7*7*16 -> 10
+    assert count_macs(model) == 28 * 28 * 9 * 8 + 14 * 14 * (9 * 8 + 8 * 16) + 7 * 7 * 16 * 10
 
 
 @pytest.mark.slow

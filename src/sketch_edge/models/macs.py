@@ -23,6 +23,9 @@ def count_macs(model: Any) -> int:
             total += out_positions * math.prod(layer.kernel_size) * in_channels * layer.filters
         elif kind == "DepthwiseConv2D":
             total += math.prod(layer.output.shape[1:]) * math.prod(layer.kernel_size)
+        elif kind == "SeparableConv2D":  # a depthwise pass over the input channels, then a 1x1 convolution
+            out_positions, in_channels = math.prod(layer.output.shape[1:-1]), layer.input.shape[-1]
+            total += out_positions * in_channels * (math.prod(layer.kernel_size) * layer.depth_multiplier + layer.filters)
         elif kind in _GATES:
             # every step multiplies the input and the previous state by each gate's weights
             steps, inputs = layer.input.shape[1], layer.input.shape[-1]

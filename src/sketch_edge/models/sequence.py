@@ -67,7 +67,7 @@ def _recurrent(cell: str, num_classes: int, steps: int, name: str) -> keras.Mode
     return _head(x, points, num_classes, name)
 
 
-@register("seq-conv", input_kind="strokes", epochs=20, batch_size=64, learning_rate=2e-3, augment=True, label_smoothing=0.1)
+@register("seq-conv", input_kind="strokes", epochs=20, batch_size=64, learning_rate=2e-3, augment=1.0, label_smoothing=0.1)
 def seq_conv(num_classes: int, steps: int = STEPS) -> keras.Model:
     """Temporal CNN: four dilated Conv1D blocks over the points, global max over time, dense head (no recurrence)."""
     import keras

@@ -41,11 +41,12 @@ def train_size(source: Source, shards: tuple[Shard, ...], seed: int) -> int:
 
 
 def train_stream(
-    source: Source, shards: tuple[Shard, ...], kind: str, seed: int, batch_size: int, augment: bool, errors: Errors, worker: int = 0
+    source: Source, shards: tuple[Shard, ...], kind: str, seed: int, batch_size: int, augment: float, errors: Errors, worker: int = 0
 ) -> tf.data.Dataset:
     """Endless (inputs float32, one-hot targets) batches of the training drawings of `shards`.
 
-    `seed` fixes the split; shuffling and augmentation draw from `seed + worker`, so workers do not repeat each other."""
+    `seed` fixes the split; shuffling and augmentation draw from `seed + worker`, so workers do not repeat each other.
+    `augment` is the augmentation strength (0: none; 1: the usual, see the augmenters below)."""
     source.check_kind(kind)
     classes = len(source.labels)
     shape = INPUT_SPECS[kind].shape
@@ -75,14 +76,14 @@ def train_stream(
     weights = np.array([max(1, s.size) for s in shards], dtype=np.float64)
     mixed = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(streams, weights / weights.sum(), seed=seed + worker)
     ds = mixed.shuffle(SHUFFLE_BUFFER, seed=seed + worker).batch(batch_size, drop_remainder=True)
-    augmenter = _bitmap_augmenter(seed + worker) if augment and kind == "bitmap" else None
+    augmenter = _bitmap_augmenter(seed + worker, augment) if augment and kind == "bitmap" else None
 
     def prepare(x: Any, y: Any) -> tuple[Any, Any]:
         x, targets = tf.cast(x, tf.float32), tf.one_hot(y, classes)  # one-hot so the loss can smooth labels
         if augmenter is not None:
             return augmenter(x, training=True), targets
         if augment and kind == "strokes":
-            return _augment_points(x), targets
+            return _augment_points(x, augment), targets
         return x, targets
 
     options = tf.data.Options()
@@ -93,8 +94,8 @@ def train_stream(
     return ds.map(prepare, num_parallel_calls=2).prefetch(2).with_options(options)
 
 
-def _augment_points(points: Any) -> Any:
-    """Mirror half the drawings and stretch each axis by 0.8-1.0, as players draw wider or narrower.
+def _augment_points(points: Any, strength: float) -> Any:
+    """Mirror half the drawings and stretch each axis by 0.8-1.0 (at strength 1), as players draw wider or narrower.
 
     On (batch, steps, 4) point rows: the flags are kept, padded rows stay zero, and the
     drawing stays in 0-255 at the top-left, as the simplified drawings are."""
@@ -104,16 +105,17 @@ def _augment_points(points: Any) -> Any:
     mirror = tf.cast(tf.random.uniform((batch, 1, 1)) < 0.5, tf.float32)
     right = tf.reduce_max(xy[..., :1], axis=1, keepdims=True)
     x = xy[..., :1] * (1 - mirror) + (right - xy[..., :1]) * mirror
-    stretch = tf.random.uniform((batch, 1, 2), 0.8, 1.0)
+    stretch = tf.random.uniform((batch, 1, 2), max(0.5, 1 - 0.2 * strength), 1.0)
     xy = tf.round(tf.concat([x, xy[..., 1:]], axis=-1) * stretch) * present
     return tf.concat([xy, points[..., 2:]], axis=-1)
 
 
-def _bitmap_augmenter(seed: int) -> Any:
-    """Mirror images and one-pixel shifts: a cat facing left is still a cat, and people start a stroke a little off."""
+def _bitmap_augmenter(seed: int, strength: float) -> Any:
+    """Mirror images and shifts of up to 5% x `strength` (1.4 pixels at 1): a cat facing left is still a cat, and people
+    start a stroke a little off."""
     return keras.Sequential(
         [
             layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomTranslation(0.05, 0.05, fill_mode="constant", seed=seed + 1),
+            layers.RandomTranslation(0.05 * strength, 0.05 * strength, fill_mode="constant", seed=seed + 1),
         ]
     )

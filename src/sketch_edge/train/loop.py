@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sketch_edge.errors import first_line
+from sketch_edge.errors import TrainingError, first_line
 from sketch_edge.train.cluster import ClusterError
 from sketch_edge.train.input import Errors
 
@@ -126,6 +126,8 @@ def fit(
             seen = schedule.steps_per_epoch * schedule.global_batch
             probs = predict_in_batches(predict, val[0], beat)
             targets = keras.utils.to_categorical(val[1], probs.shape[1])
+            if not np.isfinite(loss_sum):
+                raise TrainingError(f"training diverged: the loss is {loss_sum} in epoch {epoch + 1}")
             history["loss"].append(loss_sum / seen)
             history["accuracy"].append(correct / seen)
             history["val_loss"].append(float(np.mean(loss_fn(targets, probs))))

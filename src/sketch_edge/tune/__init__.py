@@ -1,0 +1,1 @@
+"""The edge tuner: train, export and bench candidate models from a search space within a time budget."""

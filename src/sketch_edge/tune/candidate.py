@@ -1,0 +1,115 @@
+"""One tune candidate in a fresh process: train, export its int8 artifacts, bench them on the target runtime.
+
+Run as `python -m sketch_edge.tune.candidate JOB.json`. The candidate's folder is
+an ordinary artifacts folder (model.keras, export/, bench/), so any candidate can
+be exported, benched or compared like a model trained by hand. What the tune
+needs of it goes to `result.json`, written last: its presence means finished.
+A failure of the candidate's own (training diverged, an export failed) is a
+result with its stage and reason; only a crash leaves no result.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sketch_edge import fileio
+from sketch_edge.errors import SketchEdgeError, first_line
+from sketch_edge.isolation import die_with_parent
+from sketch_edge.layout import Layout
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    from sketch_edge.quiet import import_tensorflow
+
+    import_tensorflow()
+    from sketch_edge.bench.report import write_all as write_bench_report
+    from sketch_edge.bench.stage import BenchConfig
+    from sketch_edge.bench.stage import run as bench
+    from sketch_edge.data import DataRequest
+    from sketch_edge.export.stage import ExportConfig
+    from sketch_edge.export.stage import run as export
+    from sketch_edge.train import TrainConfig
+    from sketch_edge.train import run as train
+
+    out, target = Path(job["out"]), job["target"]
+    seconds: dict[str, float] = {}
+    row: dict[str, Any] = {}
+    started = time.perf_counter()
+    stage = "train"
+    try:
+        report = train(TrainConfig(data=DataRequest.from_json(job["data"]), model=job["model"], out=out, verbose=False))
+        seconds["train"] = time.perf_counter() - started
+        row = {
+            "val_top1": max(report["history"]["val_accuracy"]),
+            "test_top1": report["test"]["top1"],
+            "parameters": report["parameters"],
+            "epochs_run": report["epochs_run"],
+            "train_seconds": report["seconds"],
+        }
+        stage = "export"
+        manifest = export(ExportConfig(artifacts=out, recipes=tuple(job["recipes"])))
+        seconds["export"] = time.perf_counter() - started - seconds["train"]
+        row["macs"] = manifest.source.macs
+        ok = [a.name for a in manifest.artifacts if a.status == "ok"]
+        failed = {a.name: a.error for a in manifest.artifacts if a.status != "ok"}
+        if not ok:
+            return _failed(stage, "; ".join(f"{name}: {error}" for name, error in failed.items()), row, seconds, started)
+        stage = "bench"
+        config = BenchConfig(artifacts=out, recipes=tuple(ok), runtimes=(target,), threads=(1,), batches=(1,), profile=False)
+        results = bench(config)
+        write_bench_report(results, config.layout.bench, None)  # the folder stays one `sketch-edge compare` reads
+        seconds["bench"] = time.perf_counter() - started - seconds["train"] - seconds["export"]
+    except SketchEdgeError as exc:
+        return _failed(stage, first_line(exc), row, seconds, started)
+    row["artifacts"] = [_artifact(cell, results, target) for cell in results["results"]]
+    row["export_failed"] = failed
+    best = min((a for a in row["artifacts"] if a["p50_us"] is not None), key=lambda a: a["p50_us"], default=None)
+    if best is None:
+        return _failed("bench", "; ".join(f"{a['recipe']}: {a['error']}" for a in row["artifacts"]), row, seconds, started)
+    row |= {"status": "ok", "best": best, "seconds": _rounded(seconds, started), "cpu_flags": results["environment"].get("cpu_flags")}
+    return row
+
+
+def _artifact(cell: dict[str, Any], results: dict[str, Any], target: str) -> dict[str, Any]:
+    """A benched int8 artifact with its floor: MACs x 2 / the int8 GEMM peak of the runtime that ran it, one thread."""
+    p50 = cell["latency_us"]["p50"] if cell["status"] == "ok" else None
+    peak = max(
+        (k["gops"] for k in results["peak_kernels"] if k["runtime"] == target and "int8" in k["kinds"] and k["threads"] == 1 and k["gops"]),
+        default=None,
+    )
+    floor = 2 * cell["macs"] / (peak * 1e9) * 1e6 if peak and cell.get("macs") else None
+    return {
+        "recipe": cell["recipe"],
+        "runtime": cell["runtime"],
+        "status": cell["status"],
+        "error": cell.get("error"),
+        "top1": cell.get("top1"),
+        "bytes": cell.get("bytes"),
+        "p50_us": p50,
+        "peak_gops": peak,
+        "floor_us": floor,
+        "floor_ratio": p50 / floor if p50 and floor else None,
+    }
+
+
+def _failed(stage: str, reason: str, row: dict[str, Any], seconds: dict[str, float], started: float) -> dict[str, Any]:
+    return {**row, "status": "failed", "reason": f"{stage}: {reason}", "seconds": _rounded(seconds, started)}
+
+
+def _rounded(seconds: dict[str, float], started: float) -> dict[str, float]:
+    return {**{k: round(v, 1) for k, v in seconds.items()}, "total": round(time.perf_counter() - started, 1)}
+
+
+def main() -> None:
+    die_with_parent()
+    job = json.loads(Path(sys.argv[1]).read_text())
+    result = run(job)
+    fileio.write_json(Layout(Path(job["out"])).tune_result, {"model": job["model"], "key": job["key"], **result})
+
+
+if __name__ == "__main__":
+    main()

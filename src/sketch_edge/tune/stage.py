@@ -1,0 +1,134 @@
+"""The tune stage: every candidate of the space, one at a time in its own process, within a time budget.
+
+A candidate's key is a digest of its model name, the data request and the target,
+so a tune run again with the same settings finds what it finished (its
+`tune_result.json`) and goes on from there; a candidate the budget stopped is run
+again next time. Rows: `ok`, `failed` (with its stage and reason), `invalid` (the
+space gave a combination that cannot be built), `stopped` (the budget ran out
+while it ran), `not run` (no budget left).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sketch_edge import fileio
+from sketch_edge.data import DataRequest
+from sketch_edge.errors import SketchEdgeError, unknown_name
+from sketch_edge.export.recipes import RECIPES
+from sketch_edge.isolation import run_module
+from sketch_edge.layout import Layout
+from sketch_edge.runtime import RUNTIMES
+from sketch_edge.tune.space import Candidate, SearchSpace
+
+INT8_RECIPES = ("tflite-int8", "onnx-int8")
+"""The converters' full-int8 recipes: what a target runtime is benched with (those of its formats)."""
+
+
+class TuneError(SketchEdgeError):
+    """The tune cannot start: unknown target, bad budget."""
+
+
+def target_recipes(target: str) -> tuple[str, ...]:
+    """The int8 recipes whose files the target runtime runs."""
+    if target not in RUNTIMES or not any(RECIPES[r].suffix in RUNTIMES[target].suffixes for r in INT8_RECIPES):
+        valid = [name for name, spec in RUNTIMES.items() if any(RECIPES[r].suffix in spec.suffixes for r in INT8_RECIPES)]
+        raise TuneError(unknown_name("--target", target, valid))
+    return tuple(r for r in INT8_RECIPES if RECIPES[r].suffix in RUNTIMES[target].suffixes)
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    data: DataRequest
+    space: SearchSpace
+    out: Path  # an artifacts folder: the tune writes to out/tune/
+    budget_s: float
+    target: str = "litert"
+    limit: int | None = None  # at most this many candidates
+    max_p50_us: float | None = None  # the recommendation's latency budget
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.out)
+
+    def key(self, candidate: Candidate) -> str:
+        text = json.dumps([candidate.name, self.data.to_json(), self.target], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+Runner = Callable[[dict[str, Any], float], str | None]
+"""Runs one candidate job within a timeout: None when it wrote its result, else why not (one line)."""
+
+
+def run_candidate(job: dict[str, Any], timeout_s: float) -> str | None:
+    job_file = Path(job["out"]) / "tune_job.json"
+    fileio.write_json(job_file, job)
+    return run_module("sketch_edge.tune.candidate", job_file, timeout_s)
+
+
+def run(
+    config: TuneConfig, progress: Callable[[dict[str, Any]], None] = lambda row: None, runner: Runner = run_candidate
+) -> dict[str, Any]:
+    """Tune, then write the report; returns its JSON. Candidates finished by an earlier run are read, not rerun."""
+    if config.budget_s <= 0:
+        raise TuneError(f"--budget-minutes must be positive, not {config.budget_s / 60:g}")
+    recipes = target_recipes(config.target)
+    started = time.monotonic()
+    rows = []
+    for candidate in config.space.candidates(config.data.seed, config.limit):
+        row = _tune_one(config, candidate, recipes, started, runner)
+        rows.append(row)
+        progress(row)
+    from sketch_edge.tune.report import summarize, write_all
+
+    summary = summarize(config, rows, time.monotonic() - started)
+    write_all(summary, config.layout.tune)
+    return summary
+
+
+def _tune_one(config: TuneConfig, candidate: Candidate, recipes: tuple[str, ...], started: float, runner: Runner) -> dict[str, Any]:
+    base = {"model": candidate.name, "values": candidate.values}
+    if candidate.problem:
+        return {**base, "status": "invalid", "reason": candidate.problem}
+    key = config.key(candidate)
+    folder = config.layout.tune_candidate(key)
+    done = _finished(folder)
+    if done is not None:
+        return {**base, **done, "key": key, "resumed": True}
+    remaining = config.budget_s - (time.monotonic() - started)
+    if remaining <= 0:
+        return {**base, "status": "not run", "reason": "the budget was spent before its turn", "key": key}
+    folder.mkdir(parents=True, exist_ok=True)
+    job = {"model": candidate.name, "key": key, "data": config.data.to_json(), "out": str(folder), "target": config.target,
+           "recipes": list(recipes)}  # fmt: skip
+    began = time.monotonic()
+    reason = runner(job, remaining)
+    if reason is None and (done := _finished(folder)) is not None:
+        return {**base, **done, "key": key}
+    ran = time.monotonic() - began
+    if reason and reason.startswith("timed out"):
+        return {**base, "status": "stopped", "key": key,
+                "reason": f"the budget ran out after {ran:.0f} s of this candidate (a budget too small for one candidate?); "
+                          "run the tune again with more to finish it"}  # fmt: skip
+    return {
+        **base,
+        "status": "failed",
+        "key": key,
+        "reason": reason or "the candidate wrote no result",
+        "seconds": {"total": round(ran, 1)},
+    }
+
+
+def _finished(folder: Path) -> dict[str, Any] | None:
+    """A candidate's result when it finished (ok or failed); None when it never did or its file is unreadable."""
+    try:
+        result = json.loads(Layout(folder).tune_result.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) and result.get("status") in ("ok", "failed") else None

@@ -1,0 +1,64 @@
+"""Search spaces: a file that is not one is an error; a point that cannot be built is a candidate with its reason."""
+
+import json
+
+import pytest
+
+from sketch_edge.tune.space import DEFAULT_SPACE, SearchSpace, SpaceError, load_space, parse_space
+
+
+def test_default_space_is_all_buildable_edge_cnns():
+    space = load_space(None)
+    candidates = space.candidates(seed=0)
+    assert len(candidates) == space.size == len({c.name for c in candidates})
+    assert all(c.problem is None and c.name.startswith("edge-cnn[") for c in candidates)
+    assert set(space.params) == set(DEFAULT_SPACE["params"])
+
+
+def test_candidates_are_a_seeded_sample_of_the_product():
+    space = SearchSpace("edge-cnn", {"width": [8, 16, 24], "depth": [2, 3]})
+    first = [c.values for c in space.candidates(seed=1)]
+    assert sorted(map(str, first)) == sorted(str({"width": w, "depth": d}) for w in (8, 16, 24) for d in (2, 3))
+    assert [c.values for c in space.candidates(seed=1)] == first
+    assert [c.values for c in space.candidates(seed=2)] != first
+    assert [c.values for c in space.candidates(seed=1, limit=2)] == first[:2]
+
+
+def test_points_that_cannot_be_built_say_why():
+    space = SearchSpace("edge-cnn", {"width": [-4], "conv": ["fancy"], "colour": ["red"]})
+    (bad,) = space.candidates(seed=0)
+    assert bad.problem is not None and "colour" in bad.problem
+    problems = {c.values["width"]: c.problem for c in SearchSpace("edge-cnn", {"width": [-4, 16]}).candidates(seed=0)}
+    assert problems == {-4: "width must be at least 1", 16: None}
+    (fancy,) = SearchSpace("edge-cnn", {"conv": ["fancy"]}).candidates(seed=0)
+    assert fancy.problem == "conv must be one of plain, separable"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "not JSON"),
+        ("[1, 2]", "expected"),
+        ('{"params": {}}', "at least one parameter"),
+        ('{"family": "nope", "params": {"width": [8]}}', "unknown model family 'nope'"),
+        ('{"params": {"width": 8}}', "params.width must be a non-empty list"),
+        ('{"params": {"width": [[8]]}}', "params.width must be a non-empty list"),
+        ('{"params": {"width": [8]}, "budget": 3}', "unknown key(s) budget"),
+    ],
+)
+def test_a_file_that_is_not_a_space_is_a_one_line_error(tmp_path, text, message):
+    path = tmp_path / "space.json"
+    path.write_text(text)
+    with pytest.raises(SpaceError, match=str(path)) as caught:
+        load_space(path)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_missing_space_file(tmp_path):
+    with pytest.raises(SpaceError, match="cannot read the search space"):
+        load_space(tmp_path / "absent.json")
+
+
+def test_duplicate_values_are_one_candidate():
+    space = parse_space(json.loads('{"params": {"width": [8, 8, 16]}}'), "inline")
+    assert space.size == 2

@@ -1,0 +1,39 @@
+"""`sketch-edge tune` for real on tiny data: two candidates trained, exported to int8, benched; then resumed."""
+
+import json
+
+import pytest
+
+from sketch_edge.cli import main
+from sketch_edge.layout import Layout
+from tests.helpers import TINY_DATA
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_two_candidate_search_then_a_resume(tmp_path, capsys):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"family": "edge-cnn", "params": {"width": [16, 24], "depth": [2], "dense": [64], "epochs": [10]}}))
+    argv = ["tune", "--space", str(space), "--classes", ",".join(TINY_DATA["classes"]), "--per-class", str(TINY_DATA["per_class"]),
+            "--seed", str(TINY_DATA["seed"]), "--budget-minutes", "10", "--out", str(tmp_path), "--max-p50-us", "1000"]  # fmt: skip
+    assert main(argv) == 0
+    out = Layout(tmp_path).tune
+    summary = json.loads((out / "results.json").read_text())
+    rows = summary["candidates"]
+    assert [r["status"] for r in rows] == ["ok", "ok"], [r.get("reason") for r in rows]
+    for row in rows:
+        best = row["best"]
+        assert best["recipe"] == "tflite-int8" and best["runtime"] == "litert" and best["p50_us"] > 0
+        assert best["floor_us"] == pytest.approx(2 * row["macs"] / (best["peak_gops"] * 1e9) * 1e6)
+        assert best["floor_ratio"] == pytest.approx(best["p50_us"] / best["floor_us"])
+        assert 0 < row["val_top1"] <= 1 and row["parameters"] > 0 and row["seconds"]["train"] > 0
+        folder = Layout(out / "candidates" / row["key"])
+        assert folder.model.is_file() and folder.manifest.is_file() and (folder.bench / "results.json").is_file()
+    assert rows[0]["macs"] != rows[1]["macs"]
+    assert summary["recommended"]["number"] in (1, 2) and summary["environment"]["cpu_flags"]
+    assert (out / "pareto.png").stat().st_size > 0 and "Recommended within 1000 us" in (out / "report.md").read_text()
+    assert "recommended: #" in capsys.readouterr().out
+
+    assert main(argv) == 0  # everything finished: read back, nothing retrained
+    again = json.loads((out / "results.json").read_text())["candidates"]
+    assert all(r["resumed"] for r in again) and [r["best"] for r in again] == [r["best"] for r in rows]
