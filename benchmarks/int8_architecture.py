@@ -47,6 +47,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "kernel=5": ("edge-cnn[width=32,kernel=5]", "5x5 kernels"),
     "no-rescaling": (BASE, "the x/255 Rescaling layer removed (latency only: not a usable model)"),
     "swish": (BASE, "swish instead of ReLU (not fusable into the conv)"),
+    "flatten-static": (BASE, "Flatten to a constant (-1, features) shape: no shape arithmetic ops"),
     "cnn-bn": ("cnn-bn", "the previous default, for reference"),
 }
 RECIPES = ("tflite-int8", "onnx-int8")
@@ -60,8 +61,16 @@ def variant_model(name: str) -> Any:
     from sketch_edge.models import get_model_spec
 
     model = get_model_spec(VARIANTS[name][0]).build(10)
+    class FlattenStatic(keras.layers.Layer):
+        """Flatten to a constant (-1, features) shape: Keras's Flatten reads the batch at run time, which the
+        converters keep as shape arithmetic (TFLite SHAPE, STRIDED_SLICE, PACK; seven ONNX ops)."""
+
+        def call(self, inputs: Any) -> Any:
+            return keras.ops.reshape(inputs, (-1, int(np.prod(inputs.shape[1:]))))
+
     swap = {"no-rescaling": ("Rescaling", lambda layer: keras.layers.Identity()),
-            "swish": ("ReLU", lambda layer: keras.layers.Activation("swish"))}.get(name)  # fmt: skip
+            "swish": ("ReLU", lambda layer: keras.layers.Activation("swish")),
+            "flatten-static": ("Flatten", lambda layer: FlattenStatic())}.get(name)  # fmt: skip
     if swap:
         kind, make = swap
         model = keras.models.clone_model(model, clone_function=lambda layer: make(layer) if type(layer).__name__ == kind else layer)

@@ -9,8 +9,8 @@ from onnx import TensorProto, helper, numpy_helper
 from sketch_edge.export.onnx import fold_input_scale
 
 
-def rescaled_conv(shared_weights: bool = False, reshape: bool = True) -> onnx.ModelProto:
-    """image (N,8,8,1) -> Mul(1/255) -> [Reshape to (N,1,8,8)] -> Conv 3x3 with 4 filters and a bias
+def rescaled_conv(shared_weights: bool = False, reshape: bool = True, offset: float | None = None) -> onnx.ModelProto:
+    """image (N,8,8,1) -> Mul(1/255) -> [Add(offset)] -> [Reshape to (N,1,8,8)] -> Conv 3x3 with 4 filters and a bias
     (-> a second Conv with the same weights, when they are shared)."""
     rng = np.random.default_rng(0)
     inits = [
@@ -19,8 +19,10 @@ def rescaled_conv(shared_weights: bool = False, reshape: bool = True) -> onnx.Mo
         numpy_helper.from_array(rng.normal(size=(4, 1, 3, 3)).astype(np.float32), "w"),
         numpy_helper.from_array(rng.normal(size=(4,)).astype(np.float32), "b"),
     ]
+    inits += [numpy_helper.from_array(np.array(offset, np.float32), "offset")] if offset is not None else []
     conv_input = "reshaped" if reshape else "scaled"
-    nodes = [helper.make_node("Mul", ["image", "scale"], ["scaled"])]
+    nodes = [helper.make_node("Mul", ["image", "scale"], ["scaled" if offset is None else "scaled0"])]
+    nodes += [helper.make_node("Add", ["scaled0", "offset"], ["scaled"])] if offset is not None else []
     nodes += [helper.make_node("Reshape", ["scaled", "shape"], ["reshaped"])] if reshape else []
     nodes += [helper.make_node("Conv", [conv_input, "w", "b"], ["out"], pads=[1, 1, 1, 1])]
     outputs = [helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, 4, 8, 8])]
@@ -41,20 +43,20 @@ def run(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
     return session.run(["out"], feed)[0]
 
 
-@pytest.mark.parametrize("reshape", [True, False])
-def test_the_rescaling_folds_into_the_conv_and_the_output_is_unchanged(reshape):
-    model = rescaled_conv(reshape=reshape)
+@pytest.mark.parametrize(("reshape", "offset"), [(True, None), (False, None), (True, 0.0)])
+def test_the_rescaling_folds_into_the_conv_and_the_output_is_unchanged(reshape, offset):
+    model = rescaled_conv(reshape=reshape, offset=offset)
     x = np.random.default_rng(1).integers(0, 256, size=(2, *([8, 8, 1] if reshape else [1, 8, 8]))).astype(np.float32)
     before = run(model, x)
     assert fold_input_scale(model)
     onnx.checker.check_model(model)
     assert [n.op_type for n in model.graph.node] == (["Reshape"] if reshape else []) + ["Conv"]
-    assert "scale" not in {i.name for i in model.graph.initializer}
+    assert not {"scale", "offset"} & {i.name for i in model.graph.initializer}
     np.testing.assert_allclose(run(model, x), before, rtol=1e-5, atol=1e-5)
 
 
-def test_shared_weights_are_not_scaled():
-    model = rescaled_conv(shared_weights=True)
+@pytest.mark.parametrize("model", [rescaled_conv(shared_weights=True), rescaled_conv(offset=0.5)], ids=["shared", "offset"])
+def test_graphs_it_cannot_fold_exactly_are_left_alone(model):
     original = model.SerializeToString()
     assert not fold_input_scale(model)
     assert model.SerializeToString() == original

@@ -65,40 +65,49 @@ _SCALE_COMMUTING = ("Reshape", "Transpose")
 
 
 def fold_input_scale(proto: Any) -> bool:
-    """Fold the model's input rescaling (`Mul(input, constant)`, the Keras `Rescaling` layer) into the first
-    convolution's weights: conv(c * x, W) = conv(x, c * W) exactly, as a reshape or transpose between them commutes
-    with a scalar. Quantized, the Mul is an op of its own (ONNX Runtime: a QLinearMul, 19 us of a cnn's 103 us
-    at batch 1, benchmarks/int8_architecture.py); LiteRT's converter already folds it. Returns whether it folded."""
+    """Fold the model's input rescaling (`Mul(input, c)`, then `Add(0)` when the converter kept the Keras `Rescaling`
+    layer's zero offset) into the first convolution's weights: conv(c * x, W) = conv(x, c * W) exactly, as a reshape
+    or transpose between them commutes with a scalar. Quantized, the Mul is an op of its own (ONNX Runtime: a
+    QLinearMul, about a fifth of a small CNN's batch-1 time, benchmarks/int8_architecture.py); LiteRT's converter
+    already folds it. Returns whether it folded; a graph of any other shape is left as it is."""
     from onnx import numpy_helper
 
     graph = proto.graph
-    initializers = {init.name: init for init in graph.initializer}
-    consumers = {}
+    constants = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    consumers: dict[str, list[Any]] = {}
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    mul = next((n for n in graph.node if n.op_type == "Mul" and graph.input[0].name in n.input), None)
-    if mul is None:
+
+    def only_consumer(tensor: str) -> Any:
+        found = consumers.get(tensor, [])
+        return found[0] if len(found) == 1 and tensor not in {o.name for o in graph.output} else None
+
+    def scalar(node: Any) -> float | None:
+        values = [constants[name] for name in node.input if name in constants]
+        return float(values[0].reshape(())) if len(values) == 1 and values[0].size == 1 else None
+
+    mul = only_consumer(graph.input[0].name)
+    if mul is None or mul.op_type != "Mul" or scalar(mul) is None:
         return False
-    constant = next((name for name in mul.input if name in initializers), None)
-    if constant is None or numpy_helper.to_array(initializers[constant]).size != 1:
-        return False
-    chain, tensor = [], mul.output[0]
-    while len(consumers.get(tensor, [])) == 1 and consumers[tensor][0].op_type in _SCALE_COMMUTING:
-        chain.append(consumers[tensor][0])
-        tensor = chain[-1].output[0]
-    conv = consumers.get(tensor, [None])[0]
-    if conv is None or len(consumers[tensor]) != 1 or conv.op_type != "Conv" or conv.input[1] not in initializers:
-        return False
-    if len(consumers.get(conv.input[1], [])) != 1 or len(consumers.get(constant, [])) != 1:
-        return False  # the weights or the scale are shared with another node: scaling them would change it too
-    scale = numpy_helper.to_array(initializers[constant]).reshape(())
-    weights = initializers[conv.input[1]]
-    weights.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weights) * scale, weights.name))
-    for node in chain[:1] or [conv]:
-        node.input[0] = graph.input[0].name
-    graph.node.remove(mul)
-    graph.initializer.remove(initializers[constant])
+    removed, tensor = [mul], mul.output[0]
+    node = only_consumer(tensor)
+    if node is not None and node.op_type == "Add" and scalar(node) == 0.0:
+        removed.append(node)
+        tensor, node = node.output[0], only_consumer(node.output[0])
+    while node is not None and node.op_type in _SCALE_COMMUTING:
+        tensor, node = node.output[0], only_consumer(node.output[0])
+    if node is None or node.op_type != "Conv" or node.input[1] not in constants or len(consumers[node.input[1]]) != 1:
+        return False  # no convolution, or its weights are shared with another node: scaling them would change it too
+    weights = next(init for init in graph.initializer if init.name == node.input[1])
+    weights.CopyFrom(numpy_helper.from_array(constants[node.input[1]] * scalar(mul), weights.name))
+    first_kept = only_consumer(removed[-1].output[0])
+    first_kept.input[list(first_kept.input).index(removed[-1].output[0])] = graph.input[0].name
+    for dropped in removed:
+        graph.node.remove(dropped)
+    unused = {name for d in removed for name in d.input if name in constants and len(consumers[name]) == 1}
+    for init in [init for init in graph.initializer if init.name in unused]:
+        graph.initializer.remove(init)
     return True
 
 
