@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from sketch_edge.export.recipes import FALLBACK_MAX_DROP
+    from sketch_edge.models import DEFAULT_MODEL
 
     parser = argparse.ArgumentParser(prog="sketch-edge", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -53,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model and write model.keras, labels.txt, train_report.json")
     _data_options(train)
-    train.add_argument("--model", default=None, help="registered model name (see `sketch-edge models`; default: cnn-bn)")
+    train.add_argument(
+        "--model", default=None, help=f"registered model name or family[key=value,...] (see `sketch-edge models`; default: {DEFAULT_MODEL})"
+    )
     train.add_argument("--epochs", type=_positive_int, default=None, help="maximum epochs (default: the model's own)")
     train.add_argument("--batch-size", type=_positive_int, default=None)
     train.add_argument("--patience", type=_positive_int, default=3, help="early-stopping patience in epochs")
@@ -291,12 +294,14 @@ def run_data(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from sketch_edge.models import DEFAULT_MODEL, get_model_spec, list_models
+    from sketch_edge.models import DEFAULT_MODEL, get_model_spec, list_families, list_models
 
     for name in list_models():
         spec = get_model_spec(name)
         default = " (default)" if name == DEFAULT_MODEL else ""
         print(f"{name}{default}: {spec.input_kind} input, {spec.epochs} epochs. {spec.description}")
+        if name in list_families():
+            print(f"  a family: {spec.name}; give any of its parameters, e.g. {name}[width=16,pool=stride]")
     return 0
 
 
@@ -474,7 +479,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     from sketch_edge.errors import IncompleteError
     from sketch_edge.fileio import check_writable
-    from sketch_edge.tune.report import COLUMNS, table_rows
+    from sketch_edge.tune.report import COLUMNS, table_rows, write_all
     from sketch_edge.tune.space import load_space
     from sketch_edge.tune.stage import TuneConfig, run, target_recipes
 
@@ -493,6 +498,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     summary = run(config, progress)
     out = config.layout.tune
+    write_all(summary, out)
     table = Table(*COLUMNS, title=markup(f"{out / 'report.md'}"))
     for row in table_rows(summary):
         table.add_row(*(markup(cell) for cell in row))

@@ -1,4 +1,4 @@
-"""The tune loop with a stand-in for the candidate process: rows, budget, resume, recommendation and report.
+"""The tune loop with a stand-in for the candidate process: rows, budget, resume, recommendation (and the report).
 
 The stand-in writes the result a candidate process would (figures made up per
 width); the real process runs in test_tune_e2e.py."""
@@ -12,6 +12,7 @@ import pytest
 from sketch_edge import fileio
 from sketch_edge.data import DataRequest
 from sketch_edge.layout import Layout
+from sketch_edge.tune.report import write_all
 from sketch_edge.tune.space import SearchSpace
 from sketch_edge.tune.stage import TuneConfig, TuneError, run, target_recipes
 
@@ -52,6 +53,7 @@ def by_width(summary: dict) -> dict[int, dict]:
 def test_every_candidate_is_a_row_and_the_front_and_recommendation_follow_validation(tmp_path):
     runner = FakeCandidates()
     summary = run(config(tmp_path, max_p50_us=35), runner=runner)
+    write_all(summary, Layout(tmp_path).tune)
     rows = by_width(summary)
     assert len(runner.jobs) == 4 and {r["status"] for r in rows.values()} == {"ok"}
     assert {w for w, r in rows.items() if r["pareto"]} == {8, 16, 32}

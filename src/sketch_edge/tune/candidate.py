@@ -32,6 +32,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     from sketch_edge.data import DataRequest
     from sketch_edge.export.stage import ExportConfig
     from sketch_edge.export.stage import run as export
+    from sketch_edge.models import get_model_spec
     from sketch_edge.train import TrainConfig
     from sketch_edge.train import run as train
 
@@ -41,7 +42,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     stage = "train"
     try:
-        report = train(TrainConfig(data=DataRequest.from_json(job["data"]), model=job["model"], out=out, verbose=False))
+        # no early stop: the epochs are a parameter of the search, and the cosine schedule's low-rate end is where it pays
+        epochs = get_model_spec(job["model"]).epochs
+        report = train(TrainConfig(DataRequest.from_json(job["data"]), job["model"], out, patience=epochs, verbose=False))
         seconds["train"] = time.perf_counter() - started
         row = {
             "val_top1": max(report["history"]["val_accuracy"]),

@@ -1,10 +1,4 @@
-"""Tune outputs: results.json / results.csv, report.md and the Pareto plot, and the recommendation.
-
-The front and the recommendation use validation top-1: the model is chosen on the
-drawings it was tuned on, and its test top-1 stays an honest estimate (a choice
-made on the test split would flatter it). Latency is the best int8 artifact's
-p50 (batch 1, one thread, the target runtime).
-"""
+"""Tune outputs: results.json / results.csv, report.md and the Pareto plot."""
 
 from __future__ import annotations
 
@@ -15,48 +9,10 @@ from typing import Any
 
 from sketch_edge import fileio
 from sketch_edge.bench.report import log_x, place_labels, save_figure, step_front, write_table
-from sketch_edge.bench.stage import environment, mark_pareto
-from sketch_edge.tune.stage import TuneConfig
+from sketch_edge.tune.stage import point
 
 COLUMNS = ("#", "status", "parameters (of the space)", "val top-1", "test top-1", "int8 top-1", "params", "MACs", "int8 p50 us",
            "floor us", "x floor", "train s", "total s", "front", "reason")  # fmt: skip
-
-
-def _point(row: dict[str, Any]) -> dict[str, Any]:
-    """A row as `bench.stage.mark_pareto` and the bench's plot helpers read a cell."""
-    return {"latency_us": {"p50": row["best"]["p50_us"]}, "top1": row["val_top1"], "threads": 1, "batch": 1, "status": "ok"}
-
-
-def summarize(config: TuneConfig, rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
-    for number, row in enumerate(rows, 1):
-        row["number"] = number
-    ok = [r for r in rows if r["status"] == "ok"]
-    points = [_point(r) for r in ok]
-    mark_pareto(points)
-    for row, point in zip(ok, points, strict=True):
-        row["pareto"] = point["pareto"]
-    return {
-        "environment": environment(),
-        "settings": {"data": config.data.to_json(), "target": config.target, "budget_minutes": config.budget_s / 60,
-                     "limit": config.limit, "max_p50_us": config.max_p50_us,
-                     "space": {"family": config.space.family, "params": config.space.params, "size": config.space.size}},
-        "seconds": round(seconds, 1),
-        "counts": {status: sum(r["status"] == status for r in rows) for status in ("ok", "failed", "invalid", "stopped", "not run")},
-        "recommended": recommend(ok, config.max_p50_us),
-        "candidates": [r for r in rows if r["status"] != "not run"],
-    }  # fmt: skip
-
-
-def recommend(ok: list[dict[str, Any]], max_p50_us: float | None) -> dict[str, Any]:
-    """The best validation top-1 among candidates within the latency budget (the faster of equals)."""
-    fits = [r for r in ok if max_p50_us is None or r["best"]["p50_us"] <= max_p50_us]
-    if not fits:
-        fastest = min(ok, key=lambda r: r["best"]["p50_us"], default=None)
-        why = f"; the fastest, #{fastest['number']}, takes {fastest['best']['p50_us']:.1f} us" if fastest else ""
-        return {"number": None, "reason": f"no finished candidate within {max_p50_us:g} us{why}" if ok else "no candidate finished"}
-    best = max(fits, key=lambda r: (r["val_top1"], -r["best"]["p50_us"]))
-    return {"number": best["number"], "model": best["model"], "val_top1": best["val_top1"], "test_top1": best["test_top1"],
-            "p50_us": best["best"]["p50_us"], "recipe": best["best"]["recipe"], "floor_ratio": best["best"]["floor_ratio"]}  # fmt: skip
 
 
 def _space_values(row: dict[str, Any]) -> str:
@@ -135,7 +91,7 @@ def _plot(summary: dict[str, Any], ok: list[dict[str, Any]], path: Path) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = [_point(r) | {"number": r["number"], "pareto": r["pareto"]} for r in ok]
+    points = [point(r) | {"number": r["number"], "pareto": r["pareto"]} for r in ok]
     fig, ax = plt.subplots(figsize=(9, 6))
     for p in points:
         ax.scatter(p["latency_us"]["p50"], p["top1"], s=50, color="tab:blue" if p["pareto"] else "lightgrey",

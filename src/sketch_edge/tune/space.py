@@ -25,7 +25,6 @@ DEFAULT_SPACE: dict[str, Any] = {
         "width": [16, 24, 32, 48],
         "depth": [2, 3],
         "convs": [1, 2],
-        "kernel": [3, 5],
         "conv": ["plain", "separable"],
         "pool": ["max", "stride"],
         "dropout": [0.2, 0.4],

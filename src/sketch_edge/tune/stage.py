@@ -1,5 +1,10 @@
 """The tune stage: every candidate of the space, one at a time in its own process, within a time budget.
 
+The front and the recommendation use validation top-1: the model is chosen on the
+drawings it was tuned on, and its test top-1 stays an honest estimate (a choice
+made on the test split would flatter it). Latency is the best int8 artifact's
+p50 (batch 1, one thread, the target runtime).
+
 A candidate's key is a digest of its model name, the data request and the target,
 so a tune run again with the same settings finds what it finished (its
 `tune_result.json`) and goes on from there; a candidate the budget stopped is run
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge import fileio
+from sketch_edge.bench.stage import environment, mark_pareto
 from sketch_edge.data import DataRequest
 from sketch_edge.errors import SketchEdgeError, unknown_name
 from sketch_edge.export.recipes import RECIPES
@@ -75,7 +81,8 @@ def run_candidate(job: dict[str, Any], timeout_s: float) -> str | None:
 def run(
     config: TuneConfig, progress: Callable[[dict[str, Any]], None] = lambda row: None, runner: Runner = run_candidate
 ) -> dict[str, Any]:
-    """Tune, then write the report; returns its JSON. Candidates finished by an earlier run are read, not rerun."""
+    """Every candidate's row, the front and the recommendation (what results.json holds). Candidates finished by an
+    earlier run are read, not rerun."""
     if config.budget_s <= 0:
         raise TuneError(f"--budget-minutes must be positive, not {config.budget_s / 60:g}")
     recipes = target_recipes(config.target)
@@ -85,11 +92,7 @@ def run(
         row = _tune_one(config, candidate, recipes, started, runner)
         rows.append(row)
         progress(row)
-    from sketch_edge.tune.report import summarize, write_all
-
-    summary = summarize(config, rows, time.monotonic() - started)
-    write_all(summary, config.layout.tune)
-    return summary
+    return summarize(config, rows, time.monotonic() - started)
 
 
 def _tune_one(config: TuneConfig, candidate: Candidate, recipes: tuple[str, ...], started: float, runner: Runner) -> dict[str, Any]:
@@ -132,3 +135,41 @@ def _finished(folder: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return result if isinstance(result, dict) and result.get("status") in ("ok", "failed") else None
+
+
+def point(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as `bench.stage.mark_pareto` and the bench's plot helpers read a cell."""
+    return {"latency_us": {"p50": row["best"]["p50_us"]}, "top1": row["val_top1"], "threads": 1, "batch": 1, "status": "ok"}
+
+
+def summarize(config: TuneConfig, rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """Number the rows, mark the Pareto front of the finished ones, recommend one."""
+    for number, row in enumerate(rows, 1):
+        row["number"] = number
+    ok = [r for r in rows if r["status"] == "ok"]
+    points = [point(r) for r in ok]
+    mark_pareto(points)
+    for row, marked in zip(ok, points, strict=True):
+        row["pareto"] = marked["pareto"]
+    return {
+        "environment": environment(),
+        "settings": {"data": config.data.to_json(), "target": config.target, "budget_minutes": config.budget_s / 60,
+                     "limit": config.limit, "max_p50_us": config.max_p50_us,
+                     "space": {"family": config.space.family, "params": config.space.params, "size": config.space.size}},
+        "seconds": round(seconds, 1),
+        "counts": {status: sum(r["status"] == status for r in rows) for status in ("ok", "failed", "invalid", "stopped", "not run")},
+        "recommended": recommend(ok, config.max_p50_us),
+        "candidates": [r for r in rows if r["status"] != "not run"],
+    }  # fmt: skip
+
+
+def recommend(ok: list[dict[str, Any]], max_p50_us: float | None) -> dict[str, Any]:
+    """The best validation top-1 among candidates within the latency budget (the faster of equals)."""
+    fits = [r for r in ok if max_p50_us is None or r["best"]["p50_us"] <= max_p50_us]
+    if not fits:
+        fastest = min(ok, key=lambda r: r["best"]["p50_us"], default=None)
+        why = f"; the fastest, #{fastest['number']}, takes {fastest['best']['p50_us']:.1f} us" if fastest else ""
+        return {"number": None, "reason": f"no finished candidate within {max_p50_us:g} us{why}" if ok else "no candidate finished"}
+    best = max(fits, key=lambda r: (r["val_top1"], -r["best"]["p50_us"]))
+    return {"number": best["number"], "model": best["model"], "val_top1": best["val_top1"], "test_top1": best["test_top1"],
+            "p50_us": best["best"]["p50_us"], "recipe": best["best"]["recipe"], "floor_ratio": best["best"]["floor_ratio"]}  # fmt: skip
