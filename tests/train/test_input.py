@@ -15,7 +15,7 @@ REQUEST = DataRequest(classes=("circle", "square", "star"), per_class=40, seed=5
 
 def _batches(source, count, batch_size=16, errors=None, workers=1, worker=0):
     shards = source.worker_shards(worker, workers)
-    ds = train_input.train_stream(source, shards, "bitmap", 5, batch_size, False, errors or train_input.Errors(), worker=worker)
+    ds = train_input.train_stream(source, shards, "bitmap", 5, batch_size, 0.0, errors or train_input.Errors(), worker=worker)
     return [(x.numpy(), y.numpy()) for x, y in ds.take(count)]
 
 
@@ -59,3 +59,17 @@ def test_a_file_that_changes_during_training_is_the_error(tmp_path, monkeypatch)
         list(ds.take(20))
     assert len(errors.seen) == 1 and isinstance(errors.seen[0], DataError)
     assert "dog.ndjson: changed during training" in str(errors.seen[0])
+
+
+@pytest.mark.parametrize("strength", [1.0, 3.0])
+def test_augmentation_strength_scales_the_shifts(strength):
+    """One ink pixel at the centre (column 13 once mirrored) moves at most 5% x strength of 28 pixels, its ink
+    spread to the next pixel by interpolation, and over many draws about that far."""
+    augmenter = train_input._bitmap_augmenter(seed=0, strength=strength)
+    image = np.zeros((512, 28, 28, 1), np.float32)
+    image[:, 14, 14, 0] = 255
+    out = np.asarray(augmenter(image, training=True))[..., 0]
+    rows, cols = np.nonzero(out.max(axis=0) > 0)
+    reach = max(np.abs(rows - 14).max(), np.minimum(np.abs(cols - 14), np.abs(cols - 13)).max())
+    limit = 0.05 * strength * 28
+    assert limit - 1 <= reach <= np.ceil(limit)
