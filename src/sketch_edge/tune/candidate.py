@@ -37,15 +37,14 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     from sketch_edge.train import run as train
 
     out, target = Path(job["out"]), job["target"]
-    seconds: dict[str, float] = {}
+    laps = _Laps()
     row: dict[str, Any] = {}
-    started = time.perf_counter()
     stage = "train"
     try:
         # no early stop: the epochs are a parameter of the search, and the cosine schedule's low-rate end is where it pays
         epochs = get_model_spec(job["model"]).epochs
         report = train(TrainConfig(DataRequest.from_json(job["data"]), job["model"], out, patience=epochs, verbose=False))
-        seconds["train"] = time.perf_counter() - started
+        laps.lap("train")
         row = {
             "val_top1": max(report["history"]["val_accuracy"]),
             "test_top1": report["test"]["top1"],
@@ -55,25 +54,25 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         }
         stage = "export"
         manifest = export(ExportConfig(artifacts=out, recipes=tuple(job["recipes"])))
-        seconds["export"] = time.perf_counter() - started - seconds["train"]
+        laps.lap("export")
         row["macs"] = manifest.source.macs
         ok = [a.name for a in manifest.artifacts if a.status == "ok"]
         failed = {a.name: a.error for a in manifest.artifacts if a.status != "ok"}
         if not ok:
-            return _failed(stage, "; ".join(f"{name}: {error}" for name, error in failed.items()), row, seconds, started)
+            return _failed(stage, "; ".join(f"{name}: {error}" for name, error in failed.items()), row, laps)
         stage = "bench"
         config = BenchConfig(artifacts=out, recipes=tuple(ok), runtimes=(target,), threads=(1,), batches=(1,), profile=False)
         results = bench(config)
         write_bench_report(results, config.layout.bench, None)  # the folder stays one `sketch-edge compare` reads
-        seconds["bench"] = time.perf_counter() - started - seconds["train"] - seconds["export"]
+        laps.lap("bench")
     except SketchEdgeError as exc:
-        return _failed(stage, first_line(exc), row, seconds, started)
+        return _failed(stage, first_line(exc), row, laps)
     row["artifacts"] = [_artifact(cell, results, target) for cell in results["results"]]
     row["export_failed"] = failed
     best = min((a for a in row["artifacts"] if a["p50_us"] is not None), key=lambda a: a["p50_us"], default=None)
     if best is None:
-        return _failed("bench", "; ".join(f"{a['recipe']}: {a['error']}" for a in row["artifacts"]), row, seconds, started)
-    row |= {"status": "ok", "best": best, "seconds": _rounded(seconds, started), "cpu_flags": results["environment"].get("cpu_flags")}
+        return _failed("bench", "; ".join(f"{a['recipe']}: {a['error']}" for a in row["artifacts"]), row, laps)
+    row |= {"status": "ok", "best": best, "seconds": laps.seconds(), "cpu_flags": results["environment"].get("cpu_flags")}
     return row
 
 
@@ -99,12 +98,23 @@ def _artifact(cell: dict[str, Any], results: dict[str, Any], target: str) -> dic
     }
 
 
-def _failed(stage: str, reason: str, row: dict[str, Any], seconds: dict[str, float], started: float) -> dict[str, Any]:
-    return {**row, "status": "failed", "reason": f"{stage}: {reason}", "seconds": _rounded(seconds, started)}
+class _Laps:
+    """Seconds of each stage of the candidate, and in all."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name], self.last = round(now - self.last, 1), now
+
+    def seconds(self) -> dict[str, float]:
+        return {**self.laps, "total": round(time.perf_counter() - self.started, 1)}
 
 
-def _rounded(seconds: dict[str, float], started: float) -> dict[str, float]:
-    return {**{k: round(v, 1) for k, v in seconds.items()}, "total": round(time.perf_counter() - started, 1)}
+def _failed(stage: str, reason: str, row: dict[str, Any], laps: _Laps) -> dict[str, Any]:
+    return {**row, "status": "failed", "reason": f"{stage}: {reason}", "seconds": laps.seconds()}
 
 
 def main() -> None:
