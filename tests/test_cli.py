@@ -41,6 +41,10 @@ def test_models_lists_the_registry(capsys):
         (["export", "--gate", "fp8:1"], "--gate 'fp8:1': expected PRECISION:MIN_AGREEMENT"),
         (["export", "--artifacts", "/no/such/artifacts"], "/no/such/artifacts/model.keras: no trained model here"),
         (["bench", "--artifacts", "/no/such/artifacts"], "/no/such/artifacts/export/manifest.json: no manifest"),
+        (["train", "--model", "edge-cnn[width=-2]"], "width must be at least 1"),
+        (["tune", "--target", "keras"], "unknown --target 'keras'"),
+        (["tune", "--space", "/no/such/space.json"], "/no/such/space.json: cannot read the search space"),
+        (["tune", "--data", "/no/such/folder"], "/no/such/folder: unknown data source"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(args, message):
@@ -135,6 +139,9 @@ def test_bad_numbers_are_refused_by_the_parser():
     for limit, message in (("onnx-int8", "expected RECIPE=MICROSECONDS"), ("onnx-int8=-3", "with a positive limit")):
         result = run_cli("bench", "--max-p50-us", limit)
         assert result.returncode == 2 and message in result.stderr
+    for budget in ("0", "nan", "-1", "inf", "ten"):
+        result = run_cli("tune", "--budget-minutes", budget)
+        assert result.returncode == 2 and "argument --budget-minutes:" in result.stderr, budget
 
 
 @pytest.fixture
