@@ -56,6 +56,10 @@ def write_all(summary: dict[str, Any], out: Path) -> None:
 def markdown(summary: dict[str, Any], plotted: bool) -> str:
     env, settings, rec = summary["environment"], summary["settings"], summary["recommended"]
     counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
+    resumed = sum(bool(r.get("resumed")) for r in summary["candidates"])
+    counts += f" ({resumed} finished by an earlier run, read back)" if resumed else ""
+    peaks = [r["best"]["peak_gops"] for r in summary["candidates"] if r["status"] == "ok" and r["best"].get("peak_gops")]
+    peak_text = f" Its int8 GEMM peak, measured with each candidate: {min(peaks):.0f}-{max(peaks):.0f} GOP/s." if peaks else ""
     budget = f" within {settings['max_p50_us']:g} us" if settings["max_p50_us"] is not None else ""
     if rec.get("number") is not None:
         advice = (f"**Recommended{budget}: #{rec['number']}**, validation top-1 {rec['val_top1']:.4f} (test {rec['test_top1']:.4f}), "
@@ -69,7 +73,7 @@ def markdown(summary: dict[str, Any], plotted: bool) -> str:
         f"Target: {settings['target']}, int8, batch 1, one thread. Budget {settings['budget_minutes']:g} min; "
         f"took {summary['seconds']:.0f} s. Candidates: {counts} (space of {settings['space']['size']:,} "
         f"{settings['space']['family']} models). Data: {settings['data']['source']}.",
-        f"Machine: {env['cpu']}, {env['cores']} cores, flags {' '.join(env['cpu_flags'])}.",
+        f"Machine: {env['cpu']}, {env['cores']} cores, flags {' '.join(env['cpu_flags'])}.{peak_text}",
         "",
         advice,
         "",
