@@ -38,6 +38,15 @@ def test_a_family_model_is_named_by_every_parameter_and_built_from_them():
     assert get_model_spec("edge-cnn[]").name == get_model_spec("edge-cnn").name
 
 
+def test_short_names_keep_only_what_differs_from_the_defaults():
+    from sketch_edge.models import short_name
+
+    full = get_model_spec("edge-cnn[pool=stride,width=48]").name
+    assert len(full) > 100 and short_name(full) == "edge-cnn[width=48,pool=stride]"
+    assert short_name(get_model_spec("edge-cnn").name) == "edge-cnn"
+    assert short_name("cnn-bn") == "cnn-bn" and short_name("edge-cnn[width=-1]") == "edge-cnn[width=-1]"
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -17,6 +17,7 @@ from sketch_edge.bench.report import RUNTIME_MARKERS, log_x, place_labels, save_
 from sketch_edge.bench.stage import mark_pareto
 from sketch_edge.errors import BenchError
 from sketch_edge.layout import Layout
+from sketch_edge.models import short_name
 
 COLUMNS = ("model", "input", "recipe", "runtime", "compute", "kB", "top-1", "p50 us", "peak %", "RSS MB", "front")
 
@@ -52,7 +53,7 @@ def rows(loaded: list[dict[str, Any]], threads: int, batch: int) -> list[dict[st
         source = results["source"]
         for r in results["results"]:
             if r["status"] in ("ok", "low-accuracy") and r["threads"] == threads and r["batch"] == batch:
-                out.append(r | {"model": source["model"], "input_kind": source.get("input_kind", "bitmap")})
+                out.append(r | {"model": short_name(source["model"]), "input_kind": source.get("input_kind", "bitmap")})
     mark_pareto(out)  # only ok cells can be on it
     return sorted(out, key=lambda r: (r["latency_us"]["p50"], -r["top1"]))
 

@@ -104,18 +104,26 @@ def list_families() -> list[str]:
 
 def get_model_spec(name: str) -> ModelSpec:
     """The spec of a fixed model, or of `family[key=value,...]`; a ModelError saying what is wrong otherwise."""
-    family, bracket, rest = name.partition("[")
-    if bracket and family not in _FAMILIES:
-        raise ModelError(unknown_name("model family", family, _FAMILIES))
-    if family in _FAMILIES:
-        if rest and not rest.endswith("]"):
-            raise ModelError(f"model {name!r}: parameters go in one pair of brackets, e.g. {family}[width=32,depth=3]")
-        params = family_params(family, _parse_pairs(name, rest[:-1]) if rest else {})
+    found = _family_model(name)
+    if found is not None:
+        family, params = found
         return params.spec(model_name(family, params))
     try:
         return _REGISTRY[name]
     except KeyError:
         raise ModelError(unknown_name("model", name, list_models())) from None
+
+
+def _family_model(name: str) -> tuple[str, Any] | None:
+    """(family, parameters) of a family model's name; None for any other name."""
+    family, bracket, rest = name.partition("[")
+    if bracket and family not in _FAMILIES:
+        raise ModelError(unknown_name("model family", family, _FAMILIES))
+    if family not in _FAMILIES:
+        return None
+    if rest and not rest.endswith("]"):
+        raise ModelError(f"model {name!r}: parameters go in one pair of brackets, e.g. {family}[width=32,depth=3]")
+    return family, family_params(family, _parse_pairs(name, rest[:-1]) if rest else {})
 
 
 def family_params(family: str, values: dict[str, Any], check: bool = True) -> Any:
@@ -141,6 +149,25 @@ def model_name(family: str, params: Any) -> str:
     """The canonical name: every parameter in declaration order, so one model has one name."""
     pairs = ",".join(f"{f.name}={_text(getattr(params, f.name))}" for f in dataclasses.fields(params))
     return f"{family}[{pairs}]"
+
+
+def short_name(name: str) -> str:
+    """For plots and tables: a family model by the parameters that differ from the family's defaults
+    (`edge-cnn[width=48,pool=stride]`); any other name as it is."""
+    try:
+        found = _family_model(name)
+    except ModelError:  # a name from an older file: shown as it is
+        return name
+    if found is None:
+        return name
+    family, params = found
+    defaults = _FAMILIES[family]()
+    changed = [
+        f"{f.name}={_text(getattr(params, f.name))}"
+        for f in dataclasses.fields(params)
+        if getattr(params, f.name) != getattr(defaults, f.name)
+    ]
+    return f"{family}[{','.join(changed)}]" if changed else family
 
 
 def _parse_pairs(name: str, text: str) -> dict[str, str]:

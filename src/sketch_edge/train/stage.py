@@ -20,6 +20,7 @@ from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec
+from sketch_edge.models import short_name
 from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Schedule, fit, predict_in_batches
@@ -140,7 +141,7 @@ def save_curves(report: dict[str, Any], path: Path) -> None:
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.legend()
-    fig.suptitle(f"{report['model']} on {report['data']['source']}: test top-1 {report['test']['top1']:.3f}")
+    fig.suptitle(f"{short_name(report['model'])} on {report['data']['source']}: test top-1 {report['test']['top1']:.3f}", fontsize=10)
     fig.tight_layout()
     with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
