@@ -19,8 +19,7 @@ from sketch_edge.errors import DataError
 from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
-from sketch_edge.models import get_model_spec
-from sketch_edge.models import short_name
+from sketch_edge.models import get_model_spec, short_name
 from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Schedule, fit, predict_in_batches
