@@ -479,6 +479,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     from sketch_edge.errors import IncompleteError
     from sketch_edge.fileio import check_writable
+    from sketch_edge.models import short_name
     from sketch_edge.tune.report import COLUMNS, table_rows, write_all
     from sketch_edge.tune.space import load_space
     from sketch_edge.tune.stage import TuneConfig, run, target_recipes
@@ -494,7 +495,7 @@ def run_tune(args: argparse.Namespace) -> int:
         if row["status"] != "not run":
             best = (row.get("best") or {}).get("p50_us")
             figures = f"val top-1 {row['val_top1']:.4f}, int8 p50 {best:.1f} us" if row["status"] == "ok" else row.get("reason", "")
-            print(f"{row['status']:>8}  {row['model']}: {markup(figures)}", flush=True)
+            print(f"{row['status']:>8}  {short_name(row['model'])}: {markup(figures)}", flush=True)
 
     summary = run(config, progress)
     out = config.layout.tune
