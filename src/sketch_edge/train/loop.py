@@ -121,13 +121,13 @@ def fit(
                 loss_sum += float(step_loss)
                 correct += float(step_correct)
                 steps += 1
+            if not np.isfinite(loss_sum):  # summed across workers: every worker stops here alike
+                raise TrainingError(f"training diverged: the loss is {loss_sum} in epoch {epoch + 1}")
             if stats and strategy.num_replicas_in_sync > 1:
                 average_stats()
             seen = schedule.steps_per_epoch * schedule.global_batch
             probs = predict_in_batches(predict, val[0], beat)
             targets = keras.utils.to_categorical(val[1], probs.shape[1])
-            if not np.isfinite(loss_sum):
-                raise TrainingError(f"training diverged: the loss is {loss_sum} in epoch {epoch + 1}")
             history["loss"].append(loss_sum / seen)
             history["accuracy"].append(correct / seen)
             history["val_loss"].append(float(np.mean(loss_fn(targets, probs))))
