@@ -12,11 +12,11 @@ def test_default_space_is_all_buildable_edge_cnns():
     candidates = space.candidates(seed=0)
     assert len(candidates) == space.size == len({c.name for c in candidates})
     assert all(c.problem is None and c.name.startswith("edge-cnn[") for c in candidates)
-    assert set(space.params) == set(DEFAULT_SPACE["params"])
+    assert space.grids == (DEFAULT_SPACE["params"],)
 
 
 def test_candidates_are_a_seeded_sample_of_the_product():
-    space = SearchSpace("edge-cnn", {"width": [8, 16, 24], "depth": [2, 3]})
+    space = SearchSpace("edge-cnn", ({"width": [8, 16, 24], "depth": [2, 3]},))
     first = [c.values for c in space.candidates(seed=1)]
     assert sorted(map(str, first)) == sorted(str({"width": w, "depth": d}) for w in (8, 16, 24) for d in (2, 3))
     assert [c.values for c in space.candidates(seed=1)] == first
@@ -25,12 +25,12 @@ def test_candidates_are_a_seeded_sample_of_the_product():
 
 
 def test_points_that_cannot_be_built_say_why():
-    space = SearchSpace("edge-cnn", {"width": [-4], "conv": ["fancy"], "colour": ["red"]})
+    space = SearchSpace("edge-cnn", ({"width": [-4], "conv": ["fancy"], "colour": ["red"]},))
     (bad,) = space.candidates(seed=0)
     assert bad.problem is not None and "colour" in bad.problem
-    problems = {c.values["width"]: c.problem for c in SearchSpace("edge-cnn", {"width": [-4, 16]}).candidates(seed=0)}
+    problems = {c.values["width"]: c.problem for c in SearchSpace("edge-cnn", ({"width": [-4, 16]},)).candidates(seed=0)}
     assert problems == {-4: "width must be at least 1", 16: None}
-    (fancy,) = SearchSpace("edge-cnn", {"conv": ["fancy"]}).candidates(seed=0)
+    (fancy,) = SearchSpace("edge-cnn", ({"conv": ["fancy"]},)).candidates(seed=0)
     assert fancy.problem == "conv must be one of plain, separable"
 
 
@@ -44,6 +44,7 @@ def test_points_that_cannot_be_built_say_why():
         ('{"params": {"width": 8}}', "params.width must be a non-empty list"),
         ('{"params": {"width": [[8]]}}', "params.width must be a non-empty list"),
         ('{"params": {"width": [8]}, "budget": 3}', "unknown key(s) budget"),
+        ('{"params": [{"width": [8]}, {}]}', "or a list of such grids"),
     ],
 )
 def test_a_file_that_is_not_a_space_is_a_one_line_error(tmp_path, text, message):
@@ -62,3 +63,14 @@ def test_missing_space_file(tmp_path):
 def test_duplicate_values_are_one_candidate():
     space = parse_space(json.loads('{"params": {"width": [8, 8, 16]}}'), "inline")
     assert space.size == 2
+
+
+def test_a_list_of_grids_is_their_union():
+    space = parse_space({"params": [{"width": [8, 16], "pool": ["max"]}, {"width": [16, 24], "pool": ["max", "stride"]}]}, "inline")
+    points = {(p["width"], p["pool"]) for p in space.points()}
+    assert points == {(8, "max"), (16, "max"), (24, "max"), (16, "stride"), (24, "stride")} and space.size == 5
+
+
+def test_a_space_too_large_to_list_is_refused():
+    with pytest.raises(SpaceError, match="inline: 1,073,741,824 points"):
+        parse_space({"params": {f"p{i}": list(range(8)) for i in range(10)}}, "inline")

@@ -42,7 +42,7 @@ class FakeCandidates:
 
 
 def config(tmp_path, widths=(8, 16, 24, 32), **options) -> TuneConfig:
-    space = SearchSpace("edge-cnn", {"width": list(widths), "epochs": [1]})
+    space = SearchSpace("edge-cnn", ({"width": list(widths), "epochs": [1]},))
     return TuneConfig(DataRequest(per_class=20), space, tmp_path, options.pop("budget_s", 600), **options)
 
 
@@ -85,7 +85,7 @@ def test_an_interrupted_tune_resumes_from_what_it_finished(tmp_path):
 
 
 def test_failures_are_rows_and_the_tune_goes_on(tmp_path):
-    space = SearchSpace("edge-cnn", {"width": [8, -1, 16], "epochs": [1]})
+    space = SearchSpace("edge-cnn", ({"width": [8, -1, 16], "epochs": [1]},))
     runner = FakeCandidates(fail={8})
     summary = run(TuneConfig(DataRequest(per_class=20), space, tmp_path, 600), runner=runner)
     rows = by_width(summary)

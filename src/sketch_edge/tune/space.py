@@ -1,7 +1,7 @@
 """A search space: a model family and, per parameter, the values to try; candidates are drawn from their product.
 
-Given as JSON (`--space FILE`), e.g. `{"family": "edge-cnn", "params": {"width": [16, 32], "pool": ["max", "stride"]}}`;
-a parameter not named keeps the family's default. A file that cannot be read is an
+Given as JSON (`--space FILE`), e.g. `{"family": "edge-cnn", "params": {"width": [16, 32], "pool": ["max", "stride"]}}`,
+or with a list of such grids as `params` (their union); a parameter not named keeps the family's default. A file that cannot be read is an
 error; a combination that cannot be built (a negative width, an unknown option)
 is a candidate row saying why, so one bad value does not stop the others.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ DEFAULT_SPACE: dict[str, Any] = {
 }
 
 
+MAX_POINTS = 1_000_000
+
+
 class SpaceError(SketchEdgeError):
     """A search-space file cannot be read as one."""
 
@@ -49,33 +53,30 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SearchSpace:
+    """The union of the grids' products (as scikit-learn's `ParameterGrid` takes a list of grids)."""
+
     family: str
-    params: dict[str, list[Any]]
+    grids: tuple[dict[str, list[Any]], ...]
 
     @property
     def size(self) -> int:
-        count = 1
-        for values in self.params.values():
-            count *= len(values)
-        return count
+        return len(self.points())
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every distinct point, grid by grid."""
+        seen: dict[str, dict[str, Any]] = {}
+        for grid in self.grids:
+            for values in itertools.product(*grid.values()):
+                point = dict(zip(grid, values, strict=True))
+                seen.setdefault(json.dumps(point, sort_keys=True), point)
+        return list(seen.values())
 
     def candidates(self, seed: int, limit: int | None = None) -> list[Candidate]:
-        """Up to `limit` distinct points in a seeded random order (random search: every order is as good a priori,
+        """Up to `limit` points in a seeded random order (random search: every order is as good a priori,
         and a budget cut leaves a spread sample rather than one corner of the grid)."""
-        keys = list(self.params)
-        count = self.size if limit is None else min(limit, self.size)
-        if self.size <= 100_000:
-            points = list(itertools.product(*self.params.values()))
-            random.Random(seed).shuffle(points)
-            points = points[:count]
-        else:  # too many to list: draw distinct index tuples
-            rng, seen, points = random.Random(seed), set(), []
-            while len(points) < count:
-                point = tuple(rng.randrange(len(v)) for v in self.params.values())
-                if point not in seen:
-                    seen.add(point)
-                    points.append(tuple(v[i] for v, i in zip(self.params.values(), point, strict=True)))
-        return [self.candidate(dict(zip(keys, point, strict=True))) for point in points]
+        points = self.points()
+        random.Random(seed).shuffle(points)
+        return [self.candidate(values) for values in points[:limit]]
 
     def candidate(self, values: dict[str, Any]) -> Candidate:
         try:
@@ -88,18 +89,27 @@ class SearchSpace:
 
 def parse_space(data: Any, origin: str) -> SearchSpace:
     """A SearchSpace from decoded JSON; a SpaceError naming `origin` when its shape is wrong."""
-    if not isinstance(data, dict) or not isinstance(data.get("params"), dict) or not data["params"]:
-        raise SpaceError(f'{origin}: expected {{"family": NAME, "params": {{PARAMETER: [VALUES, ...], ...}}}} with at least one parameter')
+    grids = data.get("params") if isinstance(data, dict) else None
+    grids = [grids] if isinstance(grids, dict) else grids
+    if not isinstance(grids, list) or not grids or not all(isinstance(g, dict) and g for g in grids):
+        raise SpaceError(
+            f'{origin}: expected {{"family": NAME, "params": {{PARAMETER: [VALUES, ...], ...}}}} with at least one parameter '
+            "(or a list of such grids)"
+        )
     family = data.get("family", DEFAULT_SPACE["family"])
     if family not in list_families():
         raise SpaceError(f"{origin}: unknown model family {family!r}; families: {', '.join(list_families())}")
     extra = set(data) - {"family", "params"}
     if extra:
         raise SpaceError(f"{origin}: unknown key(s) {', '.join(sorted(extra))}; a space has 'family' and 'params'")
-    for key, values in data["params"].items():
-        if not isinstance(values, list) or not values or any(isinstance(v, (list, dict)) for v in values):
-            raise SpaceError(f"{origin}: params.{key} must be a non-empty list of numbers or strings")
-    return SearchSpace(family, {key: list(dict.fromkeys(values)) for key, values in data["params"].items()})
+    for grid in grids:
+        for key, values in grid.items():
+            if not isinstance(values, list) or not values or any(isinstance(v, (list, dict)) for v in values):
+                raise SpaceError(f"{origin}: params.{key} must be a non-empty list of numbers or strings")
+    bound = sum(math.prod(len(values) for values in grid.values()) for grid in grids)
+    if bound > MAX_POINTS:
+        raise SpaceError(f"{origin}: {bound:,} points; a tune tries a few dozen, so at most {MAX_POINTS:,} are listed: narrow it")
+    return SearchSpace(family, tuple({key: list(dict.fromkeys(values)) for key, values in grid.items()} for grid in grids))
 
 
 def load_space(path: Path | None) -> SearchSpace:

@@ -155,7 +155,7 @@ def summarize(config: TuneConfig, rows: list[dict[str, Any]], seconds: float) ->
         "environment": environment(),
         "settings": {"data": config.data.to_json(), "target": config.target, "budget_minutes": config.budget_s / 60,
                      "limit": config.limit, "max_p50_us": config.max_p50_us,
-                     "space": {"family": config.space.family, "params": config.space.params, "size": config.space.size}},
+                     "space": {"family": config.space.family, "params": list(config.space.grids), "size": config.space.size}},
         "seconds": round(seconds, 1),
         "counts": {status: sum(r["status"] == status for r in rows) for status in ("ok", "failed", "invalid", "stopped", "not run")},
         "recommended": recommend(ok, config.max_p50_us),
