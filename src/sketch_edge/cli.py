@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--epochs", type=_positive_int, default=None, help="maximum epochs (default: the model's own)")
     train.add_argument("--batch-size", type=_positive_int, default=None)
-    train.add_argument("--patience", type=_positive_int, default=3, help="early-stopping patience in epochs")
+    train.add_argument(
+        "--patience", type=_positive_int, default=None, help="early-stopping patience in epochs (default: the model's own; edge-cnn: none)"
+    )
     train.add_argument("--out", type=Path, default=DEFAULT_ARTIFACTS, help="output folder (default: artifacts)")
     train.add_argument(
         "--steps-per-epoch", type=_positive_int, default=None, help="bound each epoch (default: one pass over the training drawings)"

@@ -67,6 +67,7 @@ class EdgeCNN:
             learning_rate=self.learning_rate,
             augment=self.augment,
             label_smoothing=0.1,
+            patience=self.epochs,  # none: the epochs are a parameter, and the cosine schedule's low-rate end is where it pays
         )
 
     def build(self, num_classes: int) -> keras.Model:

@@ -32,6 +32,7 @@ class ModelSpec:
     learning_rate: float
     augment: float  # augmentation strength: 0 none, 1 the project's usual (see train/input.py)
     label_smoothing: float  # share of each target spread over the other classes: keeps a small model from overconfidence
+    patience: int = 3  # early stopping: epochs without a better validation top-1 (counted from half the epochs)
 
     @property
     def input_spec(self) -> InputSpec:

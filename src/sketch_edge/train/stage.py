@@ -32,7 +32,7 @@ class TrainConfig:
     out: Path
     epochs: int | None = None  # None: the model's own default
     batch_size: int | None = None  # the global batch: split evenly across workers
-    patience: int = 3
+    patience: int | None = None  # None: the model's own
     steps_per_epoch: int | None = None  # None: one pass over the training drawings
     verbose: bool = True
 
@@ -69,7 +69,7 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
         lambda: spec.build(len(source.labels)),
         make_stream,
         (saved.val_x, saved.val_y),
-        Schedule(epochs, steps_per_epoch, global_batch, spec.learning_rate, spec.label_smoothing, config.patience),
+        Schedule(epochs, steps_per_epoch, global_batch, spec.learning_rate, spec.label_smoothing, config.patience or spec.patience),
         errors,
         verbose=config.verbose and cluster.is_chief,
         beat=heartbeat.beat,
@@ -95,6 +95,7 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
         "steps_per_epoch": steps_per_epoch,
         "batch_size": global_batch,
         "label_smoothing": spec.label_smoothing,
+        "patience": config.patience or spec.patience,
         "seconds": round(fitted.seconds, 2),
         "history": fitted.history,
         "test": test,

@@ -32,7 +32,6 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     from sketch_edge.data import DataRequest
     from sketch_edge.export.stage import ExportConfig
     from sketch_edge.export.stage import run as export
-    from sketch_edge.models import get_model_spec
     from sketch_edge.train import TrainConfig
     from sketch_edge.train import run as train
 
@@ -41,9 +40,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     stage = "train"
     try:
-        # no early stop: the epochs are a parameter of the search, and the cosine schedule's low-rate end is where it pays
-        epochs = get_model_spec(job["model"]).epochs
-        report = train(TrainConfig(DataRequest.from_json(job["data"]), job["model"], out, patience=epochs, verbose=False))
+        report = train(TrainConfig(DataRequest.from_json(job["data"]), job["model"], out, verbose=False))
         laps.lap("train")
         row = {
             "val_top1": max(report["history"]["val_accuracy"]),
