@@ -30,21 +30,29 @@ from sketch_edge.bench.timing import time_calls
 from sketch_edge.isolation import cpu_affinity, pin_to_core
 from sketch_edge.runtime import open_runner
 
-BASE = "edge-cnn[width=32,depth=3]"
+BASE_PARAMS = "width=32,depth=3,convs=1,kernel=3,conv=plain,pool=max,head=flatten,dense=128"
+BASE = f"edge-cnn[{BASE_PARAMS}]"
+
+
+def changed(change: str) -> str:
+    """The base with `change` (key=value,...) over it: a later key wins, so no variant depends on the family's defaults."""
+    return f"edge-cnn[{BASE_PARAMS},{change}]"
+
+
 VARIANTS: dict[str, tuple[str, str]] = {
     # name: (model, the question it answers)
     "base": (BASE, "3 plain 3x3 conv blocks 32-64-128, max pool, flatten, dense 128"),
-    "width=16": ("edge-cnn[width=16]", "channels: half"),
-    "width=24": ("edge-cnn[width=24]", "channels: multiples of 8, not 16"),
-    "width=30": ("edge-cnn[width=30]", "channels: not a multiple of 8 or 16"),
-    "width=48": ("edge-cnn[width=48]", "channels: wider"),
-    "convs=2,width=16": ("edge-cnn[width=16,convs=2]", "more, smaller layers (MACs ~ base)"),
-    "depth=2,width=32": ("edge-cnn[width=32,depth=2]", "fewer layers"),
-    "separable": ("edge-cnn[width=32,conv=separable]", "depthwise-separable after the first conv"),
-    "separable,width=64": ("edge-cnn[width=64,conv=separable]", "separable, wider"),
-    "pool=stride": ("edge-cnn[width=32,pool=stride]", "stride-2 convs instead of max pools"),
-    "head=gap": ("edge-cnn[width=32,head=gap]", "global average pool instead of flatten"),
-    "kernel=5": ("edge-cnn[width=32,kernel=5]", "5x5 kernels"),
+    "width=16": (changed("width=16"), "channels: half"),
+    "width=24": (changed("width=24"), "channels: multiples of 8, not 16"),
+    "width=30": (changed("width=30"), "channels: not a multiple of 8 or 16"),
+    "width=48": (changed("width=48"), "channels: wider"),
+    "convs=2,width=16": (changed("width=16,convs=2"), "more, smaller layers (MACs ~ base); the default edge-cnn's layers"),
+    "depth=2,width=32": (changed("width=32,depth=2"), "fewer layers"),
+    "separable": (changed("width=32,conv=separable"), "depthwise-separable after the first conv"),
+    "separable,width=64": (changed("width=64,conv=separable"), "separable, wider"),
+    "pool=stride": (changed("width=32,pool=stride"), "stride-2 convs instead of max pools"),
+    "head=gap": (changed("width=32,head=gap"), "global average pool instead of flatten"),
+    "kernel=5": (changed("width=32,kernel=5"), "5x5 kernels"),
     "no-rescaling": (BASE, "the x/255 Rescaling layer removed (latency only: not a usable model)"),
     "swish": (BASE, "swish instead of ReLU (not fusable into the conv)"),
     "flatten-static": (BASE, "Flatten to a constant (-1, features) shape: no shape arithmetic ops"),
@@ -61,6 +69,7 @@ def variant_model(name: str) -> Any:
     from sketch_edge.models import get_model_spec
 
     model = get_model_spec(VARIANTS[name][0]).build(10)
+
     class FlattenStatic(keras.layers.Layer):
         """Flatten to a constant (-1, features) shape: Keras's Flatten reads the batch at run time, which the
         converters keep as shape arithmetic (TFLite SHAPE, STRIDED_SLICE, PACK; seven ONNX ops)."""

@@ -28,7 +28,7 @@ def test_data_summary_json_and_sample_grid(tmp_path, capsys):
 def test_models_lists_the_registry(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    assert "cnn-seed" in out and "cnn-bn (default)" in out
+    assert "cnn-seed" in out and "cnn-bn:" in out and "edge-cnn (default)" in out
 
 
 @pytest.mark.parametrize(

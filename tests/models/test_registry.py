@@ -84,7 +84,7 @@ def test_family_options_build_and_their_macs_are_counted(name):
 def test_mac_count_of_a_separable_convolution():
     from sketch_edge.models.macs import count_macs
 
-    model = get_model_spec("edge-cnn[conv=separable,width=8,depth=2,dense=0,pool=max]").build(10)
+    model = get_model_spec("edge-cnn[conv=separable,width=8,depth=2,convs=1,dense=0,pool=max]").build(10)
     # conv 28x28 x 9 x 8; separable at 14x14: depthwise 9 x 8 and pointwise 8 x 16 per position; output dense 7*7*16 -> 10
     assert count_macs(model) == 28 * 28 * 9 * 8 + 14 * 14 * (9 * 8 + 8 * 16) + 7 * 7 * 16 * 10
 

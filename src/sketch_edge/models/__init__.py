@@ -3,6 +3,6 @@
 from sketch_edge.models import cnn, edge, sequence  # noqa: F401  (registers the CNNs, the edge-cnn family and the stroke models)
 from sketch_edge.models.registry import ModelSpec, get_model_spec, list_families, list_models, register, short_name
 
-DEFAULT_MODEL = "cnn-bn"
+DEFAULT_MODEL = "edge-cnn"
 
 __all__ = ["DEFAULT_MODEL", "ModelSpec", "get_model_spec", "list_families", "list_models", "register", "short_name"]
