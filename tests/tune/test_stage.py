@@ -74,7 +74,7 @@ def test_no_candidate_within_the_latency_budget_is_said(tmp_path):
 def test_an_interrupted_tune_resumes_from_what_it_finished(tmp_path):
     first = FakeCandidates(time_out={24})
     rows = by_width(run(config(tmp_path), runner=first))
-    assert rows[24]["status"] == "stopped" and "budget ran out" in rows[24]["reason"]
+    assert rows[24]["status"] == "stopped" and "the budget ran out after" in rows[24]["reason"]
     again = FakeCandidates()
     rows = by_width(run(config(tmp_path), runner=again))
     assert [job["model"] for job in again.jobs] == [rows[24]["model"]]  # only the one that did not finish
@@ -104,6 +104,7 @@ def test_a_spent_budget_runs_nothing_more(tmp_path):
 
     summary = run(config(tmp_path, budget_s=0.3, limit=3), runner=slow)
     assert [r["status"] for r in summary["candidates"]] == ["stopped"] and len(runner.jobs) == 1
+    assert summary["candidates"][0]["reason"].endswith("the whole budget was too small for this one candidate")
     assert summary["counts"]["not run"] == 2  # counted, not listed as rows
 
 

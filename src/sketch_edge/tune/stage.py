@@ -89,13 +89,17 @@ def run(
     started = time.monotonic()
     rows = []
     for candidate in config.space.candidates(config.data.seed, config.limit):
-        row = _tune_one(config, candidate, recipes, started, runner)
+        first = not any(r["status"] in ("ok", "failed", "stopped") and not r.get("resumed") for r in rows)
+        row = _tune_one(config, candidate, recipes, started, runner, first)
         rows.append(row)
         progress(row)
     return summarize(config, rows, time.monotonic() - started)
 
 
-def _tune_one(config: TuneConfig, candidate: Candidate, recipes: tuple[str, ...], started: float, runner: Runner) -> dict[str, Any]:
+def _tune_one(
+    config: TuneConfig, candidate: Candidate, recipes: tuple[str, ...], started: float, runner: Runner, first: bool
+) -> dict[str, Any]:
+    """`first`: no candidate ran before this one in this run (a stop then means the budget cannot hold one)."""
     base = {"model": candidate.name, "values": candidate.values}
     if candidate.problem:
         return {**base, "status": "invalid", "reason": candidate.problem}
@@ -116,9 +120,8 @@ def _tune_one(config: TuneConfig, candidate: Candidate, recipes: tuple[str, ...]
         return {**base, **done, "key": key}
     ran = time.monotonic() - began
     if reason and reason.startswith("timed out"):
-        return {**base, "status": "stopped", "key": key,
-                "reason": f"the budget ran out after {ran:.0f} s of this candidate (a budget too small for one candidate?); "
-                          "run the tune again with more to finish it"}  # fmt: skip
+        hint = "the whole budget was too small for this one candidate" if first else "run the tune again to finish it"
+        return {**base, "status": "stopped", "key": key, "reason": f"the budget ran out after {ran:.0f} s of this candidate; {hint}"}
     return {
         **base,
         "status": "failed",
