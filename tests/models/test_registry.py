@@ -36,6 +36,8 @@ def test_a_family_model_is_named_by_every_parameter_and_built_from_them():
     assert spec.name.startswith("edge-cnn[width=16,depth=2,") and get_model_spec(spec.name).name == spec.name
     assert get_model_spec("edge-cnn[epochs=7,augment=0.5]").epochs == 7 and get_model_spec("edge-cnn[augment=0.5]").augment == 0.5
     assert get_model_spec("edge-cnn[]").name == get_model_spec("edge-cnn").name
+    exact = get_model_spec("edge-cnn[learning_rate=0.00123456789]")
+    assert exact.learning_rate == 0.00123456789 and get_model_spec(exact.name).learning_rate == exact.learning_rate
 
 
 def test_short_names_keep_only_what_differs_from_the_defaults():

@@ -194,4 +194,8 @@ def _convert(family: str, key: str, value: Any, kind: type) -> Any:
 
 
 def _text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """A value as the name shows it: floats short (`2`, `0.002`) where that reads back exactly, else in full."""
+    if not isinstance(value, float):
+        return str(value)
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
