@@ -57,7 +57,7 @@ def markdown(summary: dict[str, Any], plotted: bool) -> str:
     env, settings, rec = summary["environment"], summary["settings"], summary["recommended"]
     counts = ", ".join(f"{n} {status}" for status, n in summary["counts"].items() if n)
     resumed = sum(bool(r.get("resumed")) for r in summary["candidates"])
-    counts += f" ({resumed} finished by an earlier run, read back)" if resumed else ""
+    counts += f"; {resumed} of them finished by an earlier run and read back" if resumed else ""
     peaks = [r["best"]["peak_gops"] for r in summary["candidates"] if r["status"] == "ok" and r["best"].get("peak_gops")]
     peak_text = f" Its int8 GEMM peak, measured with each candidate: {min(peaks):.0f}-{max(peaks):.0f} GOP/s." if peaks else ""
     budget = f" within {settings['max_p50_us']:g} us" if settings["max_p50_us"] is not None else ""
@@ -71,8 +71,8 @@ def markdown(summary: dict[str, Any], plotted: bool) -> str:
         "# Tune report",
         "",
         f"Target: {settings['target']}, int8, batch 1, one thread. Budget {settings['budget_minutes']:g} min; "
-        f"took {summary['seconds']:.0f} s. Candidates: {counts} (space of {settings['space']['size']:,} "
-        f"{settings['space']['family']} models). Data: {settings['data']['source']}.",
+        f"took {summary['seconds']:.0f} s. Candidates: {counts}; a space of {settings['space']['size']:,} "
+        f"{settings['space']['family']} models. Data: {settings['data']['source']}.",
         f"Machine: {env['cpu']}, {env['cores']} cores, flags {' '.join(env['cpu_flags'])}.{peak_text}",
         "",
         advice,
