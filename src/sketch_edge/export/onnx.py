@@ -73,7 +73,8 @@ def fold_input_scale(proto: Any) -> bool:
     from onnx import numpy_helper
 
     graph = proto.graph
-    constants = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    initializers = {init.name: init for init in graph.initializer}  # converted to arrays only where read
+    outputs = {o.name for o in graph.output}
     consumers: dict[str, list[Any]] = {}
     for node in graph.node:
         for name in node.input:
@@ -81,33 +82,32 @@ def fold_input_scale(proto: Any) -> bool:
 
     def only_consumer(tensor: str) -> Any:
         found = consumers.get(tensor, [])
-        return found[0] if len(found) == 1 and tensor not in {o.name for o in graph.output} else None
+        return found[0] if len(found) == 1 and tensor not in outputs else None
 
     def scalar(node: Any) -> float | None:
-        values = [constants[name] for name in node.input if name in constants]
-        return float(values[0].reshape(())) if len(values) == 1 and values[0].size == 1 else None
+        names = [name for name in node.input if name in initializers]
+        value = numpy_helper.to_array(initializers[names[0]]) if len(names) == 1 else None
+        return float(value.reshape(())) if value is not None and value.size == 1 else None
 
     mul = only_consumer(graph.input[0].name)
     if mul is None or mul.op_type != "Mul" or scalar(mul) is None:
         return False
-    removed, tensor = [mul], mul.output[0]
-    node = only_consumer(tensor)
+    removed, node = [mul], only_consumer(mul.output[0])
     if node is not None and node.op_type == "Add" and scalar(node) == 0.0:
         removed.append(node)
-        tensor, node = node.output[0], only_consumer(node.output[0])
+        node = only_consumer(node.output[0])
     while node is not None and node.op_type in _SCALE_COMMUTING:
-        tensor, node = node.output[0], only_consumer(node.output[0])
-    if node is None or node.op_type != "Conv" or node.input[1] not in constants or len(consumers[node.input[1]]) != 1:
+        node = only_consumer(node.output[0])
+    if node is None or node.op_type != "Conv" or node.input[1] not in initializers or len(consumers[node.input[1]]) != 1:
         return False  # no convolution, or its weights are shared with another node: scaling them would change it too
-    weights = next(init for init in graph.initializer if init.name == node.input[1])
-    weights.CopyFrom(numpy_helper.from_array(constants[node.input[1]] * scalar(mul), weights.name))
+    weights = initializers[node.input[1]]
+    weights.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weights) * scalar(mul), weights.name))
     first_kept = only_consumer(removed[-1].output[0])
     first_kept.input[list(first_kept.input).index(removed[-1].output[0])] = graph.input[0].name
     for dropped in removed:
         graph.node.remove(dropped)
-    unused = {name for d in removed for name in d.input if name in constants and len(consumers[name]) == 1}
-    for init in [init for init in graph.initializer if init.name in unused]:
-        graph.initializer.remove(init)
+    for name in {name for d in removed for name in d.input if name in initializers and len(consumers[name]) == 1}:
+        graph.initializer.remove(initializers[name])
     return True
 
 
