@@ -43,10 +43,11 @@ class TuneError(SketchEdgeError):
 
 def target_recipes(target: str) -> tuple[str, ...]:
     """The int8 recipes whose files the target runtime runs."""
-    if target not in RUNTIMES or not any(RECIPES[r].suffix in RUNTIMES[target].suffixes for r in INT8_RECIPES):
-        valid = [name for name, spec in RUNTIMES.items() if any(RECIPES[r].suffix in spec.suffixes for r in INT8_RECIPES)]
-        raise TuneError(unknown_name("--target", target, valid))
-    return tuple(r for r in INT8_RECIPES if RECIPES[r].suffix in RUNTIMES[target].suffixes)
+    runs = {name: tuple(r for r in INT8_RECIPES if RECIPES[r].suffix in spec.suffixes) for name, spec in RUNTIMES.items()}
+    targets = {name: recipes for name, recipes in runs.items() if recipes}
+    if target not in targets:
+        raise TuneError(unknown_name("--target", target, targets))
+    return targets[target]
 
 
 @dataclass(frozen=True)
