@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,14 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 def write_text(target: str | os.PathLike, text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_csv(target: str | os.PathLike, header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text(target, buffer.getvalue())
 
 
 def write_json(target: str | os.PathLike, data: Any) -> None:

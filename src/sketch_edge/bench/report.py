@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -43,12 +41,8 @@ def flat(row: dict[str, Any], column: str) -> Any:
 def write_all(results: dict[str, Any], out: Path, baseline: dict[str, Any] | None) -> None:
     latencies = results.pop("latencies")
     fileio.write_json(out / "results.json", results)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in results["results"]:
-        writer.writerow(["" if flat(row, c) is None else flat(row, c) for c in CSV_COLUMNS])
-    fileio.write_text(out / "results.csv", buffer.getvalue())
+    rows = (["" if flat(row, c) is None else flat(row, c) for c in CSV_COLUMNS] for row in results["results"])
+    fileio.write_csv(out / "results.csv", CSV_COLUMNS, rows)
     plots(results, latencies, out)
     fileio.write_text(out / "report.md", markdown(results, baseline, out))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +40,7 @@ def table_rows(summary: dict[str, Any]) -> list[list[str]]:
 def write_all(summary: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     fileio.write_json(out / "results.json", summary)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerows(table_rows(summary))
-    fileio.write_text(out / "results.csv", buffer.getvalue())
+    fileio.write_csv(out / "results.csv", COLUMNS, table_rows(summary))
     ok = [r for r in summary["candidates"] if r["status"] == "ok"]
     if ok:
         _plot(summary, ok, out / "pareto.png")
