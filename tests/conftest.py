@@ -35,22 +35,16 @@ def exported(tmp_path_factory):
 
 
 STROKE_RECIPES = ("tflite-fp32", "tflite-int8", "tflite-int8-aeq", "tflite-int8-mixed", "onnx-fp32", "onnx-int8", "onnx-int8-mixed")
-STROKE_TOP1_DROP = 0.025
 
 
 @pytest.fixture(scope="session")
 def exported_strokes(tmp_path_factory):
     """A small seq-conv (stroke model) on the same drawings, exported to TFLite and ONNX fp32 and int8:
-    the stroke model of the export, predictor, CLI and web tests. Its top-1 gate allows two of the 80 test
-    drawings (2.5 points): the default one point is less than one drawing here."""
-    from dataclasses import replace
-
+    the stroke model of the export, predictor, CLI and web tests, under the default gates."""
     from sketch_edge.data import DataRequest
     from sketch_edge.export import stage
-    from sketch_edge.export.recipes import GATES
     from sketch_edge.train import TrainConfig, run
 
     root = tmp_path_factory.mktemp("stroke-artifacts")
     run(TrainConfig(data=DataRequest(**TINY_DATA), model="seq-conv", out=root, epochs=12, verbose=False))
-    gates = {name: replace(gate, max_top1_drop=STROKE_TOP1_DROP) for name, gate in GATES.items()}
-    return root, stage.run(stage.ExportConfig(artifacts=root, recipes=STROKE_RECIPES, gates=gates))
+    return root, stage.run(stage.ExportConfig(artifacts=root, recipes=STROKE_RECIPES))

@@ -135,8 +135,8 @@ def test_corrupt_file_error_names_the_file(tmp_path):
 
 def test_bad_numbers_are_refused_by_the_parser():
     result = run_cli("train", "--epochs", "0")
-    assert result.returncode == 2 and "must be at least 1" in result.stderr
-    for limit, message in (("onnx-int8", "expected RECIPE=MICROSECONDS"), ("onnx-int8=-3", "with a positive limit")):
+    assert result.returncode == 2 and "argument --epochs: must be from 1 to" in result.stderr
+    for limit, message in (("onnx-int8", "expected RECIPE=MICROSECONDS"), ("onnx-int8=-3", "argument --max-p50-us: must be from 0.001")):
         result = run_cli("bench", "--max-p50-us", limit)
         assert result.returncode == 2 and message in result.stderr
     for budget in ("0", "nan", "-1", "inf", "ten"):

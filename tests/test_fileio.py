@@ -47,3 +47,23 @@ def test_check_writable_fails_before_any_work(tmp_path):
         fileio.check_writable(blocker / "out")
     fileio.check_writable(tmp_path / "new")
     assert list((tmp_path / "new").iterdir()) == []
+
+
+def test_json_never_holds_nan_or_infinity(tmp_path):
+    import json
+
+    target = tmp_path / "r.json"
+    fileio.write_json(target, {"p50": float("nan"), "rows": [1.5, float("inf"), (float("-inf"), 2)], "ok": True})
+    assert json.loads(target.read_text()) == {"p50": None, "rows": [1.5, None, [None, 2]], "ok": True}  # strict JSON
+
+
+def test_a_zip_member_that_would_inflate_a_thousandfold_is_named(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "m.keras", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", bytes(30 << 20))  # 30 MB of zeros, about 30 kB packed
+    assert "its member 'model.weights.h5' would inflate from" in fileio.archive_problem(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "ok.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.npy", bytes(1 << 19))  # small members inflate freely: the 1 MB allowance
+    assert fileio.archive_problem(tmp_path / "ok.npz") is None

@@ -16,10 +16,20 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from sketch_edge import numbers
 from sketch_edge.display import markup, printable
 from sketch_edge.errors import SketchEdgeError
 
 DEFAULT_ARTIFACTS = Path("artifacts")
+# Option types: every number from the command line bounded and finite (numbers.py says why).
+COUNT = numbers.option(lo=1, hi=numbers.MAX_COUNT, integer=True)
+BATCH = numbers.option(lo=1, hi=numbers.MAX_BATCH, integer=True)
+THREADS = numbers.option(lo=1, hi=numbers.MAX_THREADS, integer=True)
+REPEAT = numbers.option(lo=1, hi=100, integer=True)
+SECONDS = numbers.option(lo=1, hi=numbers.MAX_SECONDS)
+FRACTION = numbers.option(lo=0, hi=1)
+POINTS = numbers.option(lo=0, hi=100)
+MICROSECONDS = numbers.option(lo=1e-3, hi=1e9)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
     from sketch_edge.export.recipes import FALLBACK_MAX_DROP
     from sketch_edge.models import DEFAULT_MODEL
 
@@ -57,27 +68,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--model", default=None, help=f"registered model name or family[key=value,...] (see `sketch-edge models`; default: {DEFAULT_MODEL})"
     )
-    train.add_argument("--epochs", type=_positive_int, default=None, help="maximum epochs (default: the model's own)")
-    train.add_argument("--batch-size", type=_positive_int, default=None)
+    train.add_argument("--epochs", type=COUNT, default=None, help="maximum epochs (default: the model's own)")
+    train.add_argument("--batch-size", type=BATCH, default=None)
     train.add_argument(
-        "--patience", type=_positive_int, default=None, help="early-stopping patience in epochs (default: the model's own; edge-cnn: none)"
+        "--patience", type=COUNT, default=None, help="early-stopping patience in epochs (default: the model's own; edge-cnn: none)"
     )
     train.add_argument("--out", type=Path, default=DEFAULT_ARTIFACTS, help="output folder (default: artifacts)")
     train.add_argument(
-        "--steps-per-epoch", type=_positive_int, default=None, help="bound each epoch (default: one pass over the training drawings)"
+        "--steps-per-epoch", type=COUNT, default=None, help="bound each epoch (default: one pass over the training drawings)"
     )
     train.add_argument(
-        "--eval-per-class", type=_positive_int, default=None, help="validation and test drawings kept per class (default: 1000)"
+        "--eval-per-class", type=COUNT, default=None, help="validation and test drawings kept per class (default: 1000)"
     )
     train.add_argument(
         "--workers",
-        type=_positive_int,
+        type=numbers.option(lo=1, hi=64, integer=True),
         default=None,
         help="train with this many local worker processes (MultiWorkerMirroredStrategy); a cluster sets TF_CONFIG instead",
     )
     train.add_argument(
         "--worker-timeout",
-        type=_positive_int,
+        type=SECONDS,
         default=120,
         help="seconds a worker may wait for the others, to connect and between steps (default: 120)",
     )
@@ -87,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding model.keras (default: artifacts)")
     export.add_argument("--recipes", type=_names, default=None, help="comma-separated recipes (default: every default recipe)")
     export.add_argument("--keep-going", action="store_true", help="exit 0 even when a recipe failed (it is marked failed in the manifest)")
-    export.add_argument("--timeout", type=_positive_int, default=300, help="seconds one recipe may take (default: 300)")
+    export.add_argument("--timeout", type=SECONDS, default=300, help="seconds one recipe may take (default: 300)")
     export.add_argument(
         "--gate",
         action="append",
@@ -97,18 +108,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--max-top1-drop",
-        type=float,
+        type=POINTS,
         default=1.0,
         metavar="POINTS",
         help="fail an artifact whose test top-1 is more than this many points below Keras's (default: 1)",
     )
     export.add_argument(
         "--max-drop",
-        type=float,
+        type=POINTS,
         default=100 * FALLBACK_MAX_DROP,
         metavar="POINTS",
         help="mixed recipes: move the noisiest layers to float, one at a time, until validation top-1 is within this many "
         f"points of Keras's (default: {100 * FALLBACK_MAX_DROP:g})",
+    )
+    export.add_argument(
+        "--fallback-budget",
+        type=SECONDS,
+        default=FALLBACK_BUDGET_S,
+        metavar="SECONDS",
+        help=f"mixed recipes: stop the search with the best file made after this long (default: {FALLBACK_BUDGET_S:g})",
     )
     export.set_defaults(run=run_export)
 
@@ -122,10 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--runtimes", type=_names, default=None, help="comma-separated: keras, litert, onnxruntime, openvino (default: all installed)"
     )
-    bench.add_argument("--repeat", type=_positive_int, default=1, help="timing rounds per cell, each in a fresh process (default: 1)")
+    bench.add_argument("--repeat", type=REPEAT, default=1, help="timing rounds per cell, each in a fresh process (default: 1)")
     bench.add_argument("--pin", action="store_true", help="run single-thread cells and peaks on one core")
     bench.add_argument("--no-profile", action="store_true", help="skip the per-operator profile of ONNX Runtime cells")
-    bench.add_argument("--min-top1", type=float, default=None, help="exit 3, naming the cell, if any cell's test top-1 is below this")
+    bench.add_argument("--min-top1", type=FRACTION, default=None, help="exit 3, naming the cell, if any cell's test top-1 is below this")
     bench.add_argument(
         "--max-p50-us",
         type=_recipe_limit,
@@ -135,15 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 3, naming the cell, if a batch-1 cell of RECIPE has a p50 above US microseconds (repeatable)",
     )
     bench.add_argument(
-        "--threads", type=_positive_ints, default=(), help="comma-separated thread counts, each at every --batch (default: see --full)"
+        "--threads", type=numbers.option_list(lo=1, hi=numbers.MAX_THREADS, integer=True), default=(), help="comma-separated thread counts, each at every --batch (default: see --full)"
     )
-    bench.add_argument("--batch", type=_positive_ints, default=(), help="comma-separated batch sizes, each at every --threads")
+    bench.add_argument("--batch", type=numbers.option_list(lo=1, hi=numbers.MAX_BATCH, integer=True), default=(), help="comma-separated batch sizes, each at every --threads")
     bench.add_argument(
         "--full",
         action="store_true",
         help="1 thread and all cores, each at batch 1 and 64, 2 s per cell (default: batch 1 on 1 thread and batch 64 on all cores, 1 s)",
     )
-    bench.add_argument("--duration", type=float, default=None, help="minimum seconds of timed calls per cell (default: 1, 2 with --full)")
+    bench.add_argument("--duration", type=numbers.option(lo=0.01, hi=3600), default=None, help="minimum seconds of timed calls per cell (default: 1, 2 with --full)")
     bench.add_argument("--quick", action="store_true", help="few calls and a tenth of the test split (for smoke tests)")
     bench.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
     bench.set_defaults(run=run_bench)
@@ -151,19 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="several benched models (bitmap and stroke) on one table and one Pareto plot")
     compare.add_argument("artifacts", type=Path, nargs="+", metavar="ARTIFACTS", help="artifacts folders, each benched, same test drawings")
     compare.add_argument("--out", type=Path, default=Path("compare"), help="folder for compare.md/.json/.png (default: compare)")
-    compare.add_argument("--threads", type=_positive_int, default=1, help="the cells' thread count (default: 1)")
-    compare.add_argument("--batch", type=_positive_int, default=1, help="the cells' batch size (default: 1)")
+    compare.add_argument("--threads", type=THREADS, default=1, help="the cells' thread count (default: 1)")
+    compare.add_argument("--batch", type=BATCH, default=1, help="the cells' batch size (default: 1)")
     compare.set_defaults(run=run_compare)
 
     tune = sub.add_parser("tune", help="train, export and bench candidate models of a search space: accuracy against int8 latency")
     _data_options(tune)
-    tune.add_argument("--budget-minutes", type=_positive_float, default=10.0, help="total time for every candidate (default: 10)")
+    tune.add_argument("--budget-minutes", type=numbers.option(lo=0.01, hi=numbers.MAX_SECONDS / 60), default=10.0, help="total time for every candidate (default: 10)")
     tune.add_argument(
         "--target", default="litert", help="runtime the int8 artifacts are timed on: litert, onnxruntime, openvino (default: litert)"
     )
     tune.add_argument("--space", type=Path, default=None, help="search space JSON file (default: the built-in edge-cnn space)")
-    tune.add_argument("--candidates", type=_positive_int, default=None, help="at most this many candidates (default: until the budget)")
-    tune.add_argument("--max-p50-us", type=_positive_float, default=None, help="recommend the best model within this int8 p50 latency")
+    tune.add_argument("--candidates", type=COUNT, default=None, help="at most this many candidates (default: until the budget)")
+    tune.add_argument("--max-p50-us", type=MICROSECONDS, default=None, help="recommend the best model within this int8 p50 latency")
     tune.add_argument(
         "--out", type=Path, default=DEFAULT_ARTIFACTS, help="artifacts folder; the tune writes to OUT/tune (default: artifacts)"
     )
@@ -172,11 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="classify images, .npy bitmaps or .ndjson drawings with an .onnx or .tflite model")
     predict.add_argument("artifact", type=Path, help="an exported .onnx or .tflite file")
     predict.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files, .npy bitmap files, .ndjson(.gz) drawing files")
-    predict.add_argument("--top", type=_positive_int, default=3, help="classes shown per input (default: 3)")
+    predict.add_argument("--top", type=numbers.option(lo=1, hi=100_000, integer=True), default=3, help="classes shown per input (default: 3)")
     predict.add_argument("--json", action="store_true", help="print one JSON object per input line instead of a table")
     predict.add_argument("--labels", type=Path, default=None, help="labels.txt, for model files without sketch-edge metadata")
     predict.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines instead of failing")
-    predict.add_argument("--threads", type=_positive_int, default=1, help="runtime threads (default: 1)")
+    predict.add_argument("--threads", type=THREADS, default=1, help="runtime threads (default: 1)")
     predict.add_argument(
         "--runtime", default=None, help="onnxruntime, litert or openvino (default: ONNX Runtime for .onnx, LiteRT for .tflite)"
     )
@@ -189,47 +207,19 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
         "--data", default="synthetic", help="'synthetic' (default), a folder of QuickDraw files, or 'tfds:quickdraw_bitmap'"
     )
     parser.add_argument("--classes", type=_names, default=None, help="comma-separated class subset, e.g. 'cat,The Eiffel Tower'")
-    parser.add_argument("--per-class", type=_positive_int, default=None, help="at most this many drawings per class")
+    parser.add_argument("--per-class", type=COUNT, default=None, help="at most this many drawings per class")
     parser.add_argument("--recognized-only", action="store_true", help="ndjson: keep only drawings with recognized: true")
     parser.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines (counted) instead of failing")
-    parser.add_argument("--seed", type=int, default=0, help="seed for synthetic data, splits and training (default: 0)")
+    parser.add_argument("--seed", type=numbers.option(lo=0, hi=numbers.MAX_SEED, integer=True), default=0, help="seed for synthetic data, splits and training (default: 0)")
     parser.add_argument("--tfds-data-dir", default=None, help="TFDS data dir holding a prepared quickdraw_bitmap")
     parser.add_argument("--tfds-download", action="store_true", help="let TFDS download and prepare quickdraw_bitmap (tens of GB)")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def _positive_ints(text: str) -> tuple[int, ...]:
-    return tuple(_positive_int(part) for part in text.split(","))
-
-
 def _recipe_limit(text: str) -> tuple[str, float]:
-    recipe, _, limit = text.partition("=")
-    try:
-        value = float(limit)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected RECIPE=MICROSECONDS, got {text!r}") from None
-    if not recipe or not value > 0:
-        raise argparse.ArgumentTypeError(f"expected RECIPE=MICROSECONDS with a positive limit, got {text!r}")
-    return recipe, value
+    recipe, eq, limit = text.partition("=")
+    if not recipe or not eq:
+        raise argparse.ArgumentTypeError(f"expected RECIPE=MICROSECONDS, got {text!r}")
+    return recipe, MICROSECONDS(limit)
 
 
 def _names(text: str) -> list[str]:
@@ -392,7 +382,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     layout = Layout(args.artifacts)
     started = time.perf_counter()
-    config = ExportConfig(args.artifacts, tuple(args.recipes or ()), max_drop=args.max_drop / 100, timeout_s=args.timeout, gates=gates)
+    config = ExportConfig(args.artifacts, tuple(args.recipes or ()), max_drop=args.max_drop / 100, timeout_s=args.timeout, gates=gates,
+                          fallback_budget_s=args.fallback_budget)  # fmt: skip
     manifest = run(config)
     table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", "worst layer (noise added, SQNR)",
                   "float layers", title=markup(layout.manifest))  # fmt: skip
@@ -413,6 +404,8 @@ def run_export(args: argparse.Namespace) -> int:
     for row in summarize(manifest):
         if row["error"]:
             console.print(f"[red]{markup(row['recipe'])}[/]: {markup(row['error'])}", soft_wrap=True)
+    for name, why in manifest.left_out.items():
+        console.print(f"{markup(name)}: {markup(why)} (`--recipes {markup(name)}` makes it)", soft_wrap=True)
     state = "up to date, reused" if manifest.reused else f"exported in {time.perf_counter() - started:.1f} s"
     console.print(f"Keras test top-1 {manifest.source.keras_test_top1:.4f}; {state}")
     failed = manifest.failed()
@@ -455,6 +448,8 @@ def run_bench(args: argparse.Namespace) -> int:
     console.print(table)
     peaks = "; ".join(f"{t} thread(s) {kind} {p['gops']:.0f} GOP/s" for t, kinds in results["peaks"].items() for kind, p in kinds.items())
     console.print(markup(f"peaks: {peaks}"), soft_wrap=True)
+    for note in report.noise_notes(results):
+        console.print(markup(note), soft_wrap=True)
     console.print(markup(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
     check_gates(results, args.min_top1, dict(args.max_p50_us))
     check_complete(results)
@@ -513,9 +508,6 @@ def run_tune(args: argparse.Namespace) -> int:
     return 0
 
 
-PREDICT_CHUNK = 256
-
-
 def run_predict(args: argparse.Namespace) -> int:
     """TensorFlow-free: only the predictor, its runtime, numpy and Pillow load."""
     from sketch_edge.runtime import Predictor
@@ -545,6 +537,7 @@ def _predict_file(predictor, path: Path, args: argparse.Namespace):  # noqa: ANN
 
     from sketch_edge.data.local import read_ndjson, read_npy_bitmaps
     from sketch_edge.errors import DataError
+    from sketch_edge.runtime.predictor import CHUNK
 
     if not path.is_file():
         raise DataError(f"{path}: no such input file")
@@ -557,6 +550,6 @@ def _predict_file(predictor, path: Path, args: argparse.Namespace):  # noqa: ANN
     else:
         yield str(path), predictor.predict(path, top=args.top)
         return
-    for start in range(0, len(items), PREDICT_CHUNK):
-        for offset, top in enumerate(predictor.predict(items[start : start + PREDICT_CHUNK], top=args.top)):
+    for start in range(0, len(items), CHUNK):
+        for offset, top in enumerate(predictor.predict(items[start : start + CHUNK], top=args.top)):
             yield f"{path}[{start + offset}]", top

@@ -7,10 +7,12 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,19 @@ def write_csv(target: str | os.PathLike, header: Iterable[Any], rows: Iterable[I
 
 
 def write_json(target: str | os.PathLike, data: Any) -> None:
-    write_text(target, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    """`data` as JSON. JSON has no NaN or infinity (Python would write them, and no other reader takes the file):
+    a figure that is not a finite number is written as null, "not known"."""
+    write_text(target, json.dumps(_finite(data), indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def scratch_dir(folder: Path, prefix: str, error: type[SketchEdgeError] = OutputError) -> Path:
@@ -109,6 +123,29 @@ def check_writable(folder: Path, error: type[SketchEdgeError] = OutputError) -> 
 
 def _unwritable(folder: Path, exc: OSError, error: type[SketchEdgeError]) -> SketchEdgeError:
     return error(f"{folder}: cannot write here ({exc.strerror or exc})")
+
+
+MAX_INFLATION = 20
+"""A zip member that inflates more than this many times its compressed size, plus 1 MB, is refused: QuickDraw files
+and Keras weights compress 1-8x, a decompression bomb 1,000x. (zipfile never inflates past a member's declared size.)"""
+
+
+def inflation_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member looks like a decompression bomb, or None."""
+    if info.file_size > MAX_INFLATION * info.compress_size + (1 << 20):
+        return f"would inflate from {info.compress_size:,} to {info.file_size:,} bytes; refusing a likely decompression bomb"
+    return None
+
+
+def archive_problem(path: str | os.PathLike) -> str | None:
+    """Why a zip archive (.npz, .keras) looks like a decompression bomb, naming the member; None if none does.
+    Raises zipfile.BadZipFile / OSError for what is not a readable archive: the caller names its own file kind."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            problem = inflation_problem(info)
+            if problem is not None:
+                return f"its member {info.filename!r} {problem}"
+    return None
 
 
 def sha256_file(path: str | os.PathLike) -> str:

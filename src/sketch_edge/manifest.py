@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sketch_edge import fileio
+from sketch_edge import fileio, numbers
 from sketch_edge.errors import ManifestError
 from sketch_edge.runtime.base import TensorInfo
 
@@ -86,6 +86,7 @@ class Manifest:
     gates: dict[str, dict[str, Any]]  # the gate settings the artifacts were checked against
     artifacts: tuple[Artifact, ...]
     reused: bool = False  # set when export found this manifest up to date; never saved
+    left_out: dict[str, str] = field(default_factory=dict)  # default recipes not made for this model's kind, and why
 
     def artifact(self, name: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.name == name), None)
@@ -120,7 +121,11 @@ class Manifest:
         for key, kind in _SOURCE_FIELDS.items():
             check.field(source, key, kind, "source.")
         check.kind(source["labels"], list, "source.labels")
-        for key in ("libraries", "gates"):
+        check.number(source["keras_test_top1"], "source.keras_test_top1", 0, 1)
+        for key in ("macs", "parameters"):
+            if source.get(key) is not None:
+                check.number(source[key], f"source.{key}", 0, numbers.MAX_COUNT * 1e6, integer=True)
+        for key in ("libraries", "gates", "left_out"):
             check.kind(data.get(key) or {}, dict, key)
         artifacts = check.field(data, "artifacts", list)
         if not artifacts:
@@ -130,6 +135,9 @@ class Manifest:
             check.kind(entry, dict, f"artifacts[{i}]")
             for key, kind in _ARTIFACT_FIELDS.items():
                 check.field(entry, key, kind, f"artifacts[{i}].")
+            for key in ("bytes", "seconds"):
+                if key in entry:
+                    check.number(entry[key], f"artifacts[{i}].{key}", 0, 1e15, integer=key == "bytes")
             try:
                 parsed.append(Artifact.from_json(entry))
             except (TypeError, KeyError, ValueError) as exc:
@@ -141,6 +149,7 @@ class Manifest:
                 libraries=dict(data.get("libraries") or {}),
                 gates=dict(data.get("gates") or {}),
                 artifacts=tuple(parsed),
+                left_out={str(k): str(v) for k, v in (data.get("left_out") or {}).items()},
             )
         except TypeError as exc:
             raise ManifestError(f"{path}: malformed source ({exc})") from None
@@ -175,6 +184,12 @@ class _Checker:
             names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
             raise ManifestError(f"{self.path}: {where} should be {names}, not {type(value).__name__}")
         return value
+
+    def number(self, value: Any, where: str, lo: float, hi: float, integer: bool = False) -> Any:
+        try:
+            return numbers.check(value, lo=lo, hi=hi, integer=integer)
+        except ValueError as exc:
+            raise ManifestError(f"{self.path}: {where} {exc}") from None
 
     def field(self, data: dict[str, Any], key: str, kind: type | tuple[type, ...], prefix: str = "") -> Any:
         if key not in data:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from sketch_edge.bench.compare import compare
+from sketch_edge.bench.results_file import SCHEMA
 from sketch_edge.errors import BenchError
 
 ENVIRONMENT = {"cpu": "Test CPU", "cpu_flags": ["avx2"], "cores": 2}
@@ -22,7 +23,7 @@ def _benched(tmp_path, name, kind, rows, drawings="same"):
     folder = tmp_path / name
     (folder / "bench").mkdir(parents=True)
     source = {"model": name, "input_kind": kind, "macs": 1000, "keras_test_top1": 0.9, "test_drawings": drawings}
-    results = {"source": source, "environment": ENVIRONMENT, "test_samples": 170, "results": rows}
+    results = {"schema": SCHEMA, "source": source, "environment": ENVIRONMENT, "test_samples": 170, "results": rows}
     (folder / "bench" / "results.json").write_text(json.dumps(results))
     return folder
 

@@ -207,3 +207,20 @@ def test_an_npz_decompression_bomb_is_refused_before_inflating(tmp_path):
     assert (tmp_path / "cat.npz").stat().st_size < 1 << 20
     with pytest.raises(DataError, match=r"cat.npz\[train\]: would inflate .* refusing a likely decompression bomb"):
         load_source(str(tmp_path))
+
+
+def test_two_files_of_one_class_are_refused_not_one_dropped(tmp_path):
+    write_ndjson(tmp_path / "cat.ndjson", [SQUARE])
+    with gzip.open(tmp_path / "cat.ndjson.gz", "wt") as out:
+        out.write(json.dumps({"word": "cat", "drawing": TRIANGLE}) + "\n")
+    with pytest.raises(DataError, match=r"two files for the class cat \(cat.ndjson, cat.ndjson.gz\); keep one"):
+        load_source(str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["ca\tt", "cat\x1b]0;x\x07", "cat\r"])
+def test_a_class_name_with_a_control_character_is_refused(tmp_path, name):
+    np.save(tmp_path / "dog.npy", np.zeros((3, 784), np.uint8))
+    np.save(tmp_path / f"{name}.npy", np.zeros((3, 784), np.uint8))
+    with pytest.raises(DataError, match="its class name holds a control character; rename the file") as error:
+        load_source(str(tmp_path))
+    assert "\x1b" not in str(error.value) and "\t" not in str(error.value)  # the message shows escapes, not the characters

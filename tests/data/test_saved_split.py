@@ -79,6 +79,24 @@ def test_inconsistent_contents_are_refused(saved, tmp_path):
         SavedSplit.load(tmp_path / "old.npz")
 
 
+def test_hand_edited_meta_and_arrays_are_one_line(saved, tmp_path):
+    _, _, s = saved
+    s.save(tmp_path / "split.npz")
+    with zipfile.ZipFile(tmp_path / "split.npz") as archive:
+        arrays = {name[:-4]: np.load(archive.open(name)) for name in archive.namelist()}
+    meta = json.loads(str(arrays["meta"]))
+    for name, bad in [("nokind", {k: v for k, v in meta.items() if k != "kind"}), ("labels", meta | {"labels": [1, 2, 3]})]:
+        np.savez(tmp_path / f"{name}.npz", **(arrays | {"meta": np.array(json.dumps(bad))}))
+        with pytest.raises(DataError, match="its meta object lacks the input kind or the class names"):
+            SavedSplit.load(tmp_path / f"{name}.npz")
+    np.savez(tmp_path / "nan.npz", **(arrays | {"test_x": np.full_like(arrays["test_x"], np.nan, dtype=np.float32)}))
+    with pytest.raises(DataError, match="test_x holds float32 values that are not all finite numbers"):
+        SavedSplit.load(tmp_path / "nan.npz")
+    np.savez(tmp_path / "text.npz", **(arrays | {"val_y": np.array(["a"] * len(arrays["val_y"]))}))
+    with pytest.raises(DataError, match="val_y holds <U1 values"):
+        SavedSplit.load(tmp_path / "text.npz")
+
+
 def test_a_folder_source_records_its_files(bitmap_folder):
     assert fingerprint(open_folder(bitmap_folder)) == {
         name: {"bytes": (bitmap_folder / name).stat().st_size, "sha256": sha256_file(bitmap_folder / name)}

@@ -110,7 +110,7 @@ def test_probabilities_sum_to_one(predictor):
 
 def test_top_is_capped_at_the_number_of_classes(predictor):
     assert len(predictor.predict(_bitmap("left"), top=10)) == 3
-    with pytest.raises(ModelError, match="top must be at least 1"):
+    with pytest.raises(ModelError, match="top: must be from 1"):
         predictor.predict(_bitmap("left"), top=0)
 
 
@@ -275,3 +275,23 @@ def test_litert_predictor_is_thread_safe_and_tensorflow_free(exported):
     loaded = _modules_loaded_by_prediction(path)
     assert "ai_edge_litert" in loaded
     assert not loaded & {*FORBIDDEN, "onnxruntime"}, loaded & {*FORBIDDEN, "onnxruntime"}
+
+
+@pytest.mark.parametrize("top", ["3", 2.5, float("nan"), True, None, 0])
+def test_a_top_that_is_not_a_count_is_one_line(predictor, top):
+    with pytest.raises(ModelError, match="^top: "):
+        predictor.predict(_bitmap("left"), top=top)
+
+
+@pytest.mark.parametrize("labels", [5, [1, 2, 3], {"a": 1}, b"abc"])
+def test_labels_that_are_not_names_are_one_line(tmp_path, labels):
+    path = linear_softmax_onnx(tmp_path / "bare.onnx", _weights())
+    with pytest.raises(ModelError, match="labels: expected a list of strings or a labels.txt path"):
+        Predictor(path, labels=labels)
+
+
+def test_a_batch_too_large_for_one_runtime_call_runs_in_chunks(predictor):
+    batch = np.repeat(np.stack([_bitmap("left"), _bitmap("right")]), 700, axis=0)  # 1,400 drawings: six runtime calls
+    top = predictor.predict(batch, top=1)
+    assert len(top) == 1400 and [t[0][0] for t in top[:2]] == ["left", "left"] and top[-1][0][0] == "right"
+    assert predictor.probabilities(batch).shape == (1400, 3)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge import fileio
+from sketch_edge.bench import results_file
 from sketch_edge.bench.report import RUNTIME_MARKERS, log_x, place_labels, save_figure, step_front, write_table
 from sketch_edge.bench.stage import mark_pareto
 from sketch_edge.errors import BenchError
@@ -29,14 +30,10 @@ def load_results(folders: list[Path]) -> list[dict[str, Any]]:
     loaded = []
     for folder in folders:
         path = Layout(folder).bench / "results.json"
-        try:
-            results = json.loads(path.read_text())
-            source = results["source"]
-            drawings, model = source["test_drawings"], source["model"]
-        except OSError:
-            raise BenchError(f"{path}: no bench results here (run `sketch-edge bench --artifacts {folder}`)") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise BenchError(f"{path}: not a results.json of this version (missing or unreadable {exc})") from None
+        if not path.is_file():
+            raise BenchError(f"{path}: no bench results here (run `sketch-edge bench --artifacts {folder}`)")
+        results = results_file.read(path)
+        drawings, model = results["source"]["test_drawings"], results["source"]["model"]
         if loaded and drawings != loaded[0]["source"]["test_drawings"]:
             raise BenchError(
                 f"{path}: {model} was tested on other drawings than {loaded[0]['source']['model']} in {folders[0]}; "

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
+from sketch_edge.bench import noise, results_file
 from sketch_edge.bench.profile import NO_PROFILER
 from sketch_edge.display import printable
 from sketch_edge.errors import BenchError
@@ -20,7 +21,7 @@ CSV_COLUMNS = (
     "latency_us.p50", "latency_us.p90", "latency_us.p99", "latency_us.mean", "latency_us.std", "latency_us.min",
     "e2e_latency_us.p50", "p50_spread",
     "throughput_per_s", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb",
-    "bytes", "macs", "gmacs_per_s", "peak_fraction", "peak_kernel", "pareto",
+    "bytes", "macs", "gmacs_per_s", "peak_fraction", "peak_kernel", "other_cpu", "noisy", "pareto",
 )  # fmt: skip
 COMPARED = (("p50", "latency_us.p50"), ("p99", "latency_us.p99"), ("thru", "throughput_per_s"), ("top1", "top1"), ("rss", "peak_rss_mb"))
 RUNTIME_MARKERS = {"keras": "s", "litert": "o", "onnxruntime": "^", "openvino": "D"}
@@ -29,6 +30,8 @@ KIND_COLOURS = {"fp32": "tab:blue", "fp16": "tab:cyan", "dynamic-int8": "tab:ora
 TOP_OPS = 5
 MAX_MATRIX_CLASSES = 30
 CONFUSED_PAIRS = 25
+NOISY_MARK = "!"
+SHORT_REASON = 70
 
 
 def flat(row: dict[str, Any], column: str) -> Any:
@@ -64,11 +67,11 @@ def table_rows(results: dict[str, Any], baseline: dict[str, Any] | None) -> tupl
             r.get("compute") or "",
             _fmt(r["threads"]),
             _fmt(r["batch"]),
-            r["status"] if not r["error"] else f"{r['status']}: {r['error']}",
+            r["status"] if not r["error"] else f"{r['status']}: {short_reason(r['error'])}",
             _fmt(r["bytes"] and r["bytes"] / 1024, ".0f"),
             _fmt(r["top1"], ".4f"),
             _fmt(r["agreement"], ".4f"),
-            _fmt(lat.get("p50"), ".1f"),
+            _fmt(lat.get("p50"), ".1f") + (f" {NOISY_MARK}" if r.get("noisy") else ""),
             _fmt(e2e.get("p50"), ".1f"),
             _fmt(lat.get("p99"), ".1f"),
             _fmt(r["throughput_per_s"], ".0f"),
@@ -84,6 +87,24 @@ def table_rows(results: dict[str, Any], baseline: dict[str, Any] | None) -> tupl
                 row.append(f"{new / prev:.2f}x" if new is not None and prev else "")
         rows.append(row)
     return header, rows
+
+
+def short_reason(error: str, width: int = SHORT_REASON) -> str:
+    """A row's error as the table shows it: its first line, cut to `width` (results.json keeps the whole message)."""
+    line = error.strip().splitlines()[0] if error.strip() else error
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
+def noise_notes(results: dict[str, Any]) -> list[str]:
+    """One line of advice when some cells, or the peaks, were timed while the machine was busy; none when quiet."""
+    notes = []
+    noisy = [r["key"] for r in results["results"] if r.get("noisy")]
+    if noisy:
+        notes.append(f"{NOISY_MARK} {len(noisy)} cell(s) " + noise.ADVICE.format(results["noisy_above"]) + ".")
+    peaks = sorted({f"{p['kernel']} ({t} thread(s))" for t, kinds in results["peaks"].items() for p in kinds.values() if p.get("noisy")})
+    if peaks:
+        notes.append(f"{NOISY_MARK} peaks timed while the machine was busy, so `peak %` may read high: {', '.join(peaks)}.")
+    return notes
 
 
 def _key(row: dict[str, Any]) -> tuple:
@@ -105,7 +126,8 @@ def write_table(header: list[str], rows: list[list[str]]) -> list[str]:
 def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path) -> str:
     env, source, settings = results["environment"], results["source"], results.get("settings", {})
     header, rows = table_rows(results, baseline)
-    peak_rows = [[t, kind, f"{p['gops']:.1f}", p["kernel"]] for t, kinds in results["peaks"].items() for kind, p in sorted(kinds.items())]
+    peak_rows = [[t, kind, f"{p['gops']:.1f}", p["kernel"], _fmt(p.get("other_cpu"), ".2f") + (f" {NOISY_MARK}" if p.get("noisy") else "")]
+                 for t, kinds in results["peaks"].items() for kind, p in sorted(kinds.items())]  # fmt: skip
     kernel_rows = [_kernel_row(k) for k in results["peak_kernels"]]
     lines = [
         f"# Bench of {source['model']} ({source['sha256'][:12]})",
@@ -128,20 +150,24 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
         "`p50 us` times the runtime's own call on an input already in its dtype and layout (a bare loop of its API); "
         "`e2e p50 us` the adapter's whole path (cast, quantize, run, dequantize). `peak %` is the achieved GMAC/s over "
         "this machine's measured peak for the cell's compute kind. "
-        "`*`: Pareto-best (top-1 vs p50) among cells with the same threads and batch.",
+        "`*`: Pareto-best (top-1 vs p50) among cells with the same threads and batch. "
+        f"`{NOISY_MARK}` after a p50: other processes used more than {results['noisy_above']:.0%} of a core while it was timed.",
         "",
         *write_table(header, rows),
         "",
+        *(line for note in noise_notes(results) for line in (note, "")),
         "## Peaks",
         "",
         "The machine's peak per compute kind and thread count: the fastest runtime kernel on a 1024^3 GEMM "
-        "(median of repeated runs after warm-up).",
+        "(median of repeated runs after warm-up). Kernels are timed again after the cells when a timing was noisy or a "
+        "cell ran faster than its peak, and the faster round is kept; `other CPU` is the share of a core other "
+        "processes used while the kept round was timed.",
         "",
-        *write_table(["threads", "compute kind", "GOP/s", "defined by"], peak_rows),
+        *write_table(["threads", "compute kind", "GOP/s", "defined by", "other CPU"], peak_rows),
         "",
         "Every kernel measured:",
         "",
-        *write_table(["kernel", "threads", "GOP/s", "median ms", "bounds"], kernel_rows),
+        *write_table(["kernel", "threads", "round", "GOP/s", "median ms", "other CPU", "bounds"], kernel_rows),
         "",
         *_quantization_section(results),
         "",
@@ -196,8 +222,9 @@ def _quantization_section(results: dict[str, Any]) -> list[str]:
 
 def _kernel_row(k: dict[str, Any]) -> list[Any]:
     if k.get("gops") is None:
-        return [k["kernel"], k["threads"], "", "", f"failed: {k.get('error')}"]
-    return [k["kernel"], k["threads"], f"{k['gops']:.1f}", f"{k['median_ms']:.2f}", ", ".join(k["kinds"])]
+        return [k["kernel"], k["threads"], k.get("round", 0), "", "", "", f"failed: {k.get('error')}"]
+    busy = _fmt(k.get("other_cpu"), ".2f") + (f" {NOISY_MARK}" if k.get("noisy") else "")
+    return [k["kernel"], k["threads"], k.get("round", 0), f"{k['gops']:.1f}", f"{k['median_ms']:.2f}", busy, ", ".join(k["kinds"])]
 
 
 def _profile_section(results: dict[str, Any], out: Path) -> list[str]:
@@ -375,7 +402,4 @@ def save_figure(fig: Any, path: Path) -> None:
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise BenchError(f"{path}: not a readable results.json ({exc})") from None
+    return results_file.read(path)

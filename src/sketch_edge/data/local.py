@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import tokenize
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -25,17 +26,15 @@ import numpy as np
 
 from sketch_edge.data.drawing import Drawing, from_stroke3, parse_drawing
 from sketch_edge.data.source import CHUNK, Chunk, Shard, Source, Want, file_shard
+from sketch_edge.display import printable
 from sketch_edge.errors import DataError, first_line, unknown_name
-from sketch_edge.fileio import sha256_file
+from sketch_edge.fileio import MAX_INFLATION, inflation_problem, sha256_file
 
 SUFFIXES = {".ndjson.gz": "ndjson", ".ndjson": "ndjson", ".npy": "numpy_bitmap", ".npz": "sketch-rnn npz"}
 BLOCK_BYTES = 256 << 10
 """ndjson is read in blocks of this size: training keeps one file open per class, so this times the classes is held."""
 MAX_LINE_BYTES = 8 << 20
 """An ndjson line longer than this is refused unread: a real drawing, even raw, is a few hundred kB at most."""
-MAX_INFLATION = 20
-"""A zip member (sketch-rnn `.npz`) or `.ndjson.gz` that inflates more than this many times its compressed size,
-plus 1 MB, is refused: QuickDraw files compress 3-8x, a decompression bomb 1,000x."""
 
 
 def class_files(folder: Path) -> tuple[str, dict[str, Path]]:
@@ -48,7 +47,12 @@ def class_files(folder: Path) -> tuple[str, dict[str, Path]]:
     for path in sorted(folder.iterdir()):
         for suffix, fmt in SUFFIXES.items():
             if path.is_file() and path.name.endswith(suffix) and len(path.name) > len(suffix):
-                found.setdefault(fmt, {})[path.name[: -len(suffix)]] = path
+                name = path.name[: -len(suffix)]
+                if any(unicodedata.category(c) == "Cc" for c in name):
+                    raise DataError(f"{printable(path)}: its class name holds a control character; rename the file")
+                if name in found.get(fmt, {}):
+                    raise DataError(f"{folder}: two files for the class {printable(name)} ({found[fmt][name].name}, {path.name}); keep one")
+                found.setdefault(fmt, {})[name] = path
                 break
     if not found:
         raise DataError(f"{folder}: no QuickDraw files here (expected <class>.npy, <class>.ndjson[.gz] or <class>.npz)")
@@ -251,12 +255,9 @@ def _sketchrnn_drawings(path: Path) -> Iterator[Drawing]:
             for key in ("train", "valid", "test"):
                 if f"{key}.npy" not in archive.namelist():
                     continue
-                info = archive.getinfo(f"{key}.npy")
-                if info.file_size > MAX_INFLATION * info.compress_size + (1 << 20):
-                    raise DataError(
-                        f"{path}[{key}]: would inflate from {info.compress_size:,} to {info.file_size:,} bytes; "
-                        "refusing a likely decompression bomb"
-                    )
+                problem = inflation_problem(archive.getinfo(f"{key}.npy"))
+                if problem is not None:
+                    raise DataError(f"{path}[{key}]: {problem}")
                 with archive.open(f"{key}.npy") as member:
                     sketches = _read_npy_safely(io.BytesIO(member.read()), f"{path}[{key}]")
                 for i, s3 in enumerate(sketches):

@@ -115,6 +115,9 @@ class SavedSplit:
         if not path.is_file():
             raise DataError(f"{path}: no saved split beside the model (it was trained by an older version; run `make train`)")
         try:
+            problem = fileio.archive_problem(path)
+            if problem is not None:
+                raise DataError(f"{path}: {problem}")
             with np.load(path, allow_pickle=False) as archive:
                 meta = json.loads(str(archive["meta"])) if "meta" in archive.files else None
                 if isinstance(meta, dict) and meta.get("format") != FORMAT:
@@ -125,6 +128,12 @@ class SavedSplit:
                 arrays = {name: archive[name] for name in _ARRAYS}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             raise DataError(f"{path}: not a readable split file ({exc})") from None
+        labels = meta.get("labels")
+        if not isinstance(meta.get("kind"), str) or not isinstance(labels, list) or not all(isinstance(v, str) for v in labels):
+            raise DataError(f"{path}: its meta object lacks the input kind or the class names")
+        for name, array in arrays.items():
+            if array.dtype.kind not in "iuf" or (array.dtype.kind == "f" and not np.isfinite(array).all()):
+                raise DataError(f"{path}: {name} holds {array.dtype} values that are not all finite numbers")
         split = cls(kind=meta["kind"], labels=tuple(meta["labels"]), source=meta["source"], **arrays)
         for part in ("val", "test"):
             x, y = getattr(split, f"{part}_x"), getattr(split, f"{part}_y")

@@ -19,11 +19,17 @@ within noise by McNemar's test at two sigma: the drawings only Keras gets right
 Either way the file must also agree with Keras's answers as often as its gate
 asks (98% for int8): a near-chance model can keep top-1 while answering
 differently on half the drawings.
+
+The search has a time budget: a step (measure, re-export, predict) of a big
+unrolled recurrent model takes tens of seconds, and a search that outlives the
+export's time-out loses everything it found. When the next step would not fit,
+it stops with the best file it made (the gate met first, then validation top-1,
+then agreement, then fewer float layers), and says so.
 """
 
 from __future__ import annotations
 
-import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,11 +37,14 @@ from typing import Any
 
 import numpy as np
 
+from sketch_edge import fileio
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.export.sensitivity import Sensitivity, measure
+from sketch_edge.export.verify import beyond_noise, changes
 from sketch_edge.manifest import Artifact
 
-NOISE_SIGMAS = 2.0
+BUDGET_S = 60.0
+"""Default seconds the search may take after the first file: the whole export of a model stays within two minutes."""
 
 
 @dataclass(frozen=True)
@@ -76,26 +85,39 @@ def choose_float_layers(
     predict: Callable[[Path, np.ndarray], np.ndarray],
     validation: Validation,
     max_drop: float,
+    budget_s: float = BUDGET_S,
 ) -> tuple[Artifact, dict[str, Any]]:
     """Export `recipe` to `out`, moving Keras layers to float one at a time, noisiest first, until `max_drop` is met,
-    the drop is within noise, or no quantized layer adds noise; the artifact and what was tried."""
+    the drop is within noise, no quantized layer adds noise, or another step would overrun `budget_s` (then `out`
+    is the best file made); the artifact and what was tried."""
     base = replace(recipe, options={k: v for k, v in recipe.options.items() if k != "fallback"})
     artifact = export(base, out)
+    started = last = time.perf_counter()
+    step_s = 0.0  # the last step's seconds (measure, export, predict): what the next one is expected to take
     aim = validation.keras_top1 - max_drop
     floated: list[str] = []  # Keras layers, in the order they went to float
     nodes: list[str] = []
     tried = []
+    best: tuple[tuple, bytes, Artifact, int, int] | None = None  # (rank, file, artifact, float layers, float ops)
     while True:
         answers = predict(out, validation.x).argmax(axis=1)
-        correct, keras_correct = answers == validation.labels, validation.keras_correct
-        lost, gained = int((keras_correct & ~correct).sum()), int((~keras_correct & correct).sum())
+        correct = answers == validation.labels
+        lost, gained = changes(validation.keras_answers, answers, validation.labels)
         agreement = float((answers == validation.keras_answers).mean())
         tried.append({"k": len(floated), "validation_top1": float(correct.mean()), "lost": lost, "gained": gained, "agreement": agreement})
+        rank = (agreement >= validation.min_agreement, float(correct.mean()), agreement, -len(floated))
+        if best is None or rank > best[0]:
+            best = (rank, out.read_bytes(), artifact, len(floated), len(nodes))
         if agreement >= validation.min_agreement and correct.mean() >= aim:
             stopped = "aim reached"
             break
-        if agreement >= validation.min_agreement and lost - gained <= NOISE_SIGMAS * math.sqrt(lost + gained):
+        if agreement >= validation.min_agreement and not beyond_noise(lost, gained):
             stopped = f"drop within noise ({lost} drawings lost, {gained} gained)"
+            break
+        now = time.perf_counter()
+        step_s, last = (now - last if floated else step_s), now
+        if now - started + step_s > budget_s:
+            stopped = f"budget of {budget_s:g} s spent"
             break
         ranking = _by_keras_layer(measure(recipe.format, float_twin, out, validation.calibration))
         worst = next(((name, ops) for name, ops in ranking if name not in floated), None)
@@ -105,14 +127,20 @@ def choose_float_layers(
         floated.append(worst[0])
         nodes += worst[1]
         artifact = export(replace(base, options={**base.options, "float_layers": nodes}), out)
+    _, data, artifact, kept, kept_ops = best
+    if kept != len(floated):  # an earlier file was the best: it is the one kept
+        with fileio.atomic_path(out) as tmp:
+            tmp.write_bytes(data)
     return artifact, {
         "fallback": {
-            "k": len(floated),
-            "float_layers": floated,
-            "float_ops": len(nodes),
+            "k": kept,
+            "float_layers": floated[:kept],
+            "float_ops": kept_ops,
             "max_drop": max_drop,
             "keras_validation_top1": validation.keras_top1,
-            "stopped": stopped,
+            "stopped": stopped if kept == len(floated) else f"{stopped}; the file with {kept} float layer(s) was the best",
+            "budget_s": budget_s,
+            "seconds": round(time.perf_counter() - started, 1),
             "tried": tried,
         }
     }

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sketch_edge import numbers
 from sketch_edge.errors import ExportError, unknown_name
 from sketch_edge.manifest import Artifact
 
@@ -62,9 +63,12 @@ class Recipe:
     precision: str
     compute: str  # a key of COMPUTE_KINDS
     exporter: str  # "module:function"
+    libraries: tuple[str, ...]  # the distributions that make and check the file: the manifest names their versions
     suffix: str
     options: dict[str, Any] = field(default_factory=dict)
     default: bool = True
+    not_default_for: dict[str, str] = field(default_factory=dict)  # model kind (models.model_kind) -> why not
+    cannot_run_on: dict[str, str] = field(default_factory=dict)  # runtime -> why its files do not load there
 
     @property
     def quantized(self) -> bool:
@@ -80,36 +84,46 @@ class Recipe:
 
 
 def parse_gate(text: str, max_top1_drop: float = MAX_TOP1_DROP) -> tuple[str, Gate]:
-    """`PRECISION:MIN_AGREEMENT[:MAX_ABS_DIFF]`, e.g. `fp16:0.999:2e-3`, as given to `export --gate`."""
+    """`PRECISION:MIN_AGREEMENT[:MAX_ABS_DIFF]`, e.g. `fp16:0.999:2e-3`, as given to `export --gate` (agreement in
+    [0, 1], the difference finite and not negative: a NaN gate would pass everything)."""
     parts = text.split(":")
     try:
         if len(parts) not in (2, 3) or parts[0] not in GATES:
             raise ValueError
-        return parts[0], Gate(float(parts[1]), float(parts[2]) if len(parts) == 3 else None, max_top1_drop)
+        agreement, max_diff = float(parts[1]), float(parts[2]) if len(parts) == 3 else None
     except ValueError:
         precisions = ", ".join(GATES)
         raise ExportError(f"--gate {text!r}: expected PRECISION:MIN_AGREEMENT[:MAX_ABS_DIFF], PRECISION one of {precisions}") from None
+    try:
+        agreement = numbers.check(agreement, lo=0, hi=1)
+        max_diff = None if max_diff is None else numbers.check(max_diff, lo=0, hi=1e6)
+    except ValueError as exc:
+        raise ExportError(f"--gate {text!r}: {exc}") from None
+    return parts[0], Gate(agreement, max_diff, max_top1_drop)
 
 
-_TFLITE = "sketch_edge.export.tflite:export_tflite"
-_ONNX = "sketch_edge.export.onnx:export_onnx"
-_AEQ = "sketch_edge.export.ai_edge_quantizer:export_aeq"
+# (exporter, the distributions it converts with and its file is checked with)
+_SAVED = ("sketch_edge.export.saved_model:export_saved_model", ("tensorflow",))
+_TFLITE = ("sketch_edge.export.tflite:export_tflite", ("tensorflow", "ai-edge-litert"))
+_ONNX = ("sketch_edge.export.onnx:export_onnx", ("tensorflow", "tf2onnx", "onnx", "onnxruntime"))
+_AEQ = ("sketch_edge.export.ai_edge_quantizer:export_aeq", ("tensorflow", "ai-edge-quantizer", "ai-edge-litert"))
+_AEQ_NOT_ON = {"openvino": "OpenVINO's TFLite reader cannot load ai-edge-quantizer's files (Check 'opts != nullptr')"}
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe("saved_model", "saved_model", "fp32", "fp32", "sketch_edge.export.saved_model:export_saved_model", ""),
-        Recipe("tflite-fp32", "tflite", "fp32", "fp32", _TFLITE, ".tflite"),
-        Recipe("tflite-fp16", "tflite", "fp16", "fp16", _TFLITE, ".tflite", {"quantization": "fp16"}),
-        Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", _TFLITE, ".tflite", {"quantization": "dynamic"}),
-        Recipe("tflite-int8", "tflite", "int8", "int8", _TFLITE, ".tflite", {"quantization": "int8"}),
-        Recipe("tflite-int8-aeq", "tflite", "int8", "int8", _AEQ, ".tflite"),
-        Recipe("tflite-int8-mixed", "tflite", "int8+fp32", "int8", _AEQ, ".tflite", {"fallback": "auto"}),
-        Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", _TFLITE, ".tflite", {"quantization": "int16x8"}, default=False),
-        Recipe("onnx-fp32", "onnx", "fp32", "fp32", _ONNX, ".onnx"),
-        Recipe("onnx-int8", "onnx", "int8", "int8", _ONNX, ".onnx", {"quantization": "static-qdq"}),
-        Recipe("onnx-int8-mixed", "onnx", "int8+fp32", "int8", _ONNX, ".onnx", {"quantization": "static-qdq", "fallback": "auto"}),
-        Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", _ONNX, ".onnx", {"quantization": "dynamic"}),
+        Recipe("saved_model", "saved_model", "fp32", "fp32", *_SAVED, ""),
+        Recipe("tflite-fp32", "tflite", "fp32", "fp32", *_TFLITE, ".tflite"),
+        Recipe("tflite-fp16", "tflite", "fp16", "fp16", *_TFLITE, ".tflite", {"quantization": "fp16"}),
+        Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", *_TFLITE, ".tflite", {"quantization": "dynamic"}),
+        Recipe("tflite-int8", "tflite", "int8", "int8", *_TFLITE, ".tflite", {"quantization": "int8"}),
+        Recipe("tflite-int8-aeq", "tflite", "int8", "int8", *_AEQ, ".tflite", cannot_run_on=_AEQ_NOT_ON),
+        Recipe("tflite-int8-mixed", "tflite", "int8+fp32", "int8", *_AEQ, ".tflite", {"fallback": "auto"}, cannot_run_on=_AEQ_NOT_ON),
+        Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", *_TFLITE, ".tflite", {"quantization": "int16x8"}, default=False),
+        Recipe("onnx-fp32", "onnx", "fp32", "fp32", *_ONNX, ".onnx"),
+        Recipe("onnx-int8", "onnx", "int8", "int8", *_ONNX, ".onnx", {"quantization": "static-qdq"}),
+        Recipe("onnx-int8-mixed", "onnx", "int8+fp32", "int8", *_ONNX, ".onnx", {"quantization": "static-qdq", "fallback": "auto"}),
+        Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", *_ONNX, ".onnx", {"quantization": "dynamic"}),
     )
 }
 
@@ -119,8 +133,9 @@ def float_recipe(fmt: str) -> Recipe:
     return next(r for r in RECIPES.values() if r.format == fmt and r.compute == "fp32")
 
 
-def list_recipes(defaults_only: bool = False) -> list[str]:
-    return [name for name, r in RECIPES.items() if r.default or not defaults_only]
+def list_recipes(defaults_only: bool = False, kind: str | None = None) -> list[str]:
+    """Every recipe, or the defaults (of a model kind: `models.saved.model_kind`)."""
+    return [name for name, r in RECIPES.items() if not defaults_only or (r.default and kind not in r.not_default_for)]
 
 
 def get_recipe(name: str) -> Recipe:

@@ -24,18 +24,20 @@ from sketch_edge import fileio
 from sketch_edge.data import INPUT_SPECS
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, SketchEdgeError
-from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, Gate, Recipe, get_recipe, list_recipes
+from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
+from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
 from sketch_edge.export.verify import gate_failures
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import library_versions, run_module
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models.macs import count_macs
-from sketch_edge.models.saved import load_trained
+from sketch_edge.models.saved import load_trained, model_kind
 
 VALIDATION_MAX = 2000
 """Validation drawings an artifact is checked on: every k-th of the saved split, which lists them class by class."""
-LIBRARIES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
+LIBRARIES = ("numpy", "keras")
+"""What every export runs on (the trained model is read with Keras); each recipe adds its own (`Recipe.libraries`)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class ExportConfig:
     artifacts: Path  # the train stage's folder: model.keras, split.npz, train_report.json
     recipes: tuple[str, ...] = ()  # empty: the default recipes
     max_drop: float = FALLBACK_MAX_DROP  # the mixed recipes' aim: validation top-1 at most this below Keras's
+    fallback_budget_s: float = FALLBACK_BUDGET_S  # the mixed recipes' search stops with its best file after this
     timeout_s: float = 300.0
     workers: int = 2
     gates: dict[str, Gate] = field(default_factory=lambda: dict(GATES))
@@ -54,10 +57,16 @@ class ExportConfig:
 
 def run(config: ExportConfig) -> Manifest:
     """Export every recipe, or reuse an up-to-date manifest. Failed recipes are rows of the manifest, not exceptions."""
-    recipes = [get_recipe(name) for name in (config.recipes or list_recipes(defaults_only=True))]
+    for name in config.recipes:
+        get_recipe(name)
     source = _describe_source(config.layout)
+    model = load_trained(config.layout.model)
+    kind = model_kind(model)
+    recipes = [get_recipe(name) for name in (config.recipes or list_recipes(defaults_only=True, kind=kind))]
+    left_out = {} if config.recipes else {r.name: f"not a default for {kind} models: {r.not_default_for[kind]}"
+                                          for r in RECIPES.values() if r.default and kind in r.not_default_for}  # fmt: skip
     manifest = _reusable_manifest(config, source, recipes)
-    return manifest if manifest is not None else _export(config, source, recipes)
+    return manifest if manifest is not None else _export(config, source, recipes, model, left_out)
 
 
 def _describe_source(layout: Layout) -> Source:
@@ -82,7 +91,8 @@ def _describe_source(layout: Layout) -> Source:
 
 def _gates_json(config: ExportConfig) -> dict[str, dict[str, Any]]:
     """The settings artifacts were checked against, and the mixed recipes' aim: changing either re-exports."""
-    return {name: asdict(gate) for name, gate in sorted(config.gates.items())} | {"mixed": {"max_drop": config.max_drop}}
+    mixed = {"max_drop": config.max_drop, "budget_s": config.fallback_budget_s}
+    return {name: asdict(gate) for name, gate in sorted(config.gates.items())} | {"mixed": mixed}
 
 
 def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Manifest | None:
@@ -107,14 +117,12 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
     return replace(manifest, reused=True)
 
 
-def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Manifest:
-
+def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: Any, left_out: dict[str, str]) -> Manifest:
     layout = config.layout
     saved = SavedSplit.load(layout.split)
     if saved.labels != source.labels:
         raise ExportError(f"{layout.split}: its classes are not the model's ({layout.train_report}); retrain (`make train`)")
     spec = INPUT_SPECS[source.input["kind"]]
-    model = load_trained(layout.model)
     if tuple(model.input_shape[1:]) != spec.shape:
         raise ExportError(f"{layout.model}: model input {model.input_shape[1:]} is not the {spec.kind} contract {spec.shape}")
     source = replace(source, macs=count_macs(model), parameters=int(model.count_params()))
@@ -135,6 +143,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Mani
             reference=reference,
             test=test,
             test_labels=saved.test_y,
+            test_reference=test_reference,
         )
         metadata = {"labels": list(source.labels), "input": source.input, "source_sha256": source.sha256, "model": source.model}
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
@@ -148,12 +157,18 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Mani
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         source=source,
-        libraries=library_versions(LIBRARIES) | {"python": platform.python_version()},
+        libraries=library_versions(libraries(recipes)) | {"python": platform.python_version()},
         gates=_gates_json(config),
         artifacts=tuple(artifacts),
+        left_out=left_out,
     )
     manifest.save(layout.manifest)
     return manifest
+
+
+def libraries(recipes: list[Recipe]) -> tuple[str, ...]:
+    """The distributions the artifacts of `recipes` depend on, each once, in a stable order."""
+    return tuple(dict.fromkeys([*LIBRARIES, *(name for r in recipes for name in r.libraries)]))
 
 
 def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scratch: Path, metadata: dict) -> dict[str, Any]:
@@ -166,6 +181,7 @@ def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scr
         "metadata": metadata | {"recipe": recipe.name, "precision": recipe.precision},
         "result": str(scratch / f"{recipe.name}.result.json"),
         "max_drop": config.max_drop,
+        "fallback_budget_s": config.fallback_budget_s,
         "min_agreement": recipe.gate(config.gates).min_agreement,
         "sensitivity": dict(zip(("json", "png"), map(str, config.layout.sensitivity(recipe.name)), strict=True)),
     }
@@ -189,6 +205,7 @@ def _run_job(recipe: Recipe, job: dict[str, Any], config: ExportConfig, source: 
         classes=len(source.labels),
         test_top1=artifact.details.get("test_top1"),
         keras_top1=source.keras_test_top1,
+        test_changes=artifact.details.get("test_changes"),
     )
     if problems:
         artifact = replace(artifact, status="failed", error="failed validation: " + "; ".join(problems))

@@ -12,6 +12,7 @@ from sketch_edge.data import InputSpec
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.manifest import Artifact
+from sketch_edge.models.saved import recurrent_layers
 
 
 def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
@@ -40,7 +41,7 @@ def _unrolled(model: Any) -> tuple[Any, list[str]]:
     """
     import keras
 
-    recurrent = [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+    recurrent = recurrent_layers(model)
     if not recurrent:
         return model, []
 

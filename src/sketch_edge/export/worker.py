@@ -33,7 +33,7 @@ from sketch_edge.export.fallback import Validation, choose_float_layers
 from sketch_edge.export.metadata import embed_metadata
 from sketch_edge.export.recipes import Recipe, float_recipe
 from sketch_edge.export.sensitivity import measure
-from sketch_edge.export.verify import parity
+from sketch_edge.export.verify import changes, parity
 from sketch_edge.isolation import die_with_parent
 from sketch_edge.manifest import Artifact
 from sketch_edge.metrics import topk_accuracy
@@ -68,7 +68,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             keras_answers = arrays["reference"].argmax(axis=1)
             validation = Validation(arrays["validation"], arrays["validation_labels"], keras_answers, job["min_agreement"],
                                     arrays["calibration"])  # fmt: skip
-            artifact, details = choose_float_layers(recipe, out, float_twin, export, _predict_file, validation, job["max_drop"])
+            artifact, details = choose_float_layers(recipe, out, float_twin, export, _predict_file, validation, job["max_drop"],
+                                                    job["fallback_budget_s"])  # fmt: skip
         else:
             artifact = export(recipe, out)
         if recipe.format in ("tflite", "onnx"):
@@ -90,6 +91,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             **details,
             "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1),
             "test_samples": len(test_probs),
+            "test_changes": changes(arrays["test_reference"].argmax(axis=1), test_probs.argmax(axis=1), arrays["test_labels"]),
             **({"ops": op_counts(out, recipe.format)} if recipe.format in ("tflite", "onnx") else {}),
         },
     }

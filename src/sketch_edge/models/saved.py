@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ModelError, first_line
+from sketch_edge.fileio import archive_problem
 
 
 def load_trained(path: Path) -> Any:
@@ -20,6 +21,27 @@ def load_trained(path: Path) -> Any:
     if not zipfile.is_zipfile(path):
         raise ModelError(f"{path}: not a .keras model (not a zip archive)")
     try:
+        problem = archive_problem(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path}: not a readable .keras archive ({first_line(exc)})") from None
+    if problem is not None:
+        raise ModelError(f"{path}: {problem}")
+    try:
         return keras.saving.load_model(path, safe_mode=True)
     except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{path}: Keras cannot load it safely ({first_line(exc)[:200]})") from None
+
+
+MODEL_KINDS = {"recurrent": "has a recurrent layer (LSTM, GRU): unrolled into hundreds of ops for TFLite", "feed-forward": "no recurrence"}
+
+
+def recurrent_layers(model: Any) -> list[str]:
+    """The names of the model's recurrent layers (any Keras RNN: LSTM, GRU)."""
+    import keras
+
+    return [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+
+
+def model_kind(model: Any) -> str:
+    """What the export recipes' defaults go by (a key of MODEL_KINDS)."""
+    return "recurrent" if recurrent_layers(model) else "feed-forward"

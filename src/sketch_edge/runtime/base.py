@@ -69,6 +69,7 @@ class RuntimeSpec:
     thread_safe: bool  # may one loaded model be called from several threads at once
     compute_kinds: tuple[str, ...]  # the recipes' compute kinds it can run (see export.recipes.COMPUTE_KINDS)
     package: str  # the module it imports: absent, the runtime is not installed
+    libraries: tuple[str, ...]  # the distributions whose versions its figures depend on (results.json names them)
     extra: str | None = None  # the pip extra that installs it, when it is optional
     needs_tensorflow: bool = False
 
@@ -88,13 +89,15 @@ _ALL_KINDS = ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
 _ONNX_KINDS = ("fp32", "dynamic-int8", "int8")
 RUNTIMES: dict[str, RuntimeSpec] = {
     spec.name: spec
-    for spec in (
-        RuntimeSpec("keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), "keras", "train", True),
-        RuntimeSpec("litert", (".tflite",), "sketch_edge.runtime.litert:LiteRTRunner", False, _ALL_KINDS, "ai_edge_litert", "litert"),
-        RuntimeSpec("onnxruntime", (".onnx",), "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner", True, _ONNX_KINDS, "onnxruntime"),
-        RuntimeSpec(
-            "openvino", (".onnx", ".tflite"), "sketch_edge.runtime.openvino:OpenVINORunner", False, _ALL_KINDS, "openvino", "openvino"
-        ),
+    for spec in (  # fmt: skip
+        RuntimeSpec("keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), "keras", ("keras", "tensorflow"),
+                    "train", True),
+        RuntimeSpec("litert", (".tflite",), "sketch_edge.runtime.litert:LiteRTRunner", False, _ALL_KINDS, "ai_edge_litert",
+                    ("ai-edge-litert",), "litert"),
+        RuntimeSpec("onnxruntime", (".onnx",), "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner", True, _ONNX_KINDS, "onnxruntime",
+                    ("onnxruntime",)),
+        RuntimeSpec("openvino", (".onnx", ".tflite"), "sketch_edge.runtime.openvino:OpenVINORunner", False, _ALL_KINDS, "openvino",
+                    ("openvino",), "openvino"),
     )
 }
 """In order of preference: a file's default runtime is the first here that runs its suffix."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sketch_edge import numbers
 from sketch_edge.data.dataset import INPUT_SPECS
 from sketch_edge.display import printable
 from sketch_edge.errors import ModelError
@@ -25,6 +26,10 @@ from sketch_edge.runtime.inputs import as_bitmaps, as_sequences
 SUFFIXES = tuple(dict.fromkeys(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes))
 PREPARE: dict[str, Callable[[Any], tuple[np.ndarray, bool]]] = {"bitmap": as_bitmaps, "strokes": as_sequences}
 """Each input kind's conversion of what an app holds to (model-ready batch, whether it was one item)."""
+
+CHUNK = 256
+"""Drawings per runtime call: a caller's batch of a million runs in these, so memory stays that of 256."""
+MAX_LABELS_BYTES = 1 << 20
 
 Prediction = list[tuple[str, float]]
 """(label, probability) pairs, most probable first."""
@@ -69,8 +74,10 @@ class Predictor:
 
     def predict(self, x: Any, top: int = 3) -> Prediction | list[Prediction]:
         """For one item, its `top` (label, probability) pairs, best first; for a batch, one such list per item."""
-        if top < 1:
-            raise ModelError(f"top must be at least 1, got {top}")
+        try:
+            top = numbers.check(top, lo=1, hi=numbers.MAX_COUNT, integer=True)
+        except ValueError as exc:
+            raise ModelError(f"top: {exc}") from None
         batch, single = self._prepare(x)
         labels = self.labels
         ranked = []
@@ -94,6 +101,8 @@ class Predictor:
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         # Kept lean: an app may call this per stroke, and every microsecond here is on top of the runtime's own.
+        if len(batch) > CHUNK:  # the runtime's activations grow with the batch: a huge one runs in chunks
+            return np.concatenate([self._run(batch[i : i + CHUNK]) for i in range(0, len(batch), CHUNK)])
         if self._lock is None:
             return self._runner.predict(batch)
         with self._lock:
@@ -129,8 +138,14 @@ def _labels(path: Path, given: Sequence[str] | str | Path | None, metadata: dict
         return tuple(labels)
     if isinstance(given, str | Path):
         try:
+            if Path(given).stat().st_size > MAX_LABELS_BYTES:
+                raise ModelError(f"{given}: a labels file over {MAX_LABELS_BYTES >> 20} MB; refusing to read it")
             names = Path(given).read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise ModelError(f"{given}: cannot read the labels file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ModelError(f"{given}: the labels file is not UTF-8 text") from None
         return tuple(name for name in names if name.strip())
+    if not isinstance(given, Sequence | np.ndarray) or not all(isinstance(label, str) for label in given):
+        raise ModelError(f"labels: expected a list of strings or a labels.txt path, got {type(given).__name__}")
     return tuple(str(label) for label in given)

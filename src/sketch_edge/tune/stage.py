@@ -141,6 +141,13 @@ def _finished(folder: Path) -> dict[str, Any] | None:
     return result if isinstance(result, dict) and result.get("status") in ("ok", "failed") else None
 
 
+def libraries(target: str) -> tuple[str, ...]:
+    """What a tune's figures depend on: training (Keras on TensorFlow), the int8 recipes and the target runtime."""
+    recipes = [RECIPES[name] for name in target_recipes(target)]
+    names = ["numpy", "keras", "tensorflow", *RUNTIMES[target].libraries, *(lib for r in recipes for lib in r.libraries)]
+    return tuple(dict.fromkeys(names))
+
+
 def point(row: dict[str, Any]) -> dict[str, Any]:
     """A row as `bench.stage.mark_pareto` and the bench's plot helpers read a cell."""
     return {"latency_us": {"p50": row["best"]["p50_us"]}, "top1": row["val_top1"], "threads": 1, "batch": 1, "status": "ok"}
@@ -156,7 +163,7 @@ def summarize(config: TuneConfig, rows: list[dict[str, Any]], seconds: float) ->
     for row, marked in zip(ok, points, strict=True):
         row["pareto"] = marked["pareto"]
     return {
-        "environment": environment(),
+        "environment": environment(libraries(config.target)),
         "settings": {"data": config.data.to_json(), "target": config.target, "budget_minutes": config.budget_s / 60,
                      "limit": config.limit, "max_p50_us": config.max_p50_us,
                      "space": {"family": config.space.family, "params": list(config.space.grids), "size": config.space.size}},
