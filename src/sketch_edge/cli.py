@@ -30,6 +30,13 @@ SECONDS = numbers.option(lo=1, hi=numbers.MAX_SECONDS)
 FRACTION = numbers.option(lo=0, hi=1)
 POINTS = numbers.option(lo=0, hi=100)
 MICROSECONDS = numbers.option(lo=1e-3, hi=1e9)
+THREAD_LIST = numbers.option_list(lo=1, hi=numbers.MAX_THREADS, integer=True)
+BATCH_LIST = numbers.option_list(lo=1, hi=numbers.MAX_BATCH, integer=True)
+DURATION = numbers.option(lo=0.01, hi=3600)
+MINUTES = numbers.option(lo=0.01, hi=numbers.MAX_SECONDS / 60)
+TOP = numbers.option(lo=1, hi=100_000, integer=True)
+SEED = numbers.option(lo=0, hi=numbers.MAX_SEED, integer=True)
+WORKERS = numbers.option(lo=1, hi=64, integer=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--workers",
-        type=numbers.option(lo=1, hi=64, integer=True),
+        type=WORKERS,
         default=None,
         help="train with this many local worker processes (MultiWorkerMirroredStrategy); a cluster sets TF_CONFIG instead",
     )
@@ -153,15 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 3, naming the cell, if a batch-1 cell of RECIPE has a p50 above US microseconds (repeatable)",
     )
     bench.add_argument(
-        "--threads", type=numbers.option_list(lo=1, hi=numbers.MAX_THREADS, integer=True), default=(), help="comma-separated thread counts, each at every --batch (default: see --full)"
+        "--threads", type=THREAD_LIST, default=(), help="comma-separated thread counts, each at every --batch (default: see --full)"
     )
-    bench.add_argument("--batch", type=numbers.option_list(lo=1, hi=numbers.MAX_BATCH, integer=True), default=(), help="comma-separated batch sizes, each at every --threads")
+    bench.add_argument("--batch", type=BATCH_LIST, default=(), help="comma-separated batch sizes, each at every --threads")
     bench.add_argument(
         "--full",
         action="store_true",
         help="1 thread and all cores, each at batch 1 and 64, 2 s per cell (default: batch 1 on 1 thread and batch 64 on all cores, 1 s)",
     )
-    bench.add_argument("--duration", type=numbers.option(lo=0.01, hi=3600), default=None, help="minimum seconds of timed calls per cell (default: 1, 2 with --full)")
+    bench.add_argument("--duration", type=DURATION, default=None, help="least seconds of timed calls per cell (default: 1, 2 with --full)")
     bench.add_argument("--quick", action="store_true", help="few calls and a tenth of the test split (for smoke tests)")
     bench.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
     bench.set_defaults(run=run_bench)
@@ -175,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = sub.add_parser("tune", help="train, export and bench candidate models of a search space: accuracy against int8 latency")
     _data_options(tune)
-    tune.add_argument("--budget-minutes", type=numbers.option(lo=0.01, hi=numbers.MAX_SECONDS / 60), default=10.0, help="total time for every candidate (default: 10)")
+    tune.add_argument("--budget-minutes", type=MINUTES, default=10.0, help="total time for every candidate (default: 10)")
     tune.add_argument(
         "--target", default="litert", help="runtime the int8 artifacts are timed on: litert, onnxruntime, openvino (default: litert)"
     )
@@ -190,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="classify images, .npy bitmaps or .ndjson drawings with an .onnx or .tflite model")
     predict.add_argument("artifact", type=Path, help="an exported .onnx or .tflite file")
     predict.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files, .npy bitmap files, .ndjson(.gz) drawing files")
-    predict.add_argument("--top", type=numbers.option(lo=1, hi=100_000, integer=True), default=3, help="classes shown per input (default: 3)")
+    predict.add_argument("--top", type=TOP, default=3, help="classes shown per input (default: 3)")
     predict.add_argument("--json", action="store_true", help="print one JSON object per input line instead of a table")
     predict.add_argument("--labels", type=Path, default=None, help="labels.txt, for model files without sketch-edge metadata")
     predict.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines instead of failing")
@@ -210,7 +217,7 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-class", type=COUNT, default=None, help="at most this many drawings per class")
     parser.add_argument("--recognized-only", action="store_true", help="ndjson: keep only drawings with recognized: true")
     parser.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines (counted) instead of failing")
-    parser.add_argument("--seed", type=numbers.option(lo=0, hi=numbers.MAX_SEED, integer=True), default=0, help="seed for synthetic data, splits and training (default: 0)")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed for synthetic data, splits and training (default: 0)")
     parser.add_argument("--tfds-data-dir", default=None, help="TFDS data dir holding a prepared quickdraw_bitmap")
     parser.add_argument("--tfds-download", action="store_true", help="let TFDS download and prepare quickdraw_bitmap (tens of GB)")
 

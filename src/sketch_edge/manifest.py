@@ -27,6 +27,7 @@ class Parity:
     samples: int
     output_shape: tuple[int, ...] = ()  # (validation drawings, classes) as the artifact returned them
     non_finite: int = 0  # NaN or infinite output values
+    flip_margins: tuple[float, ...] = ()  # of each drawing answered otherwise: Keras's top-1 minus its second
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Artifact:
         if data.get("parity"):
             parity = dict(data["parity"])
             parity["output_shape"] = tuple(parity.get("output_shape", ()))
+            parity["flip_margins"] = tuple(parity.get("flip_margins", ()))
             data["parity"] = Parity(**parity)
         else:
             data["parity"] = None

@@ -152,7 +152,9 @@ def test_onnx_contract(manifest, artifacts):
 def test_manifest_on_disk(manifest, artifacts):
     on_disk = json.loads((artifacts / "export" / "manifest.json").read_text())
     assert on_disk["source"]["labels"] == list(CLASSES)
-    assert on_disk["libraries"]["tensorflow"] == "2.21.0"
+    assert on_disk["libraries"]["tensorflow"] == "2.21.0" and on_disk["libraries"]["ai-edge-quantizer"] == "0.10.0"  # every recipe's
+    assert {"numpy", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "python"} <= set(on_disk["libraries"])
+    assert on_disk["left_out"] == {} and on_disk["gates"]["mixed"]["budget_s"] == 60.0
     assert {"name", "format", "precision", "compute", "path", "bytes", "sha256", "status", "error", "seconds", "inputs", "outputs",
             "parity"} <= set(on_disk["artifacts"][0])  # fmt: skip
     assert on_disk["gates"]["quantized"] == {"min_agreement": 0.98, "max_abs_diff": None, "max_top1_drop": 0.01}
@@ -228,6 +230,18 @@ def test_empty_calibration_set():
 
 def test_default_recipes_leave_out_the_experimental_one():
     assert "tflite-int16x8" not in list_recipes(defaults_only=True) and "onnx-int8" in list_recipes(defaults_only=True)
+
+
+def test_defaults_by_model_kind_and_runtimes_refusing_a_recipe_name_known_things_with_a_reason():
+    from sketch_edge.models.saved import MODEL_KINDS
+    from sketch_edge.runtime import RUNTIMES
+
+    for recipe in RECIPES.values():
+        assert set(recipe.not_default_for) <= set(MODEL_KINDS) and all(recipe.not_default_for.values()), recipe.name
+        assert set(recipe.cannot_run_on) <= set(RUNTIMES) and all(recipe.cannot_run_on.values()), recipe.name
+    recurrent, feed_forward = list_recipes(True, "recurrent"), list_recipes(True, "feed-forward")
+    assert set(feed_forward) - set(recurrent) == {"tflite-int8-aeq", "tflite-int8-mixed", "onnx-int8-mixed"}
+    assert {"tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8"} <= set(recurrent) and feed_forward == list_recipes(True)
 
 
 def test_gates_are_configurable():

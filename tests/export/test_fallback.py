@@ -84,3 +84,44 @@ def test_float_layers_are_keras_layers_with_all_their_ops():
         ("lstm_1", ["seq_lstm_1/lstm_1/lstm_cell_195/Tanh", "seq_lstm_1/lstm_1/lstm_cell_3/MatMul"]),
         ("Conv__42:0", ["Conv__42:0"]),
     ]  # a layer adding no noise is not a candidate
+
+
+def _scripted(monkeypatch, tmp_path, agreements):
+    """A search over fake files: file k (k layers in float) answers like Keras on `agreements[k]` of 100 drawings."""
+    from sketch_edge.export import fallback
+    from sketch_edge.export.sensitivity import LayerError, Sensitivity
+
+    layers = tuple(LayerError(f"m/dense_{i}/MatMul", "FC", (f"m/dense_{i}/MatMul",), 20.0, 0.5 - 0.1 * i, 0.1) for i in range(2))
+    monkeypatch.setattr(fallback, "measure", lambda *args: Sensitivity("q", "f", 64, layers=layers))
+    labels = np.zeros(100, dtype=int)
+
+    def export(recipe, out):
+        out.write_text(str(len(recipe.options.get("float_layers", []))))
+        return recipe.artifact(out)
+
+    def predict(path, x):
+        right = int(100 * agreements[int(path.read_text())])
+        return np.eye(2)[[0] * right + [1] * (100 - right)]
+
+    validation = Validation(np.zeros((100, 1)), labels, labels, 0.98, np.zeros((4, 1)))
+    return export, predict, validation
+
+
+def test_the_search_keeps_its_best_file_when_a_later_one_is_worse(monkeypatch, tmp_path):
+    export, predict, validation = _scripted(monkeypatch, tmp_path, agreements=[0.5, 0.97, 0.6])
+    out = tmp_path / "mixed.onnx"
+    _, details = choose_float_layers(get_recipe("onnx-int8-mixed"), out, tmp_path / "f.onnx", export, predict, validation, 0.002)
+    fallback = details["fallback"]
+    assert [t["agreement"] for t in fallback["tried"]] == [0.5, 0.97, 0.6] and fallback["k"] == 1
+    assert out.read_text() == "1" and fallback["float_layers"] == ["dense_0"]  # the file on disk is the one reported
+    assert fallback["stopped"] == "no quantized layer adds noise; the file with 1 float layer(s) was the best"
+
+
+def test_a_budget_spent_ends_the_search_with_a_file_not_a_time_out(monkeypatch, tmp_path):
+    export, predict, validation = _scripted(monkeypatch, tmp_path, agreements=[0.5, 0.99, 1.0])
+    out = tmp_path / "mixed.onnx"
+    _, details = choose_float_layers(get_recipe("onnx-int8-mixed"), out, tmp_path / "f.onnx", export, predict, validation, 0.002,
+                                     budget_s=0.0)  # fmt: skip
+    fallback = details["fallback"]
+    assert fallback["stopped"] == "budget of 0 s spent" and fallback["k"] == 0 and len(fallback["tried"]) == 1
+    assert out.read_text() == "0" and fallback["budget_s"] == 0.0 and fallback["seconds"] >= 0

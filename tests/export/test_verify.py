@@ -62,3 +62,19 @@ def test_agreement_and_diff_misses_are_all_reported():
     failures = _failures(swapped)
     assert any(f.startswith("top-1 agreement 0.0000 < 0.999") for f in failures)
     assert any(f.startswith("max abs diff 8.00e-01 > 1e-04") for f in failures)
+
+
+def test_a_near_tie_a_file_within_its_diff_tolerance_may_flip_is_not_a_disagreement():
+    reference = np.array([[0.5004, 0.4996], [0.9, 0.1], [0.2, 0.8]] * 250, dtype=np.float32)  # 750 drawings, 250 near-ties
+    candidate = reference.copy()
+    candidate[0] = [0.4996, 0.5004]  # fp16-like rounding moved one near-tie by 8e-4 each way: its answer swaps
+    candidate[3] = [0.4996, 0.5004]
+    p = parity(reference, candidate)
+    assert p.top1_agreement == pytest.approx(1 - 2 / 750) and p.flip_margins == pytest.approx((8e-4, 8e-4), abs=1e-6)
+    assert gate_failures(p, GATES["fp16"], classes=2, test_top1=0.9, keras_top1=0.9) == []  # margins <= 2 x 5e-3
+    (failure,) = gate_failures(p, GATES["fp32"], classes=2, test_top1=0.9, keras_top1=0.9)[:1]  # 1e-4: no excuse at 8e-4
+    assert failure.startswith("top-1 agreement 0.9973 < 0.999")
+    candidate[1] = [0.1, 0.9]  # a confident drawing flipped: no tolerance explains it
+    (failure,) = [f for f in gate_failures(parity(reference, candidate), GATES["fp16"], classes=2, test_top1=0.9, keras_top1=0.9)
+                  if "agreement" in f]  # fmt: skip
+    assert failure == "top-1 agreement 0.9987 < 0.999 (near-ties within the diff tolerance not counted: 0.9960 with them)"

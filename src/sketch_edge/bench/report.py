@@ -13,7 +13,6 @@ from sketch_edge import fileio
 from sketch_edge.bench import noise, results_file
 from sketch_edge.bench.profile import NO_PROFILER
 from sketch_edge.display import printable
-from sketch_edge.errors import BenchError
 
 CSV_COLUMNS = (
     "recipe", "format", "precision", "compute", "runtime", "threads", "batch", "status", "error",

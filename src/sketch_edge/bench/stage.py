@@ -25,8 +25,8 @@ from sketch_edge import fileio
 from sketch_edge.bench import noise, results_file
 from sketch_edge.bench.peak import KERNELS, Kernel, kernels_for, machine_peaks
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.export.recipes import RECIPES
 from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError, unknown_name
+from sketch_edge.export.recipes import RECIPES
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run_module
 from sketch_edge.layout import Layout
