@@ -55,7 +55,11 @@ def test_stroke3_round_trip():
         ([[[1, 2]]], "stroke 0"),
         ([[[1, 2], [3]]], "ragged"),
         ([[[], []]], "zero length"),
-        ([[["a"], ["b"]]], "non-numeric"),
+        ([[["a"], ["b"]]], "a coordinate that is not a number"),
+        ([[["1", "2"], [3, 4]]], "a coordinate that is not a number"),  # numpy would read the text as numbers
+        ([[[True, False], [3, 4]]], "a coordinate that is not a number"),  # and True as 1
+        ([[[1, [2]], [3, 4]]], "a coordinate that is not a number"),
+        ([[[10**400, 2], [3, 4]]], "too large for a number"),
         ([[[1, 300], [3, 4]]], "0-255"),
         ([[[1, float("nan")], [3, 4]]], "NaN"),
     ],

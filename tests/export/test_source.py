@@ -17,7 +17,9 @@ REPORT = {"model": "cnn-seed", "classes": ["a", "b"], "input": {"kind": "bitmap"
         ({k: v for k, v in REPORT.items() if k != "model"}, "lacks or mistypes the field 'model'"),
         (REPORT | {"input": "bitmap"}, "lacks or mistypes the field"),
         (REPORT | {"input": {"kind": "audio"}}, "lacks or mistypes the field 'audio'"),
-        (REPORT | {"test": {"top1": "high"}}, "missing or unreadable"),
+        (REPORT | {"test": {"top1": "high"}}, "test.top1 expected a number, got str"),
+        (REPORT | {"test": {"top1": float("nan")}}, "test.top1 expected a finite number, got nan"),
+        (REPORT | {"test": {"top1": 1.5}}, "test.top1 must be from 0 to 1, got 1.5"),
         ([REPORT], "lacks or mistypes the field"),
     ],
 )

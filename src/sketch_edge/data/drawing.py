@@ -38,10 +38,14 @@ def parse_drawing(obj: Any, where: str) -> tuple[Drawing, bool]:
     for i, stroke in enumerate(obj):
         if not isinstance(stroke, list) or len(stroke) not in (2, 3):
             raise DataError(f"{where}: stroke {i} must be [[x...], [y...]] (or [[x...], [y...], [t...]] in raw form)")
+        if not all(isinstance(row, list) and all(_is_number(v) for v in row) for row in stroke[:2]):
+            raise DataError(f"{where}: stroke {i} has a coordinate that is not a number (text, a boolean, a list)")
         try:
             xy = np.asarray(stroke[:2], dtype=np.float64)
         except (TypeError, ValueError):
-            raise DataError(f"{where}: stroke {i} has non-numeric or ragged coordinates") from None
+            raise DataError(f"{where}: stroke {i} has ragged coordinates") from None
+        except OverflowError:  # an integer past 1e308: no float holds it
+            raise DataError(f"{where}: stroke {i} has a coordinate too large for a number") from None
         if xy.ndim != 2 or xy.shape[1] == 0:
             raise DataError(f"{where}: stroke {i} has x and y rows of different or zero length")
         if not np.isfinite(xy).all():
@@ -53,6 +57,11 @@ def parse_drawing(obj: Any, where: str) -> tuple[Drawing, bool]:
     if any(s.min() < 0 or s.max() > 255 for s in strokes):
         raise DataError(f"{where}: simplified coordinates must lie in 0-255")
     return [[s[0].astype(int).tolist(), s[1].astype(int).tolist()] for s in strokes], False
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number: an int or a float, not a boolean (True would be a coordinate of 1) nor a numeric string."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
 
 def simplify_raw(strokes: Sequence[np.ndarray]) -> Drawing:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge import fileio
+from sketch_edge import fileio, numbers
 from sketch_edge.data import INPUT_SPECS
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, SketchEdgeError
@@ -74,19 +74,22 @@ def _describe_source(layout: Layout) -> Source:
         raise ExportError(f"{layout.model}: no trained model here (run `make train` or `sketch-edge train --out {layout.root}`)")
     try:
         report = json.loads(layout.train_report.read_text())
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ExportError(f"{layout.train_report}: the training report beside the model is missing or unreadable ({exc})") from None
+    try:
         return Source(
             sha256=sha256_file(layout.model),
             model=report["model"],
             labels=tuple(report["classes"]),
             input=INPUT_SPECS[report["input"]["kind"]].to_json(),  # the contract as the code defines it
             data=report["data"]["request"],
-            keras_test_top1=float(report["test"]["top1"]),
+            keras_test_top1=numbers.check(report["test"]["top1"], lo=0, hi=1),
             split_sha256=sha256_file(layout.split) if layout.split.is_file() else "",
         )
-    except (OSError, ValueError) as exc:
-        raise ExportError(f"{layout.train_report}: the training report beside the model is missing or unreadable ({exc})") from None
     except (KeyError, TypeError) as exc:
         raise ExportError(f"{layout.train_report}: the training report lacks or mistypes the field {exc}") from None
+    except ValueError as exc:  # numbers.check: a top-1 that is no fraction
+        raise ExportError(f"{layout.train_report}: test.top1 {exc}") from None
 
 
 def _gates_json(config: ExportConfig) -> dict[str, dict[str, Any]]:
