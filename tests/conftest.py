@@ -22,14 +22,17 @@ def bitmap_folder(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory):
     """A small cnn-seed trained on four synthetic classes and exported with every recipe (shared by the export,
-    bench, predictor and web tests); confident enough that int8 flips none of its 80 validation drawings."""
+    bench, predictor and web tests). Trained to the end (no early stop) so that it is sure of its drawings: the
+    synthetic classes are messy by design, and 8 epochs left six of the 80 validation drawings within 0.05 of a tie,
+    where int8 kernels flip one on some CPUs and not on others (the 98% gate allows one); 30 leave one, at 0.048,
+    and int8 moves these probabilities by about 0.01."""
     from sketch_edge.data import DataRequest
     from sketch_edge.export import stage
     from sketch_edge.export.recipes import RECIPES
     from sketch_edge.train import TrainConfig, run
 
     root = tmp_path_factory.mktemp("artifacts")
-    run(TrainConfig(data=DataRequest(**TINY_DATA), model="cnn-seed", out=root, epochs=8, verbose=False))
+    run(TrainConfig(data=DataRequest(**TINY_DATA), model="cnn-seed", out=root, epochs=30, patience=30, verbose=False))
     config = stage.ExportConfig(artifacts=root, recipes=tuple(RECIPES))
     return root, stage.run(config)
 
@@ -39,12 +42,14 @@ STROKE_RECIPES = ("tflite-fp32", "tflite-int8", "tflite-int8-aeq", "tflite-int8-
 
 @pytest.fixture(scope="session")
 def exported_strokes(tmp_path_factory):
-    """A small seq-conv (stroke model) on the same drawings, exported to TFLite and ONNX fp32 and int8:
-    the stroke model of the export, predictor, CLI and web tests, under the default gates."""
+    """A small seq-conv (stroke model) on the same drawings, exported to TFLite and ONNX fp32 and int8: the stroke
+    model of the export, predictor, CLI and web tests, under the default gates. Trained to the end for the same
+    reason: at 12 epochs int8 flipped one of 80 validation drawings here and two of 80 test drawings on a Xeon;
+    at 40 (98.75% top-1) one drawing is within 0.05 of a tie and every int8 file agreed with Keras on all 80."""
     from sketch_edge.data import DataRequest
     from sketch_edge.export import stage
     from sketch_edge.train import TrainConfig, run
 
     root = tmp_path_factory.mktemp("stroke-artifacts")
-    run(TrainConfig(data=DataRequest(**TINY_DATA), model="seq-conv", out=root, epochs=12, verbose=False))
+    run(TrainConfig(data=DataRequest(**TINY_DATA), model="seq-conv", out=root, epochs=40, patience=40, verbose=False))
     return root, stage.run(stage.ExportConfig(artifacts=root, recipes=STROKE_RECIPES))
