@@ -1,7 +1,9 @@
 """Fuzzing the readers of untrusted files: every input is answered or refused with the project's own error.
 
 Inputs: ndjson lines (mutated real records and arbitrary JSON), `.npy` files with mutated headers, model
-metadata JSON and manifest JSON. Each case must end in a result or a `SketchEdgeError`, never anything else.
+metadata JSON, manifest JSON, results.json (as `compare` and `--baseline` read it) and the numbers of the command
+line's option types. Each case must end in a result or a `SketchEdgeError` (argparse's error for options), never
+anything else.
 """
 
 from __future__ import annotations
@@ -96,6 +98,43 @@ def test_manifest_json(tmp_path, value, key, where):
     except SketchEdgeError:
         return
     assert manifest.artifacts and isinstance(manifest.source.labels, tuple)
+
+
+@FUZZ
+@given(value=json_values, field=st.sampled_from(["schema", "source", "environment", "test_samples", "results", "row", "latency"]))
+def test_results_json(tmp_path, value, field):
+    from sketch_edge.bench import results_file
+    from tests.bench.test_results_file import RESULTS
+
+    data = json.loads(json.dumps(RESULTS))
+    if field == "row":
+        data["results"][0] = {**data["results"][0], "threads": value, "top1": value, "status": value}
+    elif field == "latency":
+        data["results"][0]["latency_us"] = value
+    else:
+        data[field] = value
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    try:
+        read = results_file.read(path)
+    except SketchEdgeError:
+        return
+    assert isinstance(read["results"], list)
+
+
+@FUZZ
+@given(text=st.text(max_size=30) | st.sampled_from(["nan", "inf", "-0", "1e308", "9" * 400, "0x10", "1_000", " 3 "]))
+def test_option_numbers(text):
+    import argparse
+
+    from sketch_edge import numbers
+
+    for parse in (numbers.option(lo=1, hi=256, integer=True), numbers.option(lo=0, hi=1)):
+        try:
+            value = parse(text)
+        except argparse.ArgumentTypeError:
+            continue
+        assert isinstance(value, int | float) and value == value and abs(value) <= 256  # in bounds, never NaN
 
 
 @pytest.mark.parametrize("depth", [10_000, 100_000])

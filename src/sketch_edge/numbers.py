@@ -38,7 +38,7 @@ def check(value: Any, *, lo: float, hi: float, integer: bool = False) -> Any:
     try:
         converted = float(value)  # an int too large for a float overflows here
     except OverflowError:
-        raise ValueError(f"must be from {_shown(lo)} to {_shown(hi)}, got a {len(str(value))}-digit number") from None
+        raise ValueError(f"must be from {_shown(lo)} to {_shown(hi)}, got {_shown(value)}") from None
     if not lo <= converted <= hi:
         raise ValueError(f"must be from {_shown(lo)} to {_shown(hi)}, got {_shown(converted)}")
     return converted
@@ -46,7 +46,9 @@ def check(value: Any, *, lo: float, hi: float, integer: bool = False) -> Any:
 
 def _shown(value: float) -> str:
     """Whole bounds in full (4294967295, not 4.29497e+09), others short."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else f"{value:g}"
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**16 else f"a {len(str(abs(value)))}-digit number"
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else f"{value:g}"
 
 
 def option(*, lo: float, hi: float, integer: bool = False) -> Callable[[str], Any]:

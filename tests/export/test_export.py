@@ -191,7 +191,7 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
     arrays = tmp_path / "arrays.npz"
     np.savez(arrays, calibration=np.zeros((1, 28, 28, 1), np.float32))
     for exporter, expected in (("export_segfault", "died (SIGSEGV)"), ("export_hang", "timed out after 20 s")):
-        recipe = Recipe("crash", "tflite", "fp32", "fp32", f"tests.export.crashing:{exporter}", ".tflite")
+        recipe = Recipe("crash", "tflite", "fp32", "fp32", f"tests.export.crashing:{exporter}", ("tensorflow",), ".tflite")
         job = stage._job(recipe, config, source, arrays, tmp_path, {})
         artifact = stage._run_job(recipe, job, config, source)
         assert artifact.status == "failed" and expected in artifact.error

@@ -80,7 +80,8 @@ def gate_failures(
         failures.append(f"max abs diff {p.max_abs_diff:.2e} > {gate.max_abs_diff:.0e}")
     if test_top1 is None or not keras_top1 - test_top1 <= gate.max_top1_drop:
         shown = "unknown" if test_top1 is None else f"{test_top1:.4f}"
-        if test_changes is None or beyond_noise(*test_changes):
-            why = "" if test_changes is None else " ({} drawings lost, {} gained: beyond noise)".format(*test_changes)
+        # Indistinguishable from Keras meets any allowance of a drop, not a demand to beat Keras (a negative one).
+        if test_changes is None or gate.max_top1_drop < 0 or beyond_noise(*test_changes):
+            why = "" if test_changes is None else " ({} drawings lost, {} gained)".format(*test_changes)
             failures.append(f"test top-1 {shown} is more than {100 * gate.max_top1_drop:g} point(s) below Keras {keras_top1:.4f}{why}")
     return failures
