@@ -44,9 +44,11 @@ def test_one_row_per_cell_with_every_figure_in_bounds(benched):
         assert 0 < r["load_ms"] < 60_000 and r["first_call_ms"] > 0
         assert 0 <= r["rss_growth_mb"] < r["peak_rss_mb"] < 4096
         assert r["gmacs_per_s"] == pytest.approx(r["macs"] * r["batch"] / lat["p50"] / 1e3)
-        # the peak is the ceiling, unless it was timed while the machine was busy (and so flagged, after a second timing)
+        # a cell faster than its peak gets the peak timed again; one still faster is named on the peak, never hidden
         peak = results["peaks"]["1"][r["compute"]]
-        assert 0 < r["peak_fraction"] <= 1.0 or peak["noisy"], f"{r['key']} at {r['peak_fraction']:.2f} of a peak that is not the ceiling"
+        if r["peak_fraction"] > 1:
+            assert any(m["round"] == 1 for m in results["peak_kernels"]), f"{r['key']} beat its peak and it was not timed again"
+        assert r["peak_fraction"] > 0 and (r["key"] in peak.get("beaten_by", ())) is (r["peak_fraction"] > 1)
         assert r["other_cpu"] >= 0 and r["noisy"] is (r["other_cpu"] > results["noisy_above"])
         assert sum(map(sum, r["confusion"])) == results["test_samples"]
 
@@ -94,7 +96,7 @@ def test_outputs_on_disk(benched):
     out = root / "bench"
     on_disk = json.loads((out / "results.json").read_text())
     assert len(on_disk["results"]) == 2 * len(CELLS) and "latencies" not in on_disk
-    assert all(0 < r["peak_fraction"] <= 1 or on_disk["peaks"]["1"][r["compute"]]["noisy"] for r in on_disk["results"])
+    assert all(r["peak_fraction"] <= 1 or r["key"] in on_disk["peaks"]["1"][r["compute"]]["beaten_by"] for r in on_disk["results"])
     assert on_disk["schema"] == 2 and all(isinstance(r["noisy"], bool) for r in on_disk["results"])
     csv_lines = (out / "results.csv").read_text().splitlines()
     assert csv_lines[0].startswith("recipe,format,precision,compute,runtime,threads,batch,status") and len(csv_lines) == 1 + 2 * len(CELLS)
@@ -217,7 +219,7 @@ def test_a_bitmap_and_a_stroke_model_bench_and_compare_on_the_same_drawings(benc
     assert results["source"]["split_sha256"] != bitmap_results["source"]["split_sha256"]  # other inputs, same drawings
     for r in results["results"]:
         assert r["status"] == "ok" and r["top1"] > 0.5, (r["key"], r["error"])
-        assert 0 < r["peak_fraction"] <= 1 or results["peaks"]["1"][r["compute"]]["noisy"], r["key"]
+        assert r["peak_fraction"] <= 1 or r["key"] in results["peaks"]["1"][r["compute"]]["beaten_by"], r["key"]
     report.write_all(results, config.layout.bench, baseline=None)
     summary = compare([bitmap_root, root], tmp_path / "compare")
     assert {(r["model"], r["input_kind"]) for r in summary["rows"]} == {("cnn-seed", "bitmap"), ("seq-conv", "strokes")}

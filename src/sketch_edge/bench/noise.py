@@ -9,10 +9,11 @@ CPU time, the rest is everyone else's (other processes, the kernel's work for
 them, and `steal`: time the hypervisor gave to other machines). It is reported
 as a fraction of one core over the timed window, `other_cpu`.
 
-NOISY_ABOVE is 0.1 of a core: on a quiet 2-core machine here the rest of the
-system used 0.00-0.02 of a core while a cell was timed (daemons, the bench's own
-parent waiting), and a neighbour busy on the same cores shows as 0.9-1.0; a tenth
-of a core is well clear of the first and already enough to move a p99.
+NOISY_ABOVE is 0.1 of a core: on a quiet 2-core EPYC here the rest of the system
+used 0.000-0.032 of a core (median 0.006, 38 cells) while a cell was timed, and a
+process spinning on a pinned cell's core showed as 0.50-0.51 (the scheduler splits
+the core; that cell's p99 went from 335 to 4,379 us). A tenth of a core is well
+clear of the first and already enough to move a tail.
 """
 
 from __future__ import annotations

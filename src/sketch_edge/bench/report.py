@@ -103,6 +103,10 @@ def noise_notes(results: dict[str, Any]) -> list[str]:
     peaks = sorted({f"{p['kernel']} ({t} thread(s))" for t, kinds in results["peaks"].items() for p in kinds.values() if p.get("noisy")})
     if peaks:
         notes.append(f"{NOISY_MARK} peaks timed while the machine was busy, so `peak %` may read high: {', '.join(peaks)}.")
+    beaten = sorted({f"{p['kernel']} ({t} thread(s)) by {', '.join(p['beaten_by'])}" for t, kinds in results["peaks"].items()
+                     for p in kinds.values() if p.get("beaten_by")})  # fmt: skip
+    if beaten:
+        notes.append(f"{NOISY_MARK} peaks beaten even when timed again, so not this CPU's ceiling for their kind: {'; '.join(beaten)}.")
     return notes
 
 
