@@ -111,8 +111,13 @@ def one(path: Path, runtime: str, x: np.ndarray, rounds: int, calls: int) -> dic
         lat = time_calls(lambda: runner.run(prepared), min_calls=calls, min_seconds=0, warmup_calls=100, warmup_seconds=0)
         bench_p50.append(float(np.median(lat)))
         bare_p50.append(plain_loop_p50(bare, calls))
-    return {"bench_p50_us": min(bench_p50), "bare_p50_us": min(bare_p50), "ratio": min(bench_p50) / min(bare_p50),
-            "rounds": rounds, "calls": calls}  # fmt: skip
+    return {
+        "bench_p50_us": min(bench_p50),
+        "bare_p50_us": min(bare_p50),
+        "ratio": min(bench_p50) / min(bare_p50),
+        "rounds": rounds,
+        "calls": calls,
+    }
 
 
 def main() -> int:
@@ -138,8 +143,19 @@ def main() -> int:
     print(f"{'artifact':20} {'runtime':12} {'bench p50 us':>13} {'bare p50 us':>12} {'ratio':>6}")
     for name, path in paths.items():
         for runtime in (spec.name for spec in runtimes_for(path) if spec.missing() is None):
-            command = [sys.executable, __file__, str(args.artifacts), "--one", str(path), "--runtime", runtime,
-                       "--rounds", str(args.rounds), "--calls", str(args.calls)]  # fmt: skip
+            command = [
+                sys.executable,
+                __file__,
+                str(args.artifacts),
+                "--one",
+                str(path),
+                "--runtime",
+                runtime,
+                "--rounds",
+                str(args.rounds),
+                "--calls",
+                str(args.calls),
+            ]
             done = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
             if done.returncode != 0:  # a file this runtime refuses: the bench shows it as a failed row too
                 print(f"{name:20} {runtime:12} cannot run it: {(done.stderr.strip().splitlines() or ['?'])[-1]}")

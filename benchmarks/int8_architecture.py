@@ -77,9 +77,11 @@ def variant_model(name: str) -> Any:
         def call(self, inputs: Any) -> Any:
             return keras.ops.reshape(inputs, (-1, int(np.prod(inputs.shape[1:]))))
 
-    swap = {"no-rescaling": ("Rescaling", lambda layer: keras.layers.Identity()),
-            "swish": ("ReLU", lambda layer: keras.layers.Activation("swish")),
-            "flatten-static": ("Flatten", lambda layer: FlattenStatic())}.get(name)  # fmt: skip
+    swap = {
+        "no-rescaling": ("Rescaling", lambda layer: keras.layers.Identity()),
+        "swish": ("ReLU", lambda layer: keras.layers.Activation("swish")),
+        "flatten-static": ("Flatten", lambda layer: FlattenStatic()),
+    }.get(name)
     if swap:
         kind, make = swap
         model = keras.models.clone_model(model, clone_function=lambda layer: make(layer) if type(layer).__name__ == kind else layer)
@@ -165,8 +167,10 @@ def main() -> int:
         ]
         timed = json.loads(subprocess.run(child, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
     env = environment()
-    print(f"{env['cpu']}; flags {' '.join(env['cpu_flags'])}; int8 peaks (1 thread): "
-          + ", ".join(f"{rt} {g:.0f} GOP/s" for rt, g in timed["peak_gops"].items()))  # fmt: skip
+    print(
+        f"{env['cpu']}; flags {' '.join(env['cpu_flags'])}; int8 peaks (1 thread): "
+        + ", ".join(f"{rt} {g:.0f} GOP/s" for rt, g in timed["peak_gops"].items())
+    )
     print(f"{'variant':20} {'MACs':>10} {'params':>9} {'LiteRT us':>10} {'x floor':>8} {'ORT us':>8} {'x floor':>8}  question")
     rows = {}
     for name, v in variants.items():

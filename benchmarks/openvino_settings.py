@@ -57,8 +57,9 @@ def main() -> None:
     for name in args.recipes.split(","):
         path = resolve(layout.export, manifest.artifact(name))
         runners = {setting: runner(path, config) for setting, config in SETTINGS.items()}
-        answers = {s: np.concatenate([r.predict(test[i : i + 64]) for i in range(0, len(test), 64)]).argmax(axis=1)
-                   for s, r in runners.items()}  # fmt: skip
+        answers = {
+            s: np.concatenate([r.predict(test[i : i + 64]) for i in range(0, len(test), 64)]).argmax(axis=1) for s, r in runners.items()
+        }
         prepared = {s: r.prepare(test[:1]) for s, r in runners.items()}
         best = {s: np.inf for s in runners}
         for _ in range(args.rounds):
@@ -66,8 +67,15 @@ def main() -> None:
                 latencies = time_calls(lambda r=r, x=prepared[s]: r.run(x), min_calls=1000, min_seconds=1.0, warmup_seconds=0.3)
                 best[s] = min(best[s], float(np.percentile(latencies, 50)))
         for s in runners:
-            rows.append({"recipe": name, "setting": s, "p50_us": best[s], "vs_adapter": best[s] / best["adapter"],
-                         "agreement_with_adapter": float((answers[s] == answers["adapter"]).mean())})  # fmt: skip
+            rows.append(
+                {
+                    "recipe": name,
+                    "setting": s,
+                    "p50_us": best[s],
+                    "vs_adapter": best[s] / best["adapter"],
+                    "agreement_with_adapter": float((answers[s] == answers["adapter"]).mean()),
+                }
+            )
     print(f"{'recipe':12} {'setting':18} {'p50 us':>8} {'vs adapter':>10} {'agreement':>9}")
     for r in rows:
         print(f"{r['recipe']:12} {r['setting']:18} {r['p50_us']:8.1f} {r['vs_adapter']:9.2f}x {r['agreement_with_adapter']:9.4f}")

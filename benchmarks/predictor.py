@@ -84,7 +84,7 @@ def overheads(path: Path, rounds: int, calls: int) -> dict[str, float]:
     feed = {session.get_inputs()[0].name: feed_array}
     predictor = Predictor(path, threads=1)
 
-    def timed(call) -> float:  # noqa: ANN001
+    def timed(call) -> float:
         return float(np.median(time_calls(call, min_calls=calls, min_seconds=0, warmup_calls=100, warmup_seconds=0)))
 
     bare, predict = [], []

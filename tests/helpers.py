@@ -30,8 +30,15 @@ def copy_artifacts(source: Path, target: Path, *skip: str) -> Path:
 
 def manifest_json(artifacts: list[dict]) -> dict:
     """A minimal valid export manifest around `artifacts` rows (name, format, precision, path, status, ...)."""
-    source = {"sha256": "0" * 64, "model": "cnn-seed", "labels": ["a", "b"], "input": {"kind": "bitmap"}, "data": {},
-              "keras_test_top1": 0.9, "split_sha256": "1" * 64}  # fmt: skip
+    source = {
+        "sha256": "0" * 64,
+        "model": "cnn-seed",
+        "labels": ["a", "b"],
+        "input": {"kind": "bitmap"},
+        "data": {},
+        "keras_test_top1": 0.9,
+        "split_sha256": "1" * 64,
+    }
     rows = [{"compute": a.get("precision", "fp32"), "sha256": "2" * 64, "status": "ok", **a} for a in artifacts]
     return {"created": "", "source": source, "libraries": {}, "gates": {}, "artifacts": rows}
 

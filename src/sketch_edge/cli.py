@@ -84,9 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--steps-per-epoch", type=COUNT, default=None, help="bound each epoch (default: one pass over the training drawings)"
     )
-    train.add_argument(
-        "--eval-per-class", type=COUNT, default=None, help="validation and test drawings kept per class (default: 1000)"
-    )
+    train.add_argument("--eval-per-class", type=COUNT, default=None, help="validation and test drawings kept per class (default: 1000)")
     train.add_argument(
         "--workers",
         type=WORKERS,
@@ -236,7 +234,7 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _data_request(args: argparse.Namespace):  # noqa: ANN202 (a DataRequest; imported lazily to keep --help fast)
+def _data_request(args: argparse.Namespace):
     from sketch_edge.data import DataRequest
 
     # A folder is recorded absolute, so later stages reload the same drawings from any working directory.
@@ -389,11 +387,27 @@ def run_export(args: argparse.Namespace) -> int:
 
     layout = Layout(args.artifacts)
     started = time.perf_counter()
-    config = ExportConfig(args.artifacts, tuple(args.recipes or ()), max_drop=args.max_drop / 100, timeout_s=args.timeout, gates=gates,
-                          fallback_budget_s=args.fallback_budget)  # fmt: skip
+    config = ExportConfig(
+        args.artifacts,
+        tuple(args.recipes or ()),
+        max_drop=args.max_drop / 100,
+        timeout_s=args.timeout,
+        gates=gates,
+        fallback_budget_s=args.fallback_budget,
+    )
     manifest = run(config)
-    table = Table("recipe", "status", "size kB", "agreement", "max |diff|", "test top-1", "seconds", "worst layer (noise added, SQNR)",
-                  "float layers", title=markup(layout.manifest))  # fmt: skip
+    table = Table(
+        "recipe",
+        "status",
+        "size kB",
+        "agreement",
+        "max |diff|",
+        "test top-1",
+        "seconds",
+        "worst layer (noise added, SQNR)",
+        "float layers",
+        title=markup(layout.manifest),
+    )
     for row in summarize(manifest):
         table.add_row(
             markup(row["recipe"]),
@@ -538,7 +552,7 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_file(predictor, path: Path, args: argparse.Namespace):  # noqa: ANN001, ANN202 (Predictor; lazily imported)
+def _predict_file(predictor, path: Path, args: argparse.Namespace):
     """(name, top pairs) for every item of one input file: each bitmap of an .npy, each drawing of an .ndjson, or the image."""
     from collections import Counter
 

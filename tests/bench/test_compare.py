@@ -14,9 +14,20 @@ ENVIRONMENT = {"cpu": "Test CPU", "cpu_flags": ["avx2"], "cores": 2}
 
 
 def _row(recipe, runtime, p50, top1, status="ok", threads=1, batch=1):
-    return {"recipe": recipe, "runtime": runtime, "compute": "int8" if "int8" in recipe else "fp32", "threads": threads, "batch": batch,
-            "status": status, "bytes": 50_000, "top1": top1, "latency_us": {"p50": p50}, "peak_fraction": 0.2, "peak_rss_mb": 60.0,
-            "pareto": False}  # fmt: skip
+    return {
+        "recipe": recipe,
+        "runtime": runtime,
+        "compute": "int8" if "int8" in recipe else "fp32",
+        "threads": threads,
+        "batch": batch,
+        "status": status,
+        "bytes": 50_000,
+        "top1": top1,
+        "latency_us": {"p50": p50},
+        "peak_fraction": 0.2,
+        "peak_rss_mb": 60.0,
+        "pareto": False,
+    }
 
 
 def _benched(tmp_path, name, kind, rows, drawings="same"):
@@ -29,11 +40,28 @@ def _benched(tmp_path, name, kind, rows, drawings="same"):
 
 
 def test_one_table_and_one_front_across_models(tmp_path):
-    cnn = _benched(tmp_path, "cnn-bn", "bitmap", [_row("tflite-int8", "litert", 40, 0.90), _row("onnx-fp32", "onnxruntime", 120, 0.91),
-                                                  _row("tflite-int8", "litert", 30, 0.90, threads=2)])  # fmt: skip
-    seq = _benched(tmp_path, "seq-conv", "strokes", [_row("tflite-int8", "litert", 35, 0.93), _row("onnx-int8", "onnxruntime", 80, 0.92),
-                                                     _row("onnx-fp32", "onnxruntime", 200, 0.94), _row("tflite-fp32", "litert", 20, 0.5,
-                                                     status="low-accuracy"), _row("x", "litert", None, None, status="failed")])  # fmt: skip
+    cnn = _benched(
+        tmp_path,
+        "cnn-bn",
+        "bitmap",
+        [
+            _row("tflite-int8", "litert", 40, 0.90),
+            _row("onnx-fp32", "onnxruntime", 120, 0.91),
+            _row("tflite-int8", "litert", 30, 0.90, threads=2),
+        ],
+    )
+    seq = _benched(
+        tmp_path,
+        "seq-conv",
+        "strokes",
+        [
+            _row("tflite-int8", "litert", 35, 0.93),
+            _row("onnx-int8", "onnxruntime", 80, 0.92),
+            _row("onnx-fp32", "onnxruntime", 200, 0.94),
+            _row("tflite-fp32", "litert", 20, 0.5, status="low-accuracy"),
+            _row("x", "litert", None, None, status="failed"),
+        ],
+    )
     summary = compare([cnn, seq], tmp_path / "out")
     rows = {(r["model"], r["recipe"]): r for r in summary["rows"]}
     assert len(rows) == 6  # the 2-thread cell and the failed one are left out; the low-accuracy one is shown, never on the front

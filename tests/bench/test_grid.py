@@ -21,10 +21,14 @@ def test_full_grid_and_asked_cells_are_every_combination():
 def test_peaks_in_doubt_are_timed_again_and_a_peak_still_beaten_names_its_cells():
     from sketch_edge.bench.stage import mark_beaten, peaks_to_remeasure
 
-    measured = [{"kernel": "ORT int8", "runtime": "onnxruntime", "threads": 2, "noisy": False},
-                {"kernel": "LiteRT fp32", "runtime": "litert", "threads": 1, "noisy": True}]  # fmt: skip
-    rows = [{"key": "a/openvino/t2/b64", "threads": 2, "compute": "int8", "peak_kernel": "ORT int8", "peak_fraction": 1.01},
-            {"key": "b/litert/t1/b1", "threads": 1, "compute": "fp32", "peak_kernel": "LiteRT fp32", "peak_fraction": 0.5}]  # fmt: skip
+    measured = [
+        {"kernel": "ORT int8", "runtime": "onnxruntime", "threads": 2, "noisy": False},
+        {"kernel": "LiteRT fp32", "runtime": "litert", "threads": 1, "noisy": True},
+    ]
+    rows = [
+        {"key": "a/openvino/t2/b64", "threads": 2, "compute": "int8", "peak_kernel": "ORT int8", "peak_fraction": 1.01},
+        {"key": "b/litert/t1/b1", "threads": 1, "compute": "fp32", "peak_kernel": "LiteRT fp32", "peak_fraction": 0.5},
+    ]
     assert peaks_to_remeasure(rows, measured) == {("onnxruntime", 2), ("litert", 1)}  # beaten, and timed on a busy machine
     assert peaks_to_remeasure(rows[1:], measured[:1]) == set()
     peaks = {"2": {"int8": {"kernel": "ORT int8"}}, "1": {"fp32": {"kernel": "LiteRT fp32"}}}

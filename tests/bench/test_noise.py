@@ -58,8 +58,9 @@ def _others_on(core: int, seconds: float = 0.5) -> float:
 
 
 def _pinned_cell(root):
-    config = BenchConfig(artifacts=root, recipes=("onnx-fp32",), runtimes=("onnxruntime",), threads=(1,), batches=(1,),
-                         quick=True, pin=True, profile=False)  # fmt: skip
+    config = BenchConfig(
+        artifacts=root, recipes=("onnx-fp32",), runtimes=("onnxruntime",), threads=(1,), batches=(1,), quick=True, pin=True, profile=False
+    )
     results = run(config)
     (row,) = results["results"]
     return results, row

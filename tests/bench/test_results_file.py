@@ -8,11 +8,28 @@ from sketch_edge.bench import results_file
 from sketch_edge.bench.report import load_baseline
 from sketch_edge.errors import BenchError
 
-ROW = {"key": "onnx-fp32/onnxruntime/t1/b1", "recipe": "onnx-fp32", "runtime": "onnxruntime", "compute": "fp32", "status": "ok",
-       "threads": 1, "batch": 1, "bytes": 1000, "top1": 0.9, "agreement": 1.0, "throughput_per_s": 5000.0, "peak_fraction": 0.1,
-       "latency_us": {"p50": 200.0, "p90": 210.0, "p99": 300.0, "mean": 201.0, "std": 5.0, "min": 190.0}}  # fmt: skip
-RESULTS = {"schema": results_file.SCHEMA, "environment": {"cpu": "x", "cpu_flags": ["avx2"], "cores": 2},
-           "source": {"model": "cnn-seed", "test_drawings": "ab" * 32}, "test_samples": 80, "results": [ROW]}  # fmt: skip
+ROW = {
+    "key": "onnx-fp32/onnxruntime/t1/b1",
+    "recipe": "onnx-fp32",
+    "runtime": "onnxruntime",
+    "compute": "fp32",
+    "status": "ok",
+    "threads": 1,
+    "batch": 1,
+    "bytes": 1000,
+    "top1": 0.9,
+    "agreement": 1.0,
+    "throughput_per_s": 5000.0,
+    "peak_fraction": 0.1,
+    "latency_us": {"p50": 200.0, "p90": 210.0, "p99": 300.0, "mean": 201.0, "std": 5.0, "min": 190.0},
+}
+RESULTS = {
+    "schema": results_file.SCHEMA,
+    "environment": {"cpu": "x", "cpu_flags": ["avx2"], "cores": 2},
+    "source": {"model": "cnn-seed", "test_drawings": "ab" * 32},
+    "test_samples": 80,
+    "results": [ROW],
+}
 
 
 def _write(tmp_path, data, raw=None):

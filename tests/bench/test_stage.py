@@ -85,8 +85,11 @@ def test_keras_reference_is_on_the_same_drawings(benched):
 
 def test_one_runtime_quick_is_not_low_accuracy(benched):
     root, _ = benched
-    results = run(BenchConfig(artifacts=root, recipes=("onnx-fp32",), runtimes=("onnxruntime",), threads=(1,), batches=(1,),
-                              quick=True, profile=False))  # fmt: skip
+    results = run(
+        BenchConfig(
+            artifacts=root, recipes=("onnx-fp32",), runtimes=("onnxruntime",), threads=(1,), batches=(1,), quick=True, profile=False
+        )
+    )
     (row,) = results["results"]
     assert row["status"] == "ok" and row["agreement"] == 1.0
 
@@ -121,8 +124,11 @@ def test_per_op_profiles_of_onnxruntime_and_openvino_cells(benched):
 
 def test_repeat_and_pin(benched):
     root, _ = benched
-    results = run(BenchConfig(artifacts=root, recipes=("tflite-int8",), runtimes=("litert",), threads=(1,), batches=(1,),
-                              quick=True, repeat=3, pin=True))  # fmt: skip
+    results = run(
+        BenchConfig(
+            artifacts=root, recipes=("tflite-int8",), runtimes=("litert",), threads=(1,), batches=(1,), quick=True, repeat=3, pin=True
+        )
+    )
     (row,) = results["results"]
     assert len(row["p50_rounds"]) == 3 and row["latency_us"]["p50"] == pytest.approx(sorted(row["p50_rounds"])[1])
     assert row["p50_spread"] == pytest.approx((max(row["p50_rounds"]) - min(row["p50_rounds"])) / row["latency_us"]["p50"])

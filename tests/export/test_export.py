@@ -155,8 +155,21 @@ def test_manifest_on_disk(manifest, artifacts):
     assert on_disk["libraries"]["tensorflow"] == "2.21.0" and on_disk["libraries"]["ai-edge-quantizer"] == "0.10.0"  # every recipe's
     assert {"numpy", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "python"} <= set(on_disk["libraries"])
     assert on_disk["left_out"] == {} and on_disk["gates"]["mixed"]["budget_s"] == 60.0
-    assert {"name", "format", "precision", "compute", "path", "bytes", "sha256", "status", "error", "seconds", "inputs", "outputs",
-            "parity"} <= set(on_disk["artifacts"][0])  # fmt: skip
+    assert {
+        "name",
+        "format",
+        "precision",
+        "compute",
+        "path",
+        "bytes",
+        "sha256",
+        "status",
+        "error",
+        "seconds",
+        "inputs",
+        "outputs",
+        "parity",
+    } <= set(on_disk["artifacts"][0])
     assert on_disk["gates"]["quantized"] == {"min_agreement": 0.98, "max_abs_diff": None, "max_top1_drop": 0.01}
 
 

@@ -42,8 +42,9 @@ def _validation(float_path, min_agreement=0.98):
 def test_a_real_drop_puts_the_noisiest_layer_in_float(tmp_path):
     float_path = linear_softmax_onnx(tmp_path / "float.onnx", WEIGHTS)
     out = tmp_path / "mixed.onnx"
-    artifact, details = choose_float_layers(get_recipe("onnx-int8-mixed"), out, float_path, _exporter(float_path), _predict,
-                                            _validation(float_path), max_drop=0.002)  # fmt: skip
+    artifact, details = choose_float_layers(
+        get_recipe("onnx-int8-mixed"), out, float_path, _exporter(float_path), _predict, _validation(float_path), max_drop=0.002
+    )
     fallback = details["fallback"]
     first = fallback["tried"][0]
     assert first["lost"] - first["gained"] > 2 * np.sqrt(first["lost"] + first["gained"]), first  # int8 alone: a real drop
@@ -60,8 +61,9 @@ def test_a_drop_within_noise_is_not_chased(tmp_path):
     float_path = linear_softmax_onnx(tmp_path / "float.onnx", WEIGHTS)
     few = replace(_validation(float_path), x=X[:100])  # the same model on 100 drawings: a flip or two, no evidence
     few = replace(few, labels=few.labels[:100], keras_answers=few.keras_answers[:100], min_agreement=0.9)
-    _, details = choose_float_layers(get_recipe("onnx-int8-mixed"), tmp_path / "m.onnx", float_path, _exporter(float_path), _predict,
-                                     few, max_drop=-0.01)  # an aim int8 cannot reach: beat Keras by a point  # fmt: skip
+    _, details = choose_float_layers(
+        get_recipe("onnx-int8-mixed"), tmp_path / "m.onnx", float_path, _exporter(float_path), _predict, few, max_drop=-0.01
+    )  # an aim int8 cannot reach: beat Keras by a point
     fallback = details["fallback"]
     assert fallback["k"] == 0 and fallback["stopped"].startswith("drop within noise"), fallback
     assert fallback["tried"][0]["lost"] <= 4
@@ -75,10 +77,18 @@ def test_float_layers_are_keras_layers_with_all_their_ops():
     def op(tensor, noise):
         return LayerError(tensor, "OP", (tensor,), 30.0, noise, 0.1)
 
-    ranking = Sensitivity("q.tflite", "f.tflite", 64, layers=(
-        op("seq_lstm_1/lstm_1/lstm_cell_195/Tanh", 0.4), op("cnn_bn_1/re_lu_1/Relu;cnn_bn_1/conv2d_1/convolution", 0.5),
-        op("seq_lstm_1/lstm_1/lstm_cell_3/MatMul", 0.1), op("Conv__42:0", 0.05), op("seq_lstm_1/flatten_1/Reshape", 0.0),
-    ))  # fmt: skip
+    ranking = Sensitivity(
+        "q.tflite",
+        "f.tflite",
+        64,
+        layers=(
+            op("seq_lstm_1/lstm_1/lstm_cell_195/Tanh", 0.4),
+            op("cnn_bn_1/re_lu_1/Relu;cnn_bn_1/conv2d_1/convolution", 0.5),
+            op("seq_lstm_1/lstm_1/lstm_cell_3/MatMul", 0.1),
+            op("Conv__42:0", 0.05),
+            op("seq_lstm_1/flatten_1/Reshape", 0.0),
+        ),
+    )
     assert _by_keras_layer(ranking) == [
         ("re_lu_1", ["cnn_bn_1/re_lu_1/Relu;cnn_bn_1/conv2d_1/convolution"]),
         ("lstm_1", ["seq_lstm_1/lstm_1/lstm_cell_195/Tanh", "seq_lstm_1/lstm_1/lstm_cell_3/MatMul"]),
@@ -120,8 +130,9 @@ def test_the_search_keeps_its_best_file_when_a_later_one_is_worse(monkeypatch, t
 def test_a_budget_spent_ends_the_search_with_a_file_not_a_time_out(monkeypatch, tmp_path):
     export, predict, validation = _scripted(monkeypatch, tmp_path, agreements=[0.5, 0.99, 1.0])
     out = tmp_path / "mixed.onnx"
-    _, details = choose_float_layers(get_recipe("onnx-int8-mixed"), out, tmp_path / "f.onnx", export, predict, validation, 0.002,
-                                     budget_s=0.0)  # fmt: skip
+    _, details = choose_float_layers(
+        get_recipe("onnx-int8-mixed"), out, tmp_path / "f.onnx", export, predict, validation, 0.002, budget_s=0.0
+    )
     fallback = details["fallback"]
     assert fallback["stopped"] == "budget of 0 s spent" and fallback["k"] == 0 and len(fallback["tried"]) == 1
     assert out.read_text() == "0" and fallback["budget_s"] == 0.0 and fallback["seconds"] >= 0

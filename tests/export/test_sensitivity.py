@@ -23,8 +23,15 @@ def _qdq(float_path, out):
         def get_next(self):
             return next(self.items, None)
 
-    quantize_static(str(float_path), str(out), Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8, per_channel=False)  # fmt: skip
+    quantize_static(
+        str(float_path),
+        str(out),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=False,
+    )
     return out
 
 

@@ -44,8 +44,9 @@ def test_a_drop_in_test_top1_fails_with_its_tolerance():
 
 def test_a_drop_within_noise_is_not_a_miss_and_one_beyond_it_is():
     def failures(changes):  # 2.5 points below Keras: past the 1-point gate
-        return gate_failures(parity(REFERENCE, REFERENCE.copy()), GATES["quantized"], classes=2, test_top1=0.8875,
-                             keras_top1=0.9125, test_changes=changes)  # fmt: skip
+        return gate_failures(
+            parity(REFERENCE, REFERENCE.copy()), GATES["quantized"], classes=2, test_top1=0.8875, keras_top1=0.9125, test_changes=changes
+        )
 
     assert failures((2, 0)) == [] and failures((4, 0)) == [] and failures((7, 2)) == []  # at most 2 sqrt(lost + gained) net
     assert failures((5, 0)) == ["test top-1 0.8875 is more than 1 point(s) below Keras 0.9125 (5 drawings lost, 0 gained)"]
@@ -75,6 +76,7 @@ def test_a_near_tie_a_file_within_its_diff_tolerance_may_flip_is_not_a_disagreem
     (failure,) = gate_failures(p, GATES["fp32"], classes=2, test_top1=0.9, keras_top1=0.9)[:1]  # 1e-4: no excuse at 8e-4
     assert failure.startswith("top-1 agreement 0.9973 < 0.999")
     candidate[1] = [0.1, 0.9]  # a confident drawing flipped: no tolerance explains it
-    (failure,) = [f for f in gate_failures(parity(reference, candidate), GATES["fp16"], classes=2, test_top1=0.9, keras_top1=0.9)
-                  if "agreement" in f]  # fmt: skip
+    (failure,) = [
+        f for f in gate_failures(parity(reference, candidate), GATES["fp16"], classes=2, test_top1=0.9, keras_top1=0.9) if "agreement" in f
+    ]
     assert failure == "top-1 agreement 0.9987 < 0.999 (near-ties within the diff tolerance not counted: 0.9960 with them)"

@@ -28,8 +28,12 @@ def test_onnxruntime_runner_matches_numpy(tmp_path):
 def test_unknown_suffix_and_corrupt_files(tmp_path):
     with pytest.raises(ModelError, match="no runtime for .pt"):
         open_runner(tmp_path / "model.pt")
-    for name, runtime, message in (("bad.onnx", None, "ONNX Runtime"), ("bad.tflite", None, "LiteRT"),
-                                   ("bad.onnx", "openvino", "OpenVINO"), ("bad.tflite", "openvino", "OpenVINO")):  # fmt: skip
+    for name, runtime, message in (
+        ("bad.onnx", None, "ONNX Runtime"),
+        ("bad.tflite", None, "LiteRT"),
+        ("bad.onnx", "openvino", "OpenVINO"),
+        ("bad.tflite", "openvino", "OpenVINO"),
+    ):
         (tmp_path / name).write_bytes(b"\x00garbage")
         with pytest.raises(ModelError, match=f"{name}: {message} cannot load it"):
             open_runner(tmp_path / name, runtime=runtime)

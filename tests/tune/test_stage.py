@@ -35,8 +35,17 @@ class FakeCandidates:
         else:
             val, p50 = FIGURES[width]
             best = {"recipe": "tflite-int8", "p50_us": p50, "floor_us": p50 / 2, "floor_ratio": 2.0, "top1": val}
-            result = {"status": "ok", "val_top1": val, "test_top1": val - 0.01, "parameters": width * 1000, "macs": width * 10**5,
-                      "train_seconds": 1.0, "best": best, "artifacts": [best], "seconds": {"total": 2.0}}  # fmt: skip
+            result = {
+                "status": "ok",
+                "val_top1": val,
+                "test_top1": val - 0.01,
+                "parameters": width * 1000,
+                "macs": width * 10**5,
+                "train_seconds": 1.0,
+                "best": best,
+                "artifacts": [best],
+                "seconds": {"total": 2.0},
+            }
         fileio.write_json(Layout(Path(job["out"])).tune_result, {"model": job["model"], "key": job["key"], **result})
         return None
 

@@ -17,8 +17,23 @@ def test_a_two_candidate_search_then_a_resume(tmp_path, capsys):
     # 0.05, and int8 flipped two on a Xeon): int8 moves these probabilities by about 0.01, on any CPU's kernels.
     params = {"width": [16, 24], "depth": [2], "dense": [64], "epochs": [20], "augment": [0]}
     space.write_text(json.dumps({"family": "edge-cnn", "params": params}))
-    argv = ["tune", "--space", str(space), "--classes", ",".join(TINY_DATA["classes"]), "--per-class", str(TINY_DATA["per_class"]),
-            "--seed", str(TINY_DATA["seed"]), "--budget-minutes", "10", "--out", str(tmp_path), "--max-p50-us", "1000"]  # fmt: skip
+    argv = [
+        "tune",
+        "--space",
+        str(space),
+        "--classes",
+        ",".join(TINY_DATA["classes"]),
+        "--per-class",
+        str(TINY_DATA["per_class"]),
+        "--seed",
+        str(TINY_DATA["seed"]),
+        "--budget-minutes",
+        "10",
+        "--out",
+        str(tmp_path),
+        "--max-p50-us",
+        "1000",
+    ]
     assert main(argv) == 0
     out = Layout(tmp_path).tune
     summary = json.loads((out / "results.json").read_text())

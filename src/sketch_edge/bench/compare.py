@@ -65,12 +65,32 @@ def compare(folders: list[Path], out: Path, threads: int = 1, batch: int = 1) ->
         "threads": threads,
         "batch": batch,
         "test_samples": loaded[0]["test_samples"],
-        "models": [{"folder": str(f), **{k: r["source"][k] for k in ("model", "input_kind", "macs", "keras_test_top1")}}
-                   for f, r in zip(folders, loaded, strict=True)],  # fmt: skip
+        "models": [
+            {"folder": str(f), **{k: r["source"][k] for k in ("model", "input_kind", "macs", "keras_test_top1")}}
+            for f, r in zip(folders, loaded, strict=True)
+        ],
         "environments": sorted({json.dumps({k: r["environment"][k] for k in ("cpu", "cpu_flags", "cores")}) for r in loaded}),
-        "rows": [{k: r.get(k) for k in ("model", "input_kind", "recipe", "runtime", "compute", "bytes", "top1", "latency_us",
-                                         "peak_fraction", "peak_rss_mb", "status", "pareto")} for r in table],
-    }  # fmt: skip
+        "rows": [
+            {
+                k: r.get(k)
+                for k in (
+                    "model",
+                    "input_kind",
+                    "recipe",
+                    "runtime",
+                    "compute",
+                    "bytes",
+                    "top1",
+                    "latency_us",
+                    "peak_fraction",
+                    "peak_rss_mb",
+                    "status",
+                    "pareto",
+                )
+            }
+            for r in table
+        ],
+    }
     out.mkdir(parents=True, exist_ok=True)
     fileio.write_json(out / "compare.json", summary)
     _plot(table, out / "compare.png", threads, batch)
@@ -83,15 +103,27 @@ def table_rows(summary: dict[str, Any]) -> list[list[str]]:
         peak = f"{100 * r['peak_fraction']:.1f}" if r["peak_fraction"] else "-"
         rss = f"{r['peak_rss_mb']:.0f}" if r["peak_rss_mb"] else "-"
         status = "yes" if r["pareto"] else ("" if r["status"] == "ok" else r["status"])
-        return [r["model"], r["input_kind"], r["recipe"], r["runtime"], r["compute"], f"{r['bytes'] / 1024:.0f}",
-                f"{r['top1']:.4f}", f"{r['latency_us']['p50']:.1f}", peak, rss, status]  # fmt: skip
+        return [
+            r["model"],
+            r["input_kind"],
+            r["recipe"],
+            r["runtime"],
+            r["compute"],
+            f"{r['bytes'] / 1024:.0f}",
+            f"{r['top1']:.4f}",
+            f"{r['latency_us']['p50']:.1f}",
+            peak,
+            rss,
+            status,
+        ]
 
     return [cell(r) for r in summary["rows"]]
 
 
 def markdown(summary: dict[str, Any], loaded: list[dict[str, Any]]) -> str:
-    models = ", ".join(f"{m['model']} ({m['input_kind']}, Keras top-1 {m['keras_test_top1']:.4f}, {m['macs'] or 0:,} MACs)"
-                       for m in summary["models"])  # fmt: skip
+    models = ", ".join(
+        f"{m['model']} ({m['input_kind']}, Keras top-1 {m['keras_test_top1']:.4f}, {m['macs'] or 0:,} MACs)" for m in summary["models"]
+    )
     machines = "; ".join(
         f"{e['cpu']}, {e['cores']} cores, flags {' '.join(e['cpu_flags'])}" for e in map(json.loads, summary["environments"])
     )
@@ -123,8 +155,16 @@ def _plot(table: list[dict[str, Any]], path: Path, threads: int, batch: int) -> 
     colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(models)}
     fig, ax = plt.subplots(figsize=(10, 6.5))
     for r in table:
-        ax.scatter(r["latency_us"]["p50"], r["top1"], marker=RUNTIME_MARKERS.get(r["runtime"], "x"), color=colours[r["model"]],
-                   s=60, edgecolors="black", linewidths=0.5, zorder=3)  # fmt: skip
+        ax.scatter(
+            r["latency_us"]["p50"],
+            r["top1"],
+            marker=RUNTIME_MARKERS.get(r["runtime"], "x"),
+            color=colours[r["model"]],
+            s=60,
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=3,
+        )
     log_x(ax, f"p50 latency, {threads} thread(s), batch {batch} (us, log scale)")
     ax.set_xlim(min(r["latency_us"]["p50"] for r in table) / 1.5, max(r["latency_us"]["p50"] for r in table) * 1.5)
     named = [r for r in table if r.get("pareto")]
@@ -144,7 +184,9 @@ def _plot(table: list[dict[str, Any]], path: Path, threads: int, batch: int) -> 
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], marker="o", color=colours[m], linestyle="", label=m) for m in models]
-    handles += [Line2D([], [], marker=RUNTIME_MARKERS.get(rt, "x"), color="grey", linestyle="", label=rt)
-                for rt in sorted({r["runtime"] for r in table})]  # fmt: skip
+    handles += [
+        Line2D([], [], marker=RUNTIME_MARKERS.get(rt, "x"), color="grey", linestyle="", label=rt)
+        for rt in sorted({r["runtime"] for r in table})
+    ]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     save_figure(fig, path)

@@ -71,8 +71,12 @@ def machine_peaks(measured: list[dict[str, Any]]) -> dict[str, dict[str, dict[st
         for kind in m["kinds"]:
             best = peaks.setdefault(str(m["threads"]), {}).get(kind)
             if best is None or m["gops"] > best["gops"]:
-                peaks[str(m["threads"])][kind] = {"gops": m["gops"], "kernel": m["kernel"], "other_cpu": m.get("other_cpu"),
-                                                  "noisy": m.get("noisy")}  # fmt: skip
+                peaks[str(m["threads"])][kind] = {
+                    "gops": m["gops"],
+                    "kernel": m["kernel"],
+                    "other_cpu": m.get("other_cpu"),
+                    "noisy": m.get("noisy"),
+                }
     return peaks
 
 
@@ -106,8 +110,13 @@ def _onnx_gemm(path: Path, integer: bool = False, qdq: bool = False) -> None:
         a_type, y_type = TensorProto.UINT8, TensorProto.INT32
     elif qdq:
         scalar = numpy_helper.from_array
-        weights = [scalar(rng.integers(-127, 128, size=(SIZE, SIZE), dtype=np.int8), "w"), scalar(np.float32(0.01), "ws"),
-                   scalar(np.int8(0), "wz"), scalar(np.float32(0.02), "as"), scalar(np.uint8(128), "az")]  # fmt: skip
+        weights = [
+            scalar(rng.integers(-127, 128, size=(SIZE, SIZE), dtype=np.int8), "w"),
+            scalar(np.float32(0.01), "ws"),
+            scalar(np.int8(0), "wz"),
+            scalar(np.float32(0.02), "as"),
+            scalar(np.uint8(128), "az"),
+        ]
         nodes = [
             helper.make_node("QuantizeLinear", ["a", "as", "az"], ["aq"]),
             helper.make_node("DequantizeLinear", ["aq", "as", "az"], ["ad"]),
@@ -160,9 +169,18 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
             call()
             times.append(time.perf_counter() - started)
         seconds = statistics.median(times)
-        results.append({"kernel": kernel.name, "runtime": kernel.runtime, "kinds": list(kernel.kinds), "threads": threads,
-                        "gops": OPS / seconds / 1e9, "median_ms": seconds * 1e3, "runs": len(times),
-                        "other_cpu": noise.other_cpu(before, noise.sample())})  # fmt: skip
+        results.append(
+            {
+                "kernel": kernel.name,
+                "runtime": kernel.runtime,
+                "kinds": list(kernel.kinds),
+                "threads": threads,
+                "gops": OPS / seconds / 1e9,
+                "median_ms": seconds * 1e3,
+                "runs": len(times),
+                "other_cpu": noise.other_cpu(before, noise.sample()),
+            }
+        )
     return {"measured": results}
 
 

@@ -84,6 +84,6 @@ def _summary(nodes: dict[str, dict[str, Any]], calls: int) -> dict[str, Any]:
         "nodes": sorted(
             ({**n, "us_per_call": n["total_us"] / calls, "share": n["total_us"] / total} for n in nodes.values()),
             key=lambda n: -n["total_us"],
-        ),  # fmt: skip
+        ),
         "ops": sorted(({"op": op, "us_per_call": us / calls, "share": us / total} for op, us in by_op.items()), key=lambda o: -o["share"]),
     }

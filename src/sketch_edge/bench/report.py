@@ -15,13 +15,41 @@ from sketch_edge.bench.profile import NO_PROFILER
 from sketch_edge.display import printable
 
 CSV_COLUMNS = (
-    "recipe", "format", "precision", "compute", "runtime", "threads", "batch", "status", "error",
-    "top1", "top3", "map3", "agreement",
-    "latency_us.p50", "latency_us.p90", "latency_us.p99", "latency_us.mean", "latency_us.std", "latency_us.min",
-    "e2e_latency_us.p50", "p50_spread",
-    "throughput_per_s", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb",
-    "bytes", "macs", "gmacs_per_s", "peak_fraction", "peak_kernel", "other_cpu", "noisy", "pareto",
-)  # fmt: skip
+    "recipe",
+    "format",
+    "precision",
+    "compute",
+    "runtime",
+    "threads",
+    "batch",
+    "status",
+    "error",
+    "top1",
+    "top3",
+    "map3",
+    "agreement",
+    "latency_us.p50",
+    "latency_us.p90",
+    "latency_us.p99",
+    "latency_us.mean",
+    "latency_us.std",
+    "latency_us.min",
+    "e2e_latency_us.p50",
+    "p50_spread",
+    "throughput_per_s",
+    "load_ms",
+    "first_call_ms",
+    "peak_rss_mb",
+    "rss_growth_mb",
+    "bytes",
+    "macs",
+    "gmacs_per_s",
+    "peak_fraction",
+    "peak_kernel",
+    "other_cpu",
+    "noisy",
+    "pareto",
+)
 COMPARED = (("p50", "latency_us.p50"), ("p99", "latency_us.p99"), ("thru", "throughput_per_s"), ("top1", "top1"), ("rss", "peak_rss_mb"))
 RUNTIME_MARKERS = {"keras": "s", "litert": "o", "onnxruntime": "^", "openvino": "D"}
 RUNTIME_LINES = {"keras": ":", "litert": "-", "onnxruntime": "--", "openvino": "-."}
@@ -52,8 +80,23 @@ def write_all(results: dict[str, Any], out: Path, baseline: dict[str, Any] | Non
 def table_rows(results: dict[str, Any], baseline: dict[str, Any] | None) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the one table the terminal and the Markdown report both show."""
     repeated = results.get("settings", {}).get("repeat", 1) > 1
-    header = ["recipe", "runtime", "compute", "thr", "batch", "status", "kB", "top-1", "agree", "p50 us", "e2e p50 us", "p99 us",
-              "per s", "RSS MB", "peak %"] + (["p50 spread"] if repeated else [])  # fmt: skip
+    header = [
+        "recipe",
+        "runtime",
+        "compute",
+        "thr",
+        "batch",
+        "status",
+        "kB",
+        "top-1",
+        "agree",
+        "p50 us",
+        "e2e p50 us",
+        "p99 us",
+        "per s",
+        "RSS MB",
+        "peak %",
+    ] + (["p50 spread"] if repeated else [])
     old = {_key(r): r for r in baseline["results"]} if baseline else {}
     if baseline:
         header += [f"{name} vs base" for name, _ in COMPARED]
@@ -103,8 +146,14 @@ def noise_notes(results: dict[str, Any]) -> list[str]:
     peaks = sorted({f"{p['kernel']} ({t} thread(s))" for t, kinds in results["peaks"].items() for p in kinds.values() if p.get("noisy")})
     if peaks:
         notes.append(f"{NOISY_MARK} peaks timed while the machine was busy, so `peak %` may read high: {', '.join(peaks)}.")
-    beaten = sorted({f"{p['kernel']} ({t} thread(s)) by {', '.join(p['beaten_by'])}" for t, kinds in results["peaks"].items()
-                     for p in kinds.values() if p.get("beaten_by")})  # fmt: skip
+    beaten = sorted(
+        {
+            f"{p['kernel']} ({t} thread(s)) by {', '.join(p['beaten_by'])}"
+            for t, kinds in results["peaks"].items()
+            for p in kinds.values()
+            if p.get("beaten_by")
+        }
+    )
     if beaten:
         notes.append(f"{NOISY_MARK} peaks beaten even when timed again, so not this CPU's ceiling for their kind: {'; '.join(beaten)}.")
     return notes
@@ -129,8 +178,11 @@ def write_table(header: list[str], rows: list[list[str]]) -> list[str]:
 def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path) -> str:
     env, source, settings = results["environment"], results["source"], results.get("settings", {})
     header, rows = table_rows(results, baseline)
-    peak_rows = [[t, kind, f"{p['gops']:.1f}", p["kernel"], _fmt(p.get("other_cpu"), ".2f") + (f" {NOISY_MARK}" if p.get("noisy") else "")]
-                 for t, kinds in results["peaks"].items() for kind, p in sorted(kinds.items())]  # fmt: skip
+    peak_rows = [
+        [t, kind, f"{p['gops']:.1f}", p["kernel"], _fmt(p.get("other_cpu"), ".2f") + (f" {NOISY_MARK}" if p.get("noisy") else "")]
+        for t, kinds in results["peaks"].items()
+        for kind, p in sorted(kinds.items())
+    ]
     kernel_rows = [_kernel_row(k) for k in results["peak_kernels"]]
     lines = [
         f"# Bench of {source['model']} ({source['sha256'][:12]})",
@@ -198,15 +250,17 @@ def _quantization_section(results: dict[str, Any]) -> list[str]:
             rows.append([name, s["error"], "", "", "", "", ""])
             continue
         kept = "" if fallback is None else f"{fallback['k']} ({fallback.get('stopped', '')})"
-        rows.append([
-            name,
-            s.get("worst_layer") or f"no layer matched ({s.get('skipped', 0)} skipped)",
-            _fmt(s.get("worst_added_noise") and 100 * s["worst_added_noise"], ".2f"),
-            _fmt(s.get("worst_sqnr_db"), ".1f"),
-            _fmt(s.get("output_sqnr_db"), ".1f"),
-            kept,
-            f"[plot](../export/sensitivity/{name}.png)",
-        ])  # fmt: skip
+        rows.append(
+            [
+                name,
+                s.get("worst_layer") or f"no layer matched ({s.get('skipped', 0)} skipped)",
+                _fmt(s.get("worst_added_noise") and 100 * s["worst_added_noise"], ".2f"),
+                _fmt(s.get("worst_sqnr_db"), ".1f"),
+                _fmt(s.get("output_sqnr_db"), ".1f"),
+                kept,
+                f"[plot](../export/sensitivity/{name}.png)",
+            ]
+        )
     if not rows:
         return []
     return [
@@ -269,9 +323,14 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
     for ax, threads in zip(axes[0], thread_counts, strict=True):
         for r in (r for r in single if r["threads"] == threads):
             lat = np.sort(latencies[r["key"]])
-            ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), color=KIND_COLOURS.get(r["compute"], "grey"),
-                    linestyle=RUNTIME_LINES.get(r["runtime"], "-."),
-                    label=f"{r['recipe']} ({r['runtime']})", linewidth=1.2)  # fmt: skip
+            ax.plot(
+                lat,
+                np.arange(1, len(lat) + 1) / len(lat),
+                color=KIND_COLOURS.get(r["compute"], "grey"),
+                linestyle=RUNTIME_LINES.get(r["runtime"], "-."),
+                label=f"{r['recipe']} ({r['runtime']})",
+                linewidth=1.2,
+            )
         log_x(ax, "latency at batch 1 (us, log scale)")
         ax.set_title(f"{threads} thread(s)")
         ax.grid(True, which="both", alpha=0.3)
@@ -323,8 +382,16 @@ def _confusion_plot(confusion: np.ndarray, labels: list[str], best: dict[str, An
 def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:
     """Runtime by marker, compute kind by colour, the Pareto front as a step line, every point named without overlap."""
     for r in rows:
-        ax.scatter(r["latency_us"]["p50"], r["top1"], marker=RUNTIME_MARKERS.get(r["runtime"], "x"),
-                   color=KIND_COLOURS.get(r["compute"], "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3)  # fmt: skip
+        ax.scatter(
+            r["latency_us"]["p50"],
+            r["top1"],
+            marker=RUNTIME_MARKERS.get(r["runtime"], "x"),
+            color=KIND_COLOURS.get(r["compute"], "grey"),
+            s=60,
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=3,
+        )
     log_x(ax, "p50 latency at batch 1 (us, log scale)")
     if rows:
         lat, top1 = [r["latency_us"]["p50"] for r in rows], [r["top1"] for r in rows]
@@ -379,8 +446,15 @@ def place_labels(ax: Any, rows: list[dict[str, Any]], name: Callable[[dict[str, 
             if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
                 break
         taken.append(box)
-        ax.annotate(text, (r["latency_us"]["p50"], r["top1"]), textcoords="offset points", xytext=(dx, dy), fontsize=7,
-                    ha="left" if dx > 0 else "right", arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5})  # fmt: skip
+        ax.annotate(
+            text,
+            (r["latency_us"]["p50"], r["top1"]),
+            textcoords="offset points",
+            xytext=(dx, dy),
+            fontsize=7,
+            ha="left" if dx > 0 else "right",
+            arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5},
+        )
 
 
 def _legends(fig: Any, rows: list[dict[str, Any]]) -> None:

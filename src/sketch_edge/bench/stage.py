@@ -118,8 +118,14 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
         else:
             problem = None
         for spec in runtimes:
-            base = {"key": f"{name}/{spec.name}", "recipe": name, "format": fmt, "precision": precision, "compute": compute,
-                    "runtime": spec.name}  # fmt: skip
+            base = {
+                "key": f"{name}/{spec.name}",
+                "recipe": name,
+                "format": fmt,
+                "precision": precision,
+                "compute": compute,
+                "runtime": spec.name,
+            }
             missing = spec.missing()
             cannot = RECIPES[name].cannot_run_on.get(spec.name) if name in RECIPES else None
             if cannot is not None:  # known not to load there: not a cell, and no failure
@@ -209,7 +215,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
             "split": str(layout.split),
             "split_sha256": manifest.source.split_sha256,
             "test_drawings": saved.test_drawings(),
-        },  # fmt: skip
+        },
         "settings": {"quick": config.quick, "repeat": config.repeat, "pin_core": pin_core, "duration_s": config.duration_s},
         "peaks": peaks,
         "peak_kernels": measured,
@@ -218,7 +224,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
             a.name: {k: a.details[k] for k in ("sensitivity", "fallback") if k in a.details}
             for a in manifest.artifacts
             if "sensitivity" in a.details
-        },  # fmt: skip
+        },
         "profiles": profiled,
         "test_samples": int(len(y)),
         "results": results + [_empty_row(r) for r in refused],
@@ -262,8 +268,12 @@ def _build_peaks(config: BenchConfig, cells: list[Cell], scratch: Path) -> list[
         return []
     folder = scratch / "peaks"
     folder.mkdir()
-    reason = _job("sketch_edge.bench.peak", scratch / "peak-build", {"action": "build", "folder": str(folder),
-                  "kernels": [k.name for k in kernels]}, config.timeout_s)  # fmt: skip
+    reason = _job(
+        "sketch_edge.bench.peak",
+        scratch / "peak-build",
+        {"action": "build", "folder": str(folder), "kernels": [k.name for k in kernels]},
+        config.timeout_s,
+    )
     if reason is not None:
         raise BenchError(f"cannot build the peak GEMM models: {reason}")
     return kernels
@@ -276,8 +286,14 @@ def _time_peaks(
     measured = []
     for runtime, threads in sorted(groups):
         names = [k.name for k in kernels if k.runtime == runtime]
-        job = {"action": "measure", "folder": str(scratch / "peaks"), "kernels": names, "threads": threads,
-               "seconds": 0.3 if config.quick else 0.5, "pin_core": pin_core if threads == 1 else None}  # fmt: skip
+        job = {
+            "action": "measure",
+            "folder": str(scratch / "peaks"),
+            "kernels": names,
+            "threads": threads,
+            "seconds": 0.3 if config.quick else 0.5,
+            "pin_core": pin_core if threads == 1 else None,
+        }
         stem = scratch / f"peak-{runtime}-t{threads}-r{round_}"
         reason = _job("sketch_edge.bench.peak", stem, job, config.timeout_s)
         if reason is not None:
@@ -380,8 +396,23 @@ def _row(cell: Cell) -> dict[str, Any]:
 
 def _empty_row(base: dict[str, Any]) -> dict[str, Any]:
     fields = ("top1", "top3", "map3", "agreement", "throughput_per_s", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb")
-    fields += ("key", "threads", "batch", "bytes", "error", "latency_us", "e2e_latency_us", "macs", "gmacs_per_s", "peak_fraction",
-               "peak_kernel", "p50_rounds", "p50_spread", "other_cpu", "noisy")  # fmt: skip
+    fields += (
+        "key",
+        "threads",
+        "batch",
+        "bytes",
+        "error",
+        "latency_us",
+        "e2e_latency_us",
+        "macs",
+        "gmacs_per_s",
+        "peak_fraction",
+        "peak_kernel",
+        "p50_rounds",
+        "p50_spread",
+        "other_cpu",
+        "noisy",
+    )
     return {f: None for f in fields} | base
 
 

@@ -63,8 +63,12 @@ def run_cell(job: dict[str, Any]) -> dict[str, Any]:
     runner.predict(batch)
     first_call_ms = (time.perf_counter() - started) * 1000
 
-    timing = {"min_calls": job["min_calls"], "min_seconds": job["min_seconds"], "warmup_calls": job["warmup_calls"],
-              "warmup_seconds": job["warmup_seconds"]}  # fmt: skip
+    timing = {
+        "min_calls": job["min_calls"],
+        "min_seconds": job["min_seconds"],
+        "warmup_calls": job["warmup_calls"],
+        "warmup_seconds": job["warmup_seconds"],
+    }
     result: dict[str, Any] = {}
     if not job["timing_only"]:
         probs = np.concatenate([runner.predict(test[i : i + ACCURACY_BATCH]) for i in range(0, len(test), ACCURACY_BATCH)])

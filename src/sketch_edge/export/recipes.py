@@ -119,7 +119,6 @@ _RECURRENT = {
 }
 
 
-
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -128,15 +127,40 @@ RECIPES: dict[str, Recipe] = {
         Recipe("tflite-fp16", "tflite", "fp16", "fp16", *_TFLITE, ".tflite", {"quantization": "fp16"}),
         Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", *_TFLITE, ".tflite", {"quantization": "dynamic"}),
         Recipe("tflite-int8", "tflite", "int8", "int8", *_TFLITE, ".tflite", {"quantization": "int8"}),
-        Recipe("tflite-int8-aeq", "tflite", "int8", "int8", *_AEQ, ".tflite", not_default_for={"recurrent": _RECURRENT["tflite-int8-aeq"]},
-               cannot_run_on=_AEQ_NOT_ON),
-        Recipe("tflite-int8-mixed", "tflite", "int8+fp32", "int8", *_AEQ, ".tflite", {"fallback": "auto"},
-               not_default_for={"recurrent": _RECURRENT["tflite-int8-mixed"]}, cannot_run_on=_AEQ_NOT_ON),
+        Recipe(
+            "tflite-int8-aeq",
+            "tflite",
+            "int8",
+            "int8",
+            *_AEQ,
+            ".tflite",
+            not_default_for={"recurrent": _RECURRENT["tflite-int8-aeq"]},
+            cannot_run_on=_AEQ_NOT_ON,
+        ),
+        Recipe(
+            "tflite-int8-mixed",
+            "tflite",
+            "int8+fp32",
+            "int8",
+            *_AEQ,
+            ".tflite",
+            {"fallback": "auto"},
+            not_default_for={"recurrent": _RECURRENT["tflite-int8-mixed"]},
+            cannot_run_on=_AEQ_NOT_ON,
+        ),
         Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", *_TFLITE, ".tflite", {"quantization": "int16x8"}, default=False),
         Recipe("onnx-fp32", "onnx", "fp32", "fp32", *_ONNX, ".onnx"),
         Recipe("onnx-int8", "onnx", "int8", "int8", *_ONNX, ".onnx", {"quantization": "static-qdq"}),
-        Recipe("onnx-int8-mixed", "onnx", "int8+fp32", "int8", *_ONNX, ".onnx", {"quantization": "static-qdq", "fallback": "auto"},
-               not_default_for={"recurrent": _RECURRENT["onnx-int8-mixed"]}),
+        Recipe(
+            "onnx-int8-mixed",
+            "onnx",
+            "int8+fp32",
+            "int8",
+            *_ONNX,
+            ".onnx",
+            {"quantization": "static-qdq", "fallback": "auto"},
+            not_default_for={"recurrent": _RECURRENT["onnx-int8-mixed"]},
+        ),
         Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", *_ONNX, ".onnx", {"quantization": "dynamic"}),
     )
 }

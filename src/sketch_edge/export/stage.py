@@ -63,8 +63,15 @@ def run(config: ExportConfig) -> Manifest:
     model = load_trained(config.layout.model)
     kind = model_kind(model)
     recipes = [get_recipe(name) for name in (config.recipes or list_recipes(defaults_only=True, kind=kind))]
-    left_out = {} if config.recipes else {r.name: f"not a default for {kind} models: {r.not_default_for[kind]}"
-                                          for r in RECIPES.values() if r.default and kind in r.not_default_for}  # fmt: skip
+    left_out = (
+        {}
+        if config.recipes
+        else {
+            r.name: f"not a default for {kind} models: {r.not_default_for[kind]}"
+            for r in RECIPES.values()
+            if r.default and kind in r.not_default_for
+        }
+    )
     manifest = _reusable_manifest(config, source, recipes)
     return manifest if manifest is not None else _export(config, source, recipes, model, left_out)
 

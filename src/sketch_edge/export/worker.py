@@ -66,10 +66,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         if recipe.options.get("fallback") == "auto":
             keras_answers = arrays["reference"].argmax(axis=1)
-            validation = Validation(arrays["validation"], arrays["validation_labels"], keras_answers, job["min_agreement"],
-                                    arrays["calibration"])  # fmt: skip
-            artifact, details = choose_float_layers(recipe, out, float_twin, export, _predict_file, validation, job["max_drop"],
-                                                    job["fallback_budget_s"])  # fmt: skip
+            validation = Validation(
+                arrays["validation"], arrays["validation_labels"], keras_answers, job["min_agreement"], arrays["calibration"]
+            )
+            artifact, details = choose_float_layers(
+                recipe, out, float_twin, export, _predict_file, validation, job["max_drop"], job["fallback_budget_s"]
+            )
         else:
             artifact = export(recipe, out)
         if recipe.format in ("tflite", "onnx"):

@@ -89,15 +89,39 @@ _ALL_KINDS = ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
 _ONNX_KINDS = ("fp32", "dynamic-int8", "int8")
 RUNTIMES: dict[str, RuntimeSpec] = {
     spec.name: spec
-    for spec in (  # fmt: skip
-        RuntimeSpec("keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), "keras", ("keras", "tensorflow"),
-                    "train", True),
-        RuntimeSpec("litert", (".tflite",), "sketch_edge.runtime.litert:LiteRTRunner", False, _ALL_KINDS, "ai_edge_litert",
-                    ("ai-edge-litert",), "litert"),
-        RuntimeSpec("onnxruntime", (".onnx",), "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner", True, _ONNX_KINDS, "onnxruntime",
-                    ("onnxruntime",)),
-        RuntimeSpec("openvino", (".onnx", ".tflite"), "sketch_edge.runtime.openvino:OpenVINORunner", False, _ALL_KINDS, "openvino",
-                    ("openvino",), "openvino"),
+    for spec in (
+        RuntimeSpec(
+            "keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), "keras", ("keras", "tensorflow"), "train", True
+        ),
+        RuntimeSpec(
+            "litert",
+            (".tflite",),
+            "sketch_edge.runtime.litert:LiteRTRunner",
+            False,
+            _ALL_KINDS,
+            "ai_edge_litert",
+            ("ai-edge-litert",),
+            "litert",
+        ),
+        RuntimeSpec(
+            "onnxruntime",
+            (".onnx",),
+            "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
+            True,
+            _ONNX_KINDS,
+            "onnxruntime",
+            ("onnxruntime",),
+        ),
+        RuntimeSpec(
+            "openvino",
+            (".onnx", ".tflite"),
+            "sketch_edge.runtime.openvino:OpenVINORunner",
+            False,
+            _ALL_KINDS,
+            "openvino",
+            ("openvino",),
+            "openvino",
+        ),
     )
 }
 """In order of preference: a file's default runtime is the first here that runs its suffix."""

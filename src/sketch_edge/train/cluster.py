@@ -166,7 +166,7 @@ def supervise(argv: list[str], configs: list[str], timeout_s: float, poll_s: flo
             beats[i].write_text("")
             os.utime(beats[i], (0, 0))  # not beating yet: its own start-up (imports, reading) is not timed
             env = os.environ | {"TF_CONFIG": config, PARENT_ENV: str(os.getpid()), HEARTBEAT_ENV: str(beats[i])}
-            log = None if i == 0 else open(Path(work, f"worker{i}.log"), "w")  # noqa: SIM115 (closed with the process)
+            log = None if i == 0 else open(Path(work, f"worker{i}.log"), "w")
             stderr = None if alone else subprocess.PIPE if i == 0 else log
             command = [sys.executable, "-m", "sketch_edge", *argv]
             procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=stderr, text=True, start_new_session=True))

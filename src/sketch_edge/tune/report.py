@@ -9,8 +9,23 @@ from sketch_edge import fileio
 from sketch_edge.bench.report import log_x, place_labels, save_figure, step_front, write_table
 from sketch_edge.tune.stage import point
 
-COLUMNS = ("#", "status", "parameters (of the space)", "val top-1", "test top-1", "int8 top-1", "params", "MACs", "int8 p50 us",
-           "floor us", "x floor", "train s", "total s", "front", "reason")  # fmt: skip
+COLUMNS = (
+    "#",
+    "status",
+    "parameters (of the space)",
+    "val top-1",
+    "test top-1",
+    "int8 top-1",
+    "params",
+    "MACs",
+    "int8 p50 us",
+    "floor us",
+    "x floor",
+    "train s",
+    "total s",
+    "front",
+    "reason",
+)
 
 
 def _space_values(row: dict[str, Any]) -> str:
@@ -27,12 +42,23 @@ def table_rows(summary: dict[str, Any]) -> list[list[str]]:
         front = "yes" if r.get("pareto") else ""
         if summary["recommended"].get("number") == r["number"]:
             front = "recommended"
-        return [str(r["number"]), r["status"] + (" (resumed)" if r.get("resumed") else ""), _space_values(r),
-                _fmt(r.get("val_top1"), ".4f"), _fmt(r.get("test_top1"), ".4f"), _fmt(best.get("top1"), ".4f"),
-                _fmt(r.get("parameters"), ","), _fmt(r.get("macs"), ","), _fmt(best.get("p50_us"), ".1f"),
-                _fmt(best.get("floor_us"), ".1f"), _fmt(best.get("floor_ratio"), ".2f"),
-                _fmt(r.get("train_seconds"), ".0f"), _fmt(r.get("seconds", {}).get("total"), ".0f"), front,
-                r.get("reason") or ""]  # fmt: skip
+        return [
+            str(r["number"]),
+            r["status"] + (" (resumed)" if r.get("resumed") else ""),
+            _space_values(r),
+            _fmt(r.get("val_top1"), ".4f"),
+            _fmt(r.get("test_top1"), ".4f"),
+            _fmt(best.get("top1"), ".4f"),
+            _fmt(r.get("parameters"), ","),
+            _fmt(r.get("macs"), ","),
+            _fmt(best.get("p50_us"), ".1f"),
+            _fmt(best.get("floor_us"), ".1f"),
+            _fmt(best.get("floor_ratio"), ".2f"),
+            _fmt(r.get("train_seconds"), ".0f"),
+            _fmt(r.get("seconds", {}).get("total"), ".0f"),
+            front,
+            r.get("reason") or "",
+        ]
 
     return [cell(r) for r in summary["candidates"]]
 
@@ -56,9 +82,11 @@ def markdown(summary: dict[str, Any], plotted: bool) -> str:
     peak_text = f" Its int8 GEMM peak, measured with each candidate: {min(peaks):.0f}-{max(peaks):.0f} GOP/s." if peaks else ""
     budget = f" within {settings['max_p50_us']:g} us" if settings["max_p50_us"] is not None else ""
     if rec.get("number") is not None:
-        advice = (f"**Recommended{budget}: #{rec['number']}**, validation top-1 {rec['val_top1']:.4f} (test {rec['test_top1']:.4f}), "
-                  f"{rec['recipe']} p50 {rec['p50_us']:.1f} us ({_fmt(rec['floor_ratio'], '.2f')}x its floor). "
-                  f"Train it again with `sketch-edge train --model '{rec['model']}'`.")  # fmt: skip
+        advice = (
+            f"**Recommended{budget}: #{rec['number']}**, validation top-1 {rec['val_top1']:.4f} (test {rec['test_top1']:.4f}), "
+            f"{rec['recipe']} p50 {rec['p50_us']:.1f} us ({_fmt(rec['floor_ratio'], '.2f')}x its floor). "
+            f"Train it again with `sketch-edge train --model '{rec['model']}'`."
+        )
     else:
         advice = f"**No recommendation{budget}**: {rec['reason']}."
     lines = [
@@ -92,8 +120,15 @@ def _plot(summary: dict[str, Any], ok: list[dict[str, Any]], path: Path) -> None
     points = [point(r) | {"number": r["number"], "pareto": r["pareto"]} for r in ok]
     fig, ax = plt.subplots(figsize=(9, 6))
     for p in points:
-        ax.scatter(p["latency_us"]["p50"], p["top1"], s=50, color="tab:blue" if p["pareto"] else "lightgrey",
-                   edgecolors="black", linewidths=0.5, zorder=3)  # fmt: skip
+        ax.scatter(
+            p["latency_us"]["p50"],
+            p["top1"],
+            s=50,
+            color="tab:blue" if p["pareto"] else "lightgrey",
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=3,
+        )
     rec, budget = summary["recommended"].get("number"), summary["settings"]["max_p50_us"]
     log_x(ax, f"int8 p50 latency, batch 1, one thread, {summary['settings']['target']} (us, log scale)")
     xs = [p["latency_us"]["p50"] for p in points] + ([budget] if budget else [])
@@ -103,8 +138,16 @@ def _plot(summary: dict[str, Any], ok: list[dict[str, Any]], path: Path) -> None
         ax.axvline(budget, color="tab:red", linestyle=":", label=f"--max-p50-us {budget:g}")
     for p in points:
         if p["number"] == rec:
-            ax.scatter(p["latency_us"]["p50"], p["top1"], s=220, facecolors="none", edgecolors="tab:red", linewidths=2, zorder=4,
-                       label=f"recommended (#{rec})")  # fmt: skip
+            ax.scatter(
+                p["latency_us"]["p50"],
+                p["top1"],
+                s=220,
+                facecolors="none",
+                edgecolors="tab:red",
+                linewidths=2,
+                zorder=4,
+                label=f"recommended (#{rec})",
+            )
     place_labels(ax, points, lambda p: f"#{p['number']}")
     ax.set_ylabel("validation top-1")
     ax.set_title("Candidates (blue: Pareto front, dashed); numbers are the report's rows", fontsize=10)

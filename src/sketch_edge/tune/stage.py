@@ -113,8 +113,14 @@ def _tune_one(
     if remaining <= 0:
         return {**base, "status": "not run", "reason": "the budget was spent before its turn", "key": key}
     folder.mkdir(parents=True, exist_ok=True)
-    job = {"model": candidate.name, "key": key, "data": config.data.to_json(), "out": str(folder), "target": config.target,
-           "recipes": list(recipes)}  # fmt: skip
+    job = {
+        "model": candidate.name,
+        "key": key,
+        "data": config.data.to_json(),
+        "out": str(folder),
+        "target": config.target,
+        "recipes": list(recipes),
+    }
     began = time.monotonic()
     reason = runner(job, remaining)
     if reason is None and (done := _finished(folder)) is not None:
@@ -164,14 +170,19 @@ def summarize(config: TuneConfig, rows: list[dict[str, Any]], seconds: float) ->
         row["pareto"] = marked["pareto"]
     return {
         "environment": environment(libraries(config.target)),
-        "settings": {"data": config.data.to_json(), "target": config.target, "budget_minutes": config.budget_s / 60,
-                     "limit": config.limit, "max_p50_us": config.max_p50_us,
-                     "space": {"family": config.space.family, "params": list(config.space.grids), "size": config.space.size}},
+        "settings": {
+            "data": config.data.to_json(),
+            "target": config.target,
+            "budget_minutes": config.budget_s / 60,
+            "limit": config.limit,
+            "max_p50_us": config.max_p50_us,
+            "space": {"family": config.space.family, "params": list(config.space.grids), "size": config.space.size},
+        },
         "seconds": round(seconds, 1),
         "counts": {status: sum(r["status"] == status for r in rows) for status in ("ok", "failed", "invalid", "stopped", "not run")},
         "recommended": recommend(ok, config.max_p50_us),
         "candidates": [r for r in rows if r["status"] != "not run"],
-    }  # fmt: skip
+    }
 
 
 def recommend(ok: list[dict[str, Any]], max_p50_us: float | None) -> dict[str, Any]:
@@ -182,5 +193,12 @@ def recommend(ok: list[dict[str, Any]], max_p50_us: float | None) -> dict[str, A
         why = f"; the fastest, #{fastest['number']}, takes {fastest['best']['p50_us']:.1f} us" if fastest else ""
         return {"number": None, "reason": f"no finished candidate within {max_p50_us:g} us{why}" if ok else "no candidate finished"}
     best = max(fits, key=lambda r: (r["val_top1"], -r["best"]["p50_us"]))
-    return {"number": best["number"], "model": best["model"], "val_top1": best["val_top1"], "test_top1": best["test_top1"],
-            "p50_us": best["best"]["p50_us"], "recipe": best["best"]["recipe"], "floor_ratio": best["best"]["floor_ratio"]}  # fmt: skip
+    return {
+        "number": best["number"],
+        "model": best["model"],
+        "val_top1": best["val_top1"],
+        "test_top1": best["test_top1"],
+        "p50_us": best["best"]["p50_us"],
+        "recipe": best["best"]["recipe"],
+        "floor_ratio": best["best"]["floor_ratio"],
+    }
