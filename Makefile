@@ -64,7 +64,7 @@ tune: setup
 # The demo page: built from the exported ONNX models, served on localhost only.
 demo: setup web-setup $(ARTIFACTS)/model.keras
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
-	$(BIN)/python web/build.py --artifacts "$(ARTIFACTS)"
+	$(BIN)/sketch-edge web --artifacts "$(ARTIFACTS)"
 	@echo "demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory "$(ARTIFACTS)/web"
 

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from sketch_edge.manifest import Manifest
+
+EXAMPLES = Path(__file__).parent / "examples"
+"""Real outputs of the stages, committed: the fast tests read them, so a schema change breaks a test first."""
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_QUICKDRAW = REPO.parent / "shared" / "quickdraw"
 
@@ -40,7 +45,7 @@ def manifest_json(artifacts: list[dict]) -> dict:
         "split_sha256": "1" * 64,
     }
     rows = [{"compute": a.get("precision", "fp32"), "sha256": "2" * 64, "status": "ok", **a} for a in artifacts]
-    return {"created": "", "source": source, "libraries": {}, "gates": {}, "artifacts": rows}
+    return {"schema_version": Manifest.SCHEMA_VERSION, "created": "", "source": source, "libraries": {}, "gates": {}, "artifacts": rows}
 
 
 SQUARE = [[[0, 255, 255, 0, 0], [0, 0, 255, 255, 0]]]
@@ -84,3 +89,41 @@ def linear_strokes_onnx(path: Path, weights, metadata: dict) -> Path:
     from sketch_edge.data.sequence import CHANNELS, STEPS
 
     return linear_softmax_onnx(path, weights, metadata, input_shape=(STEPS, CHANNELS), input_name="strokes")
+
+
+def bench_results(rows: list[dict], test_samples: int = 80, **source) -> dict:
+    """A valid results.json (as `bench.results.Results` writes it) around cells given as partial rows: recipe, runtime,
+    and what the test is about (`latency_us` may be just {"p50": ...}; the other percentiles are set to it)."""
+    from sketch_edge.bench.results import BenchSource, Environment, Latency, Results, Row, Settings
+
+    def row(given: dict) -> Row:
+        values = dict(given)
+        p50 = (values.pop("latency_us", None) or {}).get("p50")
+        latency = None if p50 is None else Latency(p50, p50, p50, p50, 0.0, p50, 100)
+        threads, batch = values.get("threads", 1), values.get("batch", 1)
+        compute = values.get("compute", "int8" if "int8" in values["recipe"] else "fp32")
+        defaults = {
+            "format": "onnx" if values["recipe"].startswith("onnx") else "tflite",
+            "precision": compute,
+            "compute": compute,
+            "key": f"{values['recipe']}/{values['runtime']}/t{threads}/b{batch}",
+            "status": "ok",
+            "threads": threads,
+            "batch": batch,
+        }
+        return Row(**(defaults | values), latency_us=latency)
+
+    environment = Environment("Test CPU", ("avx2",), 2, "Linux", "3.11.2", {"numpy": "2.4.6"}, None, "2026-12-01T00:00:00Z")
+    defaults = {
+        "model": "cnn-seed",
+        "input_kind": "bitmap",
+        "sha256": "0" * 64,
+        "labels": ("a", "b"),
+        "macs": 1000,
+        "keras_test_top1": 0.9,
+        "split": "split.npz",
+        "split_sha256": "1" * 64,
+        "test_drawings": "ab" * 32,
+    }
+    results = Results(environment, BenchSource(**(defaults | source)), Settings(), test_samples, 0.1, tuple(row(r) for r in rows))
+    return results.to_json()

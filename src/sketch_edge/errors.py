@@ -53,6 +53,28 @@ class IncompleteError(SketchEdgeError):
     exit_code = 4
 
 
+class ClusterError(SketchEdgeError):
+    """TF_CONFIG is wrong, a worker cannot start or reach its peers, or one died."""
+
+
+class SpaceError(SketchEdgeError):
+    """A search-space file cannot be read as one."""
+
+
+class TuneError(SketchEdgeError):
+    """The tune cannot start: unknown target, bad budget."""
+
+
+class RecordError(SketchEdgeError, ValueError):
+    """A record read from a file (results, train report, job) lacks a field or has one of the wrong kind.
+
+    Its message names the field; the reader prefixes the file and raises its own stage's error."""
+
+
+class WebBuildError(SketchEdgeError):
+    """The page cannot be built: no exported ONNX model, or onnxruntime-web not installed."""
+
+
 class OutputError(SketchEdgeError, OSError):
     """An output location cannot be written."""
 

@@ -6,6 +6,7 @@ become a failed row with its reason, never a dead stage.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,7 +14,15 @@ import sys
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+from sketch_edge.records import Record
+
 PARENT_ENV = "SKETCH_EDGE_PARENT_PID"
+
+
+def run_job(module: str, job_file: Path, job: Record, timeout_s: float) -> str | None:
+    """Write the typed `job` to `job_file` and run its worker module on it (see run_module)."""
+    job_file.write_text(json.dumps(job.to_json()))
+    return run_module(module, job_file, timeout_s)
 
 
 def run_module(module: str, job_file: Path, timeout_s: float) -> str | None:

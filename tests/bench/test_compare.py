@@ -7,10 +7,8 @@ import json
 import pytest
 
 from sketch_edge.bench.compare import compare
-from sketch_edge.bench.results_file import SCHEMA
 from sketch_edge.errors import BenchError
-
-ENVIRONMENT = {"cpu": "Test CPU", "cpu_flags": ["avx2"], "cores": 2}
+from tests.helpers import bench_results
 
 
 def _row(recipe, runtime, p50, top1, status="ok", threads=1, batch=1):
@@ -33,8 +31,7 @@ def _row(recipe, runtime, p50, top1, status="ok", threads=1, batch=1):
 def _benched(tmp_path, name, kind, rows, drawings="same"):
     folder = tmp_path / name
     (folder / "bench").mkdir(parents=True)
-    source = {"model": name, "input_kind": kind, "macs": 1000, "keras_test_top1": 0.9, "test_drawings": drawings}
-    results = {"schema": SCHEMA, "source": source, "environment": ENVIRONMENT, "test_samples": 170, "results": rows}
+    results = bench_results(rows, test_samples=170, model=name, input_kind=kind, test_drawings=drawings)
     (folder / "bench" / "results.json").write_text(json.dumps(results))
     return folder
 

@@ -19,18 +19,19 @@ def test_full_grid_and_asked_cells_are_every_combination():
 
 
 def test_peaks_in_doubt_are_timed_again_and_a_peak_still_beaten_names_its_cells():
+    from sketch_edge.bench.results import KernelTiming, Peak, Row
     from sketch_edge.bench.stage import mark_beaten, peaks_to_remeasure
 
     measured = [
-        {"kernel": "ORT int8", "runtime": "onnxruntime", "threads": 2, "noisy": False},
-        {"kernel": "LiteRT fp32", "runtime": "litert", "threads": 1, "noisy": True},
+        KernelTiming("ORT int8", "onnxruntime", 2, noisy=False),
+        KernelTiming("LiteRT fp32", "litert", 1, noisy=True),
     ]
     rows = [
-        {"key": "a/openvino/t2/b64", "threads": 2, "compute": "int8", "peak_kernel": "ORT int8", "peak_fraction": 1.01},
-        {"key": "b/litert/t1/b1", "threads": 1, "compute": "fp32", "peak_kernel": "LiteRT fp32", "peak_fraction": 0.5},
+        Row("a", "onnx", "int8", "int8", "openvino", "a/openvino/t2/b64", "ok", threads=2, peak_kernel="ORT int8", peak_fraction=1.01),
+        Row("b", "tflite", "fp32", "fp32", "litert", "b/litert/t1/b1", "ok", threads=1, peak_kernel="LiteRT fp32", peak_fraction=0.5),
     ]
     assert peaks_to_remeasure(rows, measured) == {("onnxruntime", 2), ("litert", 1)}  # beaten, and timed on a busy machine
     assert peaks_to_remeasure(rows[1:], measured[:1]) == set()
-    peaks = {"2": {"int8": {"kernel": "ORT int8"}}, "1": {"fp32": {"kernel": "LiteRT fp32"}}}
-    mark_beaten(rows, peaks)
-    assert peaks["2"]["int8"]["beaten_by"] == ["a/openvino/t2/b64"] and "beaten_by" not in peaks["1"]["fp32"]
+    peaks = {"2": {"int8": Peak(400.0, "ORT int8")}, "1": {"fp32": Peak(100.0, "LiteRT fp32")}}
+    peaks = mark_beaten(rows, peaks)
+    assert peaks["2"]["int8"].beaten_by == ("a/openvino/t2/b64",) and peaks["1"]["fp32"].beaten_by == ()

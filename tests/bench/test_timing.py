@@ -19,4 +19,4 @@ def test_latencies_measure_the_call():
 
 def test_summary():
     s = summarize(np.arange(1, 101, dtype=float))
-    assert s["min"] == 1 and s["p50"] == pytest.approx(50.5) and s["p99"] == pytest.approx(99.01) and s["calls"] == 100
+    assert s.min == 1 and s.p50 == pytest.approx(50.5) and s.p99 == pytest.approx(99.01) and s.calls == 100

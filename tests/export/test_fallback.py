@@ -72,10 +72,10 @@ def test_a_drop_within_noise_is_not_chased(tmp_path):
 def test_float_layers_are_keras_layers_with_all_their_ops():
     """An unrolled LSTM's hundreds of ops go to float together; ranked by the noisiest op of each layer."""
     from sketch_edge.export.fallback import _by_keras_layer
-    from sketch_edge.export.sensitivity import LayerError, Sensitivity
+    from sketch_edge.export.sensitivity import LayerFailure, Sensitivity
 
     def op(tensor, noise):
-        return LayerError(tensor, "OP", (tensor,), 30.0, noise, 0.1)
+        return LayerFailure(tensor, "OP", (tensor,), 30.0, noise, 0.1)
 
     ranking = Sensitivity(
         "q.tflite",
@@ -99,9 +99,9 @@ def test_float_layers_are_keras_layers_with_all_their_ops():
 def _scripted(monkeypatch, tmp_path, agreements):
     """A search over fake files: file k (k layers in float) answers like Keras on `agreements[k]` of 100 drawings."""
     from sketch_edge.export import fallback
-    from sketch_edge.export.sensitivity import LayerError, Sensitivity
+    from sketch_edge.export.sensitivity import LayerFailure, Sensitivity
 
-    layers = tuple(LayerError(f"m/dense_{i}/MatMul", "FC", (f"m/dense_{i}/MatMul",), 20.0, 0.5 - 0.1 * i, 0.1) for i in range(2))
+    layers = tuple(LayerFailure(f"m/dense_{i}/MatMul", "FC", (f"m/dense_{i}/MatMul",), 20.0, 0.5 - 0.1 * i, 0.1) for i in range(2))
     monkeypatch.setattr(fallback, "measure", lambda *args: Sensitivity("q", "f", 64, layers=layers))
     labels = np.zeros(100, dtype=int)
 

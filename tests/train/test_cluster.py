@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sketch_edge.train.cluster import Cluster, ClusterError, free_ports, launch_local
+from sketch_edge.errors import ClusterError
+from sketch_edge.train.cluster import Cluster, free_ports, launch_local
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from sketch_edge.tune.space import DEFAULT_SPACE, SearchSpace, SpaceError, load_space, parse_space
+from sketch_edge.errors import SpaceError
+from sketch_edge.tune.space import DEFAULT_SPACE, SearchSpace, load_space, parse_space
 
 
 def test_default_space_is_all_buildable_edge_cnns():

@@ -40,18 +40,19 @@ def test_a_two_candidate_search_then_a_resume(tmp_path, capsys):
     rows = summary["candidates"]
     assert [r["status"] for r in rows] == ["ok", "ok"], [r.get("reason") for r in rows]
     for row in rows:
-        best = row["best"]
+        result = row["result"]
+        best = result["best"]
         assert best["recipe"] == "tflite-int8" and best["runtime"] == "litert" and best["p50_us"] > 0
-        assert best["floor_us"] == pytest.approx(2 * row["macs"] / (best["peak_gops"] * 1e9) * 1e6)
+        assert best["floor_us"] == pytest.approx(2 * result["macs"] / (best["peak_gops"] * 1e9) * 1e6)
         assert best["floor_ratio"] == pytest.approx(best["p50_us"] / best["floor_us"])
-        assert 0 < row["val_top1"] <= 1 and row["parameters"] > 0 and row["seconds"]["train"] > 0
+        assert 0 < result["val_top1"] <= 1 and result["parameters"] > 0 and result["seconds"]["train"] > 0
         folder = Layout(out / "candidates" / row["key"])
         assert folder.model.is_file() and folder.manifest.is_file() and (folder.bench / "results.json").is_file()
-    assert rows[0]["macs"] != rows[1]["macs"]
+    assert rows[0]["result"]["macs"] != rows[1]["result"]["macs"]
     assert summary["recommended"]["number"] in (1, 2) and summary["environment"]["cpu_flags"]
     assert (out / "pareto.png").stat().st_size > 0 and "Recommended within 1000 us" in (out / "report.md").read_text()
     assert "recommended: #" in capsys.readouterr().out
 
     assert main(argv) == 0  # everything finished: read back, nothing retrained
     again = json.loads((out / "results.json").read_text())["candidates"]
-    assert all(r["resumed"] for r in again) and [r["best"] for r in again] == [r["best"] for r in rows]
+    assert all(r["resumed"] for r in again) and [r["result"]["best"] for r in again] == [r["result"]["best"] for r in rows]

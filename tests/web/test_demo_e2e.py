@@ -64,7 +64,7 @@ def stroke_site(exported_strokes, tmp_path_factory):
 def _serve(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("sites")
     for name in ("web", "bare"):
-        subprocess.run([sys.executable, str(REPO / "web" / "build.py"), "--artifacts", str(root), "--out", str(folder / name)], check=True)
+        subprocess.run([sys.executable, "-m", "sketch_edge", "web", "--artifacts", str(root), "--out", str(folder / name)], check=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield Site(f"http://127.0.0.1:{server.server_port}", folder, root)

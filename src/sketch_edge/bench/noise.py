@@ -26,9 +26,10 @@ from pathlib import Path
 
 NOISY_ABOVE = 0.1
 ADVICE = (
-    "timed while other processes used more than {:.0%} of a core (other_cpu): rerun them on a quieter machine, "
-    "with --repeat 3 (the median of rounds in fresh processes) or with --pin (one core)"
+    "timed while other processes used more than {:.0%} of a core (other_cpu): rerun them on a quieter machine "
+    "or with --repeat 3 (the median of rounds in fresh processes)"
 )
+PIN_ADVICE = ", or with --pin (one core)"  # not said to a run that was pinned already
 _BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal (guest time is counted in user already)
 
 

@@ -22,12 +22,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from sketch_edge.bench import noise
+from sketch_edge.bench.results import KernelTiming, Peak
 from sketch_edge.isolation import die_with_parent, pin_to_core
+from sketch_edge.records import Count, Figure, Record
 
 SIZE = 1024
 OPS = 2 * SIZE**3  # a multiply-accumulate counts as 2 operations
@@ -40,20 +42,64 @@ class Kernel:
     runtime: str
     file: str
     kinds: tuple[str, ...]  # the compute kinds it bounds (fp16 files run in fp32 on CPUs)
-    recipe: str | None = None  # LiteRT: the export recipe that quantizes the GEMM
+    build: Callable[[Path], None]  # writes the GEMM model file the kernel runs
+    recipe: str | None = None  # LiteRT: the export recipe that quantizes the GEMM (its libraries are the figure's)
+
+
+def _onnx(op: str) -> Callable[[Path], None]:
+    return lambda path: _onnx_gemm(path, op)
+
+
+def _tflite(recipe: str) -> Callable[[Path], None]:
+    return lambda path: _tflite_gemm(path, recipe)
 
 
 KERNELS = (
-    Kernel("ONNX Runtime MatMul fp32 (MLAS)", "onnxruntime", "ort-matmul-fp32.onnx", ("fp32", "fp16")),
-    Kernel("ONNX Runtime MatMulInteger u8 x s8 (MLAS)", "onnxruntime", "ort-matmulinteger.onnx", ("int8", "dynamic-int8")),
-    Kernel("LiteRT FULLY_CONNECTED fp32 (XNNPACK)", "litert", "litert-fc-fp32.tflite", ("fp32", "fp16"), "tflite-fp32"),
-    Kernel("LiteRT FULLY_CONNECTED fp16 weights", "litert", "litert-fc-fp16.tflite", ("fp16",), "tflite-fp16"),
-    Kernel("LiteRT FULLY_CONNECTED dynamic-range int8", "litert", "litert-fc-dynamic.tflite", ("dynamic-int8",), "tflite-dynamic"),
-    Kernel("LiteRT FULLY_CONNECTED int8 (XNNPACK)", "litert", "litert-fc-int8.tflite", ("int8",), "tflite-int8"),
-    Kernel("LiteRT FULLY_CONNECTED int16x8", "litert", "litert-fc-int16x8.tflite", ("int16x8",), "tflite-int16x8"),
-    Kernel("OpenVINO MatMul fp32 (oneDNN)", "openvino", "ov-matmul-fp32.onnx", ("fp32", "fp16")),
-    Kernel("OpenVINO MatMul int8 from QDQ (oneDNN)", "openvino", "ov-matmul-qdq.onnx", ("int8", "dynamic-int8")),
+    Kernel("ONNX Runtime MatMul fp32 (MLAS)", "onnxruntime", "ort-matmul-fp32.onnx", ("fp32", "fp16"), _onnx("MatMul")),
+    Kernel(
+        "ONNX Runtime MatMulInteger u8 x s8 (MLAS)",
+        "onnxruntime",
+        "ort-matmulinteger.onnx",
+        ("int8", "dynamic-int8"),
+        _onnx("MatMulInteger"),
+    ),
+    Kernel(
+        "LiteRT FULLY_CONNECTED fp32 (XNNPACK)", "litert", "litert-fc-fp32.tflite", ("fp32", "fp16"), _tflite("tflite-fp32"), "tflite-fp32"
+    ),
+    Kernel("LiteRT FULLY_CONNECTED fp16 weights", "litert", "litert-fc-fp16.tflite", ("fp16",), _tflite("tflite-fp16"), "tflite-fp16"),
+    Kernel(
+        "LiteRT FULLY_CONNECTED dynamic-range int8",
+        "litert",
+        "litert-fc-dynamic.tflite",
+        ("dynamic-int8",),
+        _tflite("tflite-dynamic"),
+        "tflite-dynamic",
+    ),
+    Kernel("LiteRT FULLY_CONNECTED int8 (XNNPACK)", "litert", "litert-fc-int8.tflite", ("int8",), _tflite("tflite-int8"), "tflite-int8"),
+    Kernel(
+        "LiteRT FULLY_CONNECTED int16x8", "litert", "litert-fc-int16x8.tflite", ("int16x8",), _tflite("tflite-int16x8"), "tflite-int16x8"
+    ),
+    Kernel("OpenVINO MatMul fp32 (oneDNN)", "openvino", "ov-matmul-fp32.onnx", ("fp32", "fp16"), _onnx("MatMul")),
+    Kernel("OpenVINO MatMul int8 from QDQ (oneDNN)", "openvino", "ov-matmul-qdq.onnx", ("int8", "dynamic-int8"), _onnx("QDQ MatMul")),
 )
+
+
+@dataclass(frozen=True)
+class PeakJob(Record):
+    """What one peak process does: `build` every kernel's model into `folder`, or `measure` one runtime's."""
+
+    action: Literal["build", "measure"]
+    folder: str
+    kernels: tuple[str, ...]
+    result: str
+    threads: Count = 1
+    seconds: Figure = 0.5
+    pin_core: Count | None = None
+
+
+@dataclass(frozen=True)
+class PeakTimings(Record):
+    measured: tuple[KernelTiming, ...] = ()
 
 
 def kernels_for(kinds: set[str], runtimes: set[str]) -> list[Kernel]:
@@ -61,42 +107,31 @@ def kernels_for(kinds: set[str], runtimes: set[str]) -> list[Kernel]:
     return [k for k in KERNELS if k.runtime in runtimes and kinds & set(k.kinds)]
 
 
-def machine_peaks(measured: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """{threads: {kind: {"gops", "kernel", "other_cpu", "noisy"}}}: for each kind, the fastest timing of a kernel that
-    bounds it (a kernel timed twice counts at its faster round), and how busy the machine was during that timing."""
-    peaks: dict[str, dict[str, dict[str, Any]]] = {}
+def machine_peaks(measured: list[KernelTiming]) -> dict[str, dict[str, Peak]]:
+    """{threads: {kind: peak}}: for each kind, the fastest timing of a kernel that bounds it (a kernel timed
+    twice counts at its faster round), and how busy the machine was during that timing."""
+    peaks: dict[str, dict[str, Peak]] = {}
     for m in measured:
-        if m.get("gops") is None:
+        if m.gops is None:
             continue
-        for kind in m["kinds"]:
-            best = peaks.setdefault(str(m["threads"]), {}).get(kind)
-            if best is None or m["gops"] > best["gops"]:
-                peaks[str(m["threads"])][kind] = {
-                    "gops": m["gops"],
-                    "kernel": m["kernel"],
-                    "other_cpu": m.get("other_cpu"),
-                    "noisy": m.get("noisy"),
-                }
+        for kind in m.kinds:
+            best = peaks.setdefault(str(m.threads), {}).get(kind)
+            if best is None or m.gops > best.gops:
+                peaks[str(m.threads)][kind] = Peak(m.gops, m.kernel, m.other_cpu, m.noisy)
     return peaks
 
 
 # --- in the worker process -------------------------------------------------------------------------------
 
 
-def build(job: dict[str, Any]) -> dict[str, Any]:
-    """Write every kernel's model file into `job["folder"]`."""
-    folder = Path(job["folder"])
-    for kernel in (k for k in KERNELS if k.name in job["kernels"]):
-        if kernel.runtime == "onnxruntime":
-            _onnx_gemm(folder / kernel.file, integer="Integer" in kernel.name)
-        elif kernel.runtime == "openvino":
-            _onnx_gemm(folder / kernel.file, qdq="QDQ" in kernel.name)
-        else:
-            _tflite_gemm(folder / kernel.file, kernel.recipe)
-    return {}
+def build(job: PeakJob) -> PeakTimings:
+    """Write every kernel's model file into the job's folder."""
+    for kernel in (k for k in KERNELS if k.name in job.kernels):
+        kernel.build(Path(job.folder) / kernel.file)
+    return PeakTimings()
 
 
-def _onnx_gemm(path: Path, integer: bool = False, qdq: bool = False) -> None:
+def _onnx_gemm(path: Path, op: str) -> None:
     """A 1024^3 MatMul: fp32, MatMulInteger on u8 x s8 (ONNX Runtime's int8 kernel), or float MatMul between
     QuantizeLinear/DequantizeLinear pairs, the QDQ form an int8 artifact has (OpenVINO runs it in int8)."""
     import onnx
@@ -104,18 +139,18 @@ def _onnx_gemm(path: Path, integer: bool = False, qdq: bool = False) -> None:
 
     rng = np.random.default_rng(0)
     a_type, y_type = TensorProto.FLOAT, TensorProto.FLOAT
-    if integer:
+    if op == "MatMulInteger":
         weights = [numpy_helper.from_array(rng.integers(-127, 128, size=(SIZE, SIZE), dtype=np.int8), "w")]
         nodes = [helper.make_node("MatMulInteger", ["a", "w"], ["y"])]
         a_type, y_type = TensorProto.UINT8, TensorProto.INT32
-    elif qdq:
+    elif op == "QDQ MatMul":
         scalar = numpy_helper.from_array
         weights = [
             scalar(rng.integers(-127, 128, size=(SIZE, SIZE), dtype=np.int8), "w"),
-            scalar(np.float32(0.01), "ws"),
-            scalar(np.int8(0), "wz"),
-            scalar(np.float32(0.02), "as"),
-            scalar(np.uint8(128), "az"),
+            scalar(np.array(0.01, dtype=np.float32), "ws"),
+            scalar(np.array(0, dtype=np.int8), "wz"),
+            scalar(np.array(0.02, dtype=np.float32), "as"),
+            scalar(np.array(128, dtype=np.uint8), "az"),
         ]
         nodes = [
             helper.make_node("QuantizeLinear", ["a", "as", "az"], ["aq"]),
@@ -136,10 +171,11 @@ def _onnx_gemm(path: Path, integer: bool = False, qdq: bool = False) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
-def _tflite_gemm(path: Path, recipe_name: str | None) -> None:
+def _tflite_gemm(path: Path, recipe_name: str) -> None:
     """One Dense layer through the export stage's own TFLite recipe, so the kernel is the one artifacts get."""
     import keras
 
+    from sketch_edge.data import INPUT_SPECS
     from sketch_edge.export.calibration import CalibrationReader
     from sketch_edge.export.recipes import get_recipe
     from sketch_edge.export.tflite import export_tflite
@@ -147,41 +183,33 @@ def _tflite_gemm(path: Path, recipe_name: str | None) -> None:
     inputs = keras.Input(shape=(SIZE,), name="a")
     model = keras.Model(inputs, keras.layers.Dense(SIZE, use_bias=False)(inputs))
     samples = np.random.default_rng(0).normal(size=(16, SIZE)).astype(np.float32)
-    export_tflite(model, path, input_spec=None, recipe=get_recipe(recipe_name), calibration=CalibrationReader(samples, "a"))
+    export_tflite(
+        model, path, input_spec=INPUT_SPECS["bitmap"], recipe=get_recipe(recipe_name), calibration=CalibrationReader(samples, "a")
+    )
 
 
-def measure(job: dict[str, Any]) -> dict[str, Any]:
+def measure(job: PeakJob) -> PeakTimings:
     """Median GOP/s of each kernel's GEMM in one runtime at one thread count, after warm-up."""
-    pin_to_core(job.get("pin_core"))
-    folder, threads = Path(job["folder"]), job["threads"]
+    pin_to_core(job.pin_core)
     results = []
-    for kernel in (k for k in KERNELS if k.name in job["kernels"]):
-        path = folder / kernel.file
+    for kernel in (k for k in KERNELS if k.name in job.kernels):
+        path = Path(job.folder) / kernel.file
         # ONNX Runtime's MatMulInteger takes uint8 input, which its adapter (float contract) does not make.
-        call = _ort_caller(path, threads) if kernel.runtime == "onnxruntime" else _adapter_caller(path, threads, kernel.runtime)
+        call = _ort_caller(path, job.threads) if kernel.runtime == "onnxruntime" else _adapter_caller(path, job.threads, kernel.runtime)
         for _ in range(2):
             call()
         times: list[float] = []
         before = noise.sample()
-        deadline = time.perf_counter() + job["seconds"]
+        deadline = time.perf_counter() + job.seconds
         while len(times) < MIN_RUNS or time.perf_counter() < deadline:
             started = time.perf_counter()
             call()
             times.append(time.perf_counter() - started)
         seconds = statistics.median(times)
-        results.append(
-            {
-                "kernel": kernel.name,
-                "runtime": kernel.runtime,
-                "kinds": list(kernel.kinds),
-                "threads": threads,
-                "gops": OPS / seconds / 1e9,
-                "median_ms": seconds * 1e3,
-                "runs": len(times),
-                "other_cpu": noise.other_cpu(before, noise.sample()),
-            }
-        )
-    return {"measured": results}
+        other = noise.other_cpu(before, noise.sample())
+        timing = KernelTiming(kernel.name, kernel.runtime, job.threads, kernel.kinds, OPS / seconds / 1e9, seconds * 1e3, len(times), other)
+        results.append(timing)
+    return PeakTimings(tuple(results))
 
 
 def _ort_caller(path: Path, threads: int) -> Callable[[], Any]:
@@ -208,9 +236,9 @@ def _adapter_caller(path: Path, threads: int, runtime: str) -> Callable[[], Any]
 def main() -> None:
     die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = json.loads(Path(sys.argv[1]).read_text())
-    result = build(job) if job["action"] == "build" else measure(job)
-    Path(job["result"]).write_text(json.dumps(result))
+    job = PeakJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
+    result = build(job) if job.action == "build" else measure(job)
+    Path(job.result).write_text(json.dumps(result.to_json()))
 
 
 if __name__ == "__main__":

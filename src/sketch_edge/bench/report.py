@@ -3,125 +3,74 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.bench import noise, results_file
-from sketch_edge.bench.profile import NO_PROFILER
+from sketch_edge.bench import noise
+from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Results, Row, read
 from sketch_edge.display import printable
+from sketch_edge.reporting import fmt, log_x, markdown_table, place_labels, pyplot, save_figure, step_front
+from sketch_edge.runtime import RUNTIMES
 
-CSV_COLUMNS = (
-    "recipe",
-    "format",
-    "precision",
-    "compute",
-    "runtime",
-    "threads",
-    "batch",
-    "status",
-    "error",
-    "top1",
-    "top3",
-    "map3",
-    "agreement",
-    "latency_us.p50",
-    "latency_us.p90",
-    "latency_us.p99",
-    "latency_us.mean",
-    "latency_us.std",
-    "latency_us.min",
-    "e2e_latency_us.p50",
-    "p50_spread",
-    "throughput_per_s",
-    "load_ms",
-    "first_call_ms",
-    "peak_rss_mb",
-    "rss_growth_mb",
-    "bytes",
-    "macs",
-    "gmacs_per_s",
-    "peak_fraction",
-    "peak_kernel",
-    "other_cpu",
-    "noisy",
-    "pareto",
-)
 COMPARED = (("p50", "latency_us.p50"), ("p99", "latency_us.p99"), ("thru", "throughput_per_s"), ("top1", "top1"), ("rss", "peak_rss_mb"))
-RUNTIME_MARKERS = {"keras": "s", "litert": "o", "onnxruntime": "^", "openvino": "D"}
-RUNTIME_LINES = {"keras": ":", "litert": "-", "onnxruntime": "--", "openvino": "-."}
 KIND_COLOURS = {"fp32": "tab:blue", "fp16": "tab:cyan", "dynamic-int8": "tab:orange", "int8": "tab:red", "int16x8": "tab:purple"}
 TOP_OPS = 5
 MAX_MATRIX_CLASSES = 30
 CONFUSED_PAIRS = 25
 NOISY_MARK = "!"
 SHORT_REASON = 70
+TITLE = "(* Pareto-best top-1 vs p50 among cells with the same threads and batch)"
 
 
-def flat(row: dict[str, Any], column: str) -> Any:
+def flat(row: Row, column: str) -> Any:
+    """A CSV column of a row: a field, or a field of its latency summary (`latency_us.p50`)."""
     value: Any = row
     for part in column.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+        value = getattr(value, part, None)
     return value
 
 
-def write_all(results: dict[str, Any], out: Path, baseline: dict[str, Any] | None) -> None:
-    latencies = results.pop("latencies")
-    fileio.write_json(out / "results.json", results)
-    rows = (["" if flat(row, c) is None else flat(row, c) for c in CSV_COLUMNS] for row in results["results"])
+def write_all(results: Results, latencies: dict[str, np.ndarray], out: Path, baseline: Results | None) -> None:
+    results.save(out / "results.json")
+    rows = (["" if flat(row, c) is None else flat(row, c) for c in CSV_COLUMNS] for row in results.results)
     fileio.write_csv(out / "results.csv", CSV_COLUMNS, rows)
     plots(results, latencies, out)
     fileio.write_text(out / "report.md", markdown(results, baseline, out))
 
 
-def table_rows(results: dict[str, Any], baseline: dict[str, Any] | None) -> tuple[list[str], list[list[str]]]:
+def table_rows(results: Results, baseline: Results | None) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the one table the terminal and the Markdown report both show."""
-    repeated = results.get("settings", {}).get("repeat", 1) > 1
-    header = [
-        "recipe",
-        "runtime",
-        "compute",
-        "thr",
-        "batch",
-        "status",
-        "kB",
-        "top-1",
-        "agree",
-        "p50 us",
-        "e2e p50 us",
-        "p99 us",
-        "per s",
-        "RSS MB",
-        "peak %",
-    ] + (["p50 spread"] if repeated else [])
-    old = {_key(r): r for r in baseline["results"]} if baseline else {}
+    repeated = results.settings.repeat > 1
+    header = ["recipe", "runtime", "compute", "thr", "batch", "status", "kB", "top-1", "agree", "p50 us", "e2e p50 us", "p99 us"]
+    header += ["per s", "RSS MB", "peak %"] + (["p50 spread"] if repeated else [])
+    old = {_key(r): r for r in baseline.results} if baseline else {}
     if baseline:
         header += [f"{name} vs base" for name, _ in COMPARED]
     rows = []
-    for r in results["results"]:
-        lat, e2e = r["latency_us"] or {}, r.get("e2e_latency_us") or {}
+    for r in results.results:
+        lat, e2e = r.latency_us, r.e2e_latency_us
         row = [
-            r["recipe"] + (" *" if r.get("pareto") else ""),
-            r["runtime"],
-            r.get("compute") or "",
-            _fmt(r["threads"]),
-            _fmt(r["batch"]),
-            r["status"] if not r["error"] else f"{r['status']}: {short_reason(r['error'])}",
-            _fmt(r["bytes"] and r["bytes"] / 1024, ".0f"),
-            _fmt(r["top1"], ".4f"),
-            _fmt(r["agreement"], ".4f"),
-            _fmt(lat.get("p50"), ".1f") + (f" {NOISY_MARK}" if r.get("noisy") else ""),
-            _fmt(e2e.get("p50"), ".1f"),
-            _fmt(lat.get("p99"), ".1f"),
-            _fmt(r["throughput_per_s"], ".0f"),
-            _fmt(r["peak_rss_mb"], ".0f"),
-            _fmt(r["peak_fraction"] and 100 * r["peak_fraction"], ".1f"),
+            r.recipe + (" *" if r.pareto else ""),
+            r.runtime,
+            r.compute,
+            fmt(r.threads),
+            fmt(r.batch),
+            r.status if not r.error else f"{r.status}: {short_reason(r.error)}",
+            fmt(r.bytes and r.bytes / 1024, ".0f"),
+            fmt(r.top1, ".4f"),
+            fmt(r.agreement, ".4f"),
+            fmt(lat and lat.p50, ".1f") + (f" {NOISY_MARK}" if r.noisy else ""),
+            fmt(e2e and e2e.p50, ".1f"),
+            fmt(lat and lat.p99, ".1f"),
+            fmt(r.throughput_per_s, ".0f"),
+            fmt(r.peak_rss_mb, ".0f"),
+            fmt(r.peak_fraction and 100 * r.peak_fraction, ".1f"),
         ]
         if repeated:
-            row.append(_fmt(r.get("p50_spread") and 100 * r["p50_spread"], ".1f") + ("%" if r.get("p50_spread") is not None else ""))
+            row.append(fmt(r.p50_spread and 100 * r.p50_spread, ".1f") + ("%" if r.p50_spread is not None else ""))
         if baseline:
             before = old.get(_key(r))
             for _, column in COMPARED:
@@ -137,68 +86,60 @@ def short_reason(error: str, width: int = SHORT_REASON) -> str:
     return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
-def noise_notes(results: dict[str, Any]) -> list[str]:
+def peaks_line(results: Results) -> str:
+    """The machine's peaks in one line, for the terminal."""
+    return "peaks: " + "; ".join(
+        f"{t} thread(s) {kind} {p.gops:.0f} GOP/s" for t, kinds in results.peaks.items() for kind, p in kinds.items()
+    )
+
+
+def noise_notes(results: Results) -> list[str]:
     """One line of advice when some cells, or the peaks, were timed while the machine was busy; none when quiet."""
     notes = []
-    noisy = [r["key"] for r in results["results"] if r.get("noisy")]
+    noisy = [r.key for r in results.results if r.noisy]
     if noisy:
-        notes.append(f"{NOISY_MARK} {len(noisy)} cell(s) " + noise.ADVICE.format(results["noisy_above"]) + ".")
-    peaks = sorted({f"{p['kernel']} ({t} thread(s))" for t, kinds in results["peaks"].items() for p in kinds.values() if p.get("noisy")})
-    if peaks:
-        notes.append(f"{NOISY_MARK} peaks timed while the machine was busy, so `peak %` may read high: {', '.join(peaks)}.")
+        advice = noise.ADVICE.format(results.noisy_above) + ("" if results.settings.pin_core is not None else noise.PIN_ADVICE)
+        notes.append(f"{NOISY_MARK} {len(noisy)} cell(s) {advice}.")
+    peaks = results.peaks.items()
+    busy = sorted({f"{p.kernel} ({t} thread(s))" for t, kinds in peaks for p in kinds.values() if p.noisy})
+    if busy:
+        notes.append(f"{NOISY_MARK} peaks timed while the machine was busy, so `peak %` may read high: {', '.join(busy)}.")
     beaten = sorted(
-        {
-            f"{p['kernel']} ({t} thread(s)) by {', '.join(p['beaten_by'])}"
-            for t, kinds in results["peaks"].items()
-            for p in kinds.values()
-            if p.get("beaten_by")
-        }
+        {f"{p.kernel} ({t} thread(s)) by {', '.join(p.beaten_by)}" for t, kinds in peaks for p in kinds.values() if p.beaten_by}
     )
     if beaten:
         notes.append(f"{NOISY_MARK} peaks beaten even when timed again, so not this CPU's ceiling for their kind: {'; '.join(beaten)}.")
     return notes
 
 
-def _key(row: dict[str, Any]) -> tuple:
-    return (row["recipe"], row["runtime"], row["threads"], row["batch"])
+def _key(row: Row) -> tuple[str, str, int | None, int | None]:
+    return (row.recipe, row.runtime, row.threads, row.batch)
 
 
-def _fmt(value: Any, spec: str = "") -> str:
-    return "" if value is None else format(value, spec)
-
-
-def write_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |" for row in rows),
-    ]
-
-
-def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path) -> str:
-    env, source, settings = results["environment"], results["source"], results.get("settings", {})
+def markdown(results: Results, baseline: Results | None, out: Path) -> str:
+    env, source, settings = results.environment, results.source, results.settings
     header, rows = table_rows(results, baseline)
     peak_rows = [
-        [t, kind, f"{p['gops']:.1f}", p["kernel"], _fmt(p.get("other_cpu"), ".2f") + (f" {NOISY_MARK}" if p.get("noisy") else "")]
-        for t, kinds in results["peaks"].items()
+        [t, kind, f"{p.gops:.1f}", p.kernel, fmt(p.other_cpu, ".2f") + (f" {NOISY_MARK}" if p.noisy else "")]
+        for t, kinds in results.peaks.items()
         for kind, p in sorted(kinds.items())
     ]
-    kernel_rows = [_kernel_row(k) for k in results["peak_kernels"]]
+    kernel_rows = [_kernel_row(k) for k in results.peak_kernels]
     lines = [
-        f"# Bench of {source['model']} ({source['sha256'][:12]})",
+        f"# Bench of {source.model} ({source.sha256[:12]})",
         "",
-        f"{env['cpu']} ({', '.join(env['cpu_flags']) or 'no SIMD flags read'}), {env['cores']} cores, {env['os']}, Python {env['python']}; "
-        f"git {env['git_revision']}; {env['time']}.",
+        f"{env.cpu} ({', '.join(env.cpu_flags) or 'no SIMD flags read'}), {env.cores} cores, {env.os}, Python {env.python}; "
+        f"git {env.git_revision}; {env.time}.",
         "",
-        "Libraries: " + ", ".join(f"{k} {v}" for k, v in env["libraries"].items()) + ".",
+        "Libraries: " + ", ".join(f"{k} {v}" for k, v in env.libraries.items()) + ".",
         "",
-        f"Test split: {results['test_samples']} drawings of `{source['split']}` (sha256 {source['split_sha256'][:12]})"
-        + (", a tenth of it (--quick)" if settings.get("quick") else "")
-        + f"; Keras top-1 on them {source['keras_test_top1']:.4f}. Model: {source['macs'] or 0:,} MACs per drawing."
-        + (f" Single-thread cells pinned to core {settings['pin_core']}." if settings.get("pin_core") is not None else "")
+        f"Test split: {results.test_samples} drawings of `{source.split}` (sha256 {source.split_sha256[:12]})"
+        + (", a tenth of it (--quick)" if settings.quick else "")
+        + f"; Keras top-1 on them {source.keras_test_top1:.4f}. Model: {source.macs or 0:,} MACs per drawing."
+        + (f" Single-thread cells pinned to core {settings.pin_core}." if settings.pin_core is not None else "")
         + (
-            f" Timing repeated {settings['repeat']} times per cell in fresh processes; p50 is the median of the rounds."
-            if settings.get("repeat", 1) > 1
+            f" Timing repeated {settings.repeat} times per cell in fresh processes; p50 is the median of the rounds."
+            if settings.repeat > 1
             else ""
         ),
         "",
@@ -206,9 +147,9 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
         "`e2e p50 us` the adapter's whole path (cast, quantize, run, dequantize). `peak %` is the achieved GMAC/s over "
         "this machine's measured peak for the cell's compute kind. "
         "`*`: Pareto-best (top-1 vs p50) among cells with the same threads and batch. "
-        f"`{NOISY_MARK}` after a p50: other processes used more than {results['noisy_above']:.0%} of a core while it was timed.",
+        f"`{NOISY_MARK}` after a p50: other processes used more than {results.noisy_above:.0%} of a core while it was timed.",
         "",
-        *write_table(header, rows),
+        *markdown_table(header, rows),
         "",
         *(line for note in noise_notes(results) for line in (note, "")),
         "## Peaks",
@@ -218,11 +159,11 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
         "cell ran faster than its peak, and the faster round is kept; `other CPU` is the share of a core other "
         "processes used while the kept round was timed.",
         "",
-        *write_table(["threads", "compute kind", "GOP/s", "defined by", "other CPU"], peak_rows),
+        *markdown_table(["threads", "compute kind", "GOP/s", "defined by", "other CPU"], peak_rows),
         "",
         "Every kernel measured:",
         "",
-        *write_table(["kernel", "threads", "round", "GOP/s", "median ms", "other CPU", "bounds"], kernel_rows),
+        *markdown_table(["kernel", "threads", "round", "GOP/s", "median ms", "other CPU", "bounds"], kernel_rows),
         "",
         *_quantization_section(results),
         "",
@@ -241,10 +182,10 @@ def markdown(results: dict[str, Any], baseline: dict[str, Any] | None, out: Path
     return "\n".join(lines)
 
 
-def _quantization_section(results: dict[str, Any]) -> list[str]:
+def _quantization_section(results: Results) -> list[str]:
     """Each quantized artifact's per-layer sensitivity (written by export) and the layers a mixed recipe kept in float."""
     rows = []
-    for name, q in results.get("quantization", {}).items():
+    for name, q in results.quantization.items():
         s, fallback = q.get("sensitivity") or {}, q.get("fallback")
         if "error" in s:
             rows.append([name, s["error"], "", "", "", "", ""])
@@ -254,9 +195,9 @@ def _quantization_section(results: dict[str, Any]) -> list[str]:
             [
                 name,
                 s.get("worst_layer") or f"no layer matched ({s.get('skipped', 0)} skipped)",
-                _fmt(s.get("worst_added_noise") and 100 * s["worst_added_noise"], ".2f"),
-                _fmt(s.get("worst_sqnr_db"), ".1f"),
-                _fmt(s.get("output_sqnr_db"), ".1f"),
+                fmt(s.get("worst_added_noise") and 100 * s["worst_added_noise"], ".2f"),
+                fmt(s.get("worst_sqnr_db"), ".1f"),
+                fmt(s.get("output_sqnr_db"), ".1f"),
                 kept,
                 f"[plot](../export/sensitivity/{name}.png)",
             ]
@@ -272,22 +213,22 @@ def _quantization_section(results: dict[str, Any]) -> list[str]:
         "is within noise) and agreement meets the gate: `float layers` is how many, and why it stopped. Full reports: "
         "`export/sensitivity/`.",
         "",
-        *write_table(["recipe", "worst layer", "noise it adds %", "its SQNR dB", "output SQNR dB", "float layers", ""], rows),
+        *markdown_table(["recipe", "worst layer", "noise it adds %", "its SQNR dB", "output SQNR dB", "float layers", ""], rows),
         "",
     ]
 
 
-def _kernel_row(k: dict[str, Any]) -> list[Any]:
-    if k.get("gops") is None:
-        return [k["kernel"], k["threads"], k.get("round", 0), "", "", "", f"failed: {k.get('error')}"]
-    busy = _fmt(k.get("other_cpu"), ".2f") + (f" {NOISY_MARK}" if k.get("noisy") else "")
-    return [k["kernel"], k["threads"], k.get("round", 0), f"{k['gops']:.1f}", f"{k['median_ms']:.2f}", busy, ", ".join(k["kinds"])]
+def _kernel_row(k: KernelTiming) -> list[Any]:
+    if k.gops is None:
+        return [k.kernel, k.threads, k.round, "", "", "", f"failed: {k.error}"]
+    busy = fmt(k.other_cpu, ".2f") + (f" {NOISY_MARK}" if k.noisy else "")
+    return [k.kernel, k.threads, k.round, f"{k.gops:.1f}", fmt(k.median_ms, ".2f"), busy, ", ".join(k.kinds)]
 
 
-def _profile_section(results: dict[str, Any], out: Path) -> list[str]:
+def _profile_section(results: Results, out: Path) -> list[str]:
     lines = ["## Where the time goes (per operator)", ""]
-    runtimes = sorted({r["runtime"] for r in results["results"]})
-    for key, name in sorted(results.get("profiles", {}).items()):
+    runtimes = sorted({r.runtime for r in results.results})
+    for key, name in sorted(results.profiles.items()):
         if not key.endswith("/b1"):  # the batch-1 cells here; every profile is in its JSON file
             continue
         try:
@@ -299,36 +240,36 @@ def _profile_section(results: dict[str, Any], out: Path) -> list[str]:
             f"`{key}`: {profile['op_us_per_call']:.1f} us of operator time per call over {profile['calls']} calls ([{name}]({name}))",
             "",
         ]
-        lines += [*write_table(["operator", "us per call", "share"], rows), ""]
-    lines += [f"{runtime}: {NO_PROFILER[runtime]}." for runtime in runtimes if runtime in NO_PROFILER]
+        lines += [*markdown_table(["operator", "us per call", "share"], rows), ""]
+    lines += [f"{rt}: {RUNTIMES[rt].no_profiler}." for rt in runtimes if rt in RUNTIMES and RUNTIMES[rt].profiler is None]
     return [*lines, ""]
 
 
-def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) -> None:
-    import matplotlib
+def _marker(runtime: str) -> str:
+    return RUNTIMES[runtime].marker if runtime in RUNTIMES else "x"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    ok = [r for r in results["results"] if r["status"] != "failed" and r["latency_us"]]
-    single = [r for r in ok if r["batch"] == 1]
-    thread_counts = sorted({r["threads"] for r in single}) or [1]
+def plots(results: Results, latencies: dict[str, np.ndarray], out: Path) -> None:
+    plt = pyplot()
+    ok = [r for r in results.results if r.status != "failed" and r.latency_us and r.top1 is not None]
+    single = [r for r in ok if r.batch == 1]
+    thread_counts = sorted({r.threads or 1 for r in single}) or [1]
     fig, axes = plt.subplots(1, len(thread_counts), figsize=(6.5 * len(thread_counts), 5.5), squeeze=False, sharey=True)
     for ax, threads in zip(axes[0], thread_counts, strict=True):
-        _accuracy_panel(ax, [r for r in single if r["threads"] == threads], threads)
+        _accuracy_panel(ax, [r for r in single if r.threads == threads], threads)
     _legends(fig, single)
     save_figure(fig, out / "latency_vs_accuracy.png")
 
     fig, axes = plt.subplots(1, len(thread_counts), figsize=(6.5 * len(thread_counts), 5), squeeze=False, sharey=True)
     for ax, threads in zip(axes[0], thread_counts, strict=True):
-        for r in (r for r in single if r["threads"] == threads):
-            lat = np.sort(latencies[r["key"]])
+        for r in (r for r in single if r.threads == threads and r.key in latencies):
+            lat = np.sort(latencies[r.key])
             ax.plot(
                 lat,
                 np.arange(1, len(lat) + 1) / len(lat),
-                color=KIND_COLOURS.get(r["compute"], "grey"),
-                linestyle=RUNTIME_LINES.get(r["runtime"], "-."),
-                label=f"{r['recipe']} ({r['runtime']})",
+                color=KIND_COLOURS.get(r.compute, "grey"),
+                linestyle=RUNTIMES[r.runtime].line if r.runtime in RUNTIMES else "-.",
+                label=f"{r.recipe} ({r.runtime})",
                 linewidth=1.2,
             )
         log_x(ax, "latency at batch 1 (us, log scale)")
@@ -338,25 +279,25 @@ def plots(results: dict[str, Any], latencies: dict[str, np.ndarray], out: Path) 
     axes[0][0].set_ylabel("fraction of calls")
     save_figure(fig, out / "latency_cdf.png")
 
-    best = max((r for r in ok if r.get("confusion")), key=lambda r: (r["top1"], -r["latency_us"]["p50"]), default=None)
+    best = max((r for r in ok if r.confusion), key=lambda r: (r.top1 or 0.0, -(r.p50 or 0.0)), default=None)
     if best is not None:
-        _confusion_plot(np.asarray(best["confusion"]), results["source"]["labels"], best, out / "confusion.png")
+        _confusion_plot(np.asarray(best.confusion), list(results.source.labels), best, out / "confusion.png")
 
-    sizes = {r["recipe"]: (r["bytes"], r.get("compute")) for r in results["results"] if r["bytes"]}
+    sizes = {r.recipe: (r.bytes, r.compute) for r in results.results if r.bytes}
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(sizes) + 1.2))
     names = list(sizes)
-    bars = ax.barh(names, [sizes[n][0] / 1024 for n in names], color=[KIND_COLOURS.get(sizes[n][1], "grey") for n in names])
-    ax.bar_label(bars, labels=[f"{sizes[n][0] / 1024:.0f} kB" for n in names], padding=3, fontsize=8)
+    bars = ax.barh(names, [(sizes[n][0] or 0) / 1024 for n in names], color=[KIND_COLOURS.get(sizes[n][1], "grey") for n in names])
+    ax.bar_label(bars, labels=[f"{(sizes[n][0] or 0) / 1024:.0f} kB" for n in names], padding=3, fontsize=8)
     ax.set_xlabel("file size (kB)")
     ax.margins(x=0.15)
     save_figure(fig, out / "size.png")
 
 
-def _confusion_plot(confusion: np.ndarray, labels: list[str], best: dict[str, Any], path: Path) -> None:
+def _confusion_plot(confusion: np.ndarray, labels: list[str], best: Row, path: Path) -> None:
     """The matrix up to MAX_MATRIX_CLASSES classes; beyond, a matrix would be unreadable, so the most confused pairs."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
-    title = f"{best['recipe']} on {best['runtime']}: top-1 {best['top1']:.4f}"
+    title = f"{best.recipe} on {best.runtime}: top-1 {best.top1:.4f}"
     if len(labels) <= MAX_MATRIX_CLASSES:
         fig, ax = plt.subplots(figsize=(1.2 + 0.45 * len(labels), 1 + 0.45 * len(labels)))
         ax.imshow(confusion, cmap="Blues")
@@ -379,104 +320,37 @@ def _confusion_plot(confusion: np.ndarray, labels: list[str], best: dict[str, An
     save_figure(fig, path)
 
 
-def _accuracy_panel(ax: Any, rows: list[dict[str, Any]], threads: int) -> None:
+def _accuracy_panel(ax: Any, rows: list[Row], threads: int) -> None:
     """Runtime by marker, compute kind by colour, the Pareto front as a step line, every point named without overlap."""
-    for r in rows:
+    points = [(r.p50 or 0.0, r.top1 or 0.0) for r in rows]
+    for r, (x, y) in zip(rows, points, strict=True):
         ax.scatter(
-            r["latency_us"]["p50"],
-            r["top1"],
-            marker=RUNTIME_MARKERS.get(r["runtime"], "x"),
-            color=KIND_COLOURS.get(r["compute"], "grey"),
-            s=60,
-            edgecolors="black",
-            linewidths=0.5,
-            zorder=3,
+            x, y, marker=_marker(r.runtime), color=KIND_COLOURS.get(r.compute, "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3
         )
     log_x(ax, "p50 latency at batch 1 (us, log scale)")
     if rows:
-        lat, top1 = [r["latency_us"]["p50"] for r in rows], [r["top1"] for r in rows]
+        lat, top1 = [x for x, _ in points], [y for _, y in points]
         pad = max(0.002, (max(top1) - min(top1)) * 0.15)
         ax.set_ylim(min(top1) - pad, max(top1) + pad)
         ax.set_xlim(min(lat) / 1.5, max(lat) * 1.5)
-    step_front(ax, [r for r in rows if r.get("pareto")])
-    place_labels(ax, rows)
+    step_front(ax, [p for r, p in zip(rows, points, strict=True) if r.pareto])
+    place_labels(ax, [(x, y, f"{r.recipe} ({r.runtime})") for r, (x, y) in zip(rows, points, strict=True)])
     ax.set_ylabel("test top-1")
     ax.set_title(f"{threads} thread(s): dashed line = Pareto front")
     ax.grid(True, which="both", alpha=0.3)
 
 
-def step_front(ax: Any, front: list[dict[str, Any]], colour: Any = "black", width: float = 1, style: str = "--") -> None:
-    """The Pareto front as a step line; it dominates everything right of and below it, so it runs to the right edge."""
-    front = sorted(front, key=lambda r: r["latency_us"]["p50"])
-    if front:
-        xs = [r["latency_us"]["p50"] for r in front] + [ax.get_xlim()[1]]
-        ys = [r["top1"] for r in front] + [front[-1]["top1"]]
-        ax.step(xs, ys, where="post", color=colour, linewidth=width, linestyle=style, zorder=2)
-
-
-def log_x(ax: Any, label: str) -> None:
-    """A log latency axis with plain numbers on its ticks (30, 40, 60, 100), not powers of ten."""
-    from matplotlib.ticker import LogFormatter
-
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
-    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
-    ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel(label)
-
-
-_OFFSETS = [(side * 7, dy) for step in range(10) for dy in (5 + 11 * step, -12 - 11 * step) for side in (1, -1)]
-"""Label positions tried in turn, in points: right and left of the point, further up and down at each step."""
-
-
-def place_labels(ax: Any, rows: list[dict[str, Any]], name: Callable[[dict[str, Any]], str] | None = None) -> None:
-    """Name each point (`recipe (runtime)` unless `name` says otherwise) at the first offset whose text box overlaps
-    no label or point placed before (in pixels)."""
-    fig = ax.figure
-    to_px = ax.transData.transform
-    points = [to_px((r["latency_us"]["p50"], r["top1"])) for r in rows]
-    taken = [(x - 6, y - 6, x + 6, y + 6) for x, y in points]
-    scale = fig.dpi / 72
-    for r, (x, y) in sorted(zip(rows, points, strict=True), key=lambda item: item[1][0]):
-        text = name(r) if name else f"{r['recipe']} ({r['runtime']})"
-        width, height = 4.3 * len(text) * scale, 9 * scale
-        for dx, dy in _OFFSETS:
-            left = x + dx * scale if dx > 0 else x + dx * scale - width
-            box = (left, y + dy * scale, left + width, y + dy * scale + height)
-            if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
-                break
-        taken.append(box)
-        ax.annotate(
-            text,
-            (r["latency_us"]["p50"], r["top1"]),
-            textcoords="offset points",
-            xytext=(dx, dy),
-            fontsize=7,
-            ha="left" if dx > 0 else "right",
-            arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5},
-        )
-
-
-def _legends(fig: Any, rows: list[dict[str, Any]]) -> None:
+def _legends(fig: Any, rows: list[Row]) -> None:
     from matplotlib.lines import Line2D
 
-    runtimes = sorted({r["runtime"] for r in rows})
-    kinds = [k for k in KIND_COLOURS if any(r["compute"] == k for r in rows)]
-    handles = [Line2D([], [], marker=RUNTIME_MARKERS.get(rt, "x"), color="grey", linestyle="", markersize=8, label=rt) for rt in runtimes]
+    runtimes = sorted({r.runtime for r in rows})
+    kinds = [k for k in KIND_COLOURS if any(r.compute == k for r in rows)]
+    handles = [Line2D([], [], marker=_marker(rt), color="grey", linestyle="", markersize=8, label=rt) for rt in runtimes]
     handles += [Line2D([], [], marker="o", color=KIND_COLOURS[k], linestyle="", markersize=8, label=k) for k in kinds]
     handles.append(Line2D([], [], color="black", linestyle="--", label="Pareto front"))
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
     fig.subplots_adjust(bottom=0.2)
 
 
-def save_figure(fig: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    with fileio.atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-
-
-def load_baseline(path: Path) -> dict[str, Any]:
-    return results_file.read(path)
+def load_baseline(path: Path) -> Results:
+    return read(path)

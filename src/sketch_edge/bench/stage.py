@@ -15,21 +15,23 @@ import statistics
 import subprocess
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.bench import noise, results_file
-from sketch_edge.bench.peak import KERNELS, Kernel, kernels_for, machine_peaks
+from sketch_edge.bench import noise
+from sketch_edge.bench.peak import KERNELS, Kernel, PeakJob, PeakTimings, kernels_for, machine_peaks
+from sketch_edge.bench.results import BenchSource, Environment, KernelTiming, Peak, Results, Row, Settings
+from sketch_edge.bench.worker import CellJob, CellMeasurement
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError, unknown_name
 from sketch_edge.export.recipes import RECIPES
 from sketch_edge.export.verify import beyond_noise, changes
 from sketch_edge.fileio import sha256_file
-from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run_module
+from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.metrics import topk_accuracy
@@ -83,7 +85,7 @@ class Cell:
         return f"{self.recipe}/{self.runtime}/t{self.threads}/b{self.batch}"
 
 
-def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict[str, Any]]]:
+def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]]:
     """The cells to run: every artifact in every runtime asked for that runs its format; and rows for what cannot run,
     each with its reason: `failed` (a failed export, a missing or changed file), `skipped` (the runtime is not installed,
     or its recipe's files are known not to load there)."""
@@ -91,6 +93,7 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
         if name not in RUNTIMES:
             raise BenchError(unknown_name("runtime", name, RUNTIMES))
     layout = config.layout
+    entries: list[tuple[str, str, str, str, Path, str, str | None, str]]
     entries = [("keras", "keras", "fp32", "fp32", layout.model, "ok", None, manifest.source.sha256)]
     entries += [
         (a.name, a.format, a.precision, a.compute, resolve(layout.export, a), a.status, a.error, a.sha256)
@@ -102,7 +105,8 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
         if name not in known:
             raise BenchError(unknown_name("recipe", name, known))
     grid = config.grid()
-    cells, refused = [], []
+    cells: list[Cell] = []
+    refused: list[Row] = []
     for name, fmt, precision, compute, path, status, error, sha256 in entries:
         if config.recipes and name not in config.recipes:
             continue
@@ -118,22 +122,15 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[dict
         else:
             problem = None
         for spec in runtimes:
-            base = {
-                "key": f"{name}/{spec.name}",
-                "recipe": name,
-                "format": fmt,
-                "precision": precision,
-                "compute": compute,
-                "runtime": spec.name,
-            }
+            base = Row(name, fmt, precision, compute, spec.name, key=f"{name}/{spec.name}", status="skipped")
             missing = spec.missing()
             cannot = RECIPES[name].cannot_run_on.get(spec.name) if name in RECIPES else None
             if cannot is not None:  # known not to load there: not a cell, and no failure
-                refused.append(base | {"status": "skipped", "error": cannot})
+                refused.append(replace(base, error=cannot))
             elif problem is not None:
-                refused.append(base | {"status": "failed", "error": problem})
+                refused.append(replace(base, status="failed", error=problem))
             elif missing is not None:
-                refused.append(base | {"status": "skipped", "error": missing})
+                refused.append(replace(base, error=missing))
             else:
                 size = path.stat().st_size
                 cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t, b in grid]
@@ -160,7 +157,8 @@ def load_test(layout: Layout, manifest: Manifest) -> tuple[SavedSplit, np.ndarra
     return saved, reference
 
 
-def run(config: BenchConfig) -> dict[str, Any]:
+def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
+    """Bench every planned cell: the results, and every cell's timed latencies (for the plots; not in results.json)."""
     layout = config.layout
     manifest = Manifest.load(layout.manifest)
     cells, refused = plan(config, manifest)
@@ -182,59 +180,62 @@ def run(config: BenchConfig) -> dict[str, Any]:
         groups = {(k.runtime, t) for k in kernels for t in {c.threads for c in cells}}
         measured = _time_peaks(config, kernels, groups, scratch, pin_core, round_=0)
         rows, probs, latencies = _measure_cells(cells, config, arrays, scratch, pin_core)
-        timed = [row for row in rows.values() if row["key"] in probs]
-        for row in timed:
-            row.update(accuracy(probs[row["key"]], y, reference, manifest.source.labels))
-        peaks = _costs(timed, measured, manifest.source.macs)
+        timed = [replace(row, **accuracy(probs[row.key], y, reference, manifest.source.labels)) for row in rows if row.key in probs]
+        timed, peaks = _costs(timed, measured, manifest.source.macs)
         again = peaks_to_remeasure(timed, measured)
         if again:  # measured again after the cells, and the faster of the two kept
             measured += _time_peaks(config, kernels, again, scratch, pin_core, round_=1)
-            peaks = _costs(timed, measured, manifest.source.macs)
-        mark_beaten(timed, peaks)
+            timed, peaks = _costs(timed, measured, manifest.source.macs)
+        peaks = mark_beaten(timed, peaks)
         profiled = _collect_profiles(scratch, profiles, cells)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     keras_top1 = topk_accuracy(reference, y, 1)
-    for row in timed:  # as the export's gate: a drop counts when it is beyond chance on these drawings
-        lost, gained = changes(reference.argmax(axis=1), probs[row["key"]].argmax(axis=1), y)
-        if row["top1"] < keras_top1 - config.max_top1_drop and beyond_noise(lost, gained):
-            row["status"] = "low-accuracy"
-    results = list(rows.values())
-    mark_pareto(results)
-    return {
-        "schema": results_file.SCHEMA,
-        "environment": environment(libraries(cells, kernels)),
-        "source": {
-            "model": manifest.source.model,
-            "input_kind": manifest.source.input["kind"],
-            "sha256": manifest.source.sha256,
-            "labels": list(manifest.source.labels),
-            "macs": manifest.source.macs,
-            "keras_test_top1": keras_top1,
-            "split": str(layout.split),
-            "split_sha256": manifest.source.split_sha256,
-            "test_drawings": saved.test_drawings(),
-        },
-        "settings": {"quick": config.quick, "repeat": config.repeat, "pin_core": pin_core, "duration_s": config.duration_s},
-        "peaks": peaks,
-        "peak_kernels": measured,
-        "noisy_above": noise.NOISY_ABOVE,
-        "quantization": {
-            a.name: {k: a.details[k] for k in ("sensitivity", "fallback") if k in a.details}
-            for a in manifest.artifacts
-            if "sensitivity" in a.details
-        },
-        "profiles": profiled,
-        "test_samples": int(len(y)),
-        "results": results + [_empty_row(r) for r in refused],
-        "latencies": latencies,
+    by_key = {row.key: _judged(row, probs[row.key], reference, y, keras_top1, config.max_top1_drop) for row in timed}
+    results = mark_pareto([by_key.get(row.key, row) for row in rows] + refused)
+    source = BenchSource(
+        model=manifest.source.model,
+        input_kind=manifest.source.input["kind"],
+        sha256=manifest.source.sha256,
+        labels=manifest.source.labels,
+        macs=manifest.source.macs,
+        keras_test_top1=keras_top1,
+        split=str(layout.split),
+        split_sha256=manifest.source.split_sha256,
+        test_drawings=saved.test_drawings(),
+    )
+    quantization: dict[str, dict[str, Any]] = {
+        a.name: {k: a.details[k] for k in ("sensitivity", "fallback") if k in a.details}
+        for a in manifest.artifacts
+        if "sensitivity" in a.details
     }
+    bench = Results(
+        environment=environment(libraries(cells, kernels)),
+        source=source,
+        settings=Settings(quick=config.quick, repeat=config.repeat, pin_core=pin_core, duration_s=config.duration_s),
+        test_samples=int(len(y)),
+        noisy_above=noise.NOISY_ABOVE,
+        results=tuple(results),
+        peaks=peaks,
+        peak_kernels=tuple(measured),
+        quantization=quantization,
+        profiles=profiled,
+    )
+    return bench, latencies
+
+
+def _judged(row: Row, probs: np.ndarray, reference: np.ndarray, y: np.ndarray, keras_top1: float, max_drop: float) -> Row:
+    """As the export's gate: a drop counts when it is beyond chance on these drawings."""
+    lost, gained = changes(reference.argmax(axis=1), probs.argmax(axis=1), y)
+    if row.top1 is not None and row.top1 < keras_top1 - max_drop and beyond_noise(lost, gained):
+        return replace(row, status="low-accuracy")
+    return row
 
 
 def _measure_cells(
     cells: list[Cell], config: BenchConfig, arrays: Path, scratch: Path, pin_core: int | None
-) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray], dict[str, np.ndarray]]:
+) -> tuple[list[Row], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Rows, test-split probabilities and latencies per cell key. With --repeat, rounds are interleaved across
     cells (a slow drift of the machine hits every cell alike); a cell failing in any round is a failed row."""
     rows = {c.key: _row(c) for c in cells}
@@ -242,23 +243,30 @@ def _measure_cells(
     rounds: dict[str, list[np.ndarray]] = {}
     for round_ in range(config.repeat):
         for cell in cells:
-            if rows[cell.key]["status"] == "failed":
+            if rows[cell.key].status == "failed":
                 continue
-            measured, p, lat = _run_cell(cell, config, arrays, scratch, round_, pin_core)
-            if measured.get("status") == "failed":
-                rows[cell.key] |= measured
+            measured = _run_cell(cell, config, arrays, scratch, round_, pin_core)
+            if isinstance(measured, str):
+                rows[cell.key] = replace(rows[cell.key], status="failed", error=measured)
                 probs.pop(cell.key, None)
                 rounds.pop(cell.key, None)
                 continue
+            result, p, lat = measured
+            row = rows[cell.key]
             if round_ == 0:
-                rows[cell.key] |= measured
-                probs[cell.key] = p
-            rows[cell.key]["other_cpu"] = _busiest(rows[cell.key]["other_cpu"], measured.get("other_cpu"))
-            rows[cell.key]["noisy"] = noise.is_noisy(rows[cell.key]["other_cpu"])
+                costs = {
+                    k: getattr(result, k)
+                    for k in ("latency_us", "e2e_latency_us", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb")
+                }
+                row = replace(row, **costs)
+                if p is not None:
+                    probs[cell.key] = p
+            other = _busiest(row.other_cpu, result.other_cpu)
+            rows[cell.key] = replace(row, other_cpu=other, noisy=noise.is_noisy(other))
             rounds.setdefault(cell.key, []).append(lat)
     for key, timed in rounds.items():
-        _summarize_rounds(rows[key], timed)
-    return rows, probs, {key: np.concatenate(timed) for key, timed in rounds.items()}
+        rows[key] = _summarize_rounds(rows[key], timed)
+    return list(rows.values()), probs, {key: np.concatenate(timed) for key, timed in rounds.items()}
 
 
 def _build_peaks(config: BenchConfig, cells: list[Cell], scratch: Path) -> list[Kernel]:
@@ -268,12 +276,8 @@ def _build_peaks(config: BenchConfig, cells: list[Cell], scratch: Path) -> list[
         return []
     folder = scratch / "peaks"
     folder.mkdir()
-    reason = _job(
-        "sketch_edge.bench.peak",
-        scratch / "peak-build",
-        {"action": "build", "folder": str(folder), "kernels": [k.name for k in kernels]},
-        config.timeout_s,
-    )
+    job = PeakJob("build", str(folder), tuple(k.name for k in kernels), result=str(scratch / "peak-build.result.json"))
+    reason = run_job("sketch_edge.bench.peak", scratch / "peak-build.job.json", job, config.timeout_s)
     if reason is not None:
         raise BenchError(f"cannot build the peak GEMM models: {reason}")
     return kernels
@@ -281,86 +285,84 @@ def _build_peaks(config: BenchConfig, cells: list[Cell], scratch: Path) -> list[
 
 def _time_peaks(
     config: BenchConfig, kernels: list[Kernel], groups: set[tuple[str, int]], scratch: Path, pin_core: int | None, round_: int
-) -> list[dict[str, Any]]:
+) -> list[KernelTiming]:
     """Time the kernels of each (runtime, threads) group in a fresh process; one entry per kernel, its `round` with it."""
     measured = []
     for runtime, threads in sorted(groups):
-        names = [k.name for k in kernels if k.runtime == runtime]
-        job = {
-            "action": "measure",
-            "folder": str(scratch / "peaks"),
-            "kernels": names,
-            "threads": threads,
-            "seconds": 0.3 if config.quick else 0.5,
-            "pin_core": pin_core if threads == 1 else None,
-        }
+        names = tuple(k.name for k in kernels if k.runtime == runtime)
         stem = scratch / f"peak-{runtime}-t{threads}-r{round_}"
-        reason = _job("sketch_edge.bench.peak", stem, job, config.timeout_s)
+        job = PeakJob(
+            "measure",
+            str(scratch / "peaks"),
+            names,
+            result=f"{stem}.result.json",
+            threads=threads,
+            seconds=0.3 if config.quick else 0.5,
+            pin_core=pin_core if threads == 1 else None,
+        )
+        reason = run_job("sketch_edge.bench.peak", Path(f"{stem}.job.json"), job, config.timeout_s)
         if reason is not None:
-            entries = [{"kernel": n, "runtime": runtime, "threads": threads, "gops": None, "error": reason} for n in names]
+            entries = [KernelTiming(n, runtime, threads, error=reason) for n in names]
         else:
-            entries = json.loads(Path(f"{stem}.result.json").read_text())["measured"]
-        measured += [e | {"round": round_, "noisy": noise.is_noisy(e.get("other_cpu"))} for e in entries]
+            entries = list(PeakTimings.from_json(json.loads(Path(job.result).read_text())).measured)
+        measured += [replace(e, round=round_, noisy=noise.is_noisy(e.other_cpu)) for e in entries]
     return measured
 
 
-def peaks_to_remeasure(rows: list[dict[str, Any]], measured: list[dict[str, Any]]) -> set[tuple[str, int]]:
+def peaks_to_remeasure(rows: list[Row], measured: list[KernelTiming]) -> set[tuple[str, int]]:
     """The (runtime, threads) groups whose peaks are in doubt: a kernel timed while the machine was busy, or a
     cell faster than the peak that bounds it (the peak was slowed, so it is not the ceiling it claims to be)."""
-    doubtful = {(m["runtime"], m["threads"]) for m in measured if m.get("noisy")}
-    by_name = {m["kernel"]: m["runtime"] for m in measured}
-    doubtful |= {(by_name[r["peak_kernel"]], r["threads"]) for r in rows if (r.get("peak_fraction") or 0) > 1}
+    doubtful = {(m.runtime, m.threads) for m in measured if m.noisy}
+    by_name = {m.kernel: m.runtime for m in measured}
+    doubtful |= {(by_name[r.peak_kernel], r.threads or 1) for r in rows if (r.peak_fraction or 0) > 1 and r.peak_kernel in by_name}
     return doubtful
 
 
-def mark_beaten(rows: list[dict[str, Any]], peaks: dict[str, dict[str, dict[str, Any]]]) -> None:
+def mark_beaten(rows: list[Row], peaks: dict[str, dict[str, Peak]]) -> dict[str, dict[str, Peak]]:
     """Name, on its peak, every cell still faster than it after the second timing: that kernel is then not the
     ceiling of its kind on this CPU (on an AVX2 EPYC, OpenVINO's int8 convolutions beat ONNX Runtime's MatMulInteger)."""
+    marked = {threads: dict(kinds) for threads, kinds in peaks.items()}
     for row in rows:
-        if (row.get("peak_fraction") or 0) > 1:
-            peaks[str(row["threads"])][row["compute"]].setdefault("beaten_by", []).append(row["key"])
+        if (row.peak_fraction or 0) > 1:
+            peak = marked[str(row.threads)][row.compute]
+            marked[str(row.threads)][row.compute] = replace(peak, beaten_by=(*peak.beaten_by, row.key))
+    return marked
 
 
-def _costs(rows: list[dict[str, Any]], measured: list[dict[str, Any]], macs: int | None) -> dict[str, dict[str, dict[str, Any]]]:
-    """The machine's peaks from every kernel timing so far, and each row's throughput and fraction of its peak."""
+def _costs(rows: list[Row], measured: list[KernelTiming], macs: int | None) -> tuple[list[Row], dict[str, dict[str, Peak]]]:
+    """The machine's peaks from every kernel timing so far, and each row with its throughput and fraction of its peak."""
     peaks = machine_peaks(measured)
-    for row in rows:
-        row.update(cost(row, macs, peaks.get(str(row["threads"]), {})))
-    return peaks
-
-
-def _job(module: str, stem: Path, job: dict[str, Any], timeout_s: float) -> str | None:
-    job["result"] = f"{stem}.result.json"
-    Path(f"{stem}.job.json").write_text(json.dumps(job))
-    return run_module(module, Path(f"{stem}.job.json"), timeout_s)
+    return [replace(row, **cost(row, macs, peaks.get(str(row.threads), {}))) for row in rows], peaks
 
 
 def _run_cell(
     cell: Cell, config: BenchConfig, arrays: Path, scratch: Path, round_: int, pin_core: int | None
-) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
+) -> str | tuple[CellMeasurement, np.ndarray | None, np.ndarray]:
+    """The cell's measurement, probabilities (first round) and latencies; or why its process failed."""
     stem = scratch / f"{cell.key.replace('/', '_')}.r{round_}"
-    job = {
-        "path": str(cell.path),
-        "runtime": cell.runtime,
-        "threads": cell.threads,
-        "batch": cell.batch,
-        "arrays": str(arrays),
-        "timing_only": round_ > 0,
-        "min_calls": 50 if config.quick else (1000 if cell.batch == 1 else 100),
-        "min_seconds": 0.2 if config.quick else config.duration_s,
-        "warmup_calls": 5 if config.quick else 50,
-        "warmup_seconds": 0.05 if config.quick else config.duration_s / 2,
-        "pin_core": pin_core if cell.threads == 1 else None,
-        "probs": f"{stem}.probs.npy",
-        "latencies": f"{stem}.lat.npy",
-        "profile": f"{scratch / 'profile-'}{cell.key.replace('/', '_')}.json" if config.profile and round_ == 0 else None,
-    }
-    reason = _job("sketch_edge.bench.worker", stem, job, config.timeout_s)
+    job = CellJob(
+        path=str(cell.path),
+        runtime=cell.runtime,
+        threads=cell.threads,
+        batch=cell.batch,
+        arrays=str(arrays),
+        result=f"{stem}.result.json",
+        probs=f"{stem}.probs.npy",
+        latencies=f"{stem}.lat.npy",
+        timing_only=round_ > 0,
+        min_calls=50 if config.quick else (1000 if cell.batch == 1 else 100),
+        min_seconds=0.2 if config.quick else config.duration_s,
+        warmup_calls=5 if config.quick else 50,
+        warmup_seconds=0.05 if config.quick else config.duration_s / 2,
+        pin_core=pin_core if cell.threads == 1 else None,
+        profile=f"{scratch / 'profile-'}{cell.key.replace('/', '_')}.json" if config.profile and round_ == 0 else None,
+    )
+    reason = run_job("sketch_edge.bench.worker", Path(f"{stem}.job.json"), job, config.timeout_s)
     if reason is not None:
-        return {"status": "failed", "error": reason}, None, None
-    measured = json.loads(Path(job["result"]).read_text())
-    probs = np.load(job["probs"]) if round_ == 0 else None
-    return measured, probs, np.load(job["latencies"])
+        return reason
+    measured = CellMeasurement.from_json(json.loads(Path(job.result).read_text()))
+    probs = np.load(job.probs) if round_ == 0 else None
+    return measured, probs, np.load(job.latencies)
 
 
 def _busiest(a: float | None, b: float | None) -> float | None:
@@ -368,13 +370,13 @@ def _busiest(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _summarize_rounds(row: dict[str, Any], rounds: list[np.ndarray]) -> None:
+def _summarize_rounds(row: Row, rounds: list[np.ndarray]) -> Row:
     """With --repeat, the reported p50 is the median of the rounds' p50s, and the spread says how far they ranged."""
-    p50s = [float(np.percentile(r, 50)) for r in rounds]
-    row["p50_rounds"] = p50s
-    row["p50_spread"] = (max(p50s) - min(p50s)) / statistics.median(p50s) if len(p50s) > 1 else None
-    if len(p50s) > 1:
-        row["latency_us"] = row["latency_us"] | {"p50": statistics.median(p50s)}
+    p50s = tuple(float(np.percentile(r, 50)) for r in rounds)
+    if len(p50s) == 1 or row.latency_us is None:
+        return replace(row, p50_rounds=p50s)
+    spread = (max(p50s) - min(p50s)) / statistics.median(p50s)
+    return replace(row, p50_rounds=p50s, p50_spread=spread, latency_us=replace(row.latency_us, p50=statistics.median(p50s)))
 
 
 def _collect_profiles(scratch: Path, out: Path, cells: list[Cell]) -> dict[str, str]:
@@ -389,31 +391,10 @@ def _collect_profiles(scratch: Path, out: Path, cells: list[Cell]) -> dict[str, 
     return found
 
 
-def _row(cell: Cell) -> dict[str, Any]:
-    base = {"recipe": cell.recipe, "format": cell.format, "precision": cell.precision, "compute": cell.compute, "runtime": cell.runtime}
-    return _empty_row(base) | {"key": cell.key, "threads": cell.threads, "batch": cell.batch, "bytes": cell.bytes, "status": "ok"}
-
-
-def _empty_row(base: dict[str, Any]) -> dict[str, Any]:
-    fields = ("top1", "top3", "map3", "agreement", "throughput_per_s", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb")
-    fields += (
-        "key",
-        "threads",
-        "batch",
-        "bytes",
-        "error",
-        "latency_us",
-        "e2e_latency_us",
-        "macs",
-        "gmacs_per_s",
-        "peak_fraction",
-        "peak_kernel",
-        "p50_rounds",
-        "p50_spread",
-        "other_cpu",
-        "noisy",
+def _row(cell: Cell) -> Row:
+    return Row(
+        cell.recipe, cell.format, cell.precision, cell.compute, cell.runtime, cell.key, "ok", None, cell.threads, cell.batch, cell.bytes
     )
-    return {f: None for f in fields} | base
 
 
 def accuracy(probs: np.ndarray, y: np.ndarray, reference: np.ndarray, labels: tuple[str, ...]) -> dict[str, Any]:
@@ -433,59 +414,61 @@ def accuracy(probs: np.ndarray, y: np.ndarray, reference: np.ndarray, labels: tu
     }
 
 
-def cost(row: dict[str, Any], macs: int | None, peaks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def cost(row: Row, macs: int | None, peaks: dict[str, Peak]) -> dict[str, Any]:
     """Throughput, achieved GMAC/s and the fraction of this machine's peak for the cell's compute kind."""
-    lat = row["latency_us"]
-    out: dict[str, Any] = {"throughput_per_s": row["batch"] / (lat["mean"] / 1e6)}
-    peak = peaks.get(row["compute"])
+    lat, batch = row.latency_us, row.batch or 1
+    if lat is None:
+        return {}
+    out: dict[str, Any] = {"throughput_per_s": batch / (lat.mean / 1e6)}
+    peak = peaks.get(row.compute)
     if macs:
-        out |= {"macs": macs, "gmacs_per_s": macs * row["batch"] / (lat["p50"] / 1e6) / 1e9}
+        out |= {"macs": macs, "gmacs_per_s": macs * batch / (lat.p50 / 1e6) / 1e9}
         if peak:
-            out |= {"peak_fraction": out["gmacs_per_s"] / (peak["gops"] / 2), "peak_kernel": peak["kernel"]}
+            out |= {"peak_fraction": out["gmacs_per_s"] / (peak.gops / 2), "peak_kernel": peak.kernel}
     return out
 
 
-def mark_pareto(results: list[dict[str, Any]]) -> None:
-    """Within each (threads, batch) group of ok cells: best top-1 for its p50 latency, not beaten on both."""
-    ok = [r for r in results if r["status"] == "ok"]
-    for r in results:
-        r["pareto"] = r in ok and not any(
-            o is not r
-            and (o["threads"], o["batch"]) == (r["threads"], r["batch"])
-            and o["latency_us"]["p50"] <= r["latency_us"]["p50"]
-            and o["top1"] >= r["top1"]
-            and (o["latency_us"]["p50"] < r["latency_us"]["p50"] or o["top1"] > r["top1"])
-            for o in ok
-        )
+def pareto_front(points: list[tuple[Any, float, float]]) -> list[bool]:
+    """For (group, p50, top-1) points: on its group's front (best top-1 for its p50, not beaten on both)."""
+    return [
+        not any(og == g and op <= p and ot >= t and (op < p or ot > t) for j, (og, op, ot) in enumerate(points) if j != i)
+        for i, (g, p, t) in enumerate(points)
+    ]
 
 
-def check_gates(results: dict[str, Any], min_top1: float | None, max_p50_us: dict[str, float]) -> None:
+def mark_pareto(rows: list[Row]) -> list[Row]:
+    """The rows, each ok cell marked when it is on the front of its (threads, batch) group."""
+    ok = [i for i, r in enumerate(rows) if r.status == "ok" and r.p50 is not None and r.top1 is not None]
+    front = pareto_front([((rows[i].threads, rows[i].batch), rows[i].p50 or 0.0, rows[i].top1 or 0.0) for i in ok])
+    on = {i for i, f in zip(ok, front, strict=True) if f}
+    return [replace(r, pareto=i in on) for i, r in enumerate(rows)]
+
+
+def check_gates(results: Results, min_top1: float | None, max_p50_us: dict[str, float]) -> None:
     """A user's CI gate: every cell at least `min_top1`, every batch-1 cell of a recipe at most its p50 limit."""
     failures = []
-    rows = results["results"]
     if min_top1 is not None:
-        for r in rows:
-            if r["top1"] is None or r["top1"] < min_top1:
-                shown = "no top-1 (the cell failed)" if r["top1"] is None else f"top-1 {r['top1']:.4f}"
-                failures.append(f"{r['key']}: {shown} < {min_top1}")
+        for r in results.results:
+            if r.top1 is None or r.top1 < min_top1:
+                shown = "no top-1 (the cell failed)" if r.top1 is None else f"top-1 {r.top1:.4f}"
+                failures.append(f"{r.key}: {shown} < {min_top1}")
     for recipe, limit in max_p50_us.items():
-        cells = [r for r in rows if r["recipe"] == recipe and r["batch"] in (1, None)]
+        cells = [r for r in results.results if r.recipe == recipe and r.batch in (1, None)]
         if not cells:
             failures.append(f"{recipe}: no batch-1 cell was benched, so its p50 limit cannot be checked")
         for r in cells:
-            p50 = (r["latency_us"] or {}).get("p50")
-            if p50 is None or p50 > limit:
-                shown = "no p50 (the cell failed)" if p50 is None else f"p50 {p50:.1f} us"
-                failures.append(f"{r['key']}: {shown} > {limit:g} us")
+            if r.p50 is None or r.p50 > limit:
+                shown = "no p50 (the cell failed)" if r.p50 is None else f"p50 {r.p50:.1f} us"
+                failures.append(f"{r.key}: {shown} > {limit:g} us")
     if failures:
         raise GateError(f"{len(failures)} gate(s) failed: " + "; ".join(failures))
 
 
-def check_complete(results: dict[str, Any]) -> None:
+def check_complete(results: Results) -> None:
     """Exit status 4 when some cells did not run (a failed export, a changed file, a crash): not a clean success."""
-    failed = [r for r in results["results"] if r["status"] == "failed"]
+    failed = [r for r in results.results if r.status == "failed"]
     if failed:
-        shown = "; ".join(f"{r['key']}: {r['error']}" for r in failed[:5])
+        shown = "; ".join(f"{r.key}: {r.error}" for r in failed[:5])
         raise IncompleteError(f"{len(failed)} cell(s) did not run: {shown}" + (" ..." if len(failed) > 5 else ""))
 
 
@@ -498,7 +481,7 @@ def libraries(cells: list[Cell], kernels: list[Kernel]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def environment(libraries: tuple[str, ...]) -> dict[str, Any]:
+def environment(libraries: tuple[str, ...]) -> Environment:
     cpu_model, flags = "unknown", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -514,13 +497,13 @@ def environment(libraries: tuple[str, ...]) -> dict[str, Any]:
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         revision = ""
-    return {
-        "cpu": cpu_model,
-        "cpu_flags": [f for f in CPU_FLAGS if f in flags],
-        "cores": cpu_count(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "libraries": library_versions(libraries),
-        "git_revision": revision or None,
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    return Environment(
+        cpu=cpu_model,
+        cpu_flags=tuple(f for f in CPU_FLAGS if f in flags),
+        cores=cpu_count(),
+        os=platform.platform(),
+        python=platform.python_version(),
+        libraries=library_versions(libraries),
+        git_revision=revision or None,
+        time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from sketch_edge.bench.results import Latency
+
 
 def time_calls(
     call: Callable[[], Any], *, min_calls: int, min_seconds: float, warmup_calls: int = 50, warmup_seconds: float = 1.0
@@ -26,14 +28,7 @@ def time_calls(
     return np.diff(np.asarray(stamps, dtype=np.int64)) / 1000.0
 
 
-def summarize(latencies_us: np.ndarray) -> dict[str, float]:
+def summarize(latencies_us: np.ndarray) -> Latency:
     p50, p90, p99 = np.percentile(latencies_us, [50, 90, 99])
-    return {
-        "p50": float(p50),
-        "p90": float(p90),
-        "p99": float(p99),
-        "mean": float(latencies_us.mean()),
-        "std": float(latencies_us.std()),
-        "min": float(latencies_us.min()),
-        "calls": int(len(latencies_us)),
-    }
+    mean, std, low = float(latencies_us.mean()), float(latencies_us.std()), float(latencies_us.min())
+    return Latency(p50=float(p50), p90=float(p90), p99=float(p99), mean=mean, std=std, min=low, calls=len(latencies_us))

@@ -67,7 +67,8 @@ class DataRequest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DataRequest:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**fields)
 
 
 def load_source(spec: str = DEFAULT_SOURCE, **options: Any) -> Dataset:

@@ -83,6 +83,13 @@ class Dataset:
         return len(self.y)
 
     @property
+    def pixels(self) -> np.ndarray:
+        """The (N, 28, 28) bitmaps: given, or rasterized from the drawings when the dataset was made."""
+        if self.bitmaps is None:
+            raise DataError("a dataset without bitmaps")  # not reached: __post_init__ rasterizes the drawings
+        return self.bitmaps
+
+    @property
     def kinds(self) -> tuple[str, ...]:
         return ("bitmap", "strokes") if self.drawings is not None else ("bitmap",)
 
@@ -96,15 +103,15 @@ class Dataset:
                 f"this data has no {kind!r} input (it has {', '.join(self.kinds)}); "
                 f"{self.description.get('source', 'the source')} holds bitmaps only"
             )
-        if kind == "bitmap":
-            return self.bitmaps[..., None]
-        return to_sequences(self.drawings)
+        if kind == "strokes" and self.drawings is not None:
+            return to_sequences(self.drawings)
+        return self.pixels[..., None]
 
     def subset(self, index: np.ndarray) -> Dataset:
         return replace(
             self,
             y=self.y[index],
-            bitmaps=self.bitmaps[index],
+            bitmaps=self.pixels[index],
             drawings=[self.drawings[i] for i in index] if self.drawings is not None else None,
         )
 

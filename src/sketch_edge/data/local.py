@@ -119,7 +119,7 @@ def fingerprint(source: Source) -> dict[str, dict[str, Any]]:
     return {Path(s.path).name: {"bytes": s.path.stat().st_size, "sha256": sha256_file(s.path)} for s in source.shards if s.path}
 
 
-def _npy_rows(path: Path) -> np.ndarray:
+def _npy_rows(path: Path) -> np.memmap:
     """The file's bitmaps, memory-mapped and checked: (N, 784), (N, 1, 784) or (N, 28, 28) uint8."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)

@@ -126,6 +126,6 @@ class Source:
             labels=self.labels,
             y=labels.astype(np.int32),
             bitmaps=None if has_drawings else np.concatenate([c.bitmaps for c in chunks]),
-            drawings=[d for c in chunks for d in c.drawings] if has_drawings else None,
+            drawings=[d for c in chunks for d in c.drawings or ()] if has_drawings else None,
             description={**self.description, "skipped": dict(self.skipped)},
         )

@@ -24,11 +24,11 @@ def describe(data: Dataset) -> dict[str, Any]:
 
 def save_sample_grid(data: Dataset, path: Path, per_class: int = 10) -> None:
     """A PNG with one row of sample bitmaps per class (ink drawn dark on light, as a person expects)."""
-    side = data.bitmaps.shape[1]
+    side = data.pixels.shape[1]
     grid = np.full((len(data.labels) * side, per_class * side), 0, dtype=np.uint8)
     for label in range(len(data.labels)):
         for j, i in enumerate(np.flatnonzero(data.y == label)[:per_class]):
-            grid[label * side : (label + 1) * side, j * side : (j + 1) * side] = data.bitmaps[i]
-    image = Image.fromarray(255 - grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST)
+            grid[label * side : (label + 1) * side, j * side : (j + 1) * side] = data.pixels[i]
+    image = Image.fromarray(255 - grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.Resampling.NEAREST)
     with fileio.atomic_path(path) as tmp:
         image.save(tmp, format="PNG")

@@ -43,7 +43,7 @@ SAMPLES = 64
 
 
 @dataclass(frozen=True)
-class LayerError:
+class LayerFailure:
     tensor: str  # the layer's output tensor in the float model
     op: str
     nodes: tuple[str, ...]  # what the format's quantizer takes to keep the layer in float (ONNX: node names; TFLite: the tensor name)
@@ -69,12 +69,12 @@ class Sensitivity:
     artifact: str
     reference: str  # the float file compared against
     samples: int
-    layers: tuple[LayerError, ...]  # worst (most SQNR lost) first
+    layers: tuple[LayerFailure, ...]  # worst (most SQNR lost) first
     skipped: tuple[str, ...] = ()  # float layer outputs with no counterpart in the quantized model
     output_sqnr_db: float | None = None  # at the model's output
 
     @property
-    def worst(self) -> LayerError | None:
+    def worst(self) -> LayerFailure | None:
         return self.layers[0] if self.layers else None
 
     def to_json(self) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def measure(fmt: str, float_path: Path, quant_path: Path, samples: np.ndarray) -
     errors = []
     for name, (op, nodes, sources, f, q) in layers.items():
         added = max(0.0, noise(name) - max((noise(s) for s in sources), default=0.0))
-        errors.append(LayerError(name, op, nodes, sqnr[name], added, float(np.abs(f - q).max())))
+        errors.append(LayerFailure(name, op, nodes, sqnr[name], added, float(np.abs(f - q).max())))
     errors.sort(key=lambda e: (-e.added_noise, e.sqnr_db))
     return Sensitivity(
         artifact=quant_path.name,

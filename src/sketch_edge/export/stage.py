@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge import fileio, numbers
+from sketch_edge import fileio
 from sketch_edge.data import INPUT_SPECS
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import ExportError, SketchEdgeError
+from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
 from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
 from sketch_edge.export.verify import gate_failures
@@ -33,6 +33,8 @@ from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind
+from sketch_edge.reporting import fmt
+from sketch_edge.train.report import TrainReport
 
 VALIDATION_MAX = 2000
 """Validation drawings an artifact is checked on: every k-th of the saved split, which lists them class by class."""
@@ -80,23 +82,22 @@ def _describe_source(layout: Layout) -> Source:
     if not layout.model.is_file():
         raise ExportError(f"{layout.model}: no trained model here (run `make train` or `sketch-edge train --out {layout.root}`)")
     try:
-        report = json.loads(layout.train_report.read_text())
-    except (OSError, ValueError, RecursionError) as exc:
-        raise ExportError(f"{layout.train_report}: the training report beside the model is missing or unreadable ({exc})") from None
-    try:
-        return Source(
-            sha256=sha256_file(layout.model),
-            model=report["model"],
-            labels=tuple(report["classes"]),
-            input=INPUT_SPECS[report["input"]["kind"]].to_json(),  # the contract as the code defines it
-            data=report["data"]["request"],
-            keras_test_top1=numbers.check(report["test"]["top1"], lo=0, hi=1),
-            split_sha256=sha256_file(layout.split) if layout.split.is_file() else "",
-        )
-    except (KeyError, TypeError) as exc:
-        raise ExportError(f"{layout.train_report}: the training report lacks or mistypes the field {exc}") from None
-    except ValueError as exc:  # numbers.check: a top-1 that is no fraction
-        raise ExportError(f"{layout.train_report}: test.top1 {exc}") from None
+        report = TrainReport.load(layout.train_report)
+    except RecordError as exc:
+        raise ExportError(str(exc)) from None
+    if report.input_kind not in INPUT_SPECS:
+        raise ExportError(f"{layout.train_report}: input.kind is {report.input_kind!r}, not one of {', '.join(INPUT_SPECS)}")
+    if not isinstance(report.data.get("request"), dict):
+        raise ExportError(f"{layout.train_report}: data.request is missing (the data request the model was trained on)")
+    return Source(
+        sha256=sha256_file(layout.model),
+        model=report.model,
+        labels=report.classes,
+        input=INPUT_SPECS[report.input_kind].to_json(),  # the contract as the code defines it
+        data=report.data["request"],
+        keras_test_top1=report.test.top1,
+        split_sha256=sha256_file(layout.split) if layout.split.is_file() else "",
+    )
 
 
 def _gates_json(config: ExportConfig) -> dict[str, dict[str, Any]]:
@@ -209,6 +210,8 @@ def _run_job(recipe: Recipe, job: dict[str, Any], config: ExportConfig, source: 
     artifact = Artifact.from_json(json.loads(Path(job["result"]).read_text()))
     path = config.layout.export / artifact.path
     artifact = replace(artifact, bytes=_size(path), sha256=_digest(path))
+    if artifact.parity is None:
+        return replace(failed, error="the converter's worker returned no parity", seconds=artifact.seconds)
     problems = gate_failures(
         artifact.parity,
         recipe.gate(config.gates),
@@ -234,28 +237,42 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(listing.encode()).hexdigest()
 
 
-def summarize(manifest: Manifest) -> list[dict[str, Any]]:
-    """One row per artifact for the terminal table."""
+TABLE_HEADER = (
+    "recipe",
+    "status",
+    "size kB",
+    "agreement",
+    "max |diff|",
+    "test top-1",
+    "seconds",
+    "worst layer (noise added, SQNR)",
+    "float layers",
+)
+
+
+def table_rows(manifest: Manifest) -> list[list[str]]:
+    """One row per artifact for the terminal table (TABLE_HEADER)."""
     return [
-        {
-            "recipe": a.name,
-            "status": a.status,
-            "kB": a.bytes / 1024,
-            "agreement": a.parity.top1_agreement if a.parity else None,
-            "max_abs_diff": a.parity.max_abs_diff if a.parity else None,
-            "test_top1": a.details.get("test_top1"),
-            "seconds": a.seconds,
-            "worst_layer": _worst_layer(a.details.get("sensitivity")),
-            "float_layers": a.details["fallback"]["k"] if "fallback" in a.details else None,
-            "error": a.error,
-        }
+        [
+            a.name,
+            a.status,
+            f"{a.bytes / 1024:.1f}",
+            fmt(a.parity and a.parity.top1_agreement, ".4f"),
+            fmt(a.parity and a.parity.max_abs_diff, ".1e"),
+            fmt(a.details.get("test_top1"), ".4f"),
+            f"{a.seconds:.1f}",
+            _worst_layer(a.details.get("sensitivity")) or "",
+            fmt(a.details["fallback"]["k"] if "fallback" in a.details else None),
+        ]
         for a in manifest.artifacts
     ]
 
 
 def _worst_layer(sensitivity: dict[str, Any] | None) -> str | None:
-    if not sensitivity or "error" in sensitivity:
-        return sensitivity and sensitivity["error"]
+    if not sensitivity:
+        return None
+    if "error" in sensitivity:
+        return str(sensitivity["error"])
     if sensitivity["worst_layer"] is None:
         return f"no layer matched ({sensitivity['skipped']} skipped)"
     return f"{sensitivity['worst_layer']} (+{100 * sensitivity['worst_added_noise']:.2f}%, SQNR {sensitivity['worst_sqnr_db']:.1f} dB)"

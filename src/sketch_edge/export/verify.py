@@ -76,8 +76,9 @@ def gate_failures(
         excused = agreement != p.top1_agreement
         ties = f" (near-ties within the diff tolerance not counted: {p.top1_agreement:.4f} with them)" if excused else ""
         failures.append(f"top-1 agreement {agreement:.4f} < {gate.min_agreement}{ties}")
-    if gate.max_abs_diff is not None and not p.max_abs_diff <= gate.max_abs_diff:
-        failures.append(f"max abs diff {p.max_abs_diff:.2e} > {gate.max_abs_diff:.0e}")
+    if gate.max_abs_diff is not None and (p.max_abs_diff is None or not p.max_abs_diff <= gate.max_abs_diff):
+        shown = "not a number" if p.max_abs_diff is None else f"{p.max_abs_diff:.2e}"  # None: read back from a NaN
+        failures.append(f"max abs diff {shown} > {gate.max_abs_diff:.0e}")
     if test_top1 is None or not keras_top1 - test_top1 <= gate.max_top1_drop:
         shown = "unknown" if test_top1 is None else f"{test_top1:.4f}"
         # Indistinguishable from Keras meets any allowance of a drop, not a demand to beat Keras (a negative one).

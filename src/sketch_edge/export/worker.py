@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +86,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "inputs": inputs,
         "outputs": outputs,
-        "parity": asdict(parity(arrays["reference"], candidate)),
+        "parity": parity(arrays["reference"], candidate).to_json(),
         "details": {
             **artifact.details,
             **details,
@@ -148,7 +147,7 @@ def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], lis
     from sketch_edge.runtime import open_runner
 
     runner = open_runner(path, threads=1)
-    return runner.predict, [asdict(runner.input_spec)], [asdict(runner.output_spec)]
+    return runner.predict, [runner.input_spec.to_json()], [runner.output_spec.to_json()]
 
 
 def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:

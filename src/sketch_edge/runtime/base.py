@@ -17,10 +17,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from sketch_edge.errors import ModelError, unknown_name
+from sketch_edge.records import Record
 
 
 @dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(Record):
     """A model input or output as its file declares it."""
 
     name: str
@@ -72,6 +73,10 @@ class RuntimeSpec:
     libraries: tuple[str, ...]  # the distributions whose versions its figures depend on (results.json names them)
     extra: str | None = None  # the pip extra that installs it, when it is optional
     needs_tensorflow: bool = False
+    marker: str = "x"  # its points in the bench's plots (matplotlib marker)
+    line: str = "-."  # its latency curves (matplotlib line style)
+    profiler: str | None = None  # "module:function" giving each node's time (bench.profile sums them)
+    no_profiler: str = "no per-op profiler"  # said in the report when there is none
 
     def adapter_class(self) -> type[Runner]:
         module, _, name = self.adapter.partition(":")
@@ -91,7 +96,18 @@ RUNTIMES: dict[str, RuntimeSpec] = {
     spec.name: spec
     for spec in (
         RuntimeSpec(
-            "keras", (".keras",), "sketch_edge.runtime.keras:KerasRunner", False, ("fp32",), "keras", ("keras", "tensorflow"), "train", True
+            "keras",
+            (".keras",),
+            "sketch_edge.runtime.keras:KerasRunner",
+            False,
+            ("fp32",),
+            "keras",
+            ("keras", "tensorflow"),
+            "train",
+            True,
+            "s",
+            ":",
+            no_profiler="not profiled (the reference row)",
         ),
         RuntimeSpec(
             "litert",
@@ -102,6 +118,9 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             "ai_edge_litert",
             ("ai-edge-litert",),
             "litert",
+            marker="o",
+            line="-",
+            no_profiler="LiteRT's Python API has no per-op profiler",
         ),
         RuntimeSpec(
             "onnxruntime",
@@ -111,6 +130,9 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             _ONNX_KINDS,
             "onnxruntime",
             ("onnxruntime",),
+            marker="^",
+            line="--",
+            profiler="sketch_edge.runtime.onnxruntime:profile_nodes",
         ),
         RuntimeSpec(
             "openvino",
@@ -121,6 +143,9 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             "openvino",
             ("openvino",),
             "openvino",
+            marker="D",
+            line="-.",
+            profiler="sketch_edge.runtime.openvino:profile_nodes",
         ),
     )
 }
@@ -158,7 +183,7 @@ def quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
 
 
 def dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
-    return (q.astype(np.float32) - info.zero_point) * np.float32(info.scale)
+    return (q.astype(np.float32) - (info.zero_point or 0)) * np.float32(info.scale)
 
 
 def to_tensor(batch: np.ndarray, info: TensorInfo) -> np.ndarray:

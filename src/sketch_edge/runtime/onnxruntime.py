@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -57,3 +59,32 @@ class OnnxRuntimeRunner(Runner):
 
     def close(self) -> None:
         self._session = None
+
+
+def profile_nodes(path: Path, threads: int, batch: np.ndarray, calls: int, scratch: Path) -> dict[str, dict[str, Any]]:
+    """Run `calls` predictions under ONNX Runtime's profiler: each node's kernel time (bench.profile sums them)."""
+    options = session_options(threads)
+    options.enable_profiling = True
+    options.profile_file_prefix = str(scratch / "ort-profile")
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: np.ascontiguousarray(batch, dtype=np.float32)}
+    for _ in range(calls):
+        session.run(None, feed)
+    trace = Path(session.end_profiling())
+    try:
+        events = json.loads(trace.read_text())
+    finally:
+        trace.unlink(missing_ok=True)
+    return trace_nodes(events)
+
+
+def trace_nodes(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """ONNX Runtime's Chrome-trace events -> {node: {"node", "op", "total_us"}}."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
+            continue
+        name = event["name"].removesuffix("_kernel_time")
+        node = nodes.setdefault(name, {"node": name, "op": event.get("args", {}).get("op_name", "?"), "total_us": 0.0})
+        node["total_us"] += float(event.get("dur", 0))
+    return nodes

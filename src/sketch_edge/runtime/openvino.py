@@ -106,3 +106,18 @@ def _message(exc: Exception) -> str:
     """OpenVINO's own message, without the "Exception from src/...cpp:NN:" location lines it starts with."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.lstrip().startswith("Exception from ")]
     return lines[0] if lines else type(exc).__name__
+
+
+def profile_nodes(path: Path, threads: int, batch: np.ndarray, calls: int, scratch: Path) -> dict[str, dict[str, Any]]:
+    """Run `calls` predictions with OpenVINO's performance counters on: each executed node's time and kernel."""
+    runner = OpenVINORunner(compile_model(read_model(path), threads, CONFIG | {"PERF_COUNT": "YES"}), path, metadata=None)
+    prepared = runner.prepare(batch)
+    nodes: dict[str, dict[str, Any]] = {}
+    for _ in range(calls):
+        runner.run(prepared)
+        for info in runner.profiling_info():
+            if info.real_time.total_seconds() > 0:
+                op = f"{info.node_type} ({info.exec_type})"  # the kernel says whether int8 ran as int8
+                node = nodes.setdefault(info.node_name, {"node": info.node_name, "op": op, "total_us": 0.0})
+                node["total_us"] += info.real_time.total_seconds() * 1e6
+    return nodes

@@ -25,16 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sketch_edge.errors import SketchEdgeError, first_line
+from sketch_edge.errors import ClusterError, first_line
 
 HEARTBEAT_ENV = "SKETCH_EDGE_HEARTBEAT"
 WORKER_TIMEOUT_S = 120.0
 """How long a worker waits for its peers: to start, and between two steps (a step takes well under a second here;
 the first includes tracing and, for a small source, reading it into the cache; an epoch's end, the validation)."""
-
-
-class ClusterError(SketchEdgeError):
-    """TF_CONFIG is wrong, a worker cannot start or reach its peers, or one died."""
 
 
 @dataclass(frozen=True)
@@ -178,12 +174,13 @@ def supervise(argv: list[str], configs: list[str], timeout_s: float, poll_s: flo
         try:
             while True:
                 codes = [p.poll() for p in procs]
+                ended = {i: c for i, c in enumerate(codes) if c is not None and c != 0}
                 # A worker killed by a signal is the cause; the others then fail their all-reduce.
-                failed = min((i for i, c in enumerate(codes) if c not in (None, 0)), key=lambda i: (codes[i] >= 0, i), default=None)
+                failed = min(ended, key=lambda i: (ended[i] >= 0, i), default=None)
                 if failed is not None:
                     _stop(procs)
-                    if alone and codes[failed] > 0:
-                        return codes[failed]  # it printed its own one-line error
+                    if alone and ended[failed] > 0:
+                        return ended[failed]  # it printed its own one-line error
                     if reader:
                         reader.join(timeout=5)
                     lines = chief_err if failed == 0 else Path(work, f"worker{failed}.log").read_text(errors="replace").splitlines()

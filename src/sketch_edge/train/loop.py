@@ -23,8 +23,7 @@ import numpy as np
 import tensorflow as tf
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sketch_edge.errors import TrainingError, first_line
-from sketch_edge.train.cluster import ClusterError
+from sketch_edge.errors import ClusterError, TrainingError, first_line
 from sketch_edge.train.input import Errors
 
 

@@ -23,6 +23,7 @@ from sketch_edge.models import get_model_spec, short_name
 from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Schedule, fit, predict_in_batches
+from sketch_edge.train.report import Distribution, History, TestScores, TrainReport
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class TrainConfig:
     verbose: bool = True
 
 
-def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
+def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     """Train, evaluate on the held-out test split, and write every output atomically (the chief only).
 
     Runs alone, or as one of the workers of a `TF_CONFIG` cluster (see `cluster.py`).
@@ -76,45 +77,45 @@ def run(config: TrainConfig, source: Source | None = None) -> dict[str, Any]:
     )
     model = fitted.model
     probs = predict_in_batches(lambda x: model(x, training=False), saved.test_x)
-    test = {"top1": topk_accuracy(probs, saved.test_y, 1), "top3": topk_accuracy(probs, saved.test_y, 3), "samples": len(saved.test_y)}
+    test = TestScores(topk_accuracy(probs, saved.test_y, 1), topk_accuracy(probs, saved.test_y, 3), len(saved.test_y))
     description = {**source.description, "skipped": dict(source.skipped)}
     if cluster.is_chief and any(shard.path for shard in source.shards):
         description["files"] = fingerprint(source)
     saved = replace(saved, source={"request": config.data.to_json(), **description})
-    report = {
-        "model": spec.name,
-        "model_description": spec.description,
-        "parameters": int(model.count_params()),
-        "input": spec.input_spec.to_json(),
-        "data": {**description, "request": config.data.to_json()},
-        "classes": list(source.labels),
-        "splits": {"train": train_drawings, "val": len(saved.val_y), "test": len(saved.test_y)},
-        "seed": seed,
-        "epochs_requested": epochs,
-        "epochs_run": len(fitted.history["loss"]),
-        "steps_per_epoch": steps_per_epoch,
-        "batch_size": global_batch,
-        "label_smoothing": spec.label_smoothing,
-        "patience": config.patience or spec.patience,
-        "seconds": round(fitted.seconds, 2),
-        "history": fitted.history,
-        "test": test,
-        "distribution": {
-            "strategy": "MultiWorkerMirroredStrategy" if cluster.config else "none (one process)",
-            "workers": cluster.workers,
-            "global_batch": global_batch,
-            "per_worker_batch": global_batch // cluster.workers,
-            "drawings_per_second_per_worker": round(fitted.steps * global_batch / cluster.workers / fitted.seconds, 1),
-            "weights_identical_across_workers": fitted.weights_identical,
-        },
-        "machine": {"cpus": cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
-    }
+    report = TrainReport(
+        model=spec.name,
+        model_description=spec.description,
+        parameters=int(model.count_params()),
+        input=spec.input_spec.to_json(),
+        data={**description, "request": config.data.to_json()},
+        classes=tuple(source.labels),
+        splits={"train": train_drawings, "val": len(saved.val_y), "test": len(saved.test_y)},
+        seed=seed,
+        epochs_requested=epochs,
+        epochs_run=len(fitted.history["loss"]),
+        steps_per_epoch=steps_per_epoch,
+        batch_size=global_batch,
+        label_smoothing=spec.label_smoothing,
+        patience=config.patience or spec.patience,
+        seconds=round(fitted.seconds, 2),
+        history=History(**{k: tuple(v) for k, v in fitted.history.items()}),
+        test=test,
+        distribution=Distribution(
+            strategy="MultiWorkerMirroredStrategy" if cluster.config else "none (one process)",
+            workers=cluster.workers,
+            global_batch=global_batch,
+            per_worker_batch=global_batch // cluster.workers,
+            drawings_per_second_per_worker=round(fitted.steps * global_batch / cluster.workers / fitted.seconds, 1),
+            weights_identical_across_workers=fitted.weights_identical,
+        ),
+        machine={"cpus": cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+    )
     if cluster.is_chief:
         write_outputs(Layout(config.out), model, saved, report)
     return report
 
 
-def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: dict[str, Any]) -> None:
+def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainReport) -> None:
     """Split, model, labels, report and curves, each written to a temporary file and renamed into place.
 
     The split goes first: a model.keras is never left without the split it was tested on."""
@@ -122,26 +123,26 @@ def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: dict[st
     with fileio.atomic_path(layout.model) as tmp:
         model.save(tmp)
     fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
-    fileio.write_json(layout.train_report, report)
+    report.save(layout.train_report)
     save_curves(report, layout.curves)
 
 
-def save_curves(report: dict[str, Any], path: Path) -> None:
+def save_curves(report: TrainReport, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    hist = report["history"]
-    epochs = np.arange(1, report["epochs_run"] + 1)
+    hist = report.history
+    epochs = np.arange(1, report.epochs_run + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax in (("loss", ax_loss), ("accuracy", ax_acc)):
-        ax.plot(epochs, hist[key], label="train")
-        ax.plot(epochs, hist[f"val_{key}"], label="validation")
+        ax.plot(epochs, getattr(hist, key), label="train")
+        ax.plot(epochs, getattr(hist, f"val_{key}"), label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.legend()
-    fig.suptitle(f"{short_name(report['model'])} on {report['data']['source']}: test top-1 {report['test']['top1']:.3f}", fontsize=10)
+    fig.suptitle(f"{short_name(report.model)} on {report.data['source']}: test top-1 {report.test.top1:.3f}", fontsize=10)
     fig.tight_layout()
     with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")

@@ -13,16 +13,18 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from sketch_edge import fileio
+from sketch_edge.bench.results import Results, Row
 from sketch_edge.errors import SketchEdgeError, first_line
 from sketch_edge.isolation import die_with_parent
 from sketch_edge.layout import Layout
+from sketch_edge.tune.results import CandidateJob, CandidateResult, TunedArtifact
 
 
-def run(job: dict[str, Any]) -> dict[str, Any]:
+def run(job: CandidateJob) -> CandidateResult:
     from sketch_edge.quiet import import_tensorflow
 
     import_tensorflow()
@@ -35,64 +37,64 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     from sketch_edge.train import TrainConfig
     from sketch_edge.train import run as train
 
-    out, target = Path(job["out"]), job["target"]
+    out = Path(job.out)
     laps = _Laps()
-    row: dict[str, Any] = {}
+    result = CandidateResult(job.model, job.key, "failed")
     stage = "train"
     try:
-        report = train(TrainConfig(DataRequest.from_json(job["data"]), job["model"], out, verbose=False))
+        report = train(TrainConfig(DataRequest.from_json(job.data), job.model, out, verbose=False))
         laps.lap("train")
-        row = {
-            "val_top1": max(report["history"]["val_accuracy"]),
-            "test_top1": report["test"]["top1"],
-            "parameters": report["parameters"],
-            "epochs_run": report["epochs_run"],
-            "train_seconds": report["seconds"],
-        }
+        result = CandidateResult(
+            job.model,
+            job.key,
+            "failed",
+            val_top1=report.best_val_top1,
+            test_top1=report.test.top1,
+            parameters=report.parameters,
+            epochs_run=report.epochs_run,
+            train_seconds=report.seconds,
+        )
         stage = "export"
-        manifest = export(ExportConfig(artifacts=out, recipes=tuple(job["recipes"])))
+        manifest = export(ExportConfig(artifacts=out, recipes=job.recipes))
         laps.lap("export")
-        row["macs"] = manifest.source.macs
         ok = [a.name for a in manifest.artifacts if a.status == "ok"]
         failed = {a.name: a.error for a in manifest.artifacts if a.status != "ok"}
+        result = replace(result, macs=manifest.source.macs, export_failed=failed)
         if not ok:
-            return _failed(stage, "; ".join(f"{name}: {error}" for name, error in failed.items()), row, laps)
+            return _failed(result, stage, "; ".join(f"{name}: {error}" for name, error in failed.items()), laps)
         stage = "bench"
-        config = BenchConfig(artifacts=out, recipes=tuple(ok), runtimes=(target,), threads=(1,), batches=(1,), profile=False)
-        results = bench(config)
-        write_bench_report(results, config.layout.bench, None)  # the folder stays one `sketch-edge compare` reads
+        config = BenchConfig(artifacts=out, recipes=tuple(ok), runtimes=(job.target,), threads=(1,), batches=(1,), profile=False)
+        results, latencies = bench(config)
+        write_bench_report(results, latencies, config.layout.bench, None)  # the folder stays one `sketch-edge compare` reads
         laps.lap("bench")
     except SketchEdgeError as exc:
-        return _failed(stage, first_line(exc), row, laps)
-    row["artifacts"] = [_artifact(cell, results, target) for cell in results["results"]]
-    row["export_failed"] = failed
-    best = min((a for a in row["artifacts"] if a["p50_us"] is not None), key=lambda a: a["p50_us"], default=None)
+        return _failed(result, stage, first_line(exc), laps)
+    artifacts = tuple(_artifact(cell, results, job.target) for cell in results.results)
+    best = min((a for a in artifacts if a.p50_us is not None), key=lambda a: a.p50_us or 0.0, default=None)
+    result = replace(result, artifacts=artifacts)
     if best is None:
-        return _failed("bench", "; ".join(f"{a['recipe']}: {a['error']}" for a in row["artifacts"]), row, laps)
-    row |= {"status": "ok", "best": best, "seconds": laps.seconds(), "cpu_flags": results["environment"].get("cpu_flags")}
-    return row
+        return _failed(result, "bench", "; ".join(f"{a.recipe}: {a.error}" for a in artifacts), laps)
+    return replace(result, status="ok", best=best, seconds=laps.seconds(), cpu_flags=results.environment.cpu_flags)
 
 
-def _artifact(cell: dict[str, Any], results: dict[str, Any], target: str) -> dict[str, Any]:
+def _artifact(cell: Row, results: Results, target: str) -> TunedArtifact:
     """A benched int8 artifact with its floor: MACs x 2 / the int8 GEMM peak of the runtime that ran it, one thread."""
-    p50 = cell["latency_us"]["p50"] if cell["status"] == "ok" else None
-    peak = max(
-        (k["gops"] for k in results["peak_kernels"] if k["runtime"] == target and "int8" in k["kinds"] and k["threads"] == 1 and k["gops"]),
-        default=None,
+    p50 = cell.p50 if cell.status == "ok" else None
+    gops = [k.gops for k in results.peak_kernels if k.runtime == target and "int8" in k.kinds and k.threads == 1 and k.gops]
+    peak = max(gops, default=None)
+    floor = 2 * cell.macs / (peak * 1e9) * 1e6 if peak and cell.macs else None
+    return TunedArtifact(
+        recipe=cell.recipe,
+        runtime=cell.runtime,
+        status=cell.status,
+        error=cell.error,
+        top1=cell.top1,
+        bytes=cell.bytes,
+        p50_us=p50,
+        peak_gops=peak,
+        floor_us=floor,
+        floor_ratio=p50 / floor if p50 and floor else None,
     )
-    floor = 2 * cell["macs"] / (peak * 1e9) * 1e6 if peak and cell.get("macs") else None
-    return {
-        "recipe": cell["recipe"],
-        "runtime": cell["runtime"],
-        "status": cell["status"],
-        "error": cell.get("error"),
-        "top1": cell.get("top1"),
-        "bytes": cell.get("bytes"),
-        "p50_us": p50,
-        "peak_gops": peak,
-        "floor_us": floor,
-        "floor_ratio": p50 / floor if p50 and floor else None,
-    }
 
 
 class _Laps:
@@ -110,15 +112,14 @@ class _Laps:
         return {**self.laps, "total": round(time.perf_counter() - self.started, 1)}
 
 
-def _failed(stage: str, reason: str, row: dict[str, Any], laps: _Laps) -> dict[str, Any]:
-    return {**row, "status": "failed", "reason": f"{stage}: {reason}", "seconds": laps.seconds()}
+def _failed(result: CandidateResult, stage: str, reason: str, laps: _Laps) -> CandidateResult:
+    return replace(result, status="failed", reason=f"{stage}: {reason}", seconds=laps.seconds())
 
 
 def main() -> None:
     die_with_parent()
-    job = json.loads(Path(sys.argv[1]).read_text())
-    result = run(job)
-    fileio.write_json(Layout(Path(job["out"])).tune_result, {"model": job["model"], "key": job["key"], **result})
+    job = CandidateJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
+    fileio.write_json(Layout(Path(job.out)).tune_result, run(job).to_json())
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sketch_edge.errors import ModelError, SketchEdgeError
+from sketch_edge.errors import ModelError, SpaceError
 from sketch_edge.models import list_families
 from sketch_edge.models.registry import family_params, model_name
 
@@ -36,10 +36,6 @@ DEFAULT_SPACE: dict[str, Any] = {
 
 
 MAX_POINTS = 1_000_000
-
-
-class SpaceError(SketchEdgeError):
-    """A search-space file cannot be read as one."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Build the demo page: web/src + onnxruntime-web from node_modules + the exported ONNX models -> one static folder.
 
-    python web/build.py --artifacts artifacts        # writes artifacts/web/
+    sketch-edge web --artifacts artifacts        # writes artifacts/web/
 
 The folder is complete on its own (the page loads nothing from any other host) and
 is built in a temporary folder, then renamed into place. `make demo` builds and serves it.
@@ -8,29 +8,24 @@ is built in a temporary folder, then renamed into place. `make demo` builds and 
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
 from sketch_edge import fileio
-from sketch_edge.errors import SketchEdgeError
+from sketch_edge.errors import WebBuildError
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
 
-WEB = Path(__file__).resolve().parent
+WEB = Path(__file__).resolve().parents[2] / "web"
+"""The page's sources and its Node packages, in the clone (`make web-setup` installs them)."""
 ORT_DIST = WEB / "node_modules" / "onnxruntime-web" / "dist"
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 DEFAULT_MODEL = "onnx-int8"
 PRECISIONS = ("int8", "fp32")  # static QDQ int8 by default, fp32 to compare
 
 
-class WebBuildError(SketchEdgeError):
-    """The page cannot be built: no exported ONNX model, or onnxruntime-web not installed."""
-
-
-def build(artifacts: Path, out: Path) -> list[dict]:
+def build(artifacts: Path, out: Path) -> list[dict[str, object]]:
     """Write the page to `out` (replacing it); return the models it offers, the default first."""
     layout = Layout(artifacts)
     manifest = Manifest.load(layout.manifest)
@@ -54,7 +49,7 @@ def build(artifacts: Path, out: Path) -> list[dict]:
         for name in ORT_FILES:
             shutil.copy2(ORT_DIST / name, staging / "vendor" / name)
         (staging / "models").mkdir()
-        entries = []
+        entries: list[dict[str, object]] = []
         for artifact in models:
             target = Path("models") / files[artifact.name].name
             shutil.copy2(files[artifact.name], staging / target)
@@ -68,22 +63,3 @@ def build(artifacts: Path, out: Path) -> list[dict]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return entries
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="folder holding export/manifest.json")
-    parser.add_argument("--out", type=Path, default=None, help="page folder (default: ARTIFACTS/web)")
-    args = parser.parse_args(argv)
-    out = args.out or Layout(args.artifacts).web
-    try:
-        entries = build(args.artifacts, out)
-    except SketchEdgeError as exc:
-        print(f"web/build.py: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print(f"built {out}: {', '.join(e['name'] for e in entries)} (default {entries[0]['name']})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,18 +1,14 @@
-"""web/build.py: the page folder from the manifest's ONNX artifacts and onnxruntime-web, all or nothing."""
+"""sketch_edge.webpage (`sketch-edge web`): the page folder from the manifest's ONNX artifacts and onnxruntime-web, all or nothing."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
+from sketch_edge import webpage as web_build
 from sketch_edge.errors import SketchEdgeError
-from tests.helpers import REPO, manifest_json
-
-spec = importlib.util.spec_from_file_location("web_build", REPO / "web" / "build.py")
-web_build = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(web_build)
+from tests.helpers import manifest_json
 
 
 def _artifacts(tmp_path, rows):

@@ -1,0 +1,209 @@
+"""results.json as typed records: what the bench writes, and `compare`, `--baseline`, the tuner and the report read.
+
+A results.json is a user's file by the time it is read again: hand-edited,
+truncated, or from another version. `read` checks every field against the
+records below (`sketch_edge.records`) and names the one that is wrong, so a bad
+file is a one-line `BenchError`, never a traceback in the middle of a table.
+The CSV's columns are derived from `Row`'s fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sketch_edge.errors import BenchError, RecordError
+from sketch_edge.records import Count, Figure, Fraction, Record, field_names
+
+MAX_BYTES = 64 << 20
+STATUSES = ("ok", "low-accuracy", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class Latency(Record):
+    """Per-call latencies of one cell, in microseconds (bench.timing.summarize)."""
+
+    p50: Figure
+    p90: Figure
+    p99: Figure
+    mean: Figure
+    std: Figure
+    min: Figure
+    calls: Count
+
+
+@dataclass
+class Row(Record):
+    """One cell: an artifact in one runtime at one (threads, batch); or, without them, a file that could not run."""
+
+    recipe: str
+    format: str
+    precision: str
+    compute: str
+    runtime: str
+    key: str
+    status: str  # STATUSES
+    error: str | None = None
+    threads: Count | None = None
+    batch: Count | None = None
+    bytes: Count | None = None
+    top1: Fraction | None = None
+    top3: Fraction | None = None
+    map3: Fraction | None = None
+    agreement: Fraction | None = None  # top-1 agreement with Keras on the same drawings
+    per_class: dict[str, Fraction] | None = None
+    confusion: list[list[int]] | None = None
+    latency_us: Latency | None = None  # the runtime's own call on a prepared input
+    e2e_latency_us: Latency | None = None  # the adapter's whole path
+    p50_rounds: tuple[Figure, ...] | None = None  # with --repeat: each round's p50
+    p50_spread: Figure | None = None
+    throughput_per_s: Figure | None = None
+    load_ms: Figure | None = None
+    first_call_ms: Figure | None = None
+    peak_rss_mb: Figure | None = None
+    rss_growth_mb: float | None = None
+    macs: Count | None = None
+    gmacs_per_s: Figure | None = None
+    peak_fraction: Figure | None = None  # achieved GMAC/s over the peak of the cell's compute kind
+    peak_kernel: str | None = None
+    other_cpu: Figure | None = None  # other processes' CPU, in cores, while it was timed (bench.noise)
+    noisy: bool | None = None
+    pareto: bool = False
+
+    @property
+    def measured(self) -> bool:
+        return self.status in ("ok", "low-accuracy")
+
+    @property
+    def p50(self) -> float | None:
+        return self.latency_us.p50 if self.latency_us else None
+
+    def check(self, where: str) -> None:
+        if self.status not in STATUSES:
+            raise RecordError(f"{where}.status is {self.status!r}, not one of {', '.join(STATUSES)}")
+        if self.measured and (self.top1 is None or self.latency_us is None):
+            raise RecordError(f"{where}: a measured cell without its top-1 and p50")
+
+
+@dataclass(frozen=True)
+class Peak(Record):
+    """The machine's peak for one compute kind at one thread count: its fastest kernel's timing."""
+
+    gops: Figure
+    kernel: str
+    other_cpu: Figure | None = None
+    noisy: bool | None = None
+    beaten_by: tuple[str, ...] = ()  # cells still faster after a second timing: not this CPU's ceiling
+
+
+@dataclass(frozen=True)
+class KernelTiming(Record):
+    """One kernel's GEMM timed in one runtime at one thread count (bench.peak)."""
+
+    kernel: str
+    runtime: str
+    threads: Count
+    kinds: tuple[str, ...] = ()
+    gops: Figure | None = None  # None: it failed (`error`)
+    median_ms: Figure | None = None
+    runs: Count | None = None
+    other_cpu: Figure | None = None
+    error: str | None = None
+    round: Count = 0  # 1: timed again after the cells
+    noisy: bool | None = None
+
+
+@dataclass(frozen=True)
+class Environment(Record):
+    cpu: str
+    cpu_flags: tuple[str, ...]
+    cores: Count
+    os: str
+    python: str
+    libraries: dict[str, str | None]
+    git_revision: str | None
+    time: str
+
+
+@dataclass(frozen=True)
+class BenchSource(Record):
+    """The model benched and the test drawings every cell was measured on."""
+
+    model: str
+    input_kind: str
+    sha256: str
+    labels: tuple[str, ...]
+    macs: Count | None
+    keras_test_top1: Fraction
+    split: str
+    split_sha256: str
+    test_drawings: str  # a digest of the source and the test positions: compare matches results on it
+
+
+@dataclass(frozen=True)
+class Settings(Record):
+    quick: bool = False
+    repeat: Count = 1
+    pin_core: Count | None = None
+    duration_s: Figure = 1.0
+
+
+@dataclass(frozen=True)
+class Results(Record):
+    """One bench run: results.json."""
+
+    SCHEMA_VERSION = 3  # 3: `schema_version` and typed records (2: `schema`, with other_cpu/noisy; 1: neither)
+
+    environment: Environment
+    source: BenchSource
+    settings: Settings
+    test_samples: Count
+    noisy_above: Fraction
+    results: tuple[Row, ...]
+    peaks: dict[str, dict[str, Peak]] = field(default_factory=dict)  # {threads: {compute kind: peak}}
+    peak_kernels: tuple[KernelTiming, ...] = ()
+    quantization: dict[str, dict[str, Any]] = field(default_factory=dict)  # per artifact: export's sensitivity, fallback
+    profiles: dict[str, str] = field(default_factory=dict)  # cell key -> its per-op profile under bench/
+
+    @classmethod
+    def upgrade_hint(cls) -> str:
+        return "bench again with this version (`sketch-edge bench`)"
+
+    def save(self, path: Path) -> None:
+        from sketch_edge import fileio
+
+        fileio.write_json(path, self.to_json())
+
+
+def _csv_columns() -> tuple[str, ...]:
+    """results.csv: every scalar field of a row, the latency summary as columns (`latency_us.p50`, ...)."""
+    columns: list[str] = []
+    for name in field_names(Row):
+        if name == "latency_us":
+            columns += [f"latency_us.{part}" for part in field_names(Latency) if part != "calls"]
+        elif name == "e2e_latency_us":
+            columns.append("e2e_latency_us.p50")
+        elif name not in ("key", "per_class", "confusion", "p50_rounds"):  # the key repeats columns; lists are not cells
+            columns.append(name)
+    return tuple(columns)
+
+
+CSV_COLUMNS = _csv_columns()
+
+
+def read(path: Path) -> Results:
+    """The results at `path`, every field checked; a one-line BenchError naming the file and the field otherwise."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise BenchError(f"{path}: over {MAX_BYTES >> 20} MB, not a results.json of the bench")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BenchError(f"{path}: no bench results here (run `sketch-edge bench`)") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BenchError(f"{path}: not a readable results.json ({type(exc).__name__})") from None
+    try:
+        return Results.from_json(data)
+    except RecordError as exc:
+        raise BenchError(f"{path}: not a results.json of this version: {exc}") from None

@@ -1,0 +1,107 @@
+"""`sketch-edge bench`: every artifact on every runtime; the table, results.json and report.md; the user's gates."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from sketch_edge.cli.options import (
+    BATCH_LIST,
+    DEFAULT_ARTIFACTS,
+    DURATION,
+    FRACTION,
+    MICROSECONDS,
+    REPEAT,
+    THREAD_LIST,
+    names,
+    registry_names,
+)
+
+NAME = "bench"
+HELP = "accuracy, latency, throughput, memory and size of every artifact on every runtime"
+
+
+def recipe_limit(text: str) -> tuple[str, float]:
+    recipe, eq, limit = text.partition("=")
+    if not recipe or not eq:
+        raise argparse.ArgumentTypeError(f"expected RECIPE=MICROSECONDS, got {text!r}")
+    return recipe, MICROSECONDS(limit)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sketch_edge.runtime import RUNTIMES
+
+    parser.add_argument(
+        "--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding model.keras and export/ (default: artifacts)"
+    )
+    parser.add_argument(
+        "--recipes", type=names, default=None, help="comma-separated recipes, 'keras' for the Keras model (default: all ok)"
+    )
+    parser.add_argument(
+        "--runtimes", type=names, default=None, help=f"comma-separated: {registry_names(RUNTIMES)} (default: all installed)"
+    )
+    parser.add_argument("--repeat", type=REPEAT, default=1, help="timing rounds per cell, each in a fresh process (default: 1)")
+    parser.add_argument("--pin", action="store_true", help="run single-thread cells and peaks on one core")
+    parser.add_argument("--no-profile", action="store_true", help="skip the per-operator profile of ONNX Runtime cells")
+    parser.add_argument("--min-top1", type=FRACTION, default=None, help="exit 3, naming the cell, if any cell's test top-1 is below this")
+    parser.add_argument(
+        "--max-p50-us",
+        type=recipe_limit,
+        action="append",
+        default=[],
+        metavar="RECIPE=US",
+        help="exit 3, naming the cell, if a batch-1 cell of RECIPE has a p50 above US microseconds (repeatable)",
+    )
+    parser.add_argument(
+        "--threads", type=THREAD_LIST, default=(), help="comma-separated thread counts, each at every --batch (default: see --full)"
+    )
+    parser.add_argument("--batch", type=BATCH_LIST, default=(), help="comma-separated batch sizes, each at every --threads")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="1 thread and all cores, each at batch 1 and 64, 2 s per cell (default: batch 1 on 1 thread and batch 64 on all cores, 1 s)",
+    )
+    parser.add_argument("--duration", type=DURATION, default=None, help="least seconds of timed calls per cell (default: 1, 2 with --full)")
+    parser.add_argument("--quick", action="store_true", help="few calls and a tenth of the test split (for smoke tests)")
+    parser.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from sketch_edge.bench import report
+    from sketch_edge.bench.stage import BenchConfig, check_complete, check_gates
+    from sketch_edge.bench.stage import run as bench
+    from sketch_edge.display import markup
+    from sketch_edge.reporting import print_table
+    from sketch_edge.runtime import RUNTIMES
+
+    baseline = report.load_baseline(args.baseline) if args.baseline else None
+    config = BenchConfig(
+        artifacts=args.artifacts,
+        recipes=tuple(args.recipes or ()),
+        runtimes=tuple(args.runtimes or RUNTIMES),
+        threads=tuple(args.threads),
+        batches=tuple(args.batch),
+        full=args.full,
+        duration_s=args.duration or (2.0 if args.full else 1.0),
+        quick=args.quick,
+        repeat=args.repeat,
+        pin=args.pin,
+        profile=not args.no_profile,
+    )
+    started = time.perf_counter()
+    results, latencies = bench(config)
+    header, rows = report.table_rows(results, baseline)
+    out = config.layout.bench
+    report.write_all(results, latencies, out, baseline)
+    print_table(header, rows, f"{out / 'results.json'} {report.TITLE}", min_width=200)
+    console = Console(soft_wrap=True)
+    console.print(markup(report.peaks_line(results)))
+    for note in report.noise_notes(results):
+        console.print(markup(note))
+    console.print(markup(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
+    check_gates(results, args.min_top1, dict(args.max_p50_us))
+    check_complete(results)
+    return 0

@@ -1,0 +1,85 @@
+"""What several commands share: bounded option types, the data options, and the data request they give."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sketch_edge import numbers
+from sketch_edge.display import printable
+
+if TYPE_CHECKING:
+    from sketch_edge.data import DataRequest
+
+DEFAULT_ARTIFACTS = Path("artifacts")
+# Option types: every number from the command line bounded and finite (numbers.py says why).
+COUNT = numbers.option(lo=1, hi=numbers.MAX_COUNT, integer=True)
+BATCH = numbers.option(lo=1, hi=numbers.MAX_BATCH, integer=True)
+THREADS = numbers.option(lo=1, hi=numbers.MAX_THREADS, integer=True)
+REPEAT = numbers.option(lo=1, hi=100, integer=True)
+SECONDS = numbers.option(lo=1, hi=numbers.MAX_SECONDS)
+FRACTION = numbers.option(lo=0, hi=1)
+POINTS = numbers.option(lo=0, hi=100)
+MICROSECONDS = numbers.option(lo=1e-3, hi=1e9)
+THREAD_LIST = numbers.option_list(lo=1, hi=numbers.MAX_THREADS, integer=True)
+BATCH_LIST = numbers.option_list(lo=1, hi=numbers.MAX_BATCH, integer=True)
+DURATION = numbers.option(lo=0.01, hi=3600)
+MINUTES = numbers.option(lo=0.01, hi=numbers.MAX_SECONDS / 60)
+TOP = numbers.option(lo=1, hi=100_000, integer=True)
+SEED = numbers.option(lo=0, hi=numbers.MAX_SEED, integer=True)
+WORKERS = numbers.option(lo=1, hi=64, integer=True)
+
+
+def names(text: str) -> list[str]:
+    """A comma-separated list of names (classes, recipes, runtimes)."""
+    found = [n.strip() for n in text.split(",") if n.strip()]
+    if not found:
+        raise argparse.ArgumentTypeError("give at least one name")
+    return found
+
+
+def registry_names(registry: dict[str, Any]) -> str:
+    """The names a registry holds, for an option's help: built from the registry, so help never goes stale."""
+    return ", ".join(registry)
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", default="synthetic", help="'synthetic' (default), a folder of QuickDraw files, or 'tfds:quickdraw_bitmap'"
+    )
+    parser.add_argument("--classes", type=names, default=None, help="comma-separated class subset, e.g. 'cat,The Eiffel Tower'")
+    parser.add_argument("--per-class", type=COUNT, default=None, help="at most this many drawings per class")
+    parser.add_argument("--recognized-only", action="store_true", help="ndjson: keep only drawings with recognized: true")
+    parser.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines (counted) instead of failing")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed for synthetic data, splits and training (default: 0)")
+    parser.add_argument("--tfds-data-dir", default=None, help="TFDS data dir holding a prepared quickdraw_bitmap")
+    parser.add_argument("--tfds-download", action="store_true", help="let TFDS download and prepare quickdraw_bitmap (tens of GB)")
+
+
+def data_request(args: argparse.Namespace) -> DataRequest:
+    from sketch_edge.data import DataRequest
+
+    # A folder is recorded absolute, so later stages reload the same drawings from any working directory.
+    source = (
+        args.data
+        if args.data == "synthetic" or args.data.startswith("tfds:") or not Path(args.data).exists()
+        else str(Path(args.data).resolve())
+    )
+    return DataRequest(
+        source=source,
+        classes=tuple(args.classes) if args.classes else None,
+        per_class=args.per_class,
+        recognized_only=args.recognized_only,
+        skip_bad_lines=args.skip_bad_lines,
+        seed=args.seed,
+        tfds_data_dir=args.tfds_data_dir,
+        tfds_download=args.tfds_download,
+        **({"eval_per_class": args.eval_per_class} if getattr(args, "eval_per_class", None) else {}),
+    )
+
+
+def warn_skipped(description: dict[str, Any]) -> None:
+    for why, count in description.get("skipped", {}).items():
+        print(f"sketch-edge: warning: skipped {count} drawing(s) of {printable(description['source'])}: {printable(why)}", file=sys.stderr)

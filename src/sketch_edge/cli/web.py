@@ -1,0 +1,28 @@
+"""`sketch-edge web`: the demo page, built from the exported ONNX models into one static folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sketch_edge.cli.options import DEFAULT_ARTIFACTS
+
+NAME = "web"
+HELP = "build the demo page (the exported ONNX models, onnxruntime-web) into ARTIFACTS/web"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding export/manifest.json (default: artifacts)"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="page folder (default: ARTIFACTS/web)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sketch_edge.layout import Layout
+    from sketch_edge.webpage import build
+
+    out = args.out or Layout(args.artifacts).web
+    entries = build(args.artifacts, out)
+    print(f"built {out}: {', '.join(str(e['name']) for e in entries)} (default {entries[0]['name']})")
+    return 0

@@ -1,0 +1,116 @@
+"""How every stage shows its figures: one table for the terminal and Markdown, and the plot helpers.
+
+The bench, compare, export and tune each build (header, rows) of text once; this
+module prints them (rich, every cell made safe with `display.markup`) or writes
+them as Markdown, and draws the accuracy-latency plots the same way everywhere:
+a log latency axis with plain ticks, the Pareto front as a step line, every point
+named without overlap.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sketch_edge import fileio
+from sketch_edge.display import markup
+
+Point = tuple[float, float]  # (p50 latency in us, top-1)
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[Any]], title: str, min_width: int = 160) -> None:
+    """A rich table on the terminal, never narrower than `min_width` (a cut column hides the figure)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*header, title=markup(title))
+    for row in rows:
+        table.add_row(*(markup(cell) for cell in row))
+    Console(width=max(shutil.get_terminal_size().columns, min_width)).print(table)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The lines of a Markdown table (a `|` inside a cell is shown as `/`)."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |" for row in rows),
+    ]
+
+
+def fmt(value: Any, spec: str = "", empty: str = "") -> str:
+    """A figure for a table cell; `empty` where it was not measured."""
+    return empty if value is None else format(value, spec)
+
+
+def step_front(ax: Any, front: Sequence[Point], colour: Any = "black", width: float = 1, style: str = "--") -> None:
+    """The Pareto front as a step line; it dominates everything right of and below it, so it runs to the right edge."""
+    ordered = sorted(front)
+    if ordered:
+        xs = [x for x, _ in ordered] + [ax.get_xlim()[1]]
+        ys = [y for _, y in ordered] + [ordered[-1][1]]
+        ax.step(xs, ys, where="post", color=colour, linewidth=width, linestyle=style, zorder=2)
+
+
+def log_x(ax: Any, label: str) -> None:
+    """A log latency axis with plain numbers on its ticks (30, 40, 60, 100), not powers of ten."""
+    from matplotlib.ticker import LogFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlabel(label)
+
+
+_OFFSETS = [(side * 7, dy) for step in range(10) for dy in (5 + 11 * step, -12 - 11 * step) for side in (1, -1)]
+"""Label positions tried in turn, in points: right and left of the point, further up and down at each step."""
+
+
+def place_labels(ax: Any, points: Sequence[tuple[float, float, str]]) -> None:
+    """Name each (x, y, text) point at the first offset whose text box overlaps no label or point placed before
+    (in pixels)."""
+    fig = ax.figure
+    to_px = ax.transData.transform
+    pixels = [to_px((x, y)) for x, y, _ in points]
+    taken = [(px - 6, py - 6, px + 6, py + 6) for px, py in pixels]
+    scale = fig.dpi / 72
+    for (x, y, text), (px, py) in sorted(zip(points, pixels, strict=True), key=lambda item: item[1][0]):
+        width, height = 4.3 * len(text) * scale, 9 * scale
+        for dx, dy in _OFFSETS:
+            left = px + dx * scale if dx > 0 else px + dx * scale - width
+            box = (left, py + dy * scale, left + width, py + dy * scale + height)
+            if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
+                break
+        taken.append(box)
+        ax.annotate(
+            text,
+            (x, y),
+            textcoords="offset points",
+            xytext=(dx, dy),
+            fontsize=7,
+            ha="left" if dx > 0 else "right",
+            arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.5},
+        )
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Written to a temporary file and renamed: a plot is never half-written."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    with fileio.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (no display, any machine)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

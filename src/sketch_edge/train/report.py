@@ -1,0 +1,96 @@
+"""train_report.json as a typed record: what training writes, and export, the tuner and the CLI read.
+
+No TensorFlow here: the export stage and the tuner read a report without training.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sketch_edge import fileio
+from sketch_edge.errors import RecordError
+from sketch_edge.records import Count, Figure, Fraction, Record
+
+
+@dataclass(frozen=True)
+class TestScores(Record):
+    top1: Fraction
+    top3: Fraction
+    samples: Count
+
+
+@dataclass(frozen=True)
+class History(Record):
+    """Per epoch: the training loss and accuracy, and the validation split's."""
+
+    loss: tuple[float, ...]
+    accuracy: tuple[Fraction, ...]
+    val_loss: tuple[float, ...]
+    val_accuracy: tuple[Fraction, ...]
+
+
+@dataclass(frozen=True)
+class Distribution(Record):
+    strategy: str
+    workers: Count
+    global_batch: Count
+    per_worker_batch: Count
+    drawings_per_second_per_worker: Figure
+    weights_identical_across_workers: bool
+
+
+@dataclass(frozen=True)
+class TrainReport(Record):
+    """One training run: the model, its data and split, how it trained, and its test top-1."""
+
+    SCHEMA_VERSION = 1  # 1: the first with a version (the fields are those of the unversioned report)
+
+    model: str  # the canonical name: `get_model_spec(model)` builds it again
+    model_description: str
+    parameters: Count
+    input: dict[str, Any]  # the input contract (data.InputSpec.to_json())
+    data: dict[str, Any]  # the source's description, with the `request` that reads it again
+    classes: tuple[str, ...]
+    splits: dict[str, Count]
+    seed: Count
+    epochs_requested: Count
+    epochs_run: Count
+    steps_per_epoch: Count
+    batch_size: Count
+    label_smoothing: Fraction
+    patience: Count | None
+    seconds: Figure
+    history: History
+    test: TestScores
+    distribution: Distribution
+    machine: dict[str, Any]
+
+    @property
+    def input_kind(self) -> str:
+        return str(self.input.get("kind"))
+
+    @property
+    def best_val_top1(self) -> float:
+        return max(self.history.val_accuracy, default=0.0)
+
+    @classmethod
+    def upgrade_hint(cls) -> str:
+        return "train again with this version (`make train`)"
+
+    def save(self, path: Path) -> None:
+        fileio.write_json(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> TrainReport:
+        """The report at `path`; RecordError naming the file and the field that is wrong (the caller's stage error)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise RecordError(f"{path}: the training report is missing or unreadable ({type(exc).__name__})") from None
+        try:
+            return cls.from_json(data)
+        except RecordError as exc:
+            raise RecordError(f"{path}: {exc}") from None
