@@ -15,14 +15,14 @@ TARGET ?= litert
 TUNE_ARGS ?=
 TRAINED_FOR := $(ARTIFACTS)/.trained-for
 
-.PHONY: setup web-setup train export bench tune demo test test-fast clean FORCE
+.PHONY: setup web-setup train export bench tune demo test test-fast lint clean FORCE
 
 setup: $(INSTALLED)
 
 # Reinstalls only when the dependency pins or the package metadata change.
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,test,openvino]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,test,openvino,lint]'
 	touch $@
 
 # onnxruntime-web for the demo page, playwright-core for its browser test: exactly the versions in the lock file.
@@ -74,6 +74,12 @@ test: setup $(if $(shell command -v npm),web-setup)
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
+
+# What CI checks before the tests: lint, formatting, and types (settings in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf "$(ARTIFACTS)" .pytest_cache build src/*.egg-info web/node_modules

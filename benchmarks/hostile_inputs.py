@@ -30,7 +30,7 @@ from pathlib import Path
 from sketch_edge.data import load_source
 from sketch_edge.data.image import bitmap_from_image, open_image
 from sketch_edge.errors import SketchEdgeError
-from sketch_edge.runtime.metadata import read_metadata
+from sketch_edge.formats import read_metadata
 import PIL.Image
 
 def hwm():

@@ -78,9 +78,9 @@ def linear_softmax_onnx(path: Path, weights, metadata: dict | None = None, input
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     if metadata is not None:
-        from sketch_edge.export.metadata import embed_metadata
+        from sketch_edge.formats import FORMATS
 
-        embed_metadata(path, "onnx", metadata)
+        FORMATS["onnx"].embed_metadata(path, metadata)
     return path
 
 

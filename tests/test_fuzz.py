@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from sketch_edge.data.local import read_ndjson, read_npy_bitmaps
 from sketch_edge.errors import SketchEdgeError
+from sketch_edge.formats import parse_metadata as _parse
 from sketch_edge.manifest import Manifest
-from sketch_edge.runtime.metadata import _parse
 from tests.helpers import SQUARE, manifest_json
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

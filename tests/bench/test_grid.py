@@ -27,8 +27,8 @@ def test_peaks_in_doubt_are_timed_again_and_a_peak_still_beaten_names_its_cells(
         KernelTiming("LiteRT fp32", "litert", 1, noisy=True),
     ]
     rows = [
-        Row("a", "onnx", "int8", "int8", "openvino", "a/openvino/t2/b64", "ok", threads=2, peak_kernel="ORT int8", peak_fraction=1.01),
-        Row("b", "tflite", "fp32", "fp32", "litert", "b/litert/t1/b1", "ok", threads=1, peak_kernel="LiteRT fp32", peak_fraction=0.5),
+        Row("a", "onnx", "int8", "int8", "openvino", "a/openvino/t2/b64", threads=2, peak_kernel="ORT int8", peak_fraction=1.01),
+        Row("b", "tflite", "fp32", "fp32", "litert", "b/litert/t1/b1", threads=1, peak_kernel="LiteRT fp32", peak_fraction=0.5),
     ]
     assert peaks_to_remeasure(rows, measured) == {("onnxruntime", 2), ("litert", 1)}  # beaten, and timed on a busy machine
     assert peaks_to_remeasure(rows[1:], measured[:1]) == set()

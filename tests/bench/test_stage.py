@@ -7,6 +7,7 @@ import pytest
 
 from sketch_edge.bench import report
 from sketch_edge.bench.peak import KERNELS
+from sketch_edge.bench.results import Results
 from sketch_edge.bench.stage import BenchConfig, check_complete, check_gates, run
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, GateError, IncompleteError, ManifestError
@@ -23,11 +24,9 @@ CELLS = {(r, rt) for r in RECIPES for rt in RUNTIMES[r.split("-")[0]]}
 def benched(exported, tmp_path_factory):
     root = copy_artifacts(exported[0], tmp_path_factory.mktemp("bench") / "artifacts")
     config = BenchConfig(artifacts=root, recipes=tuple(RECIPES), threads=(1,), batches=(1, 4), quick=True)
-    results = run(config)
-    report.write_all(
-        dict(results), config.layout.bench, baseline=json.loads(json.dumps({k: v for k, v in results.items() if k != "latencies"}))
-    )
-    return root, results
+    results, latencies = run(config)
+    report.write_all(results, latencies, config.layout.bench, baseline=results)
+    return root, results.to_json()  # the assertions read results.json as it is written
 
 
 def test_one_row_per_cell_with_every_figure_in_bounds(benched):
@@ -89,7 +88,7 @@ def test_one_runtime_quick_is_not_low_accuracy(benched):
         BenchConfig(
             artifacts=root, recipes=("onnx-fp32",), runtimes=("onnxruntime",), threads=(1,), batches=(1,), quick=True, profile=False
         )
-    )
+    )[0].to_json()
     (row,) = results["results"]
     assert row["status"] == "ok" and row["agreement"] == 1.0
 
@@ -100,7 +99,7 @@ def test_outputs_on_disk(benched):
     on_disk = json.loads((out / "results.json").read_text())
     assert len(on_disk["results"]) == 2 * len(CELLS) and "latencies" not in on_disk
     assert all(r["peak_fraction"] <= 1 or r["key"] in on_disk["peaks"]["1"][r["compute"]]["beaten_by"] for r in on_disk["results"])
-    assert on_disk["schema"] == 2 and all(isinstance(r["noisy"], bool) for r in on_disk["results"])
+    assert on_disk["schema_version"] == 3 and all(isinstance(r["noisy"], bool) for r in on_disk["results"])
     csv_lines = (out / "results.csv").read_text().splitlines()
     assert csv_lines[0].startswith("recipe,format,precision,compute,runtime,threads,batch,status") and len(csv_lines) == 1 + 2 * len(CELLS)
     md = (out / "report.md").read_text()
@@ -128,7 +127,7 @@ def test_repeat_and_pin(benched):
         BenchConfig(
             artifacts=root, recipes=("tflite-int8",), runtimes=("litert",), threads=(1,), batches=(1,), quick=True, repeat=3, pin=True
         )
-    )
+    )[0].to_json()
     (row,) = results["results"]
     assert len(row["p50_rounds"]) == 3 and row["latency_us"]["p50"] == pytest.approx(sorted(row["p50_rounds"])[1])
     assert row["p50_spread"] == pytest.approx((max(row["p50_rounds"]) - min(row["p50_rounds"])) / row["latency_us"]["p50"])
@@ -136,7 +135,7 @@ def test_repeat_and_pin(benched):
 
 
 def test_user_gates_name_the_failing_cell(benched):
-    _, results = benched
+    results = Results.from_json(benched[1])
     check_gates(results, 0.5, {"onnx-int8": 1e7})
     with pytest.raises(GateError, match=r"onnx-int8/onnxruntime/t1/b1: p50 [\d.]+ us > 0.001 us") as error:
         check_gates(results, None, {"onnx-int8": 0.001})
@@ -151,15 +150,15 @@ def test_changed_file_is_refused_but_the_rest_runs(benched, tmp_path):
     copy = copy_artifacts(benched[0], tmp_path / "a")
     with open(copy / "export" / "onnx-fp32.onnx", "ab") as f:
         f.write(b"tampered")
-    results = run(BenchConfig(artifacts=copy, recipes=("keras", "onnx-fp32", "tflite-fp32"), threads=(1,), batches=(1,), quick=True))
-    status = {r["key"].rsplit("/t1/", 1)[0]: (r["status"], r["error"]) for r in results["results"]}
+    results, _ = run(BenchConfig(artifacts=copy, recipes=("keras", "onnx-fp32", "tflite-fp32"), threads=(1,), batches=(1,), quick=True))
+    status = {r.key.rsplit("/t1/", 1)[0]: (r.status, r.error) for r in results.results}
     assert status["tflite-fp32/litert"] == status["tflite-fp32/openvino"] == ("ok", None)
     for runtime in ("onnxruntime", "openvino"):  # the file is refused in every runtime
         assert status[f"onnx-fp32/{runtime}"][0] == "failed" and "sha256 differs from the manifest" in status[f"onnx-fp32/{runtime}"][1]
     with pytest.raises(IncompleteError, match=r"2 cell\(s\) did not run: onnx-fp32/onnxruntime: .*sha256 differs") as error:
-        check_complete(results)
+        check_complete(results.results)
     assert error.value.exit_code == 4
-    check_complete(benched[1])  # a whole run passes
+    check_complete(Results.from_json(benched[1]).results)  # a whole run passes
 
 
 def test_a_changed_split_is_refused(benched, tmp_path):
@@ -200,11 +199,11 @@ def test_a_runtime_not_installed_is_skipped_with_the_reason_not_failed(benched, 
     config = BenchConfig(artifacts=benched[0], recipes=("tflite-int8", "onnx-int8"), threads=(1,), batches=(1,))
     cells, refused = plan(config, Manifest.load(config.layout.manifest))
     assert {(c.recipe, c.runtime) for c in cells} == {("tflite-int8", "litert"), ("onnx-int8", "onnxruntime")}
-    assert {(r["key"], r["status"], r["error"]) for r in refused} == {
+    assert {(r.key, r.status, r.error) for r in refused} == {
         (f"{name}/openvino", "skipped", "openvino is not installed (pip install 'sketch-edge[openvino]')")
         for name in ("tflite-int8", "onnx-int8")
     }
-    check_complete({"results": refused})  # skipped cells are not a failure: exit status 0
+    check_complete(refused)  # skipped cells are not a failure: exit status 0
 
 
 def test_unwritable_output_folder(benched, tmp_path):
@@ -220,13 +219,14 @@ def test_a_bitmap_and_a_stroke_model_bench_and_compare_on_the_same_drawings(benc
     bitmap_root, bitmap_results = benched
     root = copy_artifacts(exported_strokes[0], tmp_path / "strokes")
     config = BenchConfig(artifacts=root, recipes=("keras", "tflite-int8", "onnx-int8"), threads=(1,), batches=(1,), quick=True)
-    results = run(config)
+    record, latencies = run(config)
+    results = record.to_json()
     assert results["source"]["input_kind"] == "strokes" and results["source"]["test_drawings"] == bitmap_results["source"]["test_drawings"]
     assert results["source"]["split_sha256"] != bitmap_results["source"]["split_sha256"]  # other inputs, same drawings
     for r in results["results"]:
         assert r["status"] == "ok" and r["top1"] > 0.5, (r["key"], r["error"])
         assert r["peak_fraction"] <= 1 or r["key"] in results["peaks"]["1"][r["compute"]]["beaten_by"], r["key"]
-    report.write_all(results, config.layout.bench, baseline=None)
+    report.write_all(record, latencies, config.layout.bench, baseline=None)
     summary = compare([bitmap_root, root], tmp_path / "compare")
     assert {(r["model"], r["input_kind"]) for r in summary["rows"]} == {("cnn-seed", "bitmap"), ("seq-conv", "strokes")}
     assert any(r["pareto"] for r in summary["rows"])

@@ -13,7 +13,7 @@ from sketch_edge.export import stage
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.recipes import COMPUTE_KINDS, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
 from sketch_edge.fileio import sha256_file
-from sketch_edge.runtime.metadata import read_metadata
+from sketch_edge.formats import read_metadata
 from tests.helpers import TINY_CLASSES as CLASSES
 from tests.helpers import copy_artifacts
 
@@ -204,7 +204,7 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
     arrays = tmp_path / "arrays.npz"
     np.savez(arrays, calibration=np.zeros((1, 28, 28, 1), np.float32))
     for exporter, expected in (("export_segfault", "died (SIGSEGV)"), ("export_hang", "timed out after 20 s")):
-        recipe = Recipe("crash", "tflite", "fp32", "fp32", f"tests.export.crashing:{exporter}", ("tensorflow",), ".tflite")
+        recipe = Recipe("crash", "tflite", "fp32", "fp32", f"tests.export.crashing:{exporter}", ("tensorflow",))
         job = stage._job(recipe, config, source, arrays, tmp_path, {})
         artifact = stage._run_job(recipe, job, config, source)
         assert artifact.status == "failed" and expected in artifact.error
@@ -291,6 +291,7 @@ def test_recurrent_layers_are_unrolled_for_tflite_and_give_keras_outputs(name, t
     from sketch_edge.data.sequence import to_sequences
     from sketch_edge.export.tflite import export_tflite
     from sketch_edge.export.worker import op_counts
+    from sketch_edge.formats import FORMATS
     from sketch_edge.models import get_model_spec
     from sketch_edge.runtime import open_runner
 
@@ -300,7 +301,7 @@ def test_recurrent_layers_are_unrolled_for_tflite_and_give_keras_outputs(name, t
     spec = INPUT_SPECS["strokes"]
     artifact = export_tflite(model, out, input_spec=spec, recipe=get_recipe("tflite-fp32"), calibration=CalibrationReader(x, spec.name))
     assert artifact.details["recurrent"] == f"{name.split('-')[1]} unrolled over 100 steps"
-    ops = op_counts(out, "tflite")
+    ops = op_counts(out, FORMATS["tflite"].count_ops)
     assert "WHILE" not in ops and ops["FULLY_CONNECTED"] >= 100, ops
     runner = open_runner(out, threads=1)
     np.testing.assert_allclose(runner.predict(x), np.asarray(model(x, training=False)), atol=1e-5)

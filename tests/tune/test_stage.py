@@ -11,10 +11,10 @@ import pytest
 
 from sketch_edge import fileio
 from sketch_edge.data import DataRequest
-from sketch_edge.tune.results import CandidateJob, CandidateResult, TunedArtifact
 from sketch_edge.errors import TuneError
 from sketch_edge.layout import Layout
 from sketch_edge.tune.report import write_all
+from sketch_edge.tune.results import CandidateJob, CandidateResult, TunedArtifact
 from sketch_edge.tune.space import SearchSpace
 from sketch_edge.tune.stage import TuneConfig, run, target_recipes
 

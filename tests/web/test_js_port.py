@@ -13,7 +13,7 @@ from sketch_edge.data import synthetic
 from sketch_edge.data.drawing import simplify_raw
 from sketch_edge.data.raster import rasterize
 from sketch_edge.data.sequence import STEPS, to_sequence
-from sketch_edge.runtime.metadata import read_metadata
+from sketch_edge.formats import read_metadata
 from tests.helpers import REPO, SHARED_QUICKDRAW, linear_softmax_onnx
 
 NODE = shutil.which("node")

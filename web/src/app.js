@@ -172,7 +172,8 @@ async function loadModel(entry) {
   const metadata = sketchEdgeMetadata(bytes);
   state.session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
   state.metadata = metadata;
-  $("model-name").textContent = `${metadata.model} (${metadata.recipe}, ${metadata.input?.kind ?? "bitmap"} input)`;
+  $("model-name").textContent = `${metadata.display_name ?? metadata.model} (${metadata.recipe}, ${metadata.input?.kind ?? "bitmap"} input)`;
+  $("model-name").title = metadata.model; // the canonical name, every parameter, on hover
   $("classes").textContent = `${metadata.labels.length}: ${metadata.labels.join(", ")}`;
   $("model-size").textContent = `${entry.file.split("/").pop()}, ${(bytes.length / 1024).toFixed(1)} kB`;
   state.last = null;

@@ -44,10 +44,10 @@ class Row(Record):
     compute: str
     runtime: str
     key: str
-    status: str  # STATUSES
-    error: str | None = None
-    threads: Count | None = None
+    threads: Count | None = None  # None: a file that could not run (no cell)
     batch: Count | None = None
+    status: str = "ok"  # STATUSES
+    error: str | None = None
     bytes: Count | None = None
     top1: Fraction | None = None
     top3: Fraction | None = None

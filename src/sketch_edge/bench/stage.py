@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import time
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError
 from sketch_edge.export.recipes import RECIPES
 from sketch_edge.export.verify import beyond_noise, changes
 from sketch_edge.fileio import sha256_file
+from sketch_edge.formats import FORMATS
 from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
@@ -98,7 +100,7 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]
     entries += [
         (a.name, a.format, a.precision, a.compute, resolve(layout.export, a), a.status, a.error, a.sha256)
         for a in manifest.artifacts
-        if a.format in ("tflite", "onnx")
+        if FORMATS[a.format].runs_in_runtime
     ]
     known = {e[0] for e in entries}
     for name in config.recipes:
@@ -392,9 +394,7 @@ def _collect_profiles(scratch: Path, out: Path, cells: list[Cell]) -> dict[str, 
 
 
 def _row(cell: Cell) -> Row:
-    return Row(
-        cell.recipe, cell.format, cell.precision, cell.compute, cell.runtime, cell.key, "ok", None, cell.threads, cell.batch, cell.bytes
-    )
+    return Row(cell.recipe, cell.format, cell.precision, cell.compute, cell.runtime, cell.key, cell.threads, cell.batch, bytes=cell.bytes)
 
 
 def accuracy(probs: np.ndarray, y: np.ndarray, reference: np.ndarray, labels: tuple[str, ...]) -> dict[str, Any]:
@@ -464,9 +464,9 @@ def check_gates(results: Results, min_top1: float | None, max_p50_us: dict[str, 
         raise GateError(f"{len(failures)} gate(s) failed: " + "; ".join(failures))
 
 
-def check_complete(results: Results) -> None:
+def check_complete(rows: Iterable[Row]) -> None:
     """Exit status 4 when some cells did not run (a failed export, a changed file, a crash): not a clean success."""
-    failed = [r for r in results.results if r.status == "failed"]
+    failed = [r for r in rows if r.status == "failed"]
     if failed:
         shown = "; ".join(f"{r.key}: {r.error}" for r in failed[:5])
         raise IncompleteError(f"{len(failed)} cell(s) did not run: {shown}" + (" ..." if len(failed) > 5 else ""))

@@ -103,5 +103,5 @@ def run(args: argparse.Namespace) -> int:
         console.print(markup(note))
     console.print(markup(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
     check_gates(results, args.min_top1, dict(args.max_p50_us))
-    check_complete(results)
+    check_complete(results.results)
     return 0

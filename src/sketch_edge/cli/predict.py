@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sketch_edge.display import markup
 
-    table = Table(title=markup(f"{predictor.model_name}: {args.artifact}"))
+    table = Table(title=markup(f"{predictor.metadata.get('display_name', predictor.model_name)}: {args.artifact}"))
     table.add_column("input", overflow="fold")  # long paths wrap rather than lose the part that tells inputs apart
     for k in range(min(args.top, len(predictor.labels))):
         table.add_column(f"#{k + 1}")

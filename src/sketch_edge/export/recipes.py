@@ -22,7 +22,9 @@ from typing import Any
 
 from sketch_edge import numbers
 from sketch_edge.errors import ExportError, unknown_name
+from sketch_edge.formats import FORMATS
 from sketch_edge.manifest import Artifact
+from sketch_edge.records import Record
 
 COMPUTE_KINDS = {
     "fp32": "fp32 weights and arithmetic",
@@ -57,18 +59,22 @@ GATES = {
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(Record):
     name: str
-    format: str  # tflite | onnx | saved_model
+    format: str  # a registered format (sketch_edge.formats)
     precision: str
     compute: str  # a key of COMPUTE_KINDS
     exporter: str  # "module:function"
     libraries: tuple[str, ...]  # the distributions that make and check the file: the manifest names their versions
-    suffix: str
     options: dict[str, Any] = field(default_factory=dict)
     default: bool = True
     not_default_for: dict[str, str] = field(default_factory=dict)  # model kind (models.model_kind) -> why not
     cannot_run_on: dict[str, str] = field(default_factory=dict)  # runtime -> why its files do not load there
+
+    @property
+    def suffix(self) -> str:
+        """Of its files: its format's (sketch_edge.formats)."""
+        return FORMATS[self.format].suffixes[0]
 
     @property
     def quantized(self) -> bool:
@@ -122,18 +128,17 @@ _RECURRENT = {
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe("saved_model", "saved_model", "fp32", "fp32", *_SAVED, ""),
-        Recipe("tflite-fp32", "tflite", "fp32", "fp32", *_TFLITE, ".tflite"),
-        Recipe("tflite-fp16", "tflite", "fp16", "fp16", *_TFLITE, ".tflite", {"quantization": "fp16"}),
-        Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", *_TFLITE, ".tflite", {"quantization": "dynamic"}),
-        Recipe("tflite-int8", "tflite", "int8", "int8", *_TFLITE, ".tflite", {"quantization": "int8"}),
+        Recipe("saved_model", "saved_model", "fp32", "fp32", *_SAVED),
+        Recipe("tflite-fp32", "tflite", "fp32", "fp32", *_TFLITE),
+        Recipe("tflite-fp16", "tflite", "fp16", "fp16", *_TFLITE, {"quantization": "fp16"}),
+        Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", *_TFLITE, {"quantization": "dynamic"}),
+        Recipe("tflite-int8", "tflite", "int8", "int8", *_TFLITE, {"quantization": "int8"}),
         Recipe(
             "tflite-int8-aeq",
             "tflite",
             "int8",
             "int8",
             *_AEQ,
-            ".tflite",
             not_default_for={"recurrent": _RECURRENT["tflite-int8-aeq"]},
             cannot_run_on=_AEQ_NOT_ON,
         ),
@@ -143,25 +148,23 @@ RECIPES: dict[str, Recipe] = {
             "int8+fp32",
             "int8",
             *_AEQ,
-            ".tflite",
             {"fallback": "auto"},
             not_default_for={"recurrent": _RECURRENT["tflite-int8-mixed"]},
             cannot_run_on=_AEQ_NOT_ON,
         ),
-        Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", *_TFLITE, ".tflite", {"quantization": "int16x8"}, default=False),
-        Recipe("onnx-fp32", "onnx", "fp32", "fp32", *_ONNX, ".onnx"),
-        Recipe("onnx-int8", "onnx", "int8", "int8", *_ONNX, ".onnx", {"quantization": "static-qdq"}),
+        Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", *_TFLITE, {"quantization": "int16x8"}, default=False),
+        Recipe("onnx-fp32", "onnx", "fp32", "fp32", *_ONNX),
+        Recipe("onnx-int8", "onnx", "int8", "int8", *_ONNX, {"quantization": "static-qdq"}),
         Recipe(
             "onnx-int8-mixed",
             "onnx",
             "int8+fp32",
             "int8",
             *_ONNX,
-            ".onnx",
             {"quantization": "static-qdq", "fallback": "auto"},
             not_default_for={"recurrent": _RECURRENT["onnx-int8-mixed"]},
         ),
-        Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", *_ONNX, ".onnx", {"quantization": "dynamic"}),
+        Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", *_ONNX, {"quantization": "dynamic"}),
     )
 }
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,7 @@ def sqnr_db(reference: np.ndarray, candidate: np.ndarray) -> float:
 def measure(fmt: str, float_path: Path, quant_path: Path, samples: np.ndarray) -> Sensitivity:
     """Compare every matched layer output of `quant_path` with `float_path` on `samples` (the first SAMPLES are used)."""
     x = samples[:SAMPLES].astype(np.float32)
-    collect = {"onnx": _onnx_layers, "tflite": _tflite_layers}[fmt]
-    layers, inputs, output, skipped, producers = collect(float_path, quant_path, x)
+    layers, inputs, output, skipped, producers = COLLECTORS[fmt](float_path, quant_path, x)
     sqnr = {name: sqnr_db(f, q) for name, (f, q) in inputs.items()}
     sqnr |= {name: sqnr_db(f, q) for name, (_, _, _, f, q) in layers.items()}
 
@@ -267,3 +267,7 @@ def _plot(report: Sensitivity, path: Path) -> None:
     with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+COLLECTORS: dict[str, Callable[[Path, Path, np.ndarray], Collected]] = {"onnx": _onnx_layers, "tflite": _tflite_layers}
+"""Per format (sketch_edge.formats), how its float and quantized layer outputs are collected."""

@@ -27,10 +27,12 @@ from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
 from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
 from sketch_edge.export.verify import gate_failures
+from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
-from sketch_edge.isolation import library_versions, run_module
+from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Manifest, Source
+from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind
 from sketch_edge.reporting import fmt
@@ -156,7 +158,13 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
             test_labels=saved.test_y,
             test_reference=test_reference,
         )
-        metadata = {"labels": list(source.labels), "input": source.input, "source_sha256": source.sha256, "model": source.model}
+        metadata = {
+            "labels": list(source.labels),
+            "input": source.input,
+            "source_sha256": source.sha256,
+            "model": source.model,  # the canonical name: builds the model again
+            "display_name": short_name(source.model),  # what people are shown: only the parameters off their defaults
+        }
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in recipes]
             artifacts = list(pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs))
@@ -182,32 +190,30 @@ def libraries(recipes: list[Recipe]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*LIBRARIES, *(name for r in recipes for name in r.libraries)]))
 
 
-def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scratch: Path, metadata: dict) -> dict[str, Any]:
-    return {
-        "recipe": asdict(recipe),
-        "model": str(config.layout.model),
-        "out": str(config.layout.export / f"{recipe.name}{recipe.suffix}"),
-        "arrays": str(arrays),
-        "input_kind": source.input["kind"],
-        "metadata": metadata | {"recipe": recipe.name, "precision": recipe.precision},
-        "result": str(scratch / f"{recipe.name}.result.json"),
-        "max_drop": config.max_drop,
-        "fallback_budget_s": config.fallback_budget_s,
-        "min_agreement": recipe.gate(config.gates).min_agreement,
-        "sensitivity": dict(zip(("json", "png"), map(str, config.layout.sensitivity(recipe.name)), strict=True)),
-    }
+def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scratch: Path, metadata: dict[str, Any]) -> ExportJob:
+    return ExportJob(
+        recipe=recipe,
+        model=str(config.layout.model),
+        out=str(config.layout.export / f"{recipe.name}{recipe.suffix}"),
+        arrays=str(arrays),
+        input_kind=source.input["kind"],
+        metadata=metadata | {"recipe": recipe.name, "precision": recipe.precision},
+        result=str(scratch / f"{recipe.name}.result.json"),
+        max_drop=config.max_drop,
+        fallback_budget_s=config.fallback_budget_s,
+        min_agreement=recipe.gate(config.gates).min_agreement,
+        sensitivity=dict(zip(("json", "png"), map(str, config.layout.sensitivity(recipe.name)), strict=True)),
+    )
 
 
-def _run_job(recipe: Recipe, job: dict[str, Any], config: ExportConfig, source: Source) -> Artifact:
+def _run_job(recipe: Recipe, job: ExportJob, config: ExportConfig, source: Source) -> Artifact:
     """Run one worker; any way it can fail becomes a `failed` artifact with the reason."""
-    failed = replace(recipe.artifact(Path(job["out"])), status="failed")
-    job_file = Path(job["result"]).with_suffix(".job.json")
-    job_file.write_text(json.dumps(job))
+    failed = replace(recipe.artifact(Path(job.out)), status="failed")
     started = time.perf_counter()
-    reason = run_module("sketch_edge.export.worker", job_file, config.timeout_s)
+    reason = run_job("sketch_edge.export.worker", Path(job.result).with_suffix(".job.json"), job, config.timeout_s)
     if reason is not None:
         return replace(failed, error=f"converter failed: {reason}", seconds=round(time.perf_counter() - started, 2))
-    artifact = Artifact.from_json(json.loads(Path(job["result"]).read_text()))
+    artifact = Artifact.from_json(json.loads(Path(job.result).read_text()))
     path = config.layout.export / artifact.path
     artifact = replace(artifact, bytes=_size(path), sha256=_digest(path))
     if artifact.parity is None:

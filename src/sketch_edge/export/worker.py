@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,34 @@ from sketch_edge.data import INPUT_SPECS
 from sketch_edge.errors import first_line
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.fallback import Validation, choose_float_layers
-from sketch_edge.export.metadata import embed_metadata
 from sketch_edge.export.recipes import Recipe, float_recipe
 from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
+from sketch_edge.formats import get_format
 from sketch_edge.isolation import die_with_parent
 from sketch_edge.manifest import Artifact
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.saved import load_trained
+from sketch_edge.records import Figure, Fraction, Record
 
 BATCH = 256
+
+
+@dataclass(frozen=True)
+class ExportJob(Record):
+    """One recipe as the export stage asks for it."""
+
+    recipe: Recipe
+    model: str  # model.keras
+    out: str  # the artifact's path
+    arrays: str  # .npz of calibration, validation and test drawings with Keras's outputs on them
+    input_kind: str
+    metadata: dict[str, Any]  # what is embedded in the file
+    result: str  # the Artifact as JSON
+    max_drop: Fraction  # mixed recipes: the validation top-1 drop the float fallback aims within
+    fallback_budget_s: Figure
+    min_agreement: Fraction
+    sensitivity: dict[str, str]  # where its per-layer report goes: {"json": ..., "png": ...}
 
 
 def resolve(exporter: str) -> Callable[..., Artifact]:
@@ -46,12 +65,12 @@ def resolve(exporter: str) -> Callable[..., Artifact]:
     return getattr(importlib.import_module(module), function)
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    recipe = Recipe(**job["recipe"])
-    arrays = np.load(job["arrays"])
-    out = Path(job["out"])
-    model = load_trained(Path(job["model"]))
-    spec = INPUT_SPECS[job["input_kind"]]
+def run_job(job: ExportJob) -> dict[str, Any]:
+    recipe = job.recipe
+    arrays = np.load(job.arrays)
+    out = Path(job.out)
+    model = load_trained(Path(job.model))
+    spec = INPUT_SPECS[job.input_kind]
     calibration = CalibrationReader(arrays["calibration"], spec.name)
 
     def export(r: Recipe, path: Path) -> Artifact:
@@ -66,18 +85,19 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         if recipe.options.get("fallback") == "auto":
             keras_answers = arrays["reference"].argmax(axis=1)
             validation = Validation(
-                arrays["validation"], arrays["validation_labels"], keras_answers, job["min_agreement"], arrays["calibration"]
+                arrays["validation"], arrays["validation_labels"], keras_answers, job.min_agreement, arrays["calibration"]
             )
             artifact, details = choose_float_layers(
-                recipe, out, float_twin, export, _predict_file, validation, job["max_drop"], job["fallback_budget_s"]
+                recipe, out, float_twin, export, _predict_file, validation, job.max_drop, job.fallback_budget_s
             )
         else:
             artifact = export(recipe, out)
-        if recipe.format in ("tflite", "onnx"):
-            embed_metadata(out, recipe.format, job["metadata"])
+        fmt = get_format(recipe.format)
+        if fmt.embed_metadata is not None:
+            fmt.embed_metadata(out, job.metadata)
         seconds = time.perf_counter() - started
         if recipe.quantized:
-            details["sensitivity"] = _sensitivity(recipe.format, float_twin, out, arrays["calibration"], job["sensitivity"])
+            details["sensitivity"] = _sensitivity(recipe.format, float_twin, out, arrays["calibration"], job.sensitivity)
 
     predict, inputs, outputs = _open(out, recipe.format)
     candidate = _predict_all(predict, arrays["validation"])
@@ -93,7 +113,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1),
             "test_samples": len(test_probs),
             "test_changes": changes(arrays["test_reference"].argmax(axis=1), test_probs.argmax(axis=1), arrays["test_labels"]),
-            **({"ops": op_counts(out, recipe.format)} if recipe.format in ("tflite", "onnx") else {}),
+            **({"ops": op_counts(out, fmt.count_ops)} if fmt.count_ops else {}),
         },
     }
 
@@ -109,23 +129,15 @@ def _sensitivity(fmt: str, float_twin: Path, out: Path, samples: np.ndarray, fil
     return report.summary()
 
 
-def op_counts(path: Path, fmt: str) -> dict[str, int]:
+def op_counts(path: Path, count: Callable[[Path], list[str]]) -> dict[str, int]:
     """How many of each operator the file runs, most frequent first: shows a fused LSTM from an unrolled one,
     or which layers a quantizer left in float."""
-    if fmt == "onnx":
-        import onnx
-
-        ops = [node.op_type for node in onnx.load(str(path)).graph.node]
-    else:
-        from ai_edge_litert.interpreter import Interpreter
-
-        ops = [op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details()]
-    return dict(Counter(ops).most_common())
+    return dict(Counter(count(path)).most_common())
 
 
 def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], list[dict], list[dict]]:
     """A predict function for the artifact in its own runtime, with its declared inputs and outputs."""
-    if fmt == "saved_model":
+    if not get_format(fmt).runs_in_runtime:  # a SavedModel: TensorFlow's own loader
         import tensorflow as tf
 
         serve = tf.saved_model.load(str(path)).signatures["serving_default"]
@@ -140,10 +152,9 @@ def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], lis
         out_spec = serve.structured_outputs[out_name]
         outputs = [{"name": out_name, "shape": out_spec.shape.as_list(), "dtype": out_spec.dtype.name, "scale": None, "zero_point": None}]
         return predict, inputs, outputs
-    if fmt == "onnx":
-        import onnx
-
-        onnx.checker.check_model(str(path), full_check=True)
+    check = get_format(fmt).check
+    if check is not None:
+        check(path)
     from sketch_edge.runtime import open_runner
 
     runner = open_runner(path, threads=1)
@@ -163,8 +174,8 @@ def _predict_file(path: Path, x: np.ndarray) -> np.ndarray:
 def main() -> None:
     die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = json.loads(Path(sys.argv[1]).read_text())
-    fileio.write_json(job["result"], run_job(job))
+    job = ExportJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
+    fileio.write_json(job.result, run_job(job))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sketch_edge.errors import ModelError, unknown_name
+from sketch_edge.formats import FORMATS
 from sketch_edge.records import Record
 
 
@@ -65,7 +66,7 @@ class RuntimeSpec:
     """A CPU runtime: the files it runs, its adapter, and what the bench and the predictor need to know of it."""
 
     name: str
-    suffixes: tuple[str, ...]
+    formats: tuple[str, ...]  # the registered formats (sketch_edge.formats) whose files it runs
     adapter: str  # "module:Class", imported only when a file of its format is opened
     thread_safe: bool  # may one loaded model be called from several threads at once
     compute_kinds: tuple[str, ...]  # the recipes' compute kinds it can run (see export.recipes.COMPUTE_KINDS)
@@ -77,6 +78,10 @@ class RuntimeSpec:
     line: str = "-."  # its latency curves (matplotlib line style)
     profiler: str | None = None  # "module:function" giving each node's time (bench.profile sums them)
     no_profiler: str = "no per-op profiler"  # said in the report when there is none
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return tuple(suffix for name in self.formats for suffix in FORMATS[name].suffixes)
 
     def adapter_class(self) -> type[Runner]:
         module, _, name = self.adapter.partition(":")
@@ -97,7 +102,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
     for spec in (
         RuntimeSpec(
             "keras",
-            (".keras",),
+            ("keras",),
             "sketch_edge.runtime.keras:KerasRunner",
             False,
             ("fp32",),
@@ -111,7 +116,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
         ),
         RuntimeSpec(
             "litert",
-            (".tflite",),
+            ("tflite",),
             "sketch_edge.runtime.litert:LiteRTRunner",
             False,
             _ALL_KINDS,
@@ -124,7 +129,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
         ),
         RuntimeSpec(
             "onnxruntime",
-            (".onnx",),
+            ("onnx",),
             "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
             True,
             _ONNX_KINDS,
@@ -136,7 +141,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
         ),
         RuntimeSpec(
             "openvino",
-            (".onnx", ".tflite"),
+            ("onnx", "tflite"),
             "sketch_edge.runtime.openvino:OpenVINORunner",
             False,
             _ALL_KINDS,

@@ -9,8 +9,8 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from sketch_edge.errors import ModelError, first_line
+from sketch_edge.formats import read_metadata
 from sketch_edge.runtime.base import Runner, TensorInfo, to_tensor
-from sketch_edge.runtime.metadata import tflite_metadata
 
 
 def _tensor_info(detail: dict) -> TensorInfo:
@@ -55,7 +55,7 @@ class LiteRTRunner(Runner):
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: LiteRT cannot load it ({first_line(exc)})") from None
-        return cls(interpreter, tflite_metadata(path))
+        return cls(interpreter, read_metadata(path))
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
         """The input in the tensor's own type (int8 quantized with its scale and zero point); resizes for a new batch size."""

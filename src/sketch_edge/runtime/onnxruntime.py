@@ -10,8 +10,8 @@ import numpy as np
 import onnxruntime as ort
 
 from sketch_edge.errors import ModelError, first_line
+from sketch_edge.formats import read_metadata
 from sketch_edge.runtime.base import Runner, TensorInfo
-from sketch_edge.runtime.metadata import onnx_metadata
 
 _ONNX_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}
 
@@ -37,7 +37,7 @@ class OnnxRuntimeRunner(Runner):
 
     def __init__(self, session: ort.InferenceSession, path: Path) -> None:
         self._session = session
-        self.metadata = onnx_metadata(session.get_modelmeta().custom_metadata_map, path)
+        self.metadata = read_metadata(path)
         self.input_spec = _tensor_info(session.get_inputs()[0])
         self.output_spec = _tensor_info(session.get_outputs()[0])
         self._outputs = [self.output_spec.name]

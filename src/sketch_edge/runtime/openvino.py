@@ -16,8 +16,8 @@ import numpy as np
 import openvino as ov
 
 from sketch_edge.errors import ModelError
+from sketch_edge.formats import read_metadata
 from sketch_edge.runtime.base import Runner, TensorInfo, to_tensor
-from sketch_edge.runtime.metadata import ONNX_KEY, onnx_metadata, tflite_metadata
 
 CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
 _core: ov.Core | None = None
@@ -76,7 +76,7 @@ class OpenVINORunner(Runner):
             compiled = compile_model(model, threads)
         except Exception as exc:  # OpenVINO raises RuntimeError or its own GeneralFailure for files it refuses
             raise ModelError(f"{path}: OpenVINO cannot load it ({_message(exc)})") from None
-        return cls(compiled, path, _metadata(model, path))
+        return cls(compiled, path, read_metadata(path))
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
         return to_tensor(batch, self.input_spec)
@@ -92,14 +92,6 @@ class OpenVINORunner(Runner):
     def close(self) -> None:
         self._request = None
         self._compiled = None
-
-
-def _metadata(model: ov.Model, path: Path) -> dict[str, Any] | None:
-    """What the export stage embedded: ONNX metadata_props land in the model's rt_info under "framework"."""
-    if path.suffix == ".tflite":
-        return tflite_metadata(path)
-    key = ["framework", ONNX_KEY]
-    return onnx_metadata({ONNX_KEY: model.get_rt_info(key).astype(str)}, path) if model.has_rt_info(key) else None
 
 
 def _message(exc: Exception) -> str:

@@ -1,9 +1,15 @@
+"""Each format's metadata: embedded by export, read back without TensorFlow or a session (sketch_edge.formats)."""
+
 import io
 import json
 import zipfile
 
-from sketch_edge.export.metadata import embed_metadata
-from sketch_edge.runtime.metadata import read_metadata
+from sketch_edge.formats import FORMATS, read_metadata
+
+
+def embed_metadata(path, fmt, metadata):
+    FORMATS[fmt].embed_metadata(path, metadata)
+
 
 META = {"labels": ["cat", "The Eiffel Tower"], "input": {"shape": [28, 28, 1]}, "source_sha256": "ab" * 32}
 
@@ -45,7 +51,7 @@ def test_a_tflite_metadata_bomb_is_refused_unread(tmp_path):
     import pytest
 
     from sketch_edge.errors import ModelError
-    from sketch_edge.runtime.metadata import MAX_METADATA_BYTES
+    from sketch_edge.formats import MAX_METADATA_BYTES
 
     path = tmp_path / "bomb.tflite"
     buffer = io.BytesIO()
@@ -71,3 +77,31 @@ def test_onnx_metadata_nested_too_deep_is_refused(tmp_path):
     onnx.save(model, str(path))
     with pytest.raises(ModelError, match="not valid JSON \\(or nested too deep\\)"):
         read_metadata(path)
+
+
+def test_a_truncated_onnx_file_is_one_line(tmp_path):
+    import numpy as np
+    import pytest
+
+    from sketch_edge.errors import ModelError
+    from tests.helpers import linear_softmax_onnx
+
+    path = linear_softmax_onnx(tmp_path / "m.onnx", np.zeros((784, 2), np.float32), metadata=META)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="m.onnx: not an ONNX model \\(a field runs past the end"):
+        read_metadata(path)
+    path.write_bytes(b"\xff" * 20)
+    with pytest.raises(ModelError, match="not an ONNX model"):
+        read_metadata(path)
+
+
+def test_the_onnx_reader_agrees_with_the_onnx_package(tmp_path):
+    import numpy as np
+    import onnx
+
+    from tests.helpers import linear_softmax_onnx
+
+    path = linear_softmax_onnx(tmp_path / "m.onnx", np.zeros((784, 2), np.float32), metadata=META)
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert read_metadata(path) == json.loads(props["sketch_edge"])

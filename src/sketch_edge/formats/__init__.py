@@ -1,0 +1,41 @@
+"""The artifact formats: a registry beside RECIPES and RUNTIMES.
+
+A new format is one module here (its `FORMAT`) and one line below. Recipes name
+a format, the export worker embeds metadata, counts ops and checks files through
+it, and the predictor and the runtimes read metadata with `read_metadata`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sketch_edge.errors import ModelError, unknown_name
+from sketch_edge.formats import keras, onnx, saved_model, tflite
+from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, parse_metadata
+
+FORMATS: dict[str, Format] = {f.name: f for f in (tflite.FORMAT, onnx.FORMAT, saved_model.FORMAT, keras.FORMAT)}
+
+__all__ = ["FORMATS", "MAX_METADATA_BYTES", "Format", "format_of", "get_format", "parse_metadata", "read_metadata"]
+
+
+def get_format(name: str) -> Format:
+    if name not in FORMATS:
+        raise ModelError(unknown_name("format", name, FORMATS))
+    return FORMATS[name]
+
+
+def format_of(path: str | Path) -> Format:
+    """The format of a file, by its suffix; a one-line ModelError for any other."""
+    suffix = Path(path).suffix
+    for fmt in FORMATS.values():
+        if suffix and suffix in fmt.suffixes:
+            return fmt
+    known = ", ".join(s for f in FORMATS.values() for s in f.suffixes if s)
+    raise ModelError(f"{path}: metadata is read from {known} files only")
+
+
+def read_metadata(path: str | Path) -> dict[str, Any] | None:
+    """The sketch-edge metadata of an artifact file, or None when it carries none."""
+    fmt = format_of(path)
+    return fmt.read_metadata(Path(path)) if fmt.read_metadata else None

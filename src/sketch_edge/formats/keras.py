@@ -1,0 +1,7 @@
+"""Keras `.keras` files: the trained model itself, the bench's reference row (no embedded metadata)."""
+
+from __future__ import annotations
+
+from sketch_edge.formats.base import Format
+
+FORMAT = Format("keras", (".keras",))

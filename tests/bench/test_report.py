@@ -1,0 +1,61 @@
+"""bench.report: the table, report.md, results.csv and the plots, rendered from the committed example results."""
+
+from dataclasses import replace
+
+import numpy as np
+
+from sketch_edge.bench import report
+from sketch_edge.bench.results import CSV_COLUMNS, Peak, read
+from tests.helpers import EXAMPLES
+
+RESULTS = read(EXAMPLES / "results.json")
+
+
+def test_table_has_one_row_per_cell_and_marks_the_front():
+    header, rows = report.table_rows(RESULTS, None)
+    assert header[:3] == ["recipe", "runtime", "compute"] and len(rows) == len(RESULTS.results)
+    for row, cell in zip(rows, RESULTS.results, strict=True):
+        assert row[0] == cell.recipe + (" *" if cell.pareto else "") and row[1] == cell.runtime
+        assert row[header.index("p50 us")].startswith(f"{cell.p50:.1f}")
+
+
+def test_a_baseline_adds_ratio_columns_and_equal_runs_read_1x():
+    header, rows = report.table_rows(RESULTS, RESULTS)
+    assert header[-5:] == ["p50 vs base", "p99 vs base", "thru vs base", "top1 vs base", "rss vs base"]
+    assert all(cell == "1.00x" for row in rows for cell in row[-5:] if cell)
+
+
+def test_noise_marks_and_advice():
+    noisy = replace(RESULTS, results=tuple(replace(r, noisy=True, other_cpu=0.5) for r in RESULTS.results))
+    _, rows = report.table_rows(noisy, None)
+    assert all(row[9].endswith(" !") for row in rows)
+    (note, *_) = report.noise_notes(noisy)
+    assert note.startswith(f"! {len(rows)} cell(s) timed while") and "--pin" in note
+    pinned = replace(noisy, settings=replace(noisy.settings, pin_core=1))
+    assert "--pin" not in report.noise_notes(pinned)[0]  # not advised to a run that was pinned
+    beaten = {t: {k: replace(p, beaten_by=("a/b/t1/b1",)) for k, p in kinds.items()} for t, kinds in RESULTS.peaks.items()}
+    notes = report.noise_notes(replace(RESULTS, peaks=beaten))
+    assert any("not this CPU's ceiling" in n and "a/b/t1/b1" in n for n in notes)
+
+
+def test_short_reasons_keep_the_first_line_within_the_width():
+    assert report.short_reason("line one\nline two") == "line one"
+    assert len(report.short_reason("x" * 500)) == report.SHORT_REASON and report.short_reason("x" * 500).endswith("…")
+
+
+def test_write_all_writes_every_output(tmp_path):
+    latencies = {r.key: np.linspace(1, 2, 50) * (r.p50 or 1) for r in RESULTS.results}
+    report.write_all(RESULTS, latencies, tmp_path, None)
+    assert read(tmp_path / "results.json") == RESULTS
+    csv = (tmp_path / "results.csv").read_text().splitlines()
+    assert csv[0] == ",".join(CSV_COLUMNS) and len(csv) == 1 + len(RESULTS.results)
+    md = (tmp_path / "report.md").read_text()
+    assert md.startswith(f"# Bench of {RESULTS.source.model}") and RESULTS.environment.cpu in md and "## Peaks" in md
+    assert "LiteRT's Python API has no per-op profiler" in md  # the example has LiteRT cells, profiled by nothing
+    for png in ("latency_vs_accuracy.png", "latency_cdf.png", "size.png", "confusion.png"):
+        assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_peaks_line_names_each_kind():
+    line = report.peaks_line(replace(RESULTS, peaks={"1": {"int8": Peak(400.4, "k")}}))
+    assert line == "peaks: 1 thread(s) int8 400 GOP/s"
