@@ -18,6 +18,8 @@ from sketch_edge.errors import ManifestError, RecordError
 from sketch_edge.records import Count, Figure, Fraction, Record
 from sketch_edge.runtime.base import TensorInfo
 
+__all__ = ["Artifact", "Details", "Fallback", "Manifest", "Parity", "SensitivitySummary", "Source", "TensorInfo", "resolve"]
+
 
 @dataclass(frozen=True)
 class Parity(Record):
@@ -29,6 +31,56 @@ class Parity(Record):
     output_shape: tuple[Count, ...] = ()  # (validation drawings, classes) as the artifact returned them
     non_finite: Count = 0  # NaN or infinite output values
     flip_margins: tuple[float, ...] = ()  # of each drawing answered otherwise: Keras's top-1 minus its second
+
+
+@dataclass(frozen=True)
+class SensitivitySummary(Record):
+    """What the manifest keeps of an int8 file's per-layer report (export.sensitivity; the report is its own file)."""
+
+    worst_layer: str | None = None  # None with `layers` 0: no layer matched
+    worst_added_noise: float | None = None
+    worst_sqnr_db: float | None = None
+    output_sqnr_db: float | None = None
+    layers: Count = 0
+    skipped: Count = 0
+    error: str | None = None  # not measured, and why (the file passed or failed its own gates regardless)
+
+
+@dataclass(frozen=True)
+class FallbackStep(Record):
+    k: Count  # Keras layers in float
+    validation_top1: Fraction
+    lost: Count
+    gained: Count
+    agreement: Fraction
+
+
+@dataclass(frozen=True)
+class Fallback(Record):
+    """How a mixed recipe chose its float layers (export.fallback)."""
+
+    k: Count  # float layers in the file kept
+    float_layers: tuple[str, ...]
+    float_ops: Count
+    max_drop: Fraction
+    keras_validation_top1: Fraction
+    stopped: str
+    budget_s: Figure
+    seconds: Figure
+    tried: tuple[FallbackStep, ...]
+
+
+@dataclass(frozen=True)
+class Details(Record):
+    """What export measured of an artifact beyond parity."""
+
+    test_top1: Fraction | None = None
+    test_samples: Count | None = None
+    test_changes: tuple[Count, Count] | None = None  # (lost, gained): test drawings Keras gets right and it wrong, and back
+    ops: dict[str, Count] = field(default_factory=dict)  # operator -> how many, most frequent first
+    sensitivity: SensitivitySummary | None = None  # quantized recipes
+    fallback: Fallback | None = None  # mixed recipes
+    recurrent: str | None = None  # how a recurrent layer was unrolled for the converter
 
 
 @dataclass(frozen=True)
@@ -46,7 +98,7 @@ class Artifact(Record):
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
     parity: Parity | None = None
-    details: dict[str, Any] = field(default_factory=dict)  # test_top1, ops; sensitivity (quantized); fallback (mixed)
+    details: Details = field(default_factory=Details)
 
 
 @dataclass(frozen=True)

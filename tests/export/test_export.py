@@ -69,7 +69,7 @@ def test_round_trip(manifest, artifacts, name):
     assert parity.top1_agreement >= gate.min_agreement
     if gate.max_abs_diff is not None:
         assert parity.max_abs_diff <= gate.max_abs_diff
-    assert manifest.source.keras_test_top1 - entry.details["test_top1"] <= gate.max_top1_drop
+    assert manifest.source.keras_test_top1 - entry.details.test_top1 <= gate.max_top1_drop
     if fmt != "saved_model":
         meta = read_metadata(path)
         assert meta["labels"] == list(CLASSES) and meta["source_sha256"] == manifest.source.sha256
@@ -87,7 +87,7 @@ def test_every_quantized_artifact_has_a_sensitivity_report(manifest, artifacts):
     from sketch_edge.layout import Layout
 
     for recipe in RECIPES.values():
-        summary = manifest.artifact(recipe.name).details.get("sensitivity")
+        summary = manifest.artifact(recipe.name).details.to_json().get("sensitivity")
         if not recipe.quantized:
             assert summary is None, recipe.name
             continue
@@ -101,7 +101,7 @@ def test_every_quantized_artifact_has_a_sensitivity_report(manifest, artifacts):
 
 def test_mixed_recipes_record_their_search(manifest):
     for name in ("onnx-int8-mixed", "tflite-int8-mixed"):
-        fallback = manifest.artifact(name).details["fallback"]
+        fallback = manifest.artifact(name).details.to_json()["fallback"]
         assert [t["k"] for t in fallback["tried"]] == list(range(fallback["k"] + 1)) and len(fallback["float_layers"]) == fallback["k"]
         last = fallback["tried"][-1]
         if fallback["stopped"] == "aim reached":
@@ -132,7 +132,7 @@ def test_ai_edge_quantizer_keeps_named_layers_in_float(manifest, artifacts, tmp_
 def test_checked_on_the_saved_split_with_keras_reference(manifest, artifacts):
     saved = SavedSplit.load(artifacts / "split.npz")
     assert manifest.source.split_sha256 == sha256_file(artifacts / "split.npz")
-    assert manifest.artifact("onnx-fp32").details["test_samples"] == len(saved.test_y) == 80
+    assert manifest.artifact("onnx-fp32").details.test_samples == len(saved.test_y) == 80
     with np.load(artifacts / "export" / "reference.npz") as reference:
         assert reference["test"].shape == (80, len(CLASSES)) and str(reference["model_sha256"]) == manifest.source.sha256
         assert np.allclose(reference["test"].sum(axis=1), 1, atol=1e-5)
@@ -276,12 +276,12 @@ def test_stroke_model_exports_with_its_sequence_contract_and_op_lists(exported_s
     for a in manifest.artifacts:
         assert a.status == "ok", (a.name, a.error)
         assert "strokes" in a.inputs[0].name and a.inputs[0].shape[1:] == (STEPS, CHANNELS)
-        lost, gained = a.details["test_changes"]  # the drawings behind its top-1: Keras's minus those lost plus those gained
-        assert a.details["test_top1"] == pytest.approx(manifest.source.keras_test_top1 - (lost - gained) / a.details["test_samples"])
-        ops = a.details["ops"]
+        lost, gained = a.details.test_changes  # the drawings behind its top-1: Keras's minus those lost plus those gained
+        assert a.details.test_top1 == pytest.approx(manifest.source.keras_test_top1 - (lost - gained) / a.details.test_samples)
+        ops = a.details.ops
         assert ("CONV_2D" in ops) if a.format == "tflite" else ("Conv" in ops), ops
         assert read_metadata(root / "export" / a.path)["input"]["kind"] == "strokes"
-    assert "QuantizeLinear" in manifest.artifact("onnx-int8").details["ops"]
+    assert "QuantizeLinear" in manifest.artifact("onnx-int8").details.ops
 
 
 @pytest.mark.parametrize("name", ["seq-lstm", "seq-gru"])
@@ -300,7 +300,7 @@ def test_recurrent_layers_are_unrolled_for_tflite_and_give_keras_outputs(name, t
     out = tmp_path / f"{name}.tflite"
     spec = INPUT_SPECS["strokes"]
     artifact = export_tflite(model, out, input_spec=spec, recipe=get_recipe("tflite-fp32"), calibration=CalibrationReader(x, spec.name))
-    assert artifact.details["recurrent"] == f"{name.split('-')[1]} unrolled over 100 steps"
+    assert artifact.details.recurrent == f"{name.split('-')[1]} unrolled over 100 steps"
     ops = op_counts(out, FORMATS["tflite"].count_ops)
     assert "WHILE" not in ops and ops["FULLY_CONNECTED"] >= 100, ops
     runner = open_runner(out, threads=1)

@@ -45,7 +45,7 @@ def test_a_real_drop_puts_the_noisiest_layer_in_float(tmp_path):
     artifact, details = choose_float_layers(
         get_recipe("onnx-int8-mixed"), out, float_path, _exporter(float_path), _predict, _validation(float_path), max_drop=0.002
     )
-    fallback = details["fallback"]
+    fallback = details.to_json()  # the Fallback record as the manifest holds it
     first = fallback["tried"][0]
     assert first["lost"] - first["gained"] > 2 * np.sqrt(first["lost"] + first["gained"]), first  # int8 alone: a real drop
     assert fallback["stopped"] == "aim reached" and fallback["k"] >= 1 and fallback["tried"][-1]["validation_top1"] >= 0.998
@@ -64,7 +64,7 @@ def test_a_drop_within_noise_is_not_chased(tmp_path):
     _, details = choose_float_layers(
         get_recipe("onnx-int8-mixed"), tmp_path / "m.onnx", float_path, _exporter(float_path), _predict, few, max_drop=-0.01
     )  # an aim int8 cannot reach: beat Keras by a point
-    fallback = details["fallback"]
+    fallback = details.to_json()  # the Fallback record as the manifest holds it
     assert fallback["k"] == 0 and fallback["stopped"].startswith("drop within noise"), fallback
     assert fallback["tried"][0]["lost"] <= 4
 
@@ -121,7 +121,7 @@ def test_the_search_keeps_its_best_file_when_a_later_one_is_worse(monkeypatch, t
     export, predict, validation = _scripted(monkeypatch, tmp_path, agreements=[0.5, 0.97, 0.6])
     out = tmp_path / "mixed.onnx"
     _, details = choose_float_layers(get_recipe("onnx-int8-mixed"), out, tmp_path / "f.onnx", export, predict, validation, 0.002)
-    fallback = details["fallback"]
+    fallback = details.to_json()  # the Fallback record as the manifest holds it
     assert [t["agreement"] for t in fallback["tried"]] == [0.5, 0.97, 0.6] and fallback["k"] == 1
     assert out.read_text() == "1" and fallback["float_layers"] == ["dense_0"]  # the file on disk is the one reported
     assert fallback["stopped"] == "no quantized layer adds noise; the file with 1 float layer(s) was the best"
@@ -133,6 +133,6 @@ def test_a_budget_spent_ends_the_search_with_a_file_not_a_time_out(monkeypatch, 
     _, details = choose_float_layers(
         get_recipe("onnx-int8-mixed"), out, tmp_path / "f.onnx", export, predict, validation, 0.002, budget_s=0.0
     )
-    fallback = details["fallback"]
+    fallback = details.to_json()  # the Fallback record as the manifest holds it
     assert fallback["stopped"] == "budget of 0 s spent" and fallback["k"] == 0 and len(fallback["tried"]) == 1
     assert out.read_text() == "0" and fallback["budget_s"] == 0.0 and fallback["seconds"] >= 0

@@ -94,4 +94,4 @@ def test_unmatched_layers_are_listed_not_a_crash(tmp_path):
     report = measure("onnx", float_path, tmp_path / "renamed.onnx", X)
     assert {"flat", "logits"} <= set(report.skipped) and all(e.tensor not in ("flat", "logits") for e in report.layers)
     summary = report.summary()
-    assert summary["skipped"] == len(report.skipped) and summary["layers"] == len(report.layers)
+    assert summary.skipped == len(report.skipped) and summary.layers == len(report.layers)

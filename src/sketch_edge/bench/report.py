@@ -12,6 +12,7 @@ from sketch_edge import fileio
 from sketch_edge.bench import noise
 from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Results, Row, read
 from sketch_edge.display import printable
+from sketch_edge.manifest import SensitivitySummary
 from sketch_edge.reporting import fmt, log_x, markdown_table, place_labels, pyplot, save_figure, step_front
 from sketch_edge.runtime import RUNTIMES
 
@@ -186,18 +187,18 @@ def _quantization_section(results: Results) -> list[str]:
     """Each quantized artifact's per-layer sensitivity (written by export) and the layers a mixed recipe kept in float."""
     rows = []
     for name, q in results.quantization.items():
-        s, fallback = q.get("sensitivity") or {}, q.get("fallback")
-        if "error" in s:
-            rows.append([name, s["error"], "", "", "", "", ""])
+        s, fallback = q.sensitivity or SensitivitySummary(), q.fallback
+        if s.error is not None:
+            rows.append([name, s.error, "", "", "", "", ""])
             continue
-        kept = "" if fallback is None else f"{fallback['k']} ({fallback.get('stopped', '')})"
+        kept = "" if fallback is None else f"{fallback.k} ({fallback.stopped})"
         rows.append(
             [
                 name,
-                s.get("worst_layer") or f"no layer matched ({s.get('skipped', 0)} skipped)",
-                fmt(s.get("worst_added_noise") and 100 * s["worst_added_noise"], ".2f"),
-                fmt(s.get("worst_sqnr_db"), ".1f"),
-                fmt(s.get("output_sqnr_db"), ".1f"),
+                s.worst_layer or f"no layer matched ({s.skipped} skipped)",
+                fmt(s.worst_added_noise and 100 * s.worst_added_noise, ".2f"),
+                fmt(s.worst_sqnr_db, ".1f"),
+                fmt(s.output_sqnr_db, ".1f"),
                 kept,
                 f"[plot](../export/sensitivity/{name}.png)",
             ]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sketch_edge.errors import BenchError, RecordError
+from sketch_edge.manifest import Fallback, SensitivitySummary
 from sketch_edge.records import Count, Figure, Fraction, Record, field_names
 
 MAX_BYTES = 64 << 20
@@ -151,10 +151,18 @@ class Settings(Record):
 
 
 @dataclass(frozen=True)
+class Quantization(Record):
+    """An int8 artifact's per-layer sensitivity and, for mixed recipes, its float fallback (as the manifest has them)."""
+
+    sensitivity: SensitivitySummary | None = None
+    fallback: Fallback | None = None
+
+
+@dataclass(frozen=True)
 class Results(Record):
     """One bench run: results.json."""
 
-    SCHEMA_VERSION = 3  # 3: `schema_version` and typed records (2: `schema`, with other_cpu/noisy; 1: neither)
+    SCHEMA_VERSION = 3  # 3: `schema_version`, typed records; 2: `schema`, with other_cpu/noisy; 1: neither
 
     environment: Environment
     source: BenchSource
@@ -164,7 +172,7 @@ class Results(Record):
     results: tuple[Row, ...]
     peaks: dict[str, dict[str, Peak]] = field(default_factory=dict)  # {threads: {compute kind: peak}}
     peak_kernels: tuple[KernelTiming, ...] = ()
-    quantization: dict[str, dict[str, Any]] = field(default_factory=dict)  # per artifact: export's sensitivity, fallback
+    quantization: dict[str, Quantization] = field(default_factory=dict)  # per quantized artifact
     profiles: dict[str, str] = field(default_factory=dict)  # cell key -> its per-op profile under bench/
 
     @classmethod

@@ -25,7 +25,7 @@ import numpy as np
 from sketch_edge import fileio
 from sketch_edge.bench import noise
 from sketch_edge.bench.peak import KERNELS, Kernel, PeakJob, PeakTimings, kernels_for, machine_peaks
-from sketch_edge.bench.results import BenchSource, Environment, KernelTiming, Peak, Results, Row, Settings
+from sketch_edge.bench.results import BenchSource, Environment, KernelTiming, Peak, Quantization, Results, Row, Settings
 from sketch_edge.bench.worker import CellJob, CellMeasurement
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError, unknown_name
@@ -207,11 +207,7 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
         split_sha256=manifest.source.split_sha256,
         test_drawings=saved.test_drawings(),
     )
-    quantization: dict[str, dict[str, Any]] = {
-        a.name: {k: a.details[k] for k in ("sensitivity", "fallback") if k in a.details}
-        for a in manifest.artifacts
-        if "sensitivity" in a.details
-    }
+    quantization = {a.name: Quantization(a.details.sensitivity, a.details.fallback) for a in manifest.artifacts if a.details.sensitivity}
     bench = Results(
         environment=environment(libraries(cells, kernels)),
         source=source,

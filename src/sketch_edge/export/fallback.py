@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -41,7 +40,7 @@ from sketch_edge import fileio
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.export.sensitivity import Sensitivity, measure
 from sketch_edge.export.verify import beyond_noise, changes
-from sketch_edge.manifest import Artifact
+from sketch_edge.manifest import Artifact, Fallback, FallbackStep
 
 BUDGET_S = 60.0
 """Default seconds the search may take, its first file included: the whole export of a model stays within two minutes."""
@@ -86,7 +85,7 @@ def choose_float_layers(
     validation: Validation,
     max_drop: float,
     budget_s: float = BUDGET_S,
-) -> tuple[Artifact, dict[str, Any]]:
+) -> tuple[Artifact, Fallback]:
     """Export `recipe` to `out`, moving Keras layers to float one at a time, noisiest first, until `max_drop` is met,
     the drop is within noise, no quantized layer adds noise, or another step would overrun `budget_s` (then `out`
     is the best file made); the artifact and what was tried."""
@@ -96,14 +95,14 @@ def choose_float_layers(
     aim = validation.keras_top1 - max_drop
     floated: list[str] = []  # Keras layers, in the order they went to float
     nodes: list[str] = []
-    tried = []
+    tried: list[FallbackStep] = []
     best: tuple[tuple, bytes, Artifact, int, int] | None = None  # (rank, file, artifact, float layers, float ops)
     while True:
         answers = predict(out, validation.x).argmax(axis=1)
         correct = answers == validation.labels
         lost, gained = changes(validation.keras_answers, answers, validation.labels)
         agreement = float((answers == validation.keras_answers).mean())
-        tried.append({"k": len(floated), "validation_top1": float(correct.mean()), "lost": lost, "gained": gained, "agreement": agreement})
+        tried.append(FallbackStep(len(floated), float(correct.mean()), lost, gained, agreement))
         rank = (agreement >= validation.min_agreement, float(correct.mean()), agreement, -len(floated))
         if best is None or rank > best[0]:
             best = (rank, out.read_bytes(), artifact, len(floated), len(nodes))
@@ -130,16 +129,14 @@ def choose_float_layers(
     if kept != len(floated):  # an earlier file was the best: it is the one kept
         with fileio.atomic_path(out) as tmp:
             tmp.write_bytes(data)
-    return artifact, {
-        "fallback": {
-            "k": kept,
-            "float_layers": floated[:kept],
-            "float_ops": kept_ops,
-            "max_drop": max_drop,
-            "keras_validation_top1": validation.keras_top1,
-            "stopped": stopped if kept == len(floated) else f"{stopped}; the file with {kept} float layer(s) was the best",
-            "budget_s": budget_s,
-            "seconds": round(time.perf_counter() - started, 1),
-            "tried": tried,
-        }
-    }
+    return artifact, Fallback(
+        k=kept,
+        float_layers=tuple(floated[:kept]),
+        float_ops=kept_ops,
+        max_drop=max_drop,
+        keras_validation_top1=validation.keras_top1,
+        stopped=stopped if kept == len(floated) else f"{stopped}; the file with {kept} float layer(s) was the best",
+        budget_s=budget_s,
+        seconds=round(time.perf_counter() - started, 1),
+        tried=tuple(tried),
+    )

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
+from sketch_edge.manifest import SensitivitySummary
 
 MAX_SQNR_DB = 100.0
 """Identical tensors (a max-pool of int8 values, an exactly representable input) are shown as this, not infinity."""
@@ -81,17 +82,17 @@ class Sensitivity:
     def to_json(self) -> dict[str, Any]:
         return asdict(self) | {"worst": asdict(self.worst) if self.worst else None}
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> SensitivitySummary:
         """What the manifest keeps of it (the whole report is its own file)."""
         worst = self.worst
-        return {
-            "worst_layer": worst.label if worst else None,
-            "worst_added_noise": round(worst.added_noise, 5) if worst else None,
-            "worst_sqnr_db": round(worst.sqnr_db, 2) if worst else None,
-            "output_sqnr_db": round(self.output_sqnr_db, 2) if self.output_sqnr_db is not None else None,
-            "layers": len(self.layers),
-            "skipped": len(self.skipped),
-        }
+        return SensitivitySummary(
+            worst_layer=worst.label if worst else None,
+            worst_added_noise=round(worst.added_noise, 5) if worst else None,
+            worst_sqnr_db=round(worst.sqnr_db, 2) if worst else None,
+            output_sqnr_db=round(self.output_sqnr_db, 2) if self.output_sqnr_db is not None else None,
+            layers=len(self.layers),
+            skipped=len(self.skipped),
+        )
 
     def write(self, json_path: Path, png_path: Path) -> None:
         fileio.write_json(json_path, self.to_json())

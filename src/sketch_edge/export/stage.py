@@ -31,7 +31,7 @@ from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
-from sketch_edge.manifest import Artifact, Manifest, Source
+from sketch_edge.manifest import Artifact, Manifest, SensitivitySummary, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind
@@ -222,9 +222,9 @@ def _run_job(recipe: Recipe, job: ExportJob, config: ExportConfig, source: Sourc
         artifact.parity,
         recipe.gate(config.gates),
         classes=len(source.labels),
-        test_top1=artifact.details.get("test_top1"),
+        test_top1=artifact.details.test_top1,
         keras_top1=source.keras_test_top1,
-        test_changes=artifact.details.get("test_changes"),
+        test_changes=artifact.details.test_changes,
     )
     if problems:
         artifact = replace(artifact, status="failed", error="failed validation: " + "; ".join(problems))
@@ -265,20 +265,20 @@ def table_rows(manifest: Manifest) -> list[list[str]]:
             f"{a.bytes / 1024:.1f}",
             fmt(a.parity and a.parity.top1_agreement, ".4f"),
             fmt(a.parity and a.parity.max_abs_diff, ".1e"),
-            fmt(a.details.get("test_top1"), ".4f"),
+            fmt(a.details.test_top1, ".4f"),
             f"{a.seconds:.1f}",
-            _worst_layer(a.details.get("sensitivity")) or "",
-            fmt(a.details["fallback"]["k"] if "fallback" in a.details else None),
+            _worst_layer(a.details.sensitivity) or "",
+            fmt(a.details.fallback and a.details.fallback.k),
         ]
         for a in manifest.artifacts
     ]
 
 
-def _worst_layer(sensitivity: dict[str, Any] | None) -> str | None:
-    if not sensitivity:
+def _worst_layer(s: SensitivitySummary | None) -> str | None:
+    if s is None:
         return None
-    if "error" in sensitivity:
-        return str(sensitivity["error"])
-    if sensitivity["worst_layer"] is None:
-        return f"no layer matched ({sensitivity['skipped']} skipped)"
-    return f"{sensitivity['worst_layer']} (+{100 * sensitivity['worst_added_noise']:.2f}%, SQNR {sensitivity['worst_sqnr_db']:.1f} dB)"
+    if s.error is not None:
+        return s.error
+    if s.worst_layer is None:
+        return f"no layer matched ({s.skipped} skipped)"
+    return f"{s.worst_layer} (+{100 * (s.worst_added_noise or 0):.2f}%, SQNR {fmt(s.worst_sqnr_db, '.1f')} dB)"

@@ -28,7 +28,9 @@ def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recip
         tmp.write_bytes(flatbuffer)
     artifact = recipe.artifact(out)
     if unrolled:
-        return replace(artifact, details={"recurrent": f"{', '.join(unrolled)} unrolled over {input_spec.shape[0]} steps"})
+        return replace(
+            artifact, details=replace(artifact.details, recurrent=f"{', '.join(unrolled)} unrolled over {input_spec.shape[0]} steps")
+        )
     return artifact
 
 

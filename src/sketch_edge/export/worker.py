@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
 from sketch_edge.formats import get_format
 from sketch_edge.isolation import die_with_parent
-from sketch_edge.manifest import Artifact
+from sketch_edge.manifest import Artifact, Fallback, SensitivitySummary, TensorInfo
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.saved import load_trained
 from sketch_edge.records import Figure, Fraction, Record
@@ -60,12 +60,12 @@ class ExportJob(Record):
     sensitivity: dict[str, str]  # where its per-layer report goes: {"json": ..., "png": ...}
 
 
-def resolve(exporter: str) -> Callable[..., Artifact]:
+def exporter_function(exporter: str) -> Callable[..., Artifact]:
     module, _, function = exporter.partition(":")
     return getattr(importlib.import_module(module), function)
 
 
-def run_job(job: ExportJob) -> dict[str, Any]:
+def run_job(job: ExportJob) -> Artifact:
     recipe = job.recipe
     arrays = np.load(job.arrays)
     out = Path(job.out)
@@ -74,9 +74,10 @@ def run_job(job: ExportJob) -> dict[str, Any]:
     calibration = CalibrationReader(arrays["calibration"], spec.name)
 
     def export(r: Recipe, path: Path) -> Artifact:
-        return resolve(r.exporter)(model, path, input_spec=spec, recipe=r, calibration=calibration)
+        return exporter_function(r.exporter)(model, path, input_spec=spec, recipe=r, calibration=calibration)
 
-    details: dict[str, Any] = {}
+    fallback: Fallback | None = None
+    sensitivity: SensitivitySummary | None = None
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".twin-")) as scratch:
         float_twin = Path(scratch) / f"float{recipe.suffix}"
         if recipe.quantized:
@@ -87,7 +88,7 @@ def run_job(job: ExportJob) -> dict[str, Any]:
             validation = Validation(
                 arrays["validation"], arrays["validation_labels"], keras_answers, job.min_agreement, arrays["calibration"]
             )
-            artifact, details = choose_float_layers(
+            artifact, fallback = choose_float_layers(
                 recipe, out, float_twin, export, _predict_file, validation, job.max_drop, job.fallback_budget_s
             )
         else:
@@ -97,34 +98,37 @@ def run_job(job: ExportJob) -> dict[str, Any]:
             fmt.embed_metadata(out, job.metadata)
         seconds = time.perf_counter() - started
         if recipe.quantized:
-            details["sensitivity"] = _sensitivity(recipe.format, float_twin, out, arrays["calibration"], job.sensitivity)
+            sensitivity = _sensitivity(recipe.format, float_twin, out, arrays["calibration"], job.sensitivity)
 
     predict, inputs, outputs = _open(out, recipe.format)
     candidate = _predict_all(predict, arrays["validation"])
     test_probs = _predict_all(predict, arrays["test"])
-    return artifact.to_json() | {
-        "seconds": round(seconds, 2),
-        "inputs": inputs,
-        "outputs": outputs,
-        "parity": parity(arrays["reference"], candidate).to_json(),
-        "details": {
-            **artifact.details,
-            **details,
-            "test_top1": topk_accuracy(test_probs, arrays["test_labels"], 1),
-            "test_samples": len(test_probs),
-            "test_changes": changes(arrays["test_reference"].argmax(axis=1), test_probs.argmax(axis=1), arrays["test_labels"]),
-            **({"ops": op_counts(out, fmt.count_ops)} if fmt.count_ops else {}),
-        },
-    }
+    details = replace(
+        artifact.details,
+        test_top1=topk_accuracy(test_probs, arrays["test_labels"], 1),
+        test_samples=len(test_probs),
+        test_changes=changes(arrays["test_reference"].argmax(axis=1), test_probs.argmax(axis=1), arrays["test_labels"]),
+        ops=op_counts(out, fmt.count_ops) if fmt.count_ops else {},
+        sensitivity=sensitivity,
+        fallback=fallback,
+    )
+    return replace(
+        artifact,
+        seconds=round(seconds, 2),
+        inputs=inputs,
+        outputs=outputs,
+        parity=parity(arrays["reference"], candidate),
+        details=details,
+    )
 
 
-def _sensitivity(fmt: str, float_twin: Path, out: Path, samples: np.ndarray, files: dict[str, str]) -> dict[str, Any]:
+def _sensitivity(fmt: str, float_twin: Path, out: Path, samples: np.ndarray, files: dict[str, str]) -> SensitivitySummary:
     """The report written beside the artifact, and its summary for the manifest. It is a diagnosis of a file that
     passed or failed its own gates already: a graph it cannot read is recorded as its error, not the recipe's."""
     try:
         report = measure(fmt, float_twin, out, samples)
     except Exception as exc:  # ONNX Runtime and LiteRT raise their own types for a graph they cannot augment or run
-        return {"error": f"not measured: {first_line(exc)}"}
+        return SensitivitySummary(error=f"not measured: {first_line(exc)}")
     report.write(Path(files["json"]), Path(files["png"]))
     return report.summary()
 
@@ -135,7 +139,7 @@ def op_counts(path: Path, count: Callable[[Path], list[str]]) -> dict[str, int]:
     return dict(Counter(count(path)).most_common())
 
 
-def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], list[dict], list[dict]]:
+def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[TensorInfo, ...], tuple[TensorInfo, ...]]:
     """A predict function for the artifact in its own runtime, with its declared inputs and outputs."""
     if not get_format(fmt).runs_in_runtime:  # a SavedModel: TensorFlow's own loader
         import tensorflow as tf
@@ -148,17 +152,16 @@ def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], lis
             return serve(**{in_name: tf.constant(x)})[out_name].numpy()
 
         spec = serve.structured_input_signature[1][in_name]
-        inputs = [{"name": in_name, "shape": spec.shape.as_list(), "dtype": spec.dtype.name, "scale": None, "zero_point": None}]
         out_spec = serve.structured_outputs[out_name]
-        outputs = [{"name": out_name, "shape": out_spec.shape.as_list(), "dtype": out_spec.dtype.name, "scale": None, "zero_point": None}]
-        return predict, inputs, outputs
+        inputs = (TensorInfo(in_name, tuple(spec.shape.as_list()), spec.dtype.name),)
+        return predict, inputs, (TensorInfo(out_name, tuple(out_spec.shape.as_list()), out_spec.dtype.name),)
     check = get_format(fmt).check
     if check is not None:
         check(path)
     from sketch_edge.runtime import open_runner
 
     runner = open_runner(path, threads=1)
-    return runner.predict, [runner.input_spec.to_json()], [runner.output_spec.to_json()]
+    return runner.predict, (runner.input_spec,), (runner.output_spec,)
 
 
 def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -175,7 +178,7 @@ def main() -> None:
     die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     job = ExportJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
-    fileio.write_json(job.result, run_job(job))
+    fileio.write_json(job.result, run_job(job).to_json())
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ class TuneConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-Runner = Callable[[CandidateJob, float], str | None]
+CandidateRunner = Callable[[CandidateJob, float], str | None]
 """Runs one candidate job within a timeout: None when it wrote its result, else why not (one line)."""
 
 
@@ -77,7 +77,7 @@ def run_candidate(job: CandidateJob, timeout_s: float) -> str | None:
     return run_job("sketch_edge.tune.candidate", Path(job.out) / "tune_job.json", job, timeout_s)
 
 
-def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: None, runner: Runner = run_candidate) -> TuneResults:
+def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: None, runner: CandidateRunner = run_candidate) -> TuneResults:
     """Every candidate's row, the front and the recommendation (what results.json holds). Candidates finished by an
     earlier run are read, not rerun."""
     if config.budget_s <= 0:
@@ -94,7 +94,7 @@ def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: No
 
 
 def _tune_one(
-    config: TuneConfig, number: int, candidate: Candidate, recipes: tuple[str, ...], started: float, runner: Runner, first: bool
+    config: TuneConfig, number: int, candidate: Candidate, recipes: tuple[str, ...], started: float, runner: CandidateRunner, first: bool
 ) -> TuneRow:
     """`first`: no candidate ran before this one in this run (a stop then means the budget cannot hold one)."""
     base = TuneRow(number, candidate.name, candidate.values, "invalid")
