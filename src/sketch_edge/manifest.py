@@ -8,12 +8,10 @@ that is wrong, so a hand-edited or truncated manifest is a one-line error.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sketch_edge import fileio
 from sketch_edge.errors import ManifestError, RecordError
 from sketch_edge.records import Count, Figure, Fraction, Record
 from sketch_edge.runtime.base import TensorInfo
@@ -118,6 +116,7 @@ class Source(Record):
 
 @dataclass(frozen=True)
 class Manifest(Record):
+    FILE = "manifest.json"
     SCHEMA_VERSION = 1  # 1: the first with a version (the fields are those of the unversioned manifest)
 
     created: str
@@ -149,21 +148,13 @@ class Manifest(Record):
     def upgrade_hint(cls) -> str:
         return "export again with this version (`make export`)"
 
-    def save(self, path: Path) -> None:
-        fileio.write_json(path, self.to_json())
-
     @classmethod
-    def load(cls, path: Path) -> Manifest:
+    def load(cls, path: Path, missing: str = "no manifest (run `make export` first)") -> Manifest:
+        """The manifest at `path`; a one-line ManifestError naming the file and the field otherwise."""
         try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ManifestError(f"{path}: no manifest (run `make export` first)") from None
-        except (OSError, ValueError, RecursionError) as exc:
-            raise ManifestError(f"{path}: not a readable manifest ({exc})") from None
-        try:
-            return cls.from_json(data)
+            return super().load(path, missing)
         except RecordError as exc:
-            raise ManifestError(f"{path}: {exc}") from None
+            raise ManifestError(str(exc)) from None
 
 
 def resolve(export_dir: Path, artifact: Artifact) -> Path:

@@ -12,10 +12,12 @@ reader of another version says which it found and what to do.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import types
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from sketch_edge.errors import RecordError
@@ -32,12 +34,15 @@ Count = Annotated[int, Bounds(0, 1e15)]
 Figure = Annotated[float, Bounds(0.0, 1e15)]
 
 R = TypeVar("R", bound="Record")
+MAX_FILE_BYTES = 64 << 20
+"""No record file of the project comes near this; a larger one is refused unread."""
 
 
 class Record:
     """Mixin for dataclasses: `to_json` (plain JSON values) and a validating `from_json`."""
 
     SCHEMA_VERSION: ClassVar[int | None] = None  # set on records written as a file of their own
+    FILE: ClassVar[str] = "file"  # what such a file is called, in messages (`results.json`)
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
@@ -73,6 +78,28 @@ class Record:
 
     def check(self, where: str) -> None:
         """What the field types cannot say (a measured cell has its latency); RecordError naming `where`."""
+
+    @classmethod
+    def load(cls, path: Path, missing: str = "no such file") -> Self:
+        """The record in the JSON file at `path`; RecordError naming the file and what is wrong (`missing`: the
+        advice when there is no file). Each stage raises its own error type with the message."""
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise RecordError(f"{path}: over {MAX_FILE_BYTES >> 20} MB, not a {cls.FILE}")
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RecordError(f"{path}: {missing}") from None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise RecordError(f"{path}: not a readable {cls.FILE} ({type(exc).__name__})") from None
+        try:
+            return cls.from_json(data)
+        except RecordError as exc:
+            raise RecordError(f"{path}: not a {cls.FILE} of this version: {exc}") from None
+
+    def save(self, path: Path) -> None:
+        from sketch_edge import fileio
+
+        fileio.write_json(path, self.to_json())
 
     @classmethod
     def upgrade_hint(cls) -> str:

@@ -9,7 +9,6 @@ The CSV's columns are derived from `Row`'s fields.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from sketch_edge.errors import BenchError, RecordError
 from sketch_edge.manifest import Fallback, SensitivitySummary
 from sketch_edge.records import Count, Figure, Fraction, Record, field_names
 
-MAX_BYTES = 64 << 20
 STATUSES = ("ok", "low-accuracy", "failed", "skipped")
 
 
@@ -162,6 +160,7 @@ class Quantization(Record):
 class Results(Record):
     """One bench run: results.json."""
 
+    FILE = "results.json"
     SCHEMA_VERSION = 3  # 3: `schema_version`, typed records; 2: `schema`, with other_cpu/noisy; 1: neither
 
     environment: Environment
@@ -178,11 +177,6 @@ class Results(Record):
     @classmethod
     def upgrade_hint(cls) -> str:
         return "bench again with this version (`sketch-edge bench`)"
-
-    def save(self, path: Path) -> None:
-        from sketch_edge import fileio
-
-        fileio.write_json(path, self.to_json())
 
 
 def _csv_columns() -> tuple[str, ...]:
@@ -204,14 +198,6 @@ CSV_COLUMNS = _csv_columns()
 def read(path: Path) -> Results:
     """The results at `path`, every field checked; a one-line BenchError naming the file and the field otherwise."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise BenchError(f"{path}: over {MAX_BYTES >> 20} MB, not a results.json of the bench")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BenchError(f"{path}: no bench results here (run `sketch-edge bench`)") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BenchError(f"{path}: not a readable results.json ({type(exc).__name__})") from None
-    try:
-        return Results.from_json(data)
+        return Results.load(path, missing="no bench results here (run `sketch-edge bench`)")
     except RecordError as exc:
-        raise BenchError(f"{path}: not a results.json of this version: {exc}") from None
+        raise BenchError(str(exc)) from None

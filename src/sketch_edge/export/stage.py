@@ -84,7 +84,7 @@ def _describe_source(layout: Layout) -> Source:
     if not layout.model.is_file():
         raise ExportError(f"{layout.model}: no trained model here (run `make train` or `sketch-edge train --out {layout.root}`)")
     try:
-        report = TrainReport.load(layout.train_report)
+        report = TrainReport.load(layout.train_report, missing="no training report beside the model (run `make train`)")
     except RecordError as exc:
         raise ExportError(str(exc)) from None
     if report.input_kind not in INPUT_SPECS:

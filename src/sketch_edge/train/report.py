@@ -5,13 +5,9 @@ No TensorFlow here: the export stage and the tuner read a report without trainin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sketch_edge import fileio
-from sketch_edge.errors import RecordError
 from sketch_edge.records import Count, Figure, Fraction, Record
 
 
@@ -46,6 +42,7 @@ class Distribution(Record):
 class TrainReport(Record):
     """One training run: the model, its data and split, how it trained, and its test top-1."""
 
+    FILE = "train_report.json"
     SCHEMA_VERSION = 1  # 1: the first with a version (the fields are those of the unversioned report)
 
     model: str  # the canonical name: `get_model_spec(model)` builds it again
@@ -79,18 +76,3 @@ class TrainReport(Record):
     @classmethod
     def upgrade_hint(cls) -> str:
         return "train again with this version (`make train`)"
-
-    def save(self, path: Path) -> None:
-        fileio.write_json(path, self.to_json())
-
-    @classmethod
-    def load(cls, path: Path) -> TrainReport:
-        """The report at `path`; RecordError naming the file and the field that is wrong (the caller's stage error)."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise RecordError(f"{path}: the training report is missing or unreadable ({type(exc).__name__})") from None
-        try:
-            return cls.from_json(data)
-        except RecordError as exc:
-            raise RecordError(f"{path}: {exc}") from None

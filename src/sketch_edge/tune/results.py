@@ -46,6 +46,7 @@ class TunedArtifact(Record):
 class CandidateResult(Record):
     """What a candidate's process wrote last (`tune_result.json`): its presence means it finished, ok or failed."""
 
+    FILE = "tune_result.json"
     SCHEMA_VERSION = 1
 
     model: str
@@ -100,6 +101,7 @@ class Recommendation(Record):
 class TuneResults(Record):
     """tune/results.json."""
 
+    FILE = "results.json"
     SCHEMA_VERSION = 1
 
     environment: Environment
