@@ -21,12 +21,14 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 READER = """
 import json, sys, time
 from pathlib import Path
+from typing import Any
 from sketch_edge.data import load_source
 from sketch_edge.data.image import bitmap_from_image, open_image
 from sketch_edge.errors import SketchEdgeError
@@ -129,7 +131,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     for name, make in CASES.items():
         with tempfile.TemporaryDirectory() as scratch:
             kind, path = make(Path(scratch))

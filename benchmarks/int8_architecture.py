@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.bench.peak import KERNELS
+from sketch_edge.bench.peak import KERNELS, PeakJob
 from sketch_edge.bench.peak import build as build_kernels
 from sketch_edge.bench.peak import measure as measure_kernels
 from sketch_edge.bench.timing import time_calls
@@ -109,7 +109,7 @@ def export_all(folder: Path) -> dict[str, dict[str, Any]]:
             exporters[recipe](model, path, input_spec=spec, recipe=get_recipe(recipe), calibration=calibration)
             files[recipe] = str(path)
         out[name] = {"macs": count_macs(model), "params": int(model.count_params()), "files": files}
-    build_kernels({"folder": str(folder), "kernels": list(PEAK.values())})
+    build_kernels(PeakJob("build", str(folder), tuple(PEAK.values()), result=""))
     return out
 
 
@@ -129,10 +129,8 @@ def time_all(folder: Path, variants: dict[str, dict[str, Any]], rounds: int, sec
             lat = time_calls(lambda r=runner, p=prepared: r.run(p), min_calls=200, min_seconds=seconds, warmup_calls=50, warmup_seconds=0.1)
             best[key] = min(best.get(key, np.inf), float(np.median(lat)))
     kernels = [k.name for k in KERNELS if k.name in PEAK.values()]
-    peaks = {
-        m["runtime"]: m["gops"]
-        for m in measure_kernels({"folder": str(folder), "kernels": kernels, "threads": 1, "seconds": 1.0})["measured"]
-    }
+    job = PeakJob("measure", str(folder), tuple(kernels), result="", threads=1, seconds=1.0)
+    peaks = {m.runtime: m.gops for m in measure_kernels(job).measured}
     return {"p50_us": {f"{n}|{r}": p for (n, r), p in best.items()}, "peak_gops": peaks}
 
 
@@ -147,7 +145,7 @@ def main() -> int:
         variants = json.loads(args.time.read_text())
         print(json.dumps(time_all(args.time.parent, variants, args.rounds, args.seconds)))
         return 0
-    from sketch_edge.bench.stage import environment
+    from sketch_edge.bench.machine import environment
     from sketch_edge.quiet import import_tensorflow
 
     import_tensorflow()
@@ -166,7 +164,7 @@ def main() -> int:
             str(args.seconds),
         ]
         timed = json.loads(subprocess.run(child, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
-    env = environment()
+    env = environment(("numpy", "onnxruntime", "ai-edge-litert")).to_json()
     print(
         f"{env['cpu']}; flags {' '.join(env['cpu_flags'])}; int8 peaks (1 thread): "
         + ", ".join(f"{rt} {g:.0f} GOP/s" for rt, g in timed["peak_gops"].items())

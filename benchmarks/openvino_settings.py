@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.bench.stage import environment
+from sketch_edge.bench.machine import environment
 from sketch_edge.bench.timing import time_calls
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.isolation import cpu_affinity, pin_to_core
@@ -79,7 +79,7 @@ def main() -> None:
     print(f"{'recipe':12} {'setting':18} {'p50 us':>8} {'vs adapter':>10} {'agreement':>9}")
     for r in rows:
         print(f"{r['recipe']:12} {r['setting']:18} {r['p50_us']:8.1f} {r['vs_adapter']:9.2f}x {r['agreement_with_adapter']:9.4f}")
-    flags = environment()["cpu_flags"]
+    flags = list(environment(("openvino",)).cpu_flags)
     print(f"CPU flags: {', '.join(flags)}")
     if args.json:
         args.json.write_text(json.dumps({"cpu_flags": flags, "rows": rows}, indent=2))

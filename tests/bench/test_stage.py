@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from sketch_edge.bench import report
+from sketch_edge.bench.gates import check_complete, check_gates
 from sketch_edge.bench.peak import KERNELS
 from sketch_edge.bench.results import Results
-from sketch_edge.bench.stage import BenchConfig, check_complete, check_gates, run
+from sketch_edge.bench.stage import BenchConfig, run
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, GateError, IncompleteError, ManifestError
 from sketch_edge.metrics import topk_accuracy

@@ -9,13 +9,9 @@ drawings, whichever runtimes and `--quick` subset are benched.
 from __future__ import annotations
 
 import json
-import platform
 import shutil
 import statistics
-import subprocess
-import time
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,22 +20,21 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.bench import noise
+from sketch_edge.bench.machine import environment
 from sketch_edge.bench.peak import KERNELS, Kernel, PeakJob, PeakTimings, kernels_for, machine_peaks
-from sketch_edge.bench.results import BenchSource, Environment, KernelTiming, Peak, Quantization, Results, Row, Settings
+from sketch_edge.bench.results import BenchSource, KernelTiming, Peak, Quantization, Results, Row, Settings
 from sketch_edge.bench.worker import CellJob, CellMeasurement
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import BenchError, DataError, GateError, IncompleteError, unknown_name
+from sketch_edge.errors import BenchError, DataError, unknown_name
 from sketch_edge.export.recipes import RECIPES
 from sketch_edge.export.verify import beyond_noise, changes
 from sketch_edge.fileio import sha256_file
 from sketch_edge.formats import FORMATS
-from sketch_edge.isolation import cpu_affinity, cpu_count, library_versions, run_job
+from sketch_edge.isolation import cpu_affinity, cpu_count, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.runtime import RUNTIMES, runtimes_for
-
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "neon", "asimddp")
 
 
 @dataclass(frozen=True)
@@ -440,34 +435,6 @@ def mark_pareto(rows: list[Row]) -> list[Row]:
     return [replace(r, pareto=i in on) for i, r in enumerate(rows)]
 
 
-def check_gates(results: Results, min_top1: float | None, max_p50_us: dict[str, float]) -> None:
-    """A user's CI gate: every cell at least `min_top1`, every batch-1 cell of a recipe at most its p50 limit."""
-    failures = []
-    if min_top1 is not None:
-        for r in results.results:
-            if r.top1 is None or r.top1 < min_top1:
-                shown = "no top-1 (the cell failed)" if r.top1 is None else f"top-1 {r.top1:.4f}"
-                failures.append(f"{r.key}: {shown} < {min_top1}")
-    for recipe, limit in max_p50_us.items():
-        cells = [r for r in results.results if r.recipe == recipe and r.batch in (1, None)]
-        if not cells:
-            failures.append(f"{recipe}: no batch-1 cell was benched, so its p50 limit cannot be checked")
-        for r in cells:
-            if r.p50 is None or r.p50 > limit:
-                shown = "no p50 (the cell failed)" if r.p50 is None else f"p50 {r.p50:.1f} us"
-                failures.append(f"{r.key}: {shown} > {limit:g} us")
-    if failures:
-        raise GateError(f"{len(failures)} gate(s) failed: " + "; ".join(failures))
-
-
-def check_complete(rows: Iterable[Row]) -> None:
-    """Exit status 4 when some cells did not run (a failed export, a changed file, a crash): not a clean success."""
-    failed = [r for r in rows if r.status == "failed"]
-    if failed:
-        shown = "; ".join(f"{r.key}: {r.error}" for r in failed[:5])
-        raise IncompleteError(f"{len(failed)} cell(s) did not run: {shown}" + (" ..." if len(failed) > 5 else ""))
-
-
 def libraries(cells: list[Cell], kernels: list[Kernel]) -> tuple[str, ...]:
     """The distributions the figures depend on: numpy, the runtimes that ran cells and peaks, and what made each
     benched file (its recipe's libraries; the peak GEMMs of LiteRT are made by TFLite recipes too)."""
@@ -475,31 +442,3 @@ def libraries(cells: list[Cell], kernels: list[Kernel]) -> tuple[str, ...]:
     recipes = [RECIPES[name] for name in [c.recipe for c in cells] + [k.recipe for k in kernels] if name in RECIPES]
     names = ["numpy", *(lib for r in runtimes for lib in RUNTIMES[r].libraries), *(lib for r in recipes for lib in r.libraries)]
     return tuple(dict.fromkeys(names))
-
-
-def environment(libraries: tuple[str, ...]) -> Environment:
-    cpu_model, flags = "unknown", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu_model == "unknown":
-                cpu_model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    try:
-        revision = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=10
-        ).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        revision = ""
-    return Environment(
-        cpu=cpu_model,
-        cpu_flags=tuple(f for f in CPU_FLAGS if f in flags),
-        cores=cpu_count(),
-        os=platform.platform(),
-        python=platform.python_version(),
-        libraries=library_versions(libraries),
-        git_revision=revision or None,
-        time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    )
