@@ -46,7 +46,6 @@ class Row(Record):
     batch: Count | None = None
     status: str = "ok"  # STATUSES
     error: str | None = None
-    bytes: Count | None = None
     top1: Fraction | None = None
     top3: Fraction | None = None
     map3: Fraction | None = None
@@ -62,6 +61,7 @@ class Row(Record):
     first_call_ms: Figure | None = None
     peak_rss_mb: Figure | None = None
     rss_growth_mb: float | None = None
+    bytes: Count | None = None  # of the artifact's file
     macs: Count | None = None
     gmacs_per_s: Figure | None = None
     peak_fraction: Figure | None = None  # achieved GMAC/s over the peak of the cell's compute kind
