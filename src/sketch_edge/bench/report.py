@@ -13,6 +13,7 @@ from sketch_edge.bench import noise
 from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Results, Row, read
 from sketch_edge.display import printable
 from sketch_edge.manifest import SensitivitySummary
+from sketch_edge.models import short_name
 from sketch_edge.reporting import fmt, log_x, markdown_table, place_labels, pyplot, save_figure, step_front
 from sketch_edge.runtime import RUNTIMES
 
@@ -127,7 +128,7 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
     ]
     kernel_rows = [_kernel_row(k) for k in results.peak_kernels]
     lines = [
-        f"# Bench of {source.model} ({source.sha256[:12]})",
+        f"# Bench of {short_name(source.model)} ({source.sha256[:12]})",
         "",
         f"{env.cpu} ({', '.join(env.cpu_flags) or 'no SIMD flags read'}), {env.cores} cores, {env.os}, Python {env.python}; "
         f"git {env.git_revision}; {env.time}.",
@@ -136,7 +137,7 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         "",
         f"Test split: {results.test_samples} drawings of `{source.split}` (sha256 {source.split_sha256[:12]})"
         + (", a tenth of it (--quick)" if settings.quick else "")
-        + f"; Keras top-1 on them {source.keras_test_top1:.4f}. Model: {source.macs or 0:,} MACs per drawing."
+        + f"; Keras top-1 on them {source.keras_test_top1:.4f}. Model: `{source.model}`, {source.macs or 0:,} MACs per drawing."
         + (f" Single-thread cells pinned to core {settings.pin_core}." if settings.pin_core is not None else "")
         + (
             f" Timing repeated {settings.repeat} times per cell in fresh processes; p50 is the median of the rounds."

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from sketch_edge.errors import ClusterError
     from sketch_edge.fileio import check_writable
     from sketch_edge.isolation import die_with_parent
-    from sketch_edge.models import DEFAULT_MODEL, get_model_spec
+    from sketch_edge.models import DEFAULT_MODEL, get_model_spec, short_name
     from sketch_edge.train.cluster import HEARTBEAT_ENV, Cluster, launch_local, supervise
 
     # A wrong model name, an unwritable --out, bad data or a bad cluster fails fast, before TensorFlow loads.
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     test, workers = report.test, report.distribution.workers
     print(
-        f"{report.model}: test top-1 {test.top1:.4f}, top-3 {test.top3:.4f} on {test.samples} drawings; "
+        f"{short_name(report.model)}: test top-1 {test.top1:.4f}, top-3 {test.top3:.4f} on {test.samples} drawings; "
         f"{report.epochs_run} epochs in {report.seconds:.1f} s"
         f"{f' on {workers} workers' if workers > 1 else ''}; {report.parameters:,} parameters; wrote {printable(args.out)}"
     )
