@@ -6,7 +6,6 @@ become a failed row with its reason, never a dead stage.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -21,7 +20,7 @@ PARENT_ENV = "SKETCH_EDGE_PARENT_PID"
 
 def run_job(module: str, job_file: Path, job: Record, timeout_s: float) -> str | None:
     """Write the typed `job` to `job_file` and run its worker module on it (see run_module)."""
-    job_file.write_text(json.dumps(job.to_json()))
+    job.save(job_file)
     return run_module(module, job_file, timeout_s)
 
 

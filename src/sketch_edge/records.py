@@ -18,7 +18,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
 
 from sketch_edge.errors import RecordError
 
@@ -33,7 +33,6 @@ Fraction = Annotated[float, Bounds(0.0, 1.0)]
 Count = Annotated[int, Bounds(0, 1e15)]
 Figure = Annotated[float, Bounds(0.0, 1e15)]
 
-R = TypeVar("R", bound="Record")
 MAX_FILE_BYTES = 64 << 20
 """No record file of the project comes near this; a larger one is refused unread."""
 

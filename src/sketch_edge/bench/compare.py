@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge import fileio
+from sketch_edge.bench.report import marker
 from sketch_edge.bench.results import Results, Row, read
 from sketch_edge.bench.stage import pareto_front
 from sketch_edge.errors import BenchError
 from sketch_edge.layout import Layout
 from sketch_edge.models import short_name
 from sketch_edge.reporting import log_x, markdown_table, place_labels, pyplot, save_figure, step_front
-from sketch_edge.runtime import RUNTIMES
 
 COLUMNS = ("model", "input", "recipe", "runtime", "compute", "kB", "top-1", "p50 us", "peak %", "RSS MB", "front")
 
@@ -158,8 +158,7 @@ def _plot(table: list[Compared], path: Path, threads: int, batch: int) -> None:
     colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(models)}
     fig, ax = plt.subplots(figsize=(10, 6.5))
     for c in table:
-        marker = RUNTIMES[c.row.runtime].marker if c.row.runtime in RUNTIMES else "x"
-        ax.scatter(*c.point, marker=marker, color=colours[c.model], s=60, edgecolors="black", linewidths=0.5, zorder=3)
+        ax.scatter(*c.point, marker=marker(c.row.runtime), color=colours[c.model], s=60, edgecolors="black", linewidths=0.5, zorder=3)
     log_x(ax, f"p50 latency, {threads} thread(s), batch {batch} (us, log scale)")
     ax.set_xlim(min(c.point[0] for c in table) / 1.5, max(c.point[0] for c in table) * 1.5)
     named = [c for c in table if c.pareto]
@@ -177,9 +176,6 @@ def _plot(table: list[Compared], path: Path, threads: int, batch: int) -> None:
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], marker="o", color=colours[m], linestyle="", label=m) for m in models]
-    handles += [
-        Line2D([], [], marker=RUNTIMES[rt].marker if rt in RUNTIMES else "x", color="grey", linestyle="", label=rt)
-        for rt in sorted({c.row.runtime for c in table})
-    ]
+    handles += [Line2D([], [], marker=marker(rt), color="grey", linestyle="", label=rt) for rt in sorted({c.row.runtime for c in table})]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     save_figure(fig, path)

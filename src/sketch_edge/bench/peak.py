@@ -14,7 +14,6 @@ them in one runtime at one thread count), each in a fresh process.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -236,9 +235,9 @@ def _adapter_caller(path: Path, threads: int, runtime: str) -> Callable[[], Any]
 def main() -> None:
     die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = PeakJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
+    job = PeakJob.load(Path(sys.argv[1]))
     result = build(job) if job.action == "build" else measure(job)
-    Path(job.result).write_text(json.dumps(result.to_json()))
+    result.save(Path(job.result))
 
 
 if __name__ == "__main__":

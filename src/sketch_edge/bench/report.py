@@ -247,7 +247,8 @@ def _profile_section(results: Results, out: Path) -> list[str]:
     return [*lines, ""]
 
 
-def _marker(runtime: str) -> str:
+def marker(runtime: str) -> str:
+    """A runtime's points in every plot (its RuntimeSpec's; a name from another version: a cross)."""
     return RUNTIMES[runtime].marker if runtime in RUNTIMES else "x"
 
 
@@ -327,7 +328,7 @@ def _accuracy_panel(ax: Any, rows: list[Row], threads: int) -> None:
     points = [(r.p50 or 0.0, r.top1 or 0.0) for r in rows]
     for r, (x, y) in zip(rows, points, strict=True):
         ax.scatter(
-            x, y, marker=_marker(r.runtime), color=KIND_COLOURS.get(r.compute, "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3
+            x, y, marker=marker(r.runtime), color=KIND_COLOURS.get(r.compute, "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3
         )
     log_x(ax, "p50 latency at batch 1 (us, log scale)")
     if rows:
@@ -347,7 +348,7 @@ def _legends(fig: Any, rows: list[Row]) -> None:
 
     runtimes = sorted({r.runtime for r in rows})
     kinds = [k for k in KIND_COLOURS if any(r.compute == k for r in rows)]
-    handles = [Line2D([], [], marker=_marker(rt), color="grey", linestyle="", markersize=8, label=rt) for rt in runtimes]
+    handles = [Line2D([], [], marker=marker(rt), color="grey", linestyle="", markersize=8, label=rt) for rt in runtimes]
     handles += [Line2D([], [], marker="o", color=KIND_COLOURS[k], linestyle="", markersize=8, label=k) for k in kinds]
     handles.append(Line2D([], [], color="black", linestyle="--", label="Pareto front"))
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)

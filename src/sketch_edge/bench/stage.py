@@ -8,7 +8,6 @@ drawings, whichever runtimes and `--quick` subset are benched.
 
 from __future__ import annotations
 
-import json
 import shutil
 import statistics
 import zipfile
@@ -34,6 +33,7 @@ from sketch_edge.isolation import cpu_affinity, cpu_count, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.metrics import topk_accuracy
+from sketch_edge.records import field_names
 from sketch_edge.runtime import RUNTIMES, runtimes_for
 
 
@@ -246,12 +246,8 @@ def _measure_cells(
                 continue
             result, p, lat = measured
             row = rows[cell.key]
-            if round_ == 0:
-                costs = {
-                    k: getattr(result, k)
-                    for k in ("latency_us", "e2e_latency_us", "load_ms", "first_call_ms", "peak_rss_mb", "rss_growth_mb")
-                }
-                row = replace(row, **costs)
+            if round_ == 0:  # the cost columns the cell's process measured (other_cpu: the busiest round, below)
+                row = replace(row, **{k: getattr(result, k) for k in field_names(CellMeasurement) if k != "other_cpu"})
                 if p is not None:
                     probs[cell.key] = p
             other = _busiest(row.other_cpu, result.other_cpu)
@@ -297,7 +293,7 @@ def _time_peaks(
         if reason is not None:
             entries = [KernelTiming(n, runtime, threads, error=reason) for n in names]
         else:
-            entries = list(PeakTimings.from_json(json.loads(Path(job.result).read_text())).measured)
+            entries = list(PeakTimings.load(Path(job.result)).measured)
         measured += [replace(e, round=round_, noisy=noise.is_noisy(e.other_cpu)) for e in entries]
     return measured
 
@@ -353,7 +349,7 @@ def _run_cell(
     reason = run_job("sketch_edge.bench.worker", Path(f"{stem}.job.json"), job, config.timeout_s)
     if reason is not None:
         return reason
-    measured = CellMeasurement.from_json(json.loads(Path(job.result).read_text()))
+    measured = CellMeasurement.load(Path(job.result))
     probs = np.load(job.probs) if round_ == 0 else None
     return measured, probs, np.load(job.latencies)
 

@@ -141,8 +141,8 @@ def run_cell(job: CellJob) -> CellMeasurement:
 def main() -> None:
     die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = CellJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
-    Path(job.result).write_text(json.dumps(run_cell(job).to_json()))
+    job = CellJob.load(Path(sys.argv[1]))
+    run_cell(job).save(Path(job.result))
 
 
 if __name__ == "__main__":

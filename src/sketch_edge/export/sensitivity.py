@@ -38,6 +38,7 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.manifest import SensitivitySummary
+from sketch_edge.reporting import pyplot
 
 MAX_SQNR_DB = 100.0
 """Identical tensors (a max-pool of int8 values, an exactly representable input) are shown as this, not infinity."""
@@ -246,11 +247,7 @@ def _tflite_run(path: Path, x: np.ndarray) -> tuple[dict[str, np.ndarray], list[
 
 
 def _plot(report: Sensitivity, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     layers = report.layers[:25]
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(layers) + 1.6))
     y = np.arange(len(layers))

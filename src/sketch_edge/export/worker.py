@@ -12,7 +12,6 @@ kills only this process, and the stage records it as a failed artifact.
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import sys
 import tempfile
@@ -177,8 +176,8 @@ def _predict_file(path: Path, x: np.ndarray) -> np.ndarray:
 def main() -> None:
     die_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = ExportJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
-    fileio.write_json(job.result, run_job(job).to_json())
+    job = ExportJob.load(Path(sys.argv[1]))
+    run_job(job).save(Path(job.result))
 
 
 if __name__ == "__main__":

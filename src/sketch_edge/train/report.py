@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sketch_edge.data import INPUT_SPECS
+from sketch_edge.errors import RecordError
 from sketch_edge.records import Count, Figure, Fraction, Record
 
 
@@ -68,6 +70,13 @@ class TrainReport(Record):
     @property
     def input_kind(self) -> str:
         return str(self.input.get("kind"))
+
+    def check(self, where: str) -> None:
+        """Every reader (export, the tuner) rebuilds the input contract and the data request from these two."""
+        if self.input_kind not in INPUT_SPECS:
+            raise RecordError(f"input.kind is {self.input.get('kind')!r}, not one of {', '.join(INPUT_SPECS)}")
+        if not isinstance(self.data.get("request"), dict):
+            raise RecordError("data.request is missing (the data request the model was trained on)")
 
     @property
     def best_val_top1(self) -> float:

@@ -20,6 +20,7 @@ from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec, short_name
+from sketch_edge.reporting import pyplot
 from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Schedule, fit, predict_in_batches
@@ -128,11 +129,7 @@ def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainRe
 
 
 def save_curves(report: TrainReport, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     hist = report.history
     epochs = np.arange(1, report.epochs_run + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))

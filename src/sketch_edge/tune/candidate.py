@@ -10,13 +10,11 @@ result with its stage and reason; only a crash leaves no result.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from sketch_edge import fileio
 from sketch_edge.bench.results import Results, Row
 from sketch_edge.errors import SketchEdgeError, first_line
 from sketch_edge.isolation import die_with_parent
@@ -118,8 +116,8 @@ def _failed(result: CandidateResult, stage: str, reason: str, laps: _Laps) -> Ca
 
 def main() -> None:
     die_with_parent()
-    job = CandidateJob.from_json(json.loads(Path(sys.argv[1]).read_text()))
-    fileio.write_json(Layout(Path(job.out)).tune_result, run(job).to_json())
+    job = CandidateJob.load(Path(sys.argv[1]))
+    run(job).save(Layout(Path(job.out)).tune_result)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def table_rows(summary: TuneResults) -> list[list[str]]:
 
 def write_all(summary: TuneResults, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    fileio.write_json(out / "results.json", summary.to_json())
+    summary.save(out / "results.json")
     fileio.write_csv(out / "results.csv", COLUMNS, table_rows(summary))
     ok = [r for r in summary.candidates if r.status == "ok" and r.p50_us is not None]
     if ok:

@@ -84,6 +84,11 @@ class TuneRow(Record):
     def p50_us(self) -> float | None:
         return self.result.best.p50_us if self.result and self.result.best else None
 
+    @property
+    def val_top1(self) -> float:
+        """What the front and the recommendation go by (0 for a candidate that measured none)."""
+        return self.result.val_top1 or 0.0 if self.result else 0.0
+
 
 @dataclass(frozen=True)
 class Recommendation(Record):

@@ -25,7 +25,7 @@ from pathlib import Path
 from sketch_edge.bench.machine import environment
 from sketch_edge.bench.stage import pareto_front
 from sketch_edge.data import DataRequest
-from sketch_edge.errors import TuneError, unknown_name
+from sketch_edge.errors import RecordError, TuneError, unknown_name
 from sketch_edge.export.recipes import RECIPES
 from sketch_edge.isolation import run_job
 from sketch_edge.layout import Layout
@@ -126,8 +126,8 @@ def _tune_one(
 def _finished(folder: Path) -> CandidateResult | None:
     """A candidate's result when it finished (ok or failed); None when it never did or its file is unreadable."""
     try:
-        result = CandidateResult.from_json(json.loads(Layout(folder).tune_result.read_text()))
-    except (OSError, ValueError):  # RecordError is a ValueError: a result of another version runs it again
+        result = CandidateResult.load(Layout(folder).tune_result)
+    except RecordError:  # absent, unreadable, or of another version: the candidate runs again
         return None
     return result if result.status in ("ok", "failed") else None
 
@@ -141,7 +141,7 @@ def libraries(target: str) -> tuple[str, ...]:
 def summarize(config: TuneConfig, rows: list[TuneRow], seconds: float) -> TuneResults:
     """Mark the Pareto front (validation top-1 against int8 p50) of the finished rows, recommend one."""
     ok = [i for i, r in enumerate(rows) if r.status == "ok" and r.result and r.p50_us is not None]
-    front = pareto_front([(None, rows[i].p50_us or 0.0, _val(rows[i])) for i in ok])
+    front = pareto_front([(None, rows[i].p50_us or 0.0, rows[i].val_top1) for i in ok])
     on = {i for i, f in zip(ok, front, strict=True) if f}
     marked = [replace(r, pareto=i in on) for i, r in enumerate(rows)]
     settings = {
@@ -162,10 +162,6 @@ def summarize(config: TuneConfig, rows: list[TuneRow], seconds: float) -> TuneRe
     )
 
 
-def _val(row: TuneRow) -> float:
-    return row.result.val_top1 or 0.0 if row.result else 0.0
-
-
 def recommend(ok: list[TuneRow], max_p50_us: float | None) -> Recommendation:
     """The best validation top-1 among candidates within the latency budget (the faster of equals)."""
     fits = [r for r in ok if max_p50_us is None or (r.p50_us or 0.0) <= max_p50_us]
@@ -173,7 +169,7 @@ def recommend(ok: list[TuneRow], max_p50_us: float | None) -> Recommendation:
         fastest = min(ok, key=lambda r: r.p50_us or 0.0, default=None)
         why = f"; the fastest, #{fastest.number}, takes {fastest.p50_us:.1f} us" if fastest else ""
         return Recommendation(reason=f"no finished candidate within {max_p50_us:g} us{why}" if ok else "no candidate finished")
-    best = max(fits, key=lambda r: (_val(r), -(r.p50_us or 0.0)))
+    best = max(fits, key=lambda r: (r.val_top1, -(r.p50_us or 0.0)))
     result = best.result
     assert result is not None and result.best is not None  # `ok` rows have both
     return Recommendation(
