@@ -49,8 +49,9 @@ def _onnx(op: str) -> Callable[[Path], None]:
     return lambda path: _onnx_gemm(path, op)
 
 
-def _tflite(recipe: str) -> Callable[[Path], None]:
-    return lambda path: _tflite_gemm(path, recipe)
+def _litert(name: str, file: str, kinds: tuple[str, ...], recipe: str) -> Kernel:
+    """A LiteRT kernel: one Dense layer made by the export recipe whose files it bounds."""
+    return Kernel(name, "litert", file, kinds, lambda path: _tflite_gemm(path, recipe), recipe)
 
 
 KERNELS = (
@@ -62,22 +63,11 @@ KERNELS = (
         ("int8", "dynamic-int8"),
         _onnx("MatMulInteger"),
     ),
-    Kernel(
-        "LiteRT FULLY_CONNECTED fp32 (XNNPACK)", "litert", "litert-fc-fp32.tflite", ("fp32", "fp16"), _tflite("tflite-fp32"), "tflite-fp32"
-    ),
-    Kernel("LiteRT FULLY_CONNECTED fp16 weights", "litert", "litert-fc-fp16.tflite", ("fp16",), _tflite("tflite-fp16"), "tflite-fp16"),
-    Kernel(
-        "LiteRT FULLY_CONNECTED dynamic-range int8",
-        "litert",
-        "litert-fc-dynamic.tflite",
-        ("dynamic-int8",),
-        _tflite("tflite-dynamic"),
-        "tflite-dynamic",
-    ),
-    Kernel("LiteRT FULLY_CONNECTED int8 (XNNPACK)", "litert", "litert-fc-int8.tflite", ("int8",), _tflite("tflite-int8"), "tflite-int8"),
-    Kernel(
-        "LiteRT FULLY_CONNECTED int16x8", "litert", "litert-fc-int16x8.tflite", ("int16x8",), _tflite("tflite-int16x8"), "tflite-int16x8"
-    ),
+    _litert("LiteRT FULLY_CONNECTED fp32 (XNNPACK)", "litert-fc-fp32.tflite", ("fp32", "fp16"), "tflite-fp32"),
+    _litert("LiteRT FULLY_CONNECTED fp16 weights", "litert-fc-fp16.tflite", ("fp16",), "tflite-fp16"),
+    _litert("LiteRT FULLY_CONNECTED dynamic-range int8", "litert-fc-dynamic.tflite", ("dynamic-int8",), "tflite-dynamic"),
+    _litert("LiteRT FULLY_CONNECTED int8 (XNNPACK)", "litert-fc-int8.tflite", ("int8",), "tflite-int8"),
+    _litert("LiteRT FULLY_CONNECTED int16x8", "litert-fc-int16x8.tflite", ("int16x8",), "tflite-int16x8"),
     Kernel("OpenVINO MatMul fp32 (oneDNN)", "openvino", "ov-matmul-fp32.onnx", ("fp32", "fp16"), _onnx("MatMul")),
     Kernel("OpenVINO MatMul int8 from QDQ (oneDNN)", "openvino", "ov-matmul-qdq.onnx", ("int8", "dynamic-int8"), _onnx("QDQ MatMul")),
 )
