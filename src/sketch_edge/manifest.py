@@ -16,7 +16,20 @@ from sketch_edge.errors import ManifestError, RecordError
 from sketch_edge.records import Count, Figure, Fraction, Record
 from sketch_edge.runtime.base import TensorInfo
 
-__all__ = ["Artifact", "Details", "Fallback", "Manifest", "Parity", "SensitivitySummary", "Source", "TensorInfo", "resolve"]
+__all__ = [
+    "Artifact",
+    "ClientCheck",
+    "Details",
+    "Fallback",
+    "Manifest",
+    "Parity",
+    "ProviderCoverage",
+    "SensitivitySummary",
+    "Source",
+    "TensorInfo",
+    "TwinCheck",
+    "resolve",
+]
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,43 @@ class Fallback(Record):
 
 
 @dataclass(frozen=True)
+class ProviderCoverage(Record):
+    """ONNX Runtime Mobile's usability checker on one execution provider (`export.mobile.usability`)."""
+
+    provider: str  # NNAPI | CoreML NeuralNetwork | CoreML MLProgram
+    verdict: str  # YES | MAYBE | NO: "should the model perform well with it as is"
+    supported_nodes: Count
+    nodes: Count
+    partitions: Count
+    unsupported_ops: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClientCheck(Record):
+    """A mobile client's own run of the file (MediaPipe Tasks' ImageClassifier) against the runtime's answers."""
+
+    client: str  # the client and its version
+    status: str  # ok | failed | skipped (the client is not installed)
+    samples: Count = 0
+    agreement: Fraction | None = None  # of its top-1 with the runtime's on the same file
+    client_top1: Fraction | None = None  # on the test drawings, as the client answers
+    runtime_top1: Fraction | None = None  # the same file in its default runtime (LiteRT)
+    labels_from_metadata: bool | None = None  # every category it named is the metadata's label of that index
+    reason: str | None = None  # failed or skipped: why
+
+
+@dataclass(frozen=True)
+class TwinCheck(Record):
+    """A converted file against the artifact it was converted from (an `.ort` file and its `.onnx` twin)."""
+
+    twin: str  # the recipe converted from
+    sha256: str  # of the twin's file as it was converted
+    max_abs_diff: float | None  # None: an output was not finite
+    agreement: Fraction
+    samples: Count
+
+
+@dataclass(frozen=True)
 class Details(Record):
     """What export measured of an artifact beyond parity."""
 
@@ -79,6 +129,9 @@ class Details(Record):
     sensitivity: SensitivitySummary | None = None  # quantized recipes
     fallback: Fallback | None = None  # mixed recipes
     recurrent: str | None = None  # how a recurrent layer was unrolled for the converter
+    client: ClientCheck | None = None  # mobile recipes checked by a mobile client
+    providers: tuple[ProviderCoverage, ...] = ()  # fixed-batch ONNX files: the mobile usability checker's verdicts
+    twin: TwinCheck | None = None  # converted recipes (`.ort`)
 
 
 @dataclass(frozen=True)
@@ -117,7 +170,7 @@ class Source(Record):
 @dataclass(frozen=True)
 class Manifest(Record):
     FILE = "manifest.json"
-    SCHEMA_VERSION = 1  # 1: the first with a version (the fields are those of the unversioned manifest)
+    SCHEMA_VERSION = 2  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build
 
     created: str
     source: Source
@@ -125,6 +178,7 @@ class Manifest(Record):
     gates: dict[str, dict[str, Any]]  # the gate settings the artifacts were checked against
     artifacts: tuple[Artifact, ...]
     left_out: dict[str, str] = field(default_factory=dict)  # default recipes not made for this model's kind, and why
+    reduced_build: str | None = None  # the ONNX Runtime reduced-build config of every .ort file, relative to the folder
     reused: bool = False  # set when export found this manifest up to date; never saved
 
     def artifact(self, name: str) -> Artifact | None:

@@ -31,6 +31,18 @@ class InputSpec:
     description: str
     scaling: str  # what the model does to the input itself, so apps feed it raw values
 
+    def rgb(self) -> InputSpec:
+        """This bitmap contract as an RGB image, the gray value in each channel: what an image API such as MediaPipe's
+        ImageClassifier feeds (it refuses one channel). A model made for it averages the channels first."""
+        if self.kind != "bitmap":
+            raise ValueError(f"only bitmap inputs have an RGB form, not {self.kind}")
+        return replace(
+            self,
+            shape=(*self.shape[:-1], 3),
+            description=f"{SIDE}x{SIDE} RGB, the grayscale bitmap in each of R, G and B (0 = background, 255 = ink)",
+            scaling="inside the model: the three channels averaged, then x / 255",
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

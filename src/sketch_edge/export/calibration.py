@@ -22,6 +22,10 @@ class CalibrationReader:
         self.input_name = input_name
         self._next = 0
 
+    def as_rgb(self) -> CalibrationReader:
+        """The same drawings as RGB images (the gray value in each channel), for a model that takes them."""
+        return CalibrationReader(np.repeat(self.samples, 3, axis=-1), self.input_name)
+
     def get_next(self) -> dict[str, np.ndarray] | None:
         if self._next >= len(self.samples):
             return None

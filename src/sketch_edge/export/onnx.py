@@ -5,6 +5,12 @@ The fp32 artifact is the pre-processed graph (shapes inferred, MatMul+Add fused
 to Gemm: what ORT does at load anyway), so it is node for node the float twin
 of the quantized ones: the sensitivity report matches their tensors, and a
 node it names is a node `nodes_to_exclude` knows (`float_layers` option).
+
+The mobile recipes (`mobile` option) fix the batch to 1 and save the graph once
+through ONNX Runtime's basic optimizations, which fold the shape arithmetic
+(Shape, Gather, Concat) a fixed batch leaves constant: what ONNX Runtime
+Mobile's NNAPI and CoreML providers need to take every node (its usability
+checker, `export.mobile`), and what `.ort` files are converted from.
 """
 
 from __future__ import annotations
@@ -27,30 +33,47 @@ def export_onnx(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe,
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     quantization = recipe.options.get("quantization")
+    mobile = bool(recipe.options.get("mobile"))
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
-        converted, fp32 = Path(scratch) / "converted.onnx", Path(scratch) / "fp32.onnx"
-        _convert_fp32(model, input_spec, converted)
+        converted, fp32, made = Path(scratch) / "converted.onnx", Path(scratch) / "fp32.onnx", Path(scratch) / "made.onnx"
+        _convert_fp32(model, input_spec, converted, batch=1 if mobile else None)
         quant_pre_process(str(converted), str(fp32))
-        with fileio.atomic_path(out) as tmp:
-            if quantization is None:
-                fp32.replace(tmp)
-            elif quantization == "static-qdq":
-                _quantize_static(fp32, tmp, calibration, recipe.options.get("float_layers", []))
-            elif quantization == "dynamic":
-                from onnxruntime.quantization import QuantType, quantize_dynamic
+        if quantization is None:
+            fp32.replace(made)
+        elif quantization == "static-qdq":
+            _quantize_static(fp32, made, calibration, recipe.options.get("float_layers", []))
+        elif quantization == "dynamic":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-                quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            quantize_dynamic(str(fp32), str(made), weight_type=QuantType.QInt8)
+        else:
+            raise ValueError(f"unknown ONNX quantization {quantization!r}")
+        with fileio.atomic_path(out) as tmp:
+            if mobile:
+                fold_constant_shapes(made, tmp)
             else:
-                raise ValueError(f"unknown ONNX quantization {quantization!r}")
+                made.replace(tmp)
     return recipe.artifact(out)
 
 
-def _convert_fp32(model: Any, input_spec: InputSpec, path: Path) -> None:
+def fold_constant_shapes(path: Path, out: Path) -> None:
+    """The graph after ONNX Runtime's basic optimizations (constant folding, redundant nodes removed), saved as ONNX:
+    with a fixed batch, every Shape/Gather/Concat chain folds to a constant. QDQ pairs are kept (no fusion at this level)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(out)
+    options.log_severity_level = 3
+    ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _convert_fp32(model: Any, input_spec: InputSpec, path: Path, batch: int | None = None) -> None:
     """tf2onnx from a traced tf.function (its `from_keras` fails on Keras 3), output renamed to `probabilities`."""
     import onnx
     import tf2onnx
 
-    serve = serving_function(model, input_spec)
+    serve = serving_function(model, input_spec, batch)
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=serve.input_signature, opset=OPSET)
     old = proto.graph.output[0].name
     for node in proto.graph.node:

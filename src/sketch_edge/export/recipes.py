@@ -7,6 +7,11 @@ file, which says which measured peak bounds it (the bench) and which gate it mee
 Every exporter has one signature:
 `export_<format>(model, out, *, input_spec, recipe, calibration) -> Artifact`.
 
+The mobile recipes make what the mobile toolchains take as it is (batch 1;
+MediaPipe's RGB input for TFLite, `.ort` files for ONNX Runtime Mobile) and name
+the `client` whose own check they pass at export (`export.mobile`). A recipe
+with a `from` option converts another recipe's file (its twin, exported first).
+
 Two options are read by the export worker rather than an exporter: a quantized
 recipe is compared layer by layer with its format's fp32 recipe (the
 sensitivity report), and `fallback: auto` makes a mixed recipe: the worker
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge import numbers
+from sketch_edge.data.dataset import InputSpec
 from sketch_edge.errors import ExportError, unknown_name
 from sketch_edge.formats import FORMATS
 from sketch_edge.manifest import Artifact
@@ -70,6 +76,27 @@ class Recipe(Record):
     default: bool = True
     not_default_for: dict[str, str] = field(default_factory=dict)  # model kind (models.model_kind) -> why not
     cannot_run_on: dict[str, str] = field(default_factory=dict)  # runtime -> why its files do not load there
+    input_kinds: tuple[str, ...] = ()  # the model input kinds it is made for (empty: any)
+    client: str | None = None  # the mobile client that takes its files: a key of CLIENTS
+
+    def file_input(self, contract: InputSpec) -> InputSpec:
+        """The input its files take: the model's contract, or its RGB form (`input: rgb`, the MediaPipe recipes)."""
+        return contract.rgb() if self.options.get("input") == "rgb" else contract
+
+    def takes(self, input_kind: str | None) -> bool:
+        """Whether it is made for models of this input kind (None: not asked)."""
+        return input_kind is None or not self.input_kinds or input_kind in self.input_kinds
+
+    @property
+    def converts(self) -> str | None:
+        """The recipe whose file this one converts (its twin, exported first), or None."""
+        return self.options.get("from")
+
+    @property
+    def measures_sensitivity(self) -> bool:
+        """Quantized, by a quantizer, in the desktop form: a converted file's layers are its twin's, and a mobile file's
+        the desktop recipe's (the same quantizer on the same model; its fixed batch would not take the samples at once)."""
+        return self.quantized and self.converts is None and not self.options.get("mobile")
 
     @property
     def suffix(self) -> str:
@@ -108,10 +135,17 @@ def parse_gate(text: str, max_top1_drop: float = MAX_TOP1_DROP) -> tuple[str, Ga
     return parts[0], Gate(agreement, max_diff, max_top1_drop)
 
 
+CLIENTS = {
+    "mediapipe": "MediaPipe Tasks ImageClassifier (Android, iOS, web, Python): runs the file on the test drawings",
+    "onnxruntime-mobile": "ONNX Runtime Mobile (Android, iOS): its usability checker per execution provider",
+}
+"""The mobile clients a recipe's files are checked by at export (export.mobile)."""
+
 # (exporter, the distributions it converts with and its file is checked with)
 _SAVED = ("sketch_edge.export.saved_model:export_saved_model", ("tensorflow",))
 _TFLITE = ("sketch_edge.export.tflite:export_tflite", ("tensorflow", "ai-edge-litert"))
 _ONNX = ("sketch_edge.export.onnx:export_onnx", ("tensorflow", "tf2onnx", "onnx", "onnxruntime"))
+_ORT = ("sketch_edge.export.ort:export_ort", ("onnx", "onnxruntime"))
 _AEQ = ("sketch_edge.export.ai_edge_quantizer:export_aeq", ("tensorflow", "ai-edge-quantizer", "ai-edge-litert"))
 _AEQ_NOT_ON = {"openvino": "OpenVINO's TFLite reader cannot load ai-edge-quantizer's files (Check 'opts != nullptr')"}
 # Measured on seq-gru and seq-lstm trained on strokes/ (the export of every other recipe of theirs takes 15 s or less):
@@ -123,6 +157,8 @@ _RECURRENT = {
     "onnx-int8-mixed": "ONNX Runtime's QDQ keeps the recurrent operator in float already, and excluding its nodes crashed "
     "ONNX Runtime (SIGABRT) on seq-gru",
 }
+
+_MEDIAPIPE: dict[str, Any] = {"input_kinds": ("bitmap",), "client": "mediapipe"}  # an image classifier: bitmap models only
 
 
 RECIPES: dict[str, Recipe] = {
@@ -165,18 +201,36 @@ RECIPES: dict[str, Recipe] = {
             not_default_for={"recurrent": _RECURRENT["onnx-int8-mixed"]},
         ),
         Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", *_ONNX, {"quantization": "dynamic"}),
+        Recipe("tflite-mobile-fp32", "tflite", "fp32", "fp32", *_TFLITE, {"mobile": True, "input": "rgb"}, **_MEDIAPIPE),
+        Recipe(
+            "tflite-mobile-int8", "tflite", "int8", "int8", *_TFLITE, {"mobile": True, "input": "rgb", "quantization": "int8"}, **_MEDIAPIPE
+        ),
+        Recipe("onnx-mobile-fp32", "onnx", "fp32", "fp32", *_ONNX, {"mobile": True}, client="onnxruntime-mobile"),
+        Recipe(
+            "onnx-mobile-int8", "onnx", "int8", "int8", *_ONNX, {"mobile": True, "quantization": "static-qdq"}, client="onnxruntime-mobile"
+        ),
+        Recipe("ort-mobile-fp32", "ort", "fp32", "fp32", *_ORT, {"from": "onnx-mobile-fp32"}, client="onnxruntime-mobile"),
+        Recipe("ort-mobile-int8", "ort", "int8", "int8", *_ORT, {"from": "onnx-mobile-int8"}, client="onnxruntime-mobile"),
     )
 }
 
 
-def float_recipe(fmt: str) -> Recipe:
-    """The fp32 recipe of a format: the float twin a quantized artifact is compared with, layer by layer."""
-    return next(r for r in RECIPES.values() if r.format == fmt and r.compute == "fp32")
+def float_recipe(recipe: Recipe) -> Recipe:
+    """The fp32 recipe of a quantized one's format and form (mobile or not): the float twin it is compared with,
+    layer by layer."""
+    mobile = recipe.options.get("mobile", False)
+    return next(
+        r for r in RECIPES.values() if r.format == recipe.format and r.compute == "fp32" and r.options.get("mobile", False) == mobile
+    )
 
 
-def list_recipes(defaults_only: bool = False, kind: str | None = None) -> list[str]:
-    """Every recipe, or the defaults (of a model kind: `models.saved.model_kind`)."""
-    return [name for name, r in RECIPES.items() if not defaults_only or (r.default and kind not in r.not_default_for)]
+def list_recipes(defaults_only: bool = False, kind: str | None = None, input_kind: str | None = None) -> list[str]:
+    """Every recipe, or the defaults (of a model kind, `models.saved.model_kind`, and an input kind)."""
+    return [
+        name
+        for name, r in RECIPES.items()
+        if not defaults_only or (r.default and kind not in r.not_default_for and r.takes(input_kind))
+    ]
 
 
 def get_recipe(name: str) -> Recipe:

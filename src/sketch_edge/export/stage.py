@@ -25,7 +25,7 @@ from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
 from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
-from sketch_edge.export.verify import gate_failures
+from sketch_edge.export.verify import gate_failures, mobile_failures
 from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import library_versions, run_job
@@ -64,19 +64,27 @@ def run(config: ExportConfig) -> Manifest:
         get_recipe(name)
     source = _describe_source(config.layout)
     model = load_trained(config.layout.model)
-    kind = model_kind(model)
-    recipes = [get_recipe(name) for name in (config.recipes or list_recipes(defaults_only=True, kind=kind))]
-    left_out = (
-        {}
-        if config.recipes
-        else {
-            r.name: f"not a default for {kind} models: {r.not_default_for[kind]}"
-            for r in RECIPES.values()
-            if r.default and kind in r.not_default_for
-        }
-    )
+    kind, input_kind = model_kind(model), source.input["kind"]
+    names = config.recipes or tuple(list_recipes(defaults_only=True, kind=kind, input_kind=input_kind))
+    recipes = [get_recipe(name) for name in _with_twins(names)]
+    left_out = {}
+    if not config.recipes:
+        for r in RECIPES.values():
+            if r.default and kind in r.not_default_for:
+                left_out[r.name] = f"not a default for {kind} models: {r.not_default_for[kind]}"
+            elif r.default and not r.takes(input_kind):
+                left_out[r.name] = f"made for {' and '.join(r.input_kinds)} models, not {input_kind} ones"
     manifest = _reusable_manifest(config, source, recipes)
     return manifest if manifest is not None else _export(config, source, recipes, model, left_out)
+
+
+def _with_twins(names: tuple[str, ...]) -> list[str]:
+    """The recipes asked for, each converted one's twin added before it when it was not asked for too."""
+    found: list[str] = []
+    for name in names:
+        twin = get_recipe(name).converts
+        found += [n for n in (twin, name) if n is not None and n not in found]
+    return found
 
 
 def _describe_source(layout: Layout) -> Source:
@@ -120,8 +128,10 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
             return None
         if _digest(layout.export / entry.path) != entry.sha256:
             return None
-        if recipe.quantized and not layout.sensitivity(recipe.name)[0].is_file():
+        if recipe.measures_sensitivity and not layout.sensitivity(recipe.name)[0].is_file():
             return None
+    if manifest.reduced_build is not None and not (layout.export / manifest.reduced_build).is_file():
+        return None
     return replace(manifest, reused=True)
 
 
@@ -160,11 +170,21 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
             "model": source.model,  # the canonical name: builds the model again
             "display_name": short_name(source.model),  # what people are shown: only the parameters off their defaults
         }
-        with ThreadPoolExecutor(max_workers=config.workers) as pool:
-            jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in recipes]
-            artifacts = list(pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs))
+        made: dict[str, Artifact] = {}
+        # Converted recipes (.ort) after the files they convert: a second wave, each only when its twin passed.
+        for wave in ([r for r in recipes if r.converts is None], [r for r in recipes if r.converts is not None]):
+            ready = [r for r in wave if _refusal(r, source, made) is None]
+            for r in wave:
+                reason = _refusal(r, source, made)
+                if reason is not None:
+                    made[r.name] = replace(r.artifact(config.layout.export / f"{r.name}{r.suffix}"), status="failed", error=reason)
+            with ThreadPoolExecutor(max_workers=config.workers) as pool:
+                jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in ready]
+                made |= {a.name: a for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs)}
+        artifacts = [made[r.name] for r in recipes]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    reduced_build = _reduced_build(layout, artifacts)
 
     with fileio.atomic_path(layout.reference) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, validation=reference, test=test_reference, model_sha256=np.array(source.sha256))
@@ -175,9 +195,35 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
         gates=_gates_json(config),
         artifacts=tuple(artifacts),
         left_out=left_out,
+        reduced_build=reduced_build,
     )
     manifest.save(layout.manifest)
     return manifest
+
+
+REDUCED_BUILD = "required_operators_and_types.config"
+
+
+def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str | None:
+    """Why a recipe is not run for this model (a row of the manifest, not an error), or None."""
+    kind = source.input["kind"]
+    if not recipe.takes(kind):
+        return f"{recipe.name} is made for {' and '.join(recipe.input_kinds)} models; this model reads {kind}"
+    twin = made.get(recipe.converts) if recipe.converts else None
+    if recipe.converts and (twin is None or twin.status != "ok"):
+        return f"not converted: its twin {recipe.converts} " + ("was not exported" if twin is None else "failed")
+    return None
+
+
+def _reduced_build(layout: Layout, artifacts: list[Artifact]) -> str | None:
+    """Write one reduced-build config for every .ort file made, for an ONNX Runtime build with only their operators."""
+    ort_files = [layout.export / a.path for a in artifacts if a.format == "ort" and a.status == "ok"]
+    if not ort_files:
+        return None
+    from sketch_edge.export.ort import reduced_build_config
+
+    reduced_build_config(ort_files, layout.export / REDUCED_BUILD)
+    return REDUCED_BUILD
 
 
 def libraries(recipes: list[Recipe]) -> tuple[str, ...]:
@@ -192,7 +238,8 @@ def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scr
         out=str(config.layout.export / f"{recipe.name}{recipe.suffix}"),
         arrays=str(arrays),
         input_kind=source.input["kind"],
-        metadata=metadata | {"recipe": recipe.name, "precision": recipe.precision},
+        metadata=metadata
+        | {"recipe": recipe.name, "precision": recipe.precision, "input": recipe.file_input(INPUT_SPECS[source.input["kind"]]).to_json()},
         result=str(scratch / f"{recipe.name}.result.json"),
         max_drop=config.max_drop,
         fallback_budget_s=config.fallback_budget_s,
@@ -220,7 +267,7 @@ def _run_job(recipe: Recipe, job: ExportJob, config: ExportConfig, source: Sourc
         test_top1=artifact.details.test_top1,
         keras_top1=source.keras_test_top1,
         test_changes=artifact.details.test_changes,
-    )
+    ) + mobile_failures(artifact.details)
     if problems:
         artifact = replace(artifact, status="failed", error="failed validation: " + "; ".join(problems))
     return artifact

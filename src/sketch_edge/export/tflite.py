@@ -1,4 +1,12 @@
-"""TFLite recipes: fp32, fp16 weights, dynamic-range, full int8, int16x8. Builtin ops only: a phone has no TF runtime."""
+"""TFLite recipes: fp32, fp16 weights, dynamic-range, full int8, int16x8. Builtin ops only: a phone has no TF runtime.
+
+The mobile recipes (`mobile` option) make the form MediaPipe Tasks' ImageClassifier
+accepts: batch 1, an RGB input whose channels the model averages (it refuses one
+channel), uint8 input and output for the integer file (it feeds raw pixels, so the
+input's quantization must be scale 1, zero point 0), tensors named `image` and
+`probabilities`. The standard metadata it also needs is written with every file
+(`formats.tflite`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,8 @@ from typing import Any
 from sketch_edge import fileio
 from sketch_edge.data import InputSpec
 from sketch_edge.export.calibration import CalibrationReader
+from sketch_edge.errors import ExportError
+from sketch_edge.export.common import OUTPUT_NAME
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.manifest import Artifact
 from sketch_edge.models.saved import recurrent_layers
@@ -19,11 +29,18 @@ def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recip
     import tensorflow as tf
 
     model, unrolled = _unrolled(model)
+    mobile = bool(recipe.options.get("mobile"))
+    signature = None
+    if mobile:
+        model, calibration = mobile_model(model, input_spec), calibration.as_rgb()
+        signature = [tf.TensorSpec((1, *input_spec.rgb().shape), tf.float32, name=input_spec.name)]
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
         # Through a SavedModel: converting Keras 3 concrete functions directly leaves the weights out as variables.
-        model.export(scratch, format="tf_saved_model", verbose=False)
+        model.export(scratch, format="tf_saved_model", verbose=False, input_signature=signature)
         converter = tf.lite.TFLiteConverter.from_saved_model(scratch)
         flatbuffer = _convert(tf, converter, recipe, calibration)
+    if mobile:
+        flatbuffer = _mobile_io(flatbuffer, out, input_spec.name)
     with fileio.atomic_path(out) as tmp:
         tmp.write_bytes(flatbuffer)
     artifact = recipe.artifact(out)
@@ -32,6 +49,39 @@ def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recip
             artifact, details=replace(artifact.details, recurrent=f"{', '.join(unrolled)} unrolled over {input_spec.shape[0]} steps")
         )
     return artifact
+
+
+def mobile_model(model: Any, input_spec: InputSpec) -> Any:
+    """The model behind a batch-1 RGB input whose three channels it averages: the input MediaPipe's ImageClassifier
+    feeds, on the model's own 0-255 scale (the same weights; an app's gray drawing in every channel is the model's)."""
+    import keras
+
+    image = keras.Input(input_spec.rgb().shape, batch_size=1, name=input_spec.name)
+    return keras.Model(image, model(keras.ops.mean(image, axis=-1, keepdims=True)), name=f"{model.name}_rgb")
+
+
+def _mobile_io(flatbuffer: bytes, out: Path, input_name: str) -> bytes:
+    """Name the tensors as the metadata does, and check a uint8 input means raw pixels (what MediaPipe feeds)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    from sketch_edge.formats.tflite_metadata import pack
+
+    tree = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
+    graph = tree.subgraphs[0]
+    image, probabilities = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    if image.type == schema.TensorType.UINT8:
+        q = image.quantization
+        scale, zero_point = (q.scale[0], q.zeroPoint[0]) if q is not None and q.scale is not None else (None, None)
+        if (scale, zero_point) != (1.0, 0):
+            raise ExportError(
+                f"{out}: the uint8 input is quantized with scale {scale}, zero point {zero_point}, not 1 and 0, so the raw "
+                "pixels MediaPipe feeds would not be the model's 0-255 (calibrate on drawings with both 0 and 255)"
+            )
+    image.name, probabilities.name = input_name.encode(), OUTPUT_NAME.encode()
+    for signature in tree.signatureDefs or []:
+        for entry in signature.outputs or []:
+            entry.name = OUTPUT_NAME.encode()
+    return pack(tree)
 
 
 def _unrolled(model: Any) -> tuple[Any, list[str]]:
@@ -68,8 +118,9 @@ def _convert(tf: Any, converter: Any, recipe: Recipe, calibration: CalibrationRe
     elif quantization == "int8":
         converter.representative_dataset = calibration.representative_dataset
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        io_type = tf.uint8 if recipe.options.get("mobile") else tf.int8  # MediaPipe takes uint8 or float32, not int8
+        converter.inference_input_type = io_type
+        converter.inference_output_type = io_type
     elif quantization == "int16x8":
         converter.representative_dataset = calibration.representative_dataset
         converter.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from sketch_edge.export.recipes import Gate
-from sketch_edge.manifest import Parity
+from sketch_edge.manifest import Details, Parity
 
 
 def parity(reference: np.ndarray, candidate: np.ndarray) -> Parity:
@@ -85,4 +85,20 @@ def gate_failures(
         if test_changes is None or gate.max_top1_drop < 0 or beyond_noise(*test_changes):
             why = "" if test_changes is None else " ({} drawings lost, {} gained)".format(*test_changes)
             failures.append(f"test top-1 {shown} is more than {100 * gate.max_top1_drop:g} point(s) below Keras {keras_top1:.4f}{why}")
+    return failures
+
+
+TWIN_MAX_ABS_DIFF = 1e-5
+"""A converted file (.ort) against its twin: the same graph in another container, so the same outputs to rounding."""
+
+
+def mobile_failures(details: Details) -> list[str]:
+    """What a mobile client or a converted file's twin says is wrong (a client not installed is `skipped`, no failure)."""
+    failures = []
+    if details.client is not None and details.client.status == "failed":
+        failures.append(f"{details.client.client}: {details.client.reason}")
+    twin = details.twin
+    if twin is not None and (twin.max_abs_diff is None or not twin.max_abs_diff <= TWIN_MAX_ABS_DIFF):
+        shown = "not a number" if twin.max_abs_diff is None else f"{twin.max_abs_diff:.2e}"
+        failures.append(f"its outputs differ from its twin {twin.twin}'s by {shown} (> {TWIN_MAX_ABS_DIFF:.0e})")
     return failures

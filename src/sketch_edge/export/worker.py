@@ -3,6 +3,8 @@
 A quantized recipe also gets its format's fp32 file made beside it (the float
 twin), to pick its float layers (`fallback: auto`) and to write its per-layer
 sensitivity report; `seconds` is the recipe's own time, without the twin's.
+A mobile recipe's file is then checked by its client (`export.mobile`), and a
+converted one (`.ort`) against the file it was converted from.
 
 Run by the export stage as `python -m sketch_edge.export.worker JOB.json`; the
 result is written to the job's `result` path. A converter that segfaults or hangs
@@ -29,15 +31,18 @@ from sketch_edge.data import INPUT_SPECS
 from sketch_edge.errors import first_line
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.fallback import Validation, choose_float_layers
+from sketch_edge.export.mobile import check_with_mediapipe, usability
 from sketch_edge.export.recipes import Recipe, float_recipe
 from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
 from sketch_edge.formats import get_format
 from sketch_edge.isolation import die_with_parent
-from sketch_edge.manifest import Artifact, Fallback, SensitivitySummary, TensorInfo
+from sketch_edge.fileio import sha256_file
+from sketch_edge.manifest import Artifact, Details, Fallback, SensitivitySummary, TensorInfo, TwinCheck
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.saved import load_trained
 from sketch_edge.records import Figure, Fraction, Record
+from sketch_edge.runtime.base import fixed_batch, predict_all
 
 BATCH = 256
 
@@ -79,8 +84,8 @@ def run_job(job: ExportJob) -> Artifact:
     sensitivity: SensitivitySummary | None = None
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".twin-")) as scratch:
         float_twin = Path(scratch) / f"float{recipe.suffix}"
-        if recipe.quantized:
-            export(float_recipe(recipe.format), float_twin)
+        if recipe.measures_sensitivity:
+            export(float_recipe(recipe), float_twin)
         started = time.perf_counter()
         if recipe.options.get("fallback") == "auto":
             keras_answers = arrays["reference"].argmax(axis=1)
@@ -96,12 +101,13 @@ def run_job(job: ExportJob) -> Artifact:
         if fmt.embed_metadata is not None:
             fmt.embed_metadata(out, job.metadata)
         seconds = time.perf_counter() - started
-        if recipe.quantized:
+        if recipe.measures_sensitivity:
             sensitivity = _sensitivity(recipe.format, float_twin, out, arrays["calibration"], job.sensitivity)
 
     predict, inputs, outputs = _open(out, recipe.format)
-    candidate = _predict_all(predict, arrays["validation"])
-    test_probs = _predict_all(predict, arrays["test"])
+    batch = fixed_batch(inputs[0]) or BATCH
+    candidate = _predict_all(predict, arrays["validation"], batch)
+    test_probs = _predict_all(predict, arrays["test"], batch)
     details = replace(
         artifact.details,
         test_top1=topk_accuracy(test_probs, arrays["test_labels"], 1),
@@ -111,6 +117,7 @@ def run_job(job: ExportJob) -> Artifact:
         sensitivity=sensitivity,
         fallback=fallback,
     )
+    details = _mobile_checks(job, out, details, arrays, candidate, test_probs)
     return replace(
         artifact,
         seconds=round(seconds, 2),
@@ -119,6 +126,30 @@ def run_job(job: ExportJob) -> Artifact:
         parity=parity(arrays["reference"], candidate),
         details=details,
     )
+
+
+def _mobile_checks(
+    job: ExportJob, out: Path, details: Details, arrays: Any, validation_probs: np.ndarray, test_probs: np.ndarray
+) -> Details:
+    """The recipe's client's verdict (MediaPipe runs the file; ORT Mobile's checker reads it), and a converted file
+    against its twin on the validation drawings."""
+    recipe = job.recipe
+    if recipe.client == "mediapipe":
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".client-")) as scratch:
+            labels = tuple(job.metadata["labels"])
+            check = check_with_mediapipe(out, arrays["test"], labels, test_probs, arrays["test_labels"], Path(scratch))
+        details = replace(details, client=check)
+    if recipe.client == "onnxruntime-mobile" and recipe.format == "onnx":
+        details = replace(details, providers=usability(out))
+    if recipe.converts is not None:
+        from sketch_edge.export.ort import twin_path
+
+        twin = twin_path(out, recipe)
+        reference = _predict_file(twin, arrays["validation"])
+        check = parity(reference, validation_probs)
+        agreement = check.top1_agreement
+        details = replace(details, twin=TwinCheck(recipe.converts, sha256_file(twin), check.max_abs_diff, agreement, check.samples))
+    return details
 
 
 def _sensitivity(fmt: str, float_twin: Path, out: Path, samples: np.ndarray, files: dict[str, str]) -> SensitivitySummary:
@@ -163,14 +194,14 @@ def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], tup
     return runner.predict, (runner.input_spec,), (runner.output_spec,)
 
 
-def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    return np.concatenate([predict(x[i : i + BATCH]) for i in range(0, len(x), BATCH)])
+def _predict_all(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch: int = BATCH) -> np.ndarray:
+    return np.concatenate([predict(x[i : i + batch]) for i in range(0, len(x), batch)])
 
 
 def _predict_file(path: Path, x: np.ndarray) -> np.ndarray:
     from sketch_edge.runtime import open_runner
 
-    return _predict_all(open_runner(path, threads=1).predict, x)
+    return predict_all(open_runner(path, threads=1), x, BATCH)
 
 
 def main() -> None:

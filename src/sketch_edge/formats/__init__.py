@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ModelError, unknown_name
-from sketch_edge.formats import keras, onnx, saved_model, tflite
+from sketch_edge.formats import keras, onnx, ort, saved_model, tflite
 from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, parse_metadata
 
-FORMATS: dict[str, Format] = {f.name: f for f in (tflite.FORMAT, onnx.FORMAT, saved_model.FORMAT, keras.FORMAT)}
+FORMATS: dict[str, Format] = {f.name: f for f in (tflite.FORMAT, onnx.FORMAT, ort.FORMAT, saved_model.FORMAT, keras.FORMAT)}
 
 __all__ = ["FORMATS", "MAX_METADATA_BYTES", "Format", "format_of", "get_format", "parse_metadata", "read_metadata"]
 

@@ -1,8 +1,13 @@
-"""TFLite flatbuffers: the project's metadata as an associated-file zip appended to the flatbuffer.
+"""TFLite flatbuffers: standard TFLite Model Metadata, with the project's metadata as one of its associated files.
 
-Interpreters ignore bytes after the flatbuffer; `zipfile` finds the archive from
-its end, so reading needs neither TensorFlow nor LiteRT. The zip holds
-`sketch_edge.json` and `labels.txt`.
+The file is the model flatbuffer with a `TFLITE_METADATA` buffer (model name,
+licence and data attribution, the input's image properties and normalization,
+the output's labels as TENSOR_AXIS_LABELS: what MediaPipe Tasks and Android
+Studio read, `formats.tflite_metadata`), then the associated files as one zip:
+`labels.txt` and `sketch_edge.json`. Interpreters ignore bytes after the
+flatbuffer; `zipfile` finds the archive from its end, so `read_metadata` needs
+neither TensorFlow nor LiteRT, and reads the files written before the standard
+metadata (the same zip, without the buffer) alike.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ModelError
+from sketch_edge import fileio
+from sketch_edge.formats import tflite_metadata as tm
 from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, parse_metadata
 
 METADATA_FILE = "sketch_edge.json"
@@ -34,12 +41,57 @@ def read_metadata(path: Path) -> dict[str, Any] | None:
 
 
 def embed_metadata(path: Path, metadata: dict[str, Any]) -> None:
+    files = {METADATA_FILE: json.dumps(metadata, sort_keys=True), tm.LABELS_FILE: "".join(f"{label}\n" for label in metadata["labels"])}
+    model = tm.attach(path.read_bytes(), standard_metadata(metadata))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(METADATA_FILE, json.dumps(metadata, sort_keys=True))
-        archive.writestr("labels.txt", "".join(f"{label}\n" for label in metadata["labels"]))
-    with open(path, "ab") as handle:
-        handle.write(buffer.getvalue())
+        for name, text in files.items():
+            archive.writestr(name, text)
+    with fileio.atomic_path(path) as tmp:
+        tmp.write_bytes(model + buffer.getvalue())
+
+
+DEFAULT_ATTRIBUTION = "Training data: not recorded."
+
+
+def standard_metadata(metadata: dict[str, Any]) -> bytes:
+    """The ModelMetadata of a sketch-edge model, from the project's own metadata (labels, input contract, names)."""
+    contract, labels = metadata["input"], metadata["labels"]
+    shape, value_range = contract["shape"], tuple(contract["value_range"])
+    if contract["kind"] == "bitmap":
+        space = "RGB" if shape[-1] == 3 else "GRAYSCALE"
+        tensor = tm.image_input(contract["name"], contract["description"], space, shape[0], value_range)
+    else:
+        tensor = tm.feature_tensor(contract["name"], f"{contract['description']} ({contract['scaling']})", value_range)
+    output = tm.feature_tensor(
+        "probabilities",
+        f"the probability of each of the {len(labels)} classes, in the order of {tm.LABELS_FILE}",
+        (0.0, 1.0),
+        [tm.associated_file(tm.LABELS_FILE, "the class names, one per line", tm.TENSOR_AXIS_LABELS)],
+    )
+    model = metadata.get("model", "")
+    return tm.model_metadata(
+        name=str(metadata.get("display_name", model)),
+        description=f"Classifies a sketch into one of {len(labels)} classes. Model {model}, recipe "
+        f"{metadata.get('recipe', '?')} ({metadata.get('precision', '?')}); made with sketch-edge.",
+        version=f"sha256:{str(metadata.get('source_sha256', ''))[:16]}",
+        author="sketch-edge",
+        license=str(metadata.get("attribution", DEFAULT_ATTRIBUTION)),
+        inputs=[tensor],
+        outputs=[output],
+        files=[tm.associated_file(METADATA_FILE, "sketch-edge metadata: labels, input contract, model, recipe", tm.DESCRIPTIONS)],
+    )
+
+
+def read_standard_metadata(path: Path) -> dict[str, Any] | None:
+    """The file's TFLite Model Metadata as a dict named like the schema, or None when it has none (files made before it)."""
+    try:
+        data = tm.metadata_buffer(path.read_bytes())
+        return None if data is None else tm.read(data)
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot be read ({exc})") from None
+    except (ValueError, IndexError, TypeError) as exc:  # a flatbuffer that is not one
+        raise ModelError(f"{path}: its TFLite metadata cannot be read ({exc})") from None
 
 
 def count_ops(path: Path) -> list[str]:

@@ -129,7 +129,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
         ),
         RuntimeSpec(
             "onnxruntime",
-            ("onnx",),
+            ("onnx", "ort"),
             "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
             True,
             _ONNX_KINDS,
@@ -192,8 +192,22 @@ def dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
 
 
 def to_tensor(batch: np.ndarray, info: TensorInfo) -> np.ndarray:
-    """Contract floats -> the tensor's own type: quantized with its scale and zero point when it has them, else cast."""
+    """Contract floats -> the tensor's own type: quantized with its scale and zero point when it has them, else cast;
+    a grayscale bitmap batch given to an RGB input (the mobile files, `InputSpec.rgb`) has its value in each channel."""
+    if batch.ndim == 4 and batch.shape[-1] == 1 and info.shape[-1:] == (3,):
+        batch = np.repeat(batch, 3, axis=-1)
     return quantize(batch, info) if info.scale is not None else np.ascontiguousarray(batch, dtype=info.dtype)
+
+
+def fixed_batch(info: TensorInfo) -> int | None:
+    """The batch size a file's input is fixed to (the mobile files: 1), or None when any batch runs."""
+    return info.shape[0] if info.shape and isinstance(info.shape[0], int) else None
+
+
+def predict_all(runner: Runner, x: np.ndarray, batch: int) -> np.ndarray:
+    """Probabilities for every row of `x`, in calls of `batch` rows (of the file's fixed batch, when it has one)."""
+    step = fixed_batch(runner.input_spec) or batch
+    return np.concatenate([runner.predict(x[i : i + step]) for i in range(0, len(x), step)])
 
 
 def to_probabilities(raw: np.ndarray, info: TensorInfo) -> np.ndarray:

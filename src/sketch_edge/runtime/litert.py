@@ -59,11 +59,12 @@ class LiteRTRunner(Runner):
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
         """The input in the tensor's own type (int8 quantized with its scale and zero point); resizes for a new batch size."""
-        if batch.shape != self._shape:
-            self._interpreter.resize_tensor_input(self._input, list(batch.shape))
+        tensor = to_tensor(batch, self.input_spec)
+        if tensor.shape != self._shape:
+            self._interpreter.resize_tensor_input(self._input, list(tensor.shape))
             self._interpreter.allocate_tensors()
-            self._shape = tuple(batch.shape)
-        return to_tensor(batch, self.input_spec)
+            self._shape = tuple(tensor.shape)
+        return tensor
 
     def run(self, prepared: np.ndarray) -> np.ndarray:
         self._interpreter.set_tensor(self._input, prepared)

@@ -1,0 +1,52 @@
+"""ONNX Runtime's own format (`.ort`): what ONNX Runtime Mobile loads, and what a reduced build is configured from.
+
+An `.ort` file is a flatbuffer (file identifier `ORTM`) converted from an `.onnx`
+file; the ONNX model's `metadata_props` go with it, so the project's metadata
+is the same `sketch_edge` entry (written into the ONNX twin before it is converted,
+`export.ort`). It is read with the flatbuffer classes ONNX Runtime ships
+(`onnxruntime.tools.ort_format_model`), without opening a session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sketch_edge.errors import ModelError
+from sketch_edge.formats.base import Format, parse_metadata
+from sketch_edge.formats.onnx import METADATA_KEY
+
+IDENTIFIER = b"ORTM"
+
+
+def _model(path: Path) -> Any:
+    from onnxruntime.tools.ort_format_model.ort_flatbuffers_py.fbs.InferenceSession import InferenceSession
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot be read ({exc})") from None
+    if len(data) < 8 or data[4:8] != IDENTIFIER:
+        raise ModelError(f"{path}: not an ONNX Runtime (.ort) model (no {IDENTIFIER.decode()} identifier)")
+    model = InferenceSession.GetRootAs(data, 0).Model()
+    if model is None:
+        raise ModelError(f"{path}: an .ort file without a model")
+    return model
+
+
+def read_metadata(path: Path) -> dict[str, Any] | None:
+    model = _model(path)
+    try:
+        props = {model.MetadataProps(i).Key(): model.MetadataProps(i).Value() for i in range(model.MetadataPropsLength())}
+    except (IndexError, ValueError) as exc:  # offsets past the end: a truncated file
+        raise ModelError(f"{path}: its metadata cannot be read ({exc})") from None
+    text = props.get(METADATA_KEY.encode())
+    return None if text is None else parse_metadata(text, path)
+
+
+def count_ops(path: Path) -> list[str]:
+    graph = _model(path).Graph()
+    return [graph.Nodes(i).OpType().decode() for i in range(graph.NodesLength())]
+
+
+FORMAT = Format("ort", (".ort",), read_metadata, None, count_ops)
