@@ -22,7 +22,7 @@ setup: $(INSTALLED)
 # Reinstalls only when the dependency pins or the package metadata change.
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,test,openvino,lint]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,test,openvino,lint,mobile]'
 	touch $@
 
 # onnxruntime-web for the demo page, playwright-core for its browser test: exactly the versions in the lock file.

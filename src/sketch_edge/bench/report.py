@@ -169,6 +169,7 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         "",
         *_quantization_section(results),
         "",
+        *_mobile_section(results),
         *_profile_section(results, out),
         "## Plots",
         "",
@@ -216,6 +217,49 @@ def _quantization_section(results: Results) -> list[str]:
         "`export/sensitivity/`.",
         "",
         *markdown_table(["recipe", "worst layer", "noise it adds %", "its SQNR dB", "output SQNR dB", "float layers", ""], rows),
+        "",
+    ]
+
+
+def _mobile_section(results: Results) -> list[str]:
+    """Per mobile artifact: the client that takes it and its verdict, the providers' coverage, size, batch-1 p50 here."""
+    rows = []
+    for name, m in results.mobile.items():
+        cells = [r for r in results.results if r.recipe == name and r.measured and r.threads == 1 and r.batch == 1]
+        here = cells[0] if cells else None  # the first runtime listed is the file's default one
+        check = m.client_check
+        said = (
+            ""
+            if check is None
+            else check.status + (f", same top-1 as LiteRT on {check.agreement:.2%}" if check.agreement is not None else "")
+        )
+        if check is not None and check.reason:
+            said += f" ({check.reason})"
+        if m.twin is not None:
+            said = f"the same outputs as {m.twin.twin} to {fmt(m.twin.max_abs_diff, '.0e', 'not finite')}"
+        coverage = "; ".join(f"{p.provider} {p.verdict} ({p.supported_nodes}/{p.nodes} nodes)" for p in m.providers)
+        rows.append(
+            [
+                name,
+                m.client.split(":")[0],
+                said,
+                coverage,
+                fmt(here and here.bytes and here.bytes / 1024, ".1f"),
+                "" if here is None else f"{fmt(here.latency_us and here.latency_us.p50, '.1f')} ({here.runtime})",
+            ]
+        )
+    if not rows:
+        return []
+    return [
+        "## Mobile",
+        "",
+        "The files made for the mobile toolchains, as export checked them with the clients themselves: MediaPipe Tasks' "
+        "ImageClassifier ran each mobile `.tflite` file on the test drawings as RGB images; ONNX Runtime Mobile's usability "
+        "checker read each fixed-batch `.onnx` file (an `.ort` file shows its twin's); each `.ort` file ran in ONNX Runtime "
+        "against its twin. `batch-1 p50 us` is this machine's, one thread: the host's stand-in for a phone, not a phone's "
+        "figure (an Arm core, and NNAPI or CoreML, would give others). Which file to ship: `docs/mobile.md`.",
+        "",
+        *markdown_table(["artifact", "client", "its check", "execution providers", "size kB", "batch-1 p50 us"], rows),
         "",
     ]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sketch_edge.errors import BenchError, RecordError
-from sketch_edge.manifest import Fallback, SensitivitySummary
+from sketch_edge.manifest import ClientCheck, Fallback, ProviderCoverage, SensitivitySummary, TwinCheck
 from sketch_edge.records import Count, Figure, Fraction, Record, field_names
 
 STATUSES = ("ok", "low-accuracy", "failed", "skipped")
@@ -157,11 +157,21 @@ class Quantization(Record):
 
 
 @dataclass(frozen=True)
+class Mobile(Record):
+    """A mobile recipe's artifact as the export checked it (export.mobile): which client takes it, and what it said."""
+
+    client: str  # export.recipes.CLIENTS: the client and what it checked
+    client_check: ClientCheck | None = None  # the client's own run of the file
+    providers: tuple[ProviderCoverage, ...] = ()  # ONNX Runtime Mobile's execution providers (of the file or its twin)
+    twin: TwinCheck | None = None  # a converted file against the one it was converted from
+
+
+@dataclass(frozen=True)
 class Results(Record):
     """One bench run: results.json."""
 
     FILE = "results.json"
-    SCHEMA_VERSION = 3  # 3: `schema_version`, typed records; 2: `schema`, with other_cpu/noisy; 1: neither
+    SCHEMA_VERSION = 4  # 4: `mobile`; 3: `schema_version`, typed records; 2: `schema`, with other_cpu/noisy; 1: neither
 
     environment: Environment
     source: BenchSource
@@ -172,6 +182,7 @@ class Results(Record):
     peaks: dict[str, dict[str, Peak]] = field(default_factory=dict)  # {threads: {compute kind: peak}}
     peak_kernels: tuple[KernelTiming, ...] = ()
     quantization: dict[str, Quantization] = field(default_factory=dict)  # per quantized artifact
+    mobile: dict[str, Mobile] = field(default_factory=dict)  # per mobile recipe's artifact
     profiles: dict[str, str] = field(default_factory=dict)  # cell key -> its per-op profile under bench/
 
     @classmethod

@@ -21,11 +21,11 @@ from sketch_edge import fileio
 from sketch_edge.bench import noise
 from sketch_edge.bench.machine import environment
 from sketch_edge.bench.peak import KERNELS, Kernel, PeakJob, PeakTimings, kernels_for, machine_peaks
-from sketch_edge.bench.results import BenchSource, KernelTiming, Peak, Quantization, Results, Row, Settings
+from sketch_edge.bench.results import BenchSource, KernelTiming, Mobile, Peak, Quantization, Results, Row, Settings
 from sketch_edge.bench.worker import CellJob, CellMeasurement
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, DataError, unknown_name
-from sketch_edge.export.recipes import RECIPES
+from sketch_edge.export.recipes import CLIENTS, RECIPES
 from sketch_edge.export.verify import beyond_noise, changes
 from sketch_edge.fileio import sha256_file
 from sketch_edge.formats import FORMATS
@@ -35,6 +35,7 @@ from sketch_edge.manifest import Manifest, resolve
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.records import field_names
 from sketch_edge.runtime import RUNTIMES, runtimes_for
+from sketch_edge.runtime.base import fixed_batch
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,22 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]
         if name not in known:
             raise BenchError(unknown_name("recipe", name, known))
     grid = config.grid()
+    fixed = {a.name: fixed_batch(a.inputs[0]) for a in manifest.artifacts if a.inputs}
     cells: list[Cell] = []
     refused: list[Row] = []
     for name, fmt, precision, compute, path, status, error, sha256 in entries:
         if config.recipes and name not in config.recipes:
             continue
+        for spec in RUNTIMES.values():
+            if spec.name in config.runtimes and fmt in spec.refuses:
+                refused.append(
+                    Row(name, fmt, precision, compute, spec.name, key=f"{name}/{spec.name}", status="skipped", error=spec.refuses[fmt])
+                )
         runtimes = [spec for spec in runtimes_for(path) if spec.name in config.runtimes]
         if not runtimes:
             continue
+        batch = fixed.get(name)
+        runs = [(t, b) for t, b in grid if batch is None or b == batch]
         if status != "ok":
             problem = f"not benched: the export failed ({error})"
         elif not path.is_file():
@@ -128,9 +137,12 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]
                 refused.append(replace(base, status="failed", error=problem))
             elif missing is not None:
                 refused.append(replace(base, error=missing))
+            elif not runs:
+                asked = ", ".join(str(b) for b in sorted({b for _, b in grid}))
+                refused.append(replace(base, error=f"its batch is fixed to {batch} (a mobile file); the batches asked for are {asked}"))
             else:
                 size = path.stat().st_size
-                cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t, b in grid]
+                cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t, b in runs]
     return cells, refused
 
 
@@ -213,9 +225,23 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
         peaks=peaks,
         peak_kernels=tuple(measured),
         quantization=quantization,
+        mobile=mobile_records(manifest),
         profiles=profiled,
     )
     return bench, latencies
+
+
+def mobile_records(manifest: Manifest) -> dict[str, Mobile]:
+    """The mobile recipes' artifacts as the export checked them; an .ort file shows its twin's provider coverage."""
+    found = {}
+    for a in manifest.artifacts:
+        recipe = RECIPES.get(a.name)
+        if recipe is None or recipe.client is None:
+            continue
+        twin = manifest.artifact(a.details.twin.twin) if a.details.twin else None
+        providers = a.details.providers or (twin.details.providers if twin else ())
+        found[a.name] = Mobile(CLIENTS[recipe.client], a.details.client, providers, a.details.twin)
+    return found
 
 
 def _judged(row: Row, probs: np.ndarray, reference: np.ndarray, y: np.ndarray, keras_top1: float, max_drop: float) -> Row:

@@ -27,6 +27,7 @@ from sketch_edge.bench.timing import summarize, time_calls
 from sketch_edge.isolation import die_with_parent, pin_to_core
 from sketch_edge.records import Count, Figure, Record
 from sketch_edge.runtime import open_runner, runtime_for
+from sketch_edge.runtime.base import predict_all
 
 ACCURACY_BATCH = 64
 PROFILE_CALLS = 200
@@ -101,7 +102,7 @@ def run_cell(job: CellJob) -> CellMeasurement:
 
     end_to_end = None
     if not job.timing_only:
-        probs = np.concatenate([runner.predict(test[i : i + ACCURACY_BATCH]) for i in range(0, len(test), ACCURACY_BATCH)])
+        probs = predict_all(runner, test, ACCURACY_BATCH)
         np.save(job.probs, probs)
         # The runtime is warm by now: a shorter loop gives the adapter's end-to-end figure.
         end_to_end = time_calls(

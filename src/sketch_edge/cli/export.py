@@ -82,13 +82,16 @@ def run(args: argparse.Namespace) -> int:
         fallback_budget_s=args.fallback_budget,
     )
     manifest = export(config)
-    print_table(TABLE_HEADER, table_rows(manifest), str(layout.manifest))
+    print_table(TABLE_HEADER, table_rows(manifest), str(layout.manifest), min_width=200)
     console = Console(soft_wrap=True)
     for artifact in manifest.artifacts:
         if artifact.error:
             console.print(f"[red]{markup(artifact.name)}[/]: {markup(artifact.error)}")
     for name, why in manifest.left_out.items():
         console.print(f"{markup(name)}: {markup(why)} (`--recipes {markup(name)}` makes it)")
+    if manifest.reduced_build is not None:
+        config_file = markup(str(layout.export / manifest.reduced_build))
+        console.print(f"ONNX Runtime reduced build: {config_file} (the operators and types of every .ort file)")
     state = "up to date, reused" if manifest.reused else f"exported in {time.perf_counter() - started:.1f} s"
     console.print(f"Keras test top-1 {manifest.source.keras_test_top1:.4f}; {state}")
     failed = manifest.failed()

@@ -227,9 +227,7 @@ def float_recipe(recipe: Recipe) -> Recipe:
 def list_recipes(defaults_only: bool = False, kind: str | None = None, input_kind: str | None = None) -> list[str]:
     """Every recipe, or the defaults (of a model kind, `models.saved.model_kind`, and an input kind)."""
     return [
-        name
-        for name, r in RECIPES.items()
-        if not defaults_only or (r.default and kind not in r.not_default_for and r.takes(input_kind))
+        name for name, r in RECIPES.items() if not defaults_only or (r.default and kind not in r.not_default_for and r.takes(input_kind))
     ]
 
 

@@ -30,7 +30,7 @@ from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
-from sketch_edge.manifest import Artifact, Manifest, SensitivitySummary, Source
+from sketch_edge.manifest import Artifact, Details, Manifest, SensitivitySummary, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind
@@ -295,6 +295,7 @@ TABLE_HEADER = (
     "seconds",
     "worst layer (noise added, SQNR)",
     "float layers",
+    "mobile check",
 )
 
 
@@ -311,9 +312,27 @@ def table_rows(manifest: Manifest) -> list[list[str]]:
             f"{a.seconds:.1f}",
             _worst_layer(a.details.sensitivity) or "",
             fmt(a.details.fallback and a.details.fallback.k),
+            mobile_check(a.details),
         ]
         for a in manifest.artifacts
     ]
+
+
+SHORT_PROVIDERS = {"NNAPI": "NNAPI", "CoreML NeuralNetwork": "CoreML NN", "CoreML MLProgram": "CoreML MLProgram"}
+
+
+def mobile_check(d: Details) -> str:
+    """What the mobile checks said, in a table cell: the client's run, the providers' coverage, the twin's match."""
+    said = []
+    if d.client is not None:
+        c = d.client
+        said.append(
+            f"MediaPipe {c.status}" + (f": same top-1 as LiteRT on {c.agreement:.2%} of {c.samples}" if c.agreement is not None else "")
+        )
+    said += [f"{SHORT_PROVIDERS.get(p.provider, p.provider)} {p.verdict} {p.supported_nodes}/{p.nodes}" for p in d.providers]
+    if d.twin is not None:
+        said.append(f"as {d.twin.twin} (max |diff| {fmt(d.twin.max_abs_diff, '.0e', 'not finite')})")
+    return "; ".join(said)
 
 
 def _worst_layer(s: SensitivitySummary | None) -> str | None:

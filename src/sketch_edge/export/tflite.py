@@ -17,8 +17,8 @@ from typing import Any
 
 from sketch_edge import fileio
 from sketch_edge.data import InputSpec
-from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.errors import ExportError
+from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.common import OUTPUT_NAME
 from sketch_edge.export.recipes import Recipe
 from sketch_edge.manifest import Artifact

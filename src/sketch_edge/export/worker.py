@@ -35,9 +35,9 @@ from sketch_edge.export.mobile import check_with_mediapipe, usability
 from sketch_edge.export.recipes import Recipe, float_recipe
 from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
+from sketch_edge.fileio import sha256_file
 from sketch_edge.formats import get_format
 from sketch_edge.isolation import die_with_parent
-from sketch_edge.fileio import sha256_file
 from sketch_edge.manifest import Artifact, Details, Fallback, SensitivitySummary, TensorInfo, TwinCheck
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.saved import load_trained
@@ -146,9 +146,9 @@ def _mobile_checks(
 
         twin = twin_path(out, recipe)
         reference = _predict_file(twin, arrays["validation"])
-        check = parity(reference, validation_probs)
-        agreement = check.top1_agreement
-        details = replace(details, twin=TwinCheck(recipe.converts, sha256_file(twin), check.max_abs_diff, agreement, check.samples))
+        same = parity(reference, validation_probs)
+        twin_check = TwinCheck(recipe.converts, sha256_file(twin), same.max_abs_diff, same.top1_agreement, same.samples)
+        details = replace(details, twin=twin_check)
     return details
 
 

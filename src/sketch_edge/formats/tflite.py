@@ -19,8 +19,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from sketch_edge.errors import ModelError
 from sketch_edge import fileio
+from sketch_edge.errors import ModelError
 from sketch_edge.formats import tflite_metadata as tm
 from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, parse_metadata
 

@@ -203,7 +203,11 @@ def read(data: bytes) -> dict[str, Any]:
     return _read(flatbuffers.table.Table(bytearray(data), root), _MODEL)
 
 
-_SCALARS: dict[str, tuple[Any, Callable[[Any], Any]]] = {"u8": (nt.Uint8Flags, int), "u32": (nt.Uint32Flags, int), "i32": (nt.Int32Flags, int)}
+_SCALARS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
+    "u8": (nt.Uint8Flags, int),
+    "u32": (nt.Uint32Flags, int),
+    "i32": (nt.Int32Flags, int),
+}
 
 
 def _read(table: flatbuffers.table.Table, layout: dict[int, tuple[str, Any]]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -78,6 +78,7 @@ class RuntimeSpec:
     line: str = "-."  # its latency curves (matplotlib line style)
     profiler: str | None = None  # "module:function" giving each node's time (bench.profile sums them)
     no_profiler: str = "no per-op profiler"  # said in the report when there is none
+    refuses: dict[str, str] = field(default_factory=dict)  # formats it does not read, that a user might expect it to: why
 
     @property
     def suffixes(self) -> tuple[str, ...]:
@@ -151,6 +152,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             marker="D",
             line="-.",
             profiler="sketch_edge.runtime.openvino:profile_nodes",
+            refuses={"ort": "OpenVINO reads .onnx and .tflite files, not ONNX Runtime's own .ort format"},
         ),
     )
 }

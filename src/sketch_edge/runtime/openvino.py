@@ -17,7 +17,7 @@ import openvino as ov
 
 from sketch_edge.errors import ModelError
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, TensorInfo, to_tensor
+from sketch_edge.runtime.base import Runner, TensorInfo, fixed_batch, to_tensor
 
 CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
 _core: ov.Core | None = None
@@ -32,11 +32,23 @@ def core() -> ov.Core:
 
 
 def read_model(path: Path) -> ov.Model:
-    """The file's graph with a dynamic batch axis: one compiled model takes any batch size, as the other runtimes do."""
+    """The file's graph with a dynamic batch axis: one compiled model takes any batch size, as the other runtimes do;
+    except a file whose batch is fixed (the mobile recipes: its graph's shapes are folded for that batch)."""
     model = core().read_model(str(path))
-    if model.inputs[0].get_partial_shape().rank.is_static:
-        model.reshape({model.inputs[0]: [-1, *list(model.inputs[0].get_partial_shape())[1:]]})
+    shape = model.inputs[0].get_partial_shape()
+    if shape.rank.is_static and _declared_batch(path, shape) is None:
+        model.reshape({model.inputs[0]: [-1, *list(shape)[1:]]})
     return model
+
+
+def _declared_batch(path: Path, shape: ov.PartialShape) -> int | None:
+    """The batch the file fixes, or None. OpenVINO's TFLite reader shows batch 1 for any file (the flatbuffer's
+    `shape`); the dynamic axis is its `shape_signature`, which LiteRT reads."""
+    if path.suffix == ".tflite":
+        from sketch_edge.runtime.litert import file_tensor_infos
+
+        return fixed_batch(file_tensor_infos(path)[0])
+    return shape[0].get_length() if shape[0].is_static else None
 
 
 def compile_model(model: ov.Model, threads: int, config: dict[str, str] = CONFIG) -> ov.CompiledModel:

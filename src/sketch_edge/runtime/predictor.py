@@ -20,7 +20,7 @@ from sketch_edge import numbers
 from sketch_edge.data.dataset import INPUT_SPECS
 from sketch_edge.display import printable
 from sketch_edge.errors import ModelError
-from sketch_edge.runtime.base import RUNTIMES, open_runner
+from sketch_edge.runtime.base import RUNTIMES, fixed_batch, open_runner
 from sketch_edge.runtime.inputs import as_bitmaps, as_sequences
 
 SUFFIXES = tuple(dict.fromkeys(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes))
@@ -58,6 +58,7 @@ class Predictor:
         self.kind = self._check_contract()
         self._prepare = PREPARE[self.kind]
         self._lock = None if self._runner.thread_safe else threading.Lock()
+        self._chunk = fixed_batch(self._runner.input_spec) or CHUNK
 
     @property
     def model_name(self) -> str:
@@ -101,8 +102,8 @@ class Predictor:
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         # Kept lean: an app may call this per stroke, and every microsecond here is on top of the runtime's own.
-        if len(batch) > CHUNK:  # the runtime's activations grow with the batch: a huge one runs in chunks
-            return np.concatenate([self._run(batch[i : i + CHUNK]) for i in range(0, len(batch), CHUNK)])
+        if len(batch) > self._chunk:  # activations grow with the batch: a huge one runs in chunks (a mobile file's: 1)
+            return np.concatenate([self._run(batch[i : i + self._chunk]) for i in range(0, len(batch), self._chunk)])
         if self._lock is None:
             return self._runner.predict(batch)
         with self._lock:
@@ -119,8 +120,10 @@ class Predictor:
         kind = contract.get("kind", "bitmap")
         if not isinstance(kind, str) or kind not in PREPARE:
             raise ModelError(f"{self.path}: its input kind is {printable(repr(kind))}; the predictor feeds {' and '.join(PREPARE)} models")
-        shape, expected = tuple(self._runner.input_spec.shape[1:]), INPUT_SPECS[kind].shape
-        if shape != expected:
+        shape, spec = tuple(self._runner.input_spec.shape[1:]), INPUT_SPECS[kind]
+        forms = (spec.shape, spec.rgb().shape) if kind == "bitmap" else (spec.shape,)  # the adapters fill RGB inputs
+        if shape not in forms:
+            expected = " or ".join(map(str, forms))
             raise ModelError(f"{self.path}: its input has shape {shape}, not the {kind} input {expected} the predictor feeds")
         classes = self._runner.output_spec.shape[-1]
         if classes != len(self.labels):
