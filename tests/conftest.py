@@ -37,12 +37,23 @@ def exported(tmp_path_factory):
     return root, stage.run(config)
 
 
-STROKE_RECIPES = ("tflite-fp32", "tflite-int8", "tflite-int8-aeq", "tflite-int8-mixed", "onnx-fp32", "onnx-int8", "onnx-int8-mixed")
+STROKE_RECIPES = (
+    "tflite-fp32",
+    "tflite-int8",
+    "tflite-int8-aeq",
+    "tflite-int8-mixed",
+    "onnx-fp32",
+    "onnx-int8",
+    "onnx-int8-mixed",
+    "onnx-mobile-int8",
+    "ort-mobile-int8",
+)
 
 
 @pytest.fixture(scope="session")
 def exported_strokes(tmp_path_factory):
-    """A small seq-conv (stroke model) on the same drawings, exported to TFLite and ONNX fp32 and int8: the stroke
+    """A small seq-conv (stroke model) on the same drawings, exported to TFLite and ONNX fp32 and int8 (and the mobile
+    ONNX and .ort int8 files): the stroke
     model of the export, predictor, CLI and web tests, under the default gates. Trained to the end for the same
     reason: at 12 epochs int8 flipped one of 80 validation drawings here and two of 80 test drawings on a Xeon;
     at 40 (98.75% top-1) one drawing is within 0.05 of a tie and every int8 file agreed with Keras on all 80."""

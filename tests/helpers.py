@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,54 @@ def linear_softmax_onnx(path: Path, weights, metadata: dict | None = None, input
         from sketch_edge.formats import FORMATS
 
         FORMATS["onnx"].embed_metadata(path, metadata)
+    return path
+
+
+def softmax_tflite(path: Path, classes: int = 2, input_shape=(1, 28, 28, 1)) -> Path:
+    """A tiny hand-built TFLite model without TensorFlow (mean over the input's inner axes, one per class, then
+    softmax: not a classifier, a real flatbuffer LiteRT runs), from the TFLite schema module LiteRT ships."""
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as s
+
+    from sketch_edge.formats.tflite_metadata import pack
+
+    def tensor(name: str, shape: tuple[int, ...], buffer: int, dtype: int = s.TensorType.FLOAT32) -> Any:
+        t = s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name.encode(), list(shape), dtype, buffer
+        return t
+
+    def code(builtin: int) -> Any:
+        c = s.OperatorCodeT()
+        c.builtinCode, c.deprecatedBuiltinCode, c.version = builtin, builtin, 1
+        return c
+
+    def op(index: int, inputs: list[int], outputs: list[int]) -> Any:
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = index, inputs, outputs
+        return o
+
+    flat = int(np.prod(input_shape[1:]))
+    buffers = [s.BufferT() for _ in range(5)]
+    buffers[2].data = np.frombuffer(np.array([1, flat // classes, classes], np.int32).tobytes(), np.uint8)
+    buffers[3].data = np.frombuffer(np.array([1], np.int32).tobytes(), np.uint8)
+    graph = s.SubGraphT()
+    graph.tensors = [
+        tensor("image", input_shape, 1),
+        tensor("shape", (3,), 2, s.TensorType.INT32),
+        tensor("grouped", (1, flat // classes, classes), 0),
+        tensor("axis", (1,), 3, s.TensorType.INT32),
+        tensor("logits", (1, classes), 0),
+        tensor("probabilities", (1, classes), 4),
+    ]
+    reshape, mean, softmax = op(0, [0, 1], [2]), op(1, [2, 3], [4]), op(2, [4], [5])
+    mean.builtinOptionsType, mean.builtinOptions = s.BuiltinOptions.ReducerOptions, s.ReducerOptionsT()
+    softmax.builtinOptionsType, softmax.builtinOptions = s.BuiltinOptions.SoftmaxOptions, s.SoftmaxOptionsT()
+    softmax.builtinOptions.beta = 1.0
+    graph.operators, graph.inputs, graph.outputs = [reshape, mean, softmax], [0], [5]
+    model = s.ModelT()
+    model.version, model.buffers, model.subgraphs = 3, buffers, [graph]
+    model.operatorCodes = [code(s.BuiltinOperator.RESHAPE), code(s.BuiltinOperator.MEAN), code(s.BuiltinOperator.SOFTMAX)]
+    path.write_bytes(pack(model))
     return path
 
 

@@ -4,6 +4,7 @@ import io
 import json
 import zipfile
 
+from sketch_edge.data import INPUT_SPECS
 from sketch_edge.formats import FORMATS, read_metadata
 
 
@@ -12,18 +13,129 @@ def embed_metadata(path, fmt, metadata):
 
 
 META = {"labels": ["cat", "The Eiffel Tower"], "input": {"shape": [28, 28, 1]}, "source_sha256": "ab" * 32}
+BITMAP = {
+    "labels": ["cat", "The Eiffel Tower"],
+    "input": INPUT_SPECS["bitmap"].to_json(),
+    "source_sha256": "ab" * 32,
+    "model": "cnn-seed[width=8]",
+    "display_name": "cnn-seed",
+    "recipe": "tflite-fp32",
+    "precision": "fp32",
+    "attribution": "Trained on Quick, Draw! data (CC BY 4.0).",
+}
 
 
-def test_tflite_metadata_rides_along_as_an_appended_zip(tmp_path):
-    path = tmp_path / "m.tflite"
-    flatbuffer = b"\x1c\x00\x00\x00TFL3" + bytes(100)
-    path.write_bytes(flatbuffer)
-    embed_metadata(path, "tflite", META)
-    data = path.read_bytes()
-    assert data.startswith(flatbuffer)  # the model itself is untouched
+def _run(path, x):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+def test_tflite_files_carry_standard_model_metadata_read_back_field_by_field(tmp_path):
+    """What MediaPipe, Android Studio and the Task Library read: labels as TENSOR_AXIS_LABELS, image properties,
+    NormalizationOptions mean 0 / std 1 (the model scales 0-255 itself), Stats; and the project's JSON beside the labels."""
+    import numpy as np
+
+    from sketch_edge.formats import tflite
+    from sketch_edge.formats import tflite_metadata as tm
+    from tests.helpers import softmax_tflite
+
+    path = softmax_tflite(tmp_path / "m.tflite")
+    x = np.random.default_rng(0).uniform(0, 255, (1, 28, 28, 1)).astype(np.float32)
+    before = _run(path, x)
+    embed_metadata(path, "tflite", BITMAP)
+    assert np.array_equal(_run(path, x), before)  # the model itself is unchanged
+    assert read_metadata(path) == BITMAP
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("labels.txt").decode().splitlines() == BITMAP["labels"]
+        assert sorted(archive.namelist()) == ["labels.txt", "sketch_edge.json"]  # one zip, both files
+    meta = tflite.read_standard_metadata(path)
+    assert meta["name"] == "cnn-seed" and meta["author"] == "sketch-edge" and meta["min_parser_version"] == "1.0.0"
+    assert meta["license"] == BITMAP["attribution"] and "cnn-seed[width=8]" in meta["description"]
+    assert meta["associated_files"] == [
+        {"name": "sketch_edge.json", "description": "sketch-edge metadata: labels, input contract, model, recipe", "type": tm.DESCRIPTIONS}
+    ]
+    (subgraph,) = meta["subgraph_metadata"]
+    (image,), (output,) = subgraph["input_tensor_metadata"], subgraph["output_tensor_metadata"]
+    assert image["name"] == "image" and image["description"] == INPUT_SPECS["bitmap"].description
+    assert image["content"]["content_properties_type"] == tm.IMAGE_PROPERTIES
+    assert image["content"]["content_properties"] == {
+        "color_space": tm.COLOR_SPACES["GRAYSCALE"],
+        "default_size": {"width": 28, "height": 28},
+    }
+    assert image["process_units"] == [{"options_type": tm.NORMALIZATION_OPTIONS, "options": {"mean": [0.0], "std": [1.0]}}]
+    assert image["stats"] == {"max": [255.0], "min": [0.0]}
+    assert output["name"] == "probabilities" and output["content"]["content_properties_type"] == tm.FEATURE_PROPERTIES
+    assert output["stats"] == {"max": [1.0], "min": [0.0]}
+    assert output["associated_files"] == [
+        {"name": "labels.txt", "description": "the class names, one per line", "type": tm.TENSOR_AXIS_LABELS}
+    ]
+
+
+def test_rgb_inputs_say_rgb_and_stroke_rows_are_features(tmp_path):
+    from sketch_edge.formats import tflite
+    from sketch_edge.formats import tflite_metadata as tm
+    from tests.helpers import softmax_tflite
+
+    path = softmax_tflite(tmp_path / "rgb.tflite", input_shape=(1, 28, 28, 3))
+    embed_metadata(path, "tflite", BITMAP | {"input": INPUT_SPECS["bitmap"].rgb().to_json()})
+    (image,) = tflite.read_standard_metadata(path)["subgraph_metadata"][0]["input_tensor_metadata"]
+    assert image["content"]["content_properties"]["color_space"] == tm.COLOR_SPACES["RGB"]
+    path = softmax_tflite(tmp_path / "strokes.tflite", input_shape=(1, 100, 4))
+    embed_metadata(path, "tflite", BITMAP | {"input": INPUT_SPECS["strokes"].to_json()})
+    (rows,) = tflite.read_standard_metadata(path)["subgraph_metadata"][0]["input_tensor_metadata"]
+    assert rows["name"] == "strokes" and rows["content"]["content_properties_type"] == tm.FEATURE_PROPERTIES
+    assert "process_units" not in rows and rows["stats"] == {"max": [255.0], "min": [0.0]}
+
+
+def test_embedding_again_replaces_the_metadata_and_the_zip(tmp_path):
+    from ai_edge_litert import schema_py_generated as schema
+
+    from sketch_edge.formats import tflite
+    from tests.helpers import softmax_tflite
+
+    path = softmax_tflite(tmp_path / "m.tflite")
+    embed_metadata(path, "tflite", BITMAP)
+    embed_metadata(path, "tflite", BITMAP | {"labels": ["a", "b"]})
+    model = schema.Model.GetRootAs(path.read_bytes(), 0)
+    assert [model.Metadata(i).Name() for i in range(model.MetadataLength())] == [b"TFLITE_METADATA"]
+    assert read_metadata(path)["labels"] == ["a", "b"] and path.read_bytes().count(b"PK\x05\x06") == 1
+    assert tflite.read_standard_metadata(path)["name"] == "cnn-seed"
+
+
+def test_files_written_before_the_standard_metadata_are_still_read(tmp_path):
+    """Until this version the zip was appended to the converter's flatbuffer as it was, with no metadata buffer."""
+    from sketch_edge.formats import tflite
+    from tests.helpers import softmax_tflite
+
+    path = softmax_tflite(tmp_path / "old.tflite")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("sketch_edge.json", json.dumps(META, sort_keys=True))
+        archive.writestr("labels.txt", "cat\nThe Eiffel Tower\n")
+    path.write_bytes(path.read_bytes() + buffer.getvalue())
     assert read_metadata(path) == META
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert archive.read("labels.txt").decode().splitlines() == META["labels"]
+    assert tflite.read_standard_metadata(path) is None
+
+
+def test_a_broken_metadata_flatbuffer_is_one_line(tmp_path):
+    import pytest
+
+    from sketch_edge.errors import ModelError
+    from sketch_edge.formats import tflite
+    from sketch_edge.formats import tflite_metadata as tm
+    from tests.helpers import softmax_tflite
+
+    with pytest.raises(ValueError, match="not a TFLite metadata flatbuffer"):
+        tm.read(b"\x10\x00\x00\x00TFL3" + bytes(16))
+    path = softmax_tflite(tmp_path / "m.tflite")
+    path.write_bytes(tm.attach(path.read_bytes(), b"\x08\x00\x00\x00M001\xff\xff"))
+    with pytest.raises(ModelError, match="m.tflite: its TFLite metadata cannot be read"):
+        tflite.read_standard_metadata(path)
 
 
 def test_file_without_metadata(tmp_path):
@@ -105,3 +217,42 @@ def test_the_onnx_reader_agrees_with_the_onnx_package(tmp_path):
     path = linear_softmax_onnx(tmp_path / "m.onnx", np.zeros((784, 2), np.float32), metadata=META)
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert read_metadata(path) == json.loads(props["sketch_edge"])
+
+
+def _to_ort(onnx_path, out_dir):
+    import contextlib
+
+    from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        convert_onnx_models_to_ort(onnx_path, out_dir, [OptimizationStyle.Fixed], target_platform="arm")
+    return out_dir / onnx_path.with_suffix(".ort").name
+
+
+def test_ort_files_keep_their_onnx_twins_metadata_and_a_stripped_one_is_one_line(tmp_path):
+    import numpy as np
+    import pytest
+
+    from sketch_edge.errors import ModelError
+    from sketch_edge.formats import FORMATS
+    from sketch_edge.runtime import Predictor
+    from tests.helpers import linear_softmax_onnx
+
+    weights = np.random.default_rng(0).normal(size=(784, 2)).astype(np.float32)
+    with_metadata = _to_ort(linear_softmax_onnx(tmp_path / "m.onnx", weights, metadata=BITMAP), tmp_path / "ort")
+    assert read_metadata(with_metadata) == BITMAP
+    assert FORMATS["ort"].count_ops(with_metadata) == ["Flatten", "MatMul", "Softmax"]
+    with Predictor(with_metadata) as predictor:
+        assert predictor.labels == tuple(BITMAP["labels"])
+    stripped = _to_ort(linear_softmax_onnx(tmp_path / "plain.onnx", weights), tmp_path / "ort")
+    assert read_metadata(stripped) is None
+    with pytest.raises(ModelError, match=r"plain.ort: the file carries no sketch-edge metadata, so pass its labels"):
+        Predictor(stripped)
+    truncated = tmp_path / "truncated.ort"
+    truncated.write_bytes(with_metadata.read_bytes()[:64])
+    with pytest.raises(ModelError, match=r"truncated.ort: its metadata cannot be read"):
+        read_metadata(truncated)
+    fake = tmp_path / "fake.ort"
+    fake.write_bytes(b"\x10\x00\x00\x00ONNX" + bytes(20))
+    with pytest.raises(ModelError, match=r"fake.ort: not an ONNX Runtime \(.ort\) model"):
+        read_metadata(fake)

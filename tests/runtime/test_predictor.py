@@ -137,7 +137,7 @@ def test_a_file_without_metadata_needs_labels(tmp_path):
         ("missing.onnx", None, "no such model file"),
         ("corrupt.onnx", b"\x08\x07garbage" * 10, "ONNX Runtime cannot load it"),
         ("corrupt.tflite", b"not a flatbuffer" * 10, "LiteRT cannot load it"),
-        ("model.keras", b"", "runs .tflite and .onnx files"),
+        ("model.keras", b"", "runs .tflite, .onnx, .ort files"),
     ],
 )
 def test_bad_model_files(tmp_path, name, content, problem):

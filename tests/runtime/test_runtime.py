@@ -86,7 +86,7 @@ def test_runtime_registry_is_complete():
             assert spec.adapter_class().name == name  # importable, and the class it names is that runtime's
     assert [runtime_for(f"model{s}").name for s in (".keras", ".tflite", ".onnx")] == ["keras", "litert", "onnxruntime"]
     for recipe in RECIPES.values():
-        if recipe.suffix in (".tflite", ".onnx"):
+        if recipe.suffix in (".tflite", ".onnx", ".ort"):
             for spec in runtimes_for(f"model{recipe.suffix}"):
                 assert recipe.compute in spec.compute_kinds, (recipe.name, spec.name)
     for kernel in KERNELS:
@@ -119,7 +119,7 @@ def test_every_runtime_and_recipe_names_the_installed_distributions_its_figures_
 def test_predictor_runs_the_tensorflow_free_runtimes():
     from sketch_edge.runtime.predictor import SUFFIXES
 
-    assert SUFFIXES == (".tflite", ".onnx")  # each once, though two runtimes run each
+    assert SUFFIXES == (".tflite", ".onnx", ".ort")  # each once, though two runtimes run each
 
 
 @pytest.mark.slow
@@ -131,6 +131,7 @@ def test_openvino_runs_every_exported_artifact_like_its_default_runtime(exported
     from sketch_edge.export.recipes import get_recipe
     from sketch_edge.manifest import resolve
     from sketch_edge.runtime import Predictor
+    from sketch_edge.runtime.base import predict_all
 
     for root, manifest in (exported, exported_strokes):
         x = SavedSplit.load(root / "split.npz").test_x.astype(np.float32)
@@ -142,9 +143,10 @@ def test_openvino_runs_every_exported_artifact_like_its_default_runtime(exported
                 with pytest.raises(ModelError, match=rf"{artifact.name}.tflite: OpenVINO cannot load it \(Check 'opts != nullptr'"):
                     open_runner(path, runtime="openvino")
                 continue
-            expected, runner = open_runner(path).predict(x), open_runner(path, runtime="openvino")
+            expected, runner = predict_all(open_runner(path), x, 256), open_runner(path, runtime="openvino")
             assert runner.input_spec.dtype == artifact.inputs[0].dtype and runner.input_spec.scale == artifact.inputs[0].scale
-            probs = runner.predict(x)
+            assert runner.input_spec.shape == artifact.inputs[0].shape or artifact.inputs[0].shape[0] is None  # a batch kept fixed
+            probs = predict_all(runner, x, 256)
             assert (probs.argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.95, artifact.name
             if artifact.compute in ("fp32", "fp16"):  # float arithmetic: the same answers, to rounding, on any CPU
                 assert np.abs(probs - expected).max() < 1e-3, artifact.name

@@ -9,6 +9,7 @@ is the same `sketch_edge` entry (written into the ONNX twin before it is convert
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,10 @@ def _model(path: Path) -> Any:
 
 
 def read_metadata(path: Path) -> dict[str, Any] | None:
-    model = _model(path)
     try:
+        model = _model(path)
         props = {model.MetadataProps(i).Key(): model.MetadataProps(i).Value() for i in range(model.MetadataPropsLength())}
-    except (IndexError, ValueError) as exc:  # offsets past the end: a truncated file
+    except (IndexError, ValueError, struct.error) as exc:  # offsets past the end: a truncated file
         raise ModelError(f"{path}: its metadata cannot be read ({exc})") from None
     text = props.get(METADATA_KEY.encode())
     return None if text is None else parse_metadata(text, path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -90,7 +91,7 @@ def read_standard_metadata(path: Path) -> dict[str, Any] | None:
         return None if data is None else tm.read(data)
     except OSError as exc:
         raise ModelError(f"{path}: cannot be read ({exc})") from None
-    except (ValueError, IndexError, TypeError) as exc:  # a flatbuffer that is not one
+    except (ValueError, IndexError, TypeError, struct.error) as exc:  # a flatbuffer that is not one
         raise ModelError(f"{path}: its TFLite metadata cannot be read ({exc})") from None
 
 

@@ -16,6 +16,7 @@ lists them) and read back by `read` into plain dicts named like the schema.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,8 +200,11 @@ def read(data: bytes) -> dict[str, Any]:
     """A ModelMetadata flatbuffer -> a dict of the fields present (unions read as the one member written here)."""
     if not flatbuffers.util.BufferHasIdentifier(data, 0, FILE_IDENTIFIER):
         raise ValueError(f"not a TFLite metadata flatbuffer (identifier {bytes(data[4:8])!r}, expected {FILE_IDENTIFIER!r})")
-    root = flatbuffers.encode.Get(nt.UOffsetTFlags.packer_type, data, 0)
-    return _read(flatbuffers.table.Table(bytearray(data), root), _MODEL)
+    try:
+        root = flatbuffers.encode.Get(nt.UOffsetTFlags.packer_type, data, 0)
+        return _read(flatbuffers.table.Table(bytearray(data), root), _MODEL)
+    except (struct.error, IndexError, UnicodeDecodeError) as exc:  # offsets past the end, or text that is not UTF-8
+        raise ValueError(f"a truncated or malformed metadata flatbuffer ({exc})") from None
 
 
 _SCALARS: dict[str, tuple[Any, Callable[[Any], Any]]] = {

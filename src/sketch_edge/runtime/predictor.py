@@ -48,7 +48,7 @@ class Predictor:
     ) -> None:
         path = Path(path)
         if path.suffix not in SUFFIXES:
-            raise ModelError(f"{path}: the predictor runs {' and '.join(SUFFIXES)} files, not {path.suffix or 'files without a suffix'}")
+            raise ModelError(f"{path}: the predictor runs {', '.join(SUFFIXES)} files, not {path.suffix or 'files without a suffix'}")
         if not path.is_file():
             raise ModelError(f"{path}: no such model file")
         self.path = path
