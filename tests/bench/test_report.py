@@ -59,3 +59,19 @@ def test_write_all_writes_every_output(tmp_path):
 def test_peaks_line_names_each_kind():
     line = report.peaks_line(replace(RESULTS, peaks={"1": {"int8": Peak(400.4, "k")}}))
     assert line == "peaks: 1 thread(s) int8 400 GOP/s"
+
+
+def test_the_mobile_section_names_each_files_client_its_check_coverage_size_and_batch1_p50():
+    lines = report._mobile_section(RESULTS)
+    assert lines[0] == "## Mobile" and "stand-in for a phone" in lines[2]
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in lines if line.startswith("| ") and "-mobile-" in line}
+    assert set(rows) == {"tflite-mobile-int8", "onnx-mobile-int8", "ort-mobile-int8"}  # the example's mobile files
+    assert rows["tflite-mobile-int8"][1] == "MediaPipe Tasks ImageClassifier (Android, iOS, web, Python)"
+    assert rows["tflite-mobile-int8"][2].startswith("ok, same top-1 as LiteRT on 100.00%")
+    assert rows["ort-mobile-int8"][2].startswith("the same outputs as onnx-mobile-int8 to")
+    assert "NNAPI YES (40/40 nodes)" in rows["ort-mobile-int8"][3] and "CoreML MLProgram NO" in rows["ort-mobile-int8"][3]
+    cell = next(r for r in RESULTS.results if r.recipe == "ort-mobile-int8" and r.batch == 1)
+    assert rows["ort-mobile-int8"][4] == f"{cell.bytes / 1024:.1f}" and rows["ort-mobile-int8"][5].startswith(
+        f"{cell.latency_us.p50:.1f} (onnxruntime)"
+    )
+    assert report._mobile_section(replace(RESULTS, mobile={})) == []

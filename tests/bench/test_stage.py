@@ -100,7 +100,7 @@ def test_outputs_on_disk(benched):
     on_disk = json.loads((out / "results.json").read_text())
     assert len(on_disk["results"]) == 2 * len(CELLS) and "latencies" not in on_disk
     assert all(r["peak_fraction"] <= 1 or r["key"] in on_disk["peaks"]["1"][r["compute"]]["beaten_by"] for r in on_disk["results"])
-    assert on_disk["schema_version"] == 3 and all(isinstance(r["noisy"], bool) for r in on_disk["results"])
+    assert on_disk["schema_version"] == Results.SCHEMA_VERSION and all(isinstance(r["noisy"], bool) for r in on_disk["results"])
     csv_lines = (out / "results.csv").read_text().splitlines()
     assert csv_lines[0].startswith("recipe,format,precision,compute,runtime,threads,batch,status") and len(csv_lines) == 1 + 2 * len(CELLS)
     md = (out / "report.md").read_text()
@@ -231,3 +231,28 @@ def test_a_bitmap_and_a_stroke_model_bench_and_compare_on_the_same_drawings(benc
     summary = compare([bitmap_root, root], tmp_path / "compare")
     assert {(r["model"], r["input_kind"]) for r in summary["rows"]} == {("cnn-seed", "bitmap"), ("seq-conv", "strokes")}
     assert any(r["pareto"] for r in summary["rows"])
+
+
+def test_mobile_files_are_cells_at_their_fixed_batch_and_openvino_skips_ort_with_the_reason(exported):
+    from sketch_edge.bench.stage import plan
+
+    root, manifest = exported
+    mobile = ("tflite-mobile-int8", "onnx-mobile-int8", "ort-mobile-int8")
+    cells, refused = plan(BenchConfig(artifacts=root, recipes=mobile, threads=(1,), batches=(1, 64)), manifest)
+    assert sorted((c.recipe, c.runtime, c.batch) for c in cells) == sorted(
+        [(r, rt, 1) for r in mobile for rt in ("litert", "onnxruntime", "openvino") if (r, rt) in _RUNS]
+    )
+    (skipped,) = refused
+    assert (skipped.recipe, skipped.runtime, skipped.status) == ("ort-mobile-int8", "openvino", "skipped")
+    assert skipped.error == "OpenVINO reads .onnx and .tflite files, not ONNX Runtime's own .ort format"
+    _, refused = plan(BenchConfig(artifacts=root, recipes=("ort-mobile-int8",), runtimes=("onnxruntime",), batches=(64,)), manifest)
+    assert [r.error for r in refused] == ["its batch is fixed to 1 (a mobile file); the batches asked for are 64"]
+
+
+_RUNS = {
+    ("tflite-mobile-int8", "litert"),
+    ("tflite-mobile-int8", "openvino"),
+    ("onnx-mobile-int8", "onnxruntime"),
+    ("onnx-mobile-int8", "openvino"),
+    ("ort-mobile-int8", "onnxruntime"),
+}

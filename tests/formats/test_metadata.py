@@ -241,6 +241,10 @@ def test_ort_files_keep_their_onnx_twins_metadata_and_a_stripped_one_is_one_line
     weights = np.random.default_rng(0).normal(size=(784, 2)).astype(np.float32)
     with_metadata = _to_ort(linear_softmax_onnx(tmp_path / "m.onnx", weights, metadata=BITMAP), tmp_path / "ort")
     assert read_metadata(with_metadata) == BITMAP
+    import onnxruntime as ort  # what docs/mobile.md tells an app to read
+
+    session = ort.InferenceSession(str(with_metadata), providers=["CPUExecutionProvider"])
+    assert json.loads(session.get_modelmeta().custom_metadata_map["sketch_edge"])["labels"] == BITMAP["labels"]
     assert FORMATS["ort"].count_ops(with_metadata) == ["Flatten", "MatMul", "Softmax"]
     with Predictor(with_metadata) as predictor:
         assert predictor.labels == tuple(BITMAP["labels"])
