@@ -10,10 +10,14 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+from typing import TypeVar
 
 from sketch_edge.records import Record
+
+J = TypeVar("J", bound=Record)
 
 PARENT_ENV = "SKETCH_EDGE_PARENT_PID"
 
@@ -37,6 +41,15 @@ def run_module(module: str, job_file: Path, timeout_s: float) -> str | None:
         return f"process died ({signal.Signals(-proc.returncode).name})"
     lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else f"exit status {proc.returncode}"
+
+
+def serve(job_type: type[J], work: Callable[[J], Record], result: Callable[[J], Path]) -> None:
+    """The `main` of every worker module: bound to its parent, TensorFlow's C++ logs off, the job read from the file
+    named on the command line, its result saved where the job says (a failure exits non-zero with the error last)."""
+    die_with_parent()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    job = job_type.load(Path(sys.argv[1]))
+    work(job).save(result(job))
 
 
 def die_with_parent() -> None:

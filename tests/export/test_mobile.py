@@ -22,6 +22,16 @@ def test_mediapipe_recipes_are_for_bitmap_models_and_the_ort_ones_convert_their_
     assert get_recipe("ort-mobile-int8").converts == "onnx-mobile-int8" and not get_recipe("ort-mobile-int8").measures_sensitivity
 
 
+def test_every_client_and_twin_a_recipe_names_is_registered():
+    from sketch_edge.export.recipes import CLIENTS, RECIPES
+
+    assert {r.client for r in RECIPES.values() if r.client} == set(CLIENTS)
+    for recipe in RECIPES.values():
+        if recipe.converts:
+            twin = RECIPES[recipe.converts]
+            assert (twin.format, twin.compute, twin.client) == ("onnx", recipe.compute, recipe.client) and not twin.converts
+
+
 def test_without_mediapipe_the_check_is_skipped_with_the_pip_command(monkeypatch, tmp_path):
     import importlib.util
 

@@ -14,9 +14,7 @@ them in one runtime at one thread count), each in a fresh process.
 
 from __future__ import annotations
 
-import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ import numpy as np
 
 from sketch_edge.bench import noise
 from sketch_edge.bench.results import KernelTiming, Peak
-from sketch_edge.isolation import die_with_parent, pin_to_core
+from sketch_edge.isolation import pin_to_core, serve
 from sketch_edge.records import Count, Figure, Record
 
 SIZE = 1024
@@ -223,11 +221,7 @@ def _adapter_caller(path: Path, threads: int, runtime: str) -> Callable[[], Any]
 
 
 def main() -> None:
-    die_with_parent()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = PeakJob.load(Path(sys.argv[1]))
-    result = build(job) if job.action == "build" else measure(job)
-    result.save(Path(job.result))
+    serve(PeakJob, lambda job: build(job) if job.action == "build" else measure(job), lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

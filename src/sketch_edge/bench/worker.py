@@ -11,9 +11,7 @@ timed apart as the end-to-end figure.
 from __future__ import annotations
 
 import json
-import os
 import resource
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from sketch_edge.bench import noise
 from sketch_edge.bench.profile import profile
 from sketch_edge.bench.results import Latency
 from sketch_edge.bench.timing import summarize, time_calls
-from sketch_edge.isolation import die_with_parent, pin_to_core
+from sketch_edge.isolation import pin_to_core, serve
 from sketch_edge.records import Count, Figure, Record
 from sketch_edge.runtime import open_runner, runtime_for
 from sketch_edge.runtime.base import predict_all
@@ -140,10 +138,7 @@ def run_cell(job: CellJob) -> CellMeasurement:
 
 
 def main() -> None:
-    die_with_parent()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = CellJob.load(Path(sys.argv[1]))
-    run_cell(job).save(Path(job.result))
+    serve(CellJob, run_cell, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sketch_edge.isolation import die_with_parent, library_versions, run_job
+from sketch_edge.isolation import library_versions, run_job, serve
 from sketch_edge.manifest import ClientCheck, ProviderCoverage
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.records import Fraction, Record
@@ -147,10 +145,7 @@ def usability(path: Path) -> tuple[ProviderCoverage, ...]:
 
 
 def main() -> None:
-    die_with_parent()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = ClientJob.load(Path(sys.argv[1]))
-    run_client(job).save(Path(job.result))
+    serve(ClientJob, run_client, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

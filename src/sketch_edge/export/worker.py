@@ -14,8 +14,6 @@ kills only this process, and the stage records it as a failed artifact.
 from __future__ import annotations
 
 import importlib
-import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -32,12 +30,13 @@ from sketch_edge.errors import first_line
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.fallback import Validation, choose_float_layers
 from sketch_edge.export.mobile import check_with_mediapipe, usability
+from sketch_edge.export.ort import twin_path
 from sketch_edge.export.recipes import Recipe, float_recipe
 from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
 from sketch_edge.fileio import sha256_file
 from sketch_edge.formats import get_format
-from sketch_edge.isolation import die_with_parent
+from sketch_edge.isolation import serve
 from sketch_edge.manifest import Artifact, Details, Fallback, SensitivitySummary, TensorInfo, TwinCheck
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.saved import load_trained
@@ -142,8 +141,6 @@ def _mobile_checks(
     if recipe.client == "onnxruntime-mobile" and recipe.format == "onnx":
         details = replace(details, providers=usability(out))
     if recipe.converts is not None:
-        from sketch_edge.export.ort import twin_path
-
         twin = twin_path(out, recipe)
         reference = _predict_file(twin, arrays["validation"])
         same = parity(reference, validation_probs)
@@ -205,10 +202,7 @@ def _predict_file(path: Path, x: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    die_with_parent()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    job = ExportJob.load(Path(sys.argv[1]))
-    run_job(job).save(Path(job.result))
+    serve(ExportJob, run_job, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

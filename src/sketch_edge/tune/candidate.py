@@ -10,14 +10,13 @@ result with its stage and reason; only a crash leaves no result.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from sketch_edge.bench.results import Results, Row
 from sketch_edge.errors import SketchEdgeError, first_line
-from sketch_edge.isolation import die_with_parent
+from sketch_edge.isolation import serve
 from sketch_edge.layout import Layout
 from sketch_edge.tune.results import CandidateJob, CandidateResult, TunedArtifact
 
@@ -115,9 +114,7 @@ def _failed(result: CandidateResult, stage: str, reason: str, laps: _Laps) -> Ca
 
 
 def main() -> None:
-    die_with_parent()
-    job = CandidateJob.load(Path(sys.argv[1]))
-    run(job).save(Layout(Path(job.out)).tune_result)
+    serve(CandidateJob, run, lambda job: Layout(Path(job.out)).tune_result)
 
 
 if __name__ == "__main__":
