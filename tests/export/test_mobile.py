@@ -44,7 +44,7 @@ def test_without_mediapipe_the_check_is_skipped_with_the_pip_command(monkeypatch
 @pytest.mark.slow
 def test_mediapipe_classifies_the_mobile_files_as_litert_does_and_refuses_a_desktop_one(exported, tmp_path):
     """The export's verdict, and MediaPipe run here again on the test drawings: the categories are the metadata's
-    labels and the answers LiteRT's; a one-channel desktop file is refused with MediaPipe's own words."""
+    labels and the answers LiteRT's; a desktop file (one gray channel) is refused with MediaPipe's own words."""
     root, manifest = exported
     saved = SavedSplit.load(root / "split.npz")
     x = saved.test_x.astype(np.float32)
@@ -60,7 +60,7 @@ def test_mediapipe_classifies_the_mobile_files_as_litert_does_and_refuses_a_desk
         assert again == recorded
     desktop = root / "export" / manifest.artifact("tflite-fp32").path
     refused = mobile.check_with_mediapipe(desktop, x[:4], TINY_CLASSES, np.eye(4)[:4], saved.test_y[:4], tmp_path)
-    assert refused.status == "failed" and "depth = 3 or 4" in refused.reason
+    assert refused.status == "failed" and refused.reason == "it refused the file: Only RGB color space is supported for now."
 
 
 def _cli_verdicts(path) -> dict[str, str]:
