@@ -119,3 +119,12 @@ def test_a_truncated_npy_file_is_one_line(tmp_path):
     (tmp_path / "cat.npy").write_bytes(data[: len(data) - 1000])
     with pytest.raises(DataError, match="cat.npy: "):
         open_source(str(tmp_path)).load()
+
+
+def test_a_model_of_quickdraw_data_carries_its_cc_by_attribution():
+    from sketch_edge.data import QUICKDRAW_ATTRIBUTION, SYNTHETIC_ATTRIBUTION, DataRequest, attribution
+
+    assert attribution(DataRequest().to_json()) == SYNTHETIC_ATTRIBUTION
+    for source in ("../shared/quickdraw/numpy_bitmap", "tfds:quickdraw_bitmap"):
+        assert attribution(DataRequest(source=source).to_json()) == QUICKDRAW_ATTRIBUTION
+    assert "Quick, Draw!" in QUICKDRAW_ATTRIBUTION and "CC BY 4.0" in QUICKDRAW_ATTRIBUTION

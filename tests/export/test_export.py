@@ -83,6 +83,14 @@ def test_round_trip(manifest, artifacts, name):
         contract = get_recipe(name).file_input(INPUT_SPECS["bitmap"])
         assert meta["input"] == contract.to_json() and tuple(entry.inputs[0].shape[1:]) == contract.shape
         assert meta["recipe"] == name
+    if fmt == "tflite":  # the standard TFLite metadata: what MediaPipe and Android Studio read
+        from sketch_edge.data import SYNTHETIC_ATTRIBUTION
+        from sketch_edge.formats.tflite import read_standard_metadata
+
+        standard = read_standard_metadata(path)
+        assert standard["license"] == SYNTHETIC_ATTRIBUTION and standard["version"] == f"sha256:{manifest.source.sha256[:16]}"
+        (image,) = standard["subgraph_metadata"][0]["input_tensor_metadata"]
+        assert image["content"]["content_properties"]["default_size"] == {"width": 28, "height": 28}
 
 
 def test_int8_tflite_records_scale_and_zero_point(manifest):

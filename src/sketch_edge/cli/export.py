@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         if artifact.error:
             console.print(f"[red]{markup(artifact.name)}[/]: {markup(artifact.error)}")
     for name, why in manifest.left_out.items():
-        console.print(f"{markup(name)}: {markup(why)} (`--recipes {markup(name)}` makes it)")
+        hint = "" if get_recipe(name).not_for(manifest.source.input["kind"]) else f" (`--recipes {markup(name)}` makes it)"
+        console.print(f"{markup(name)}: {markup(why)}{hint}")
     if manifest.reduced_build is not None:
         config_file = markup(str(layout.export / manifest.reduced_build))
         console.print(f"ONNX Runtime reduced build: {config_file} (the operators and types of every .ort file)")

@@ -26,6 +26,7 @@ SYNTHETIC_PER_CLASS = 500
 
 __all__ = [
     "EVAL_PER_CLASS",
+    "attribution",
     "INPUT_SPECS",
     "DataRequest",
     "Dataset",
@@ -69,6 +70,17 @@ class DataRequest:
     def from_json(cls, data: dict[str, Any]) -> DataRequest:
         fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**fields)
+
+
+QUICKDRAW_ATTRIBUTION = (
+    "Trained on Quick, Draw! drawings by Google, Inc. (https://quickdraw.withgoogle.com/data), licensed under CC BY 4.0."
+)
+SYNTHETIC_ATTRIBUTION = "Trained on synthetic doodles sketch-edge generates: no third-party data."
+
+
+def attribution(request: dict[str, Any]) -> str:
+    """The credit a model trained on this data request carries (in its files' metadata): Quick, Draw! is CC BY 4.0."""
+    return SYNTHETIC_ATTRIBUTION if request.get("source", DEFAULT_SOURCE) == "synthetic" else QUICKDRAW_ATTRIBUTION
 
 
 def load_source(spec: str = DEFAULT_SOURCE, **options: Any) -> Dataset:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -61,5 +62,6 @@ def reduced_build_config(ort_files: list[Path], out: Path) -> None:
     build must keep (`build.sh --include_ops_by_config`), from ONNX Runtime's own reader of .ort files."""
     from onnxruntime.tools.ort_format_model.utils import create_config_from_models
 
+    logging.getLogger("ort_format_model.utils").setLevel(logging.WARNING)  # it logs the temporary file's name
     with fileio.atomic_path(out) as tmp:
         create_config_from_models([p.resolve() for p in sorted(ort_files)], tmp, enable_type_reduction=True)

@@ -87,6 +87,10 @@ class Recipe(Record):
         """Whether it is made for models of this input kind (None: not asked)."""
         return input_kind is None or not self.input_kinds or input_kind in self.input_kinds
 
+    def not_for(self, input_kind: str) -> str | None:
+        """Why its files are not made for a model of this input kind, or None."""
+        return None if self.takes(input_kind) else f"made for {' and '.join(self.input_kinds)} models; this model reads {input_kind}"
+
     @property
     def converts(self) -> str | None:
         """The recipe whose file this one converts (its twin, exported first), or None."""

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.data import INPUT_SPECS
+from sketch_edge.data import INPUT_SPECS, attribution
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
@@ -72,8 +72,8 @@ def run(config: ExportConfig) -> Manifest:
         for r in RECIPES.values():
             if r.default and kind in r.not_default_for:
                 left_out[r.name] = f"not a default for {kind} models: {r.not_default_for[kind]}"
-            elif r.default and not r.takes(input_kind):
-                left_out[r.name] = f"made for {' and '.join(r.input_kinds)} models, not {input_kind} ones"
+            elif r.default and r.not_for(input_kind):
+                left_out[r.name] = str(r.not_for(input_kind))
     manifest = _reusable_manifest(config, source, recipes)
     return manifest if manifest is not None else _export(config, source, recipes, model, left_out)
 
@@ -169,15 +169,16 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
             "source_sha256": source.sha256,
             "model": source.model,  # the canonical name: builds the model again
             "display_name": short_name(source.model),  # what people are shown: only the parameters off their defaults
+            "attribution": attribution(source.data),  # the data's licence: Quick, Draw! is CC BY 4.0
         }
         made: dict[str, Artifact] = {}
         # Converted recipes (.ort) after the files they convert: a second wave, each only when its twin passed.
         for wave in ([r for r in recipes if r.converts is None], [r for r in recipes if r.converts is not None]):
-            ready = [r for r in wave if _refusal(r, source, made) is None]
+            refusals = {r.name: _refusal(r, source, made) for r in wave}
             for r in wave:
-                reason = _refusal(r, source, made)
-                if reason is not None:
-                    made[r.name] = replace(r.artifact(config.layout.export / f"{r.name}{r.suffix}"), status="failed", error=reason)
+                if refusals[r.name] is not None:
+                    made[r.name] = replace(r.artifact(layout.export / f"{r.name}{r.suffix}"), status="failed", error=refusals[r.name])
+            ready = [r for r in wave if refusals[r.name] is None]
             with ThreadPoolExecutor(max_workers=config.workers) as pool:
                 jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in ready]
                 made |= {a.name: a for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs)}
@@ -206,9 +207,9 @@ REDUCED_BUILD = "required_operators_and_types.config"
 
 def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str | None:
     """Why a recipe is not run for this model (a row of the manifest, not an error), or None."""
-    kind = source.input["kind"]
-    if not recipe.takes(kind):
-        return f"{recipe.name} is made for {' and '.join(recipe.input_kinds)} models; this model reads {kind}"
+    why = recipe.not_for(source.input["kind"])
+    if why is not None:
+        return f"{recipe.name} is {why}"
     twin = made.get(recipe.converts) if recipe.converts else None
     if recipe.converts and (twin is None or twin.status != "ok"):
         return f"not converted: its twin {recipe.converts} " + ("was not exported" if twin is None else "failed")
