@@ -257,7 +257,9 @@ def _mobile_section(results: Results) -> list[str]:
         "ImageClassifier ran each mobile `.tflite` file on the test drawings as RGB images; ONNX Runtime Mobile's usability "
         "checker read each fixed-batch `.onnx` file (an `.ort` file shows its twin's); each `.ort` file ran in ONNX Runtime "
         "against its twin. `batch-1 p50 us` is this machine's, one thread: the host's stand-in for a phone, not a phone's "
-        "figure (an Arm core, and NNAPI or CoreML, would give others). Which file to ship: `docs/mobile.md`.",
+        "figure (an Arm core, and NNAPI or CoreML, would give others). An `.ort` file keeps the graph optimized for Arm, so "
+        "on an x86 CPU it misses ONNX Runtime's x86-only layouts its `.onnx` twin gets: there, read the twin's p50. "
+        "Which file to ship: `docs/mobile.md`.",
         "",
         *markdown_table(["artifact", "client", "its check", "execution providers", "size kB", "batch-1 p50 us"], rows),
         "",
