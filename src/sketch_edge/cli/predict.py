@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from sketch_edge.runtime import Predictor
 
 NAME = "predict"
-HELP = "classify images, .npy bitmaps or .ndjson drawings with an .onnx or .tflite model"
+HELP = "classify images, .npy bitmaps or .ndjson drawings with an .onnx, .ort or .tflite model"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sketch_edge.runtime import RUNTIMES
 
-    parser.add_argument("artifact", type=Path, help="an exported .onnx or .tflite file")
+    parser.add_argument("artifact", type=Path, help="an exported .onnx, .ort or .tflite file")
     parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files, .npy bitmap files, .ndjson(.gz) drawing files")
     parser.add_argument("--top", type=TOP, default=3, help="classes shown per input (default: 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per input line instead of a table")
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runtime",
         default=None,
-        help=f"{registry_names(RUNTIMES)} (default: the file's first: ONNX Runtime for .onnx, LiteRT for .tflite)",
+        help=f"{registry_names(RUNTIMES)} (default: the file's first: ONNX Runtime for .onnx and .ort, LiteRT for .tflite)",
     )
 
 
