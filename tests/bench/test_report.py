@@ -69,6 +69,7 @@ def test_the_mobile_section_names_each_files_client_its_check_coverage_size_and_
     assert rows["tflite-mobile-int8"][1] == "MediaPipe Tasks ImageClassifier (Android, iOS, web, Python)"
     assert rows["tflite-mobile-int8"][2].startswith("ok, same top-1 as LiteRT on 100.00%")
     assert rows["ort-mobile-int8"][2].startswith("the same outputs as onnx-mobile-int8 to")
+    assert rows["onnx-mobile-int8"][2] == "read by its usability checker"
     assert "NNAPI YES (40/40 nodes)" in rows["ort-mobile-int8"][3] and "CoreML MLProgram NO" in rows["ort-mobile-int8"][3]
     cell = next(r for r in RESULTS.results if r.recipe == "ort-mobile-int8" and r.batch == 1)
     assert rows["ort-mobile-int8"][4] == f"{cell.bytes / 1024:.1f}" and rows["ort-mobile-int8"][5].startswith(

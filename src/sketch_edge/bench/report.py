@@ -10,7 +10,7 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.bench import noise
-from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Results, Row, read
+from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Mobile, Results, Row, read
 from sketch_edge.display import printable
 from sketch_edge.manifest import SensitivitySummary
 from sketch_edge.models import short_name
@@ -221,22 +221,24 @@ def _quantization_section(results: Results) -> list[str]:
     ]
 
 
+def _check_said(m: Mobile) -> str:
+    """What a mobile file's check at export said, in a table cell."""
+    if m.twin is not None:
+        return f"the same outputs as {m.twin.twin} to {fmt(m.twin.max_abs_diff, '.0e', 'not finite')}"
+    check = m.client_check
+    if check is None:
+        return "read by its usability checker" if m.providers else ""
+    agreement = "" if check.agreement is None else f", same top-1 as LiteRT on {check.agreement:.2%}"
+    return check.status + agreement + (f" ({check.reason})" if check.reason else "")
+
+
 def _mobile_section(results: Results) -> list[str]:
     """Per mobile artifact: the client that takes it and its verdict, the providers' coverage, size, batch-1 p50 here."""
     rows = []
     for name, m in results.mobile.items():
         cells = [r for r in results.results if r.recipe == name and r.measured and r.threads == 1 and r.batch == 1]
         here = cells[0] if cells else None  # the first runtime listed is the file's default one
-        check = m.client_check
-        said = (
-            ""
-            if check is None
-            else check.status + (f", same top-1 as LiteRT on {check.agreement:.2%}" if check.agreement is not None else "")
-        )
-        if check is not None and check.reason:
-            said += f" ({check.reason})"
-        if m.twin is not None:
-            said = f"the same outputs as {m.twin.twin} to {fmt(m.twin.max_abs_diff, '.0e', 'not finite')}"
+        said = _check_said(m)
         coverage = "; ".join(f"{p.provider} {p.verdict} ({p.supported_nodes}/{p.nodes} nodes)" for p in m.providers)
         rows.append(
             [
