@@ -219,13 +219,10 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def float_recipe(recipe: Recipe) -> Recipe:
-    """The fp32 recipe of a quantized one's format and form (mobile or not): the float twin it is compared with,
-    layer by layer."""
-    mobile = recipe.options.get("mobile", False)
-    return next(
-        r for r in RECIPES.values() if r.format == recipe.format and r.compute == "fp32" and r.options.get("mobile", False) == mobile
-    )
+def float_recipe(fmt: str) -> Recipe:
+    """The fp32 recipe of a format: the float twin a quantized artifact is compared with, layer by layer (only desktop
+    recipes measure sensitivity, `Recipe.measures_sensitivity`, so the first fp32 recipe of the format is the one)."""
+    return next(r for r in RECIPES.values() if r.format == fmt and r.compute == "fp32")
 
 
 def list_recipes(defaults_only: bool = False, kind: str | None = None, input_kind: str | None = None) -> list[str]:

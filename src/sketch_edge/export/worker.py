@@ -84,7 +84,7 @@ def run_job(job: ExportJob) -> Artifact:
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".twin-")) as scratch:
         float_twin = Path(scratch) / f"float{recipe.suffix}"
         if recipe.measures_sensitivity:
-            export(float_recipe(recipe), float_twin)
+            export(float_recipe(recipe.format), float_twin)
         started = time.perf_counter()
         if recipe.options.get("fallback") == "auto":
             keras_answers = arrays["reference"].argmax(axis=1)
