@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= synthetic
 MODEL ?=
+TEACHER ?=
 WORKERS ?=
 ARTIFACTS ?= artifacts
 INSTALLED := $(VENV)/.installed
@@ -33,17 +34,17 @@ $(NODE_MODULES): web/package.json web/package-lock.json
 	touch $@
 
 train: setup $(TRAINED_FOR)
-	$(BIN)/sketch-edge train --data "$(DATA)" $(if $(MODEL),--model "$(MODEL)") $(if $(WORKERS),--workers $(WORKERS)) --out "$(ARTIFACTS)"
+	$(BIN)/sketch-edge train --data "$(DATA)" $(if $(MODEL),--model "$(MODEL)") $(foreach t,$(TEACHER),--teacher "$(t)") $(if $(WORKERS),--workers $(WORKERS)) --out "$(ARTIFACTS)"
 
 # Export and bench train first when there is no model yet, or when it was trained for another DATA or MODEL
 # than this command asks for; `make train` retrains on demand.
 $(ARTIFACTS)/model.keras: $(TRAINED_FOR) | $(INSTALLED)
 	$(MAKE) train
 
-# Rewritten only when DATA or MODEL change, so its date says when the request last changed.
+# Rewritten only when DATA, MODEL or TEACHER change, so its date says when the request last changed.
 $(TRAINED_FOR): FORCE
 	@mkdir -p "$(ARTIFACTS)"
-	@echo '$(DATA) $(MODEL)' | cmp -s - "$@" || echo '$(DATA) $(MODEL)' > "$@"
+	@echo '$(DATA) $(MODEL)$(if $(TEACHER), $(TEACHER))' | cmp -s - "$@" || echo '$(DATA) $(MODEL)$(if $(TEACHER), $(TEACHER))' > "$@"
 
 FORCE:
 

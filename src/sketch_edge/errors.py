@@ -29,6 +29,11 @@ class TrainingError(SketchEdgeError):
     """Training cannot go on: the loss diverged (not a number)."""
 
 
+class TeacherError(SketchEdgeError, ValueError):
+    """A distillation teacher cannot teach this student (other classes, split or files; changed; no model), or the
+    temperature or mix is out of range."""
+
+
 class ExportError(SketchEdgeError):
     """An export cannot start (no model, unknown recipe) or a default recipe failed."""
 

@@ -1,6 +1,7 @@
 """Where each stage's files live inside an artifacts folder: the one place that knows the layout.
 
 ARTIFACTS/model.keras, labels.txt, train_report.json, train_curves.png, split.npz   (train)
+ARTIFACTS/teacher_targets-KEY.npz: the teachers' targets of a distilled model        (train, a cache)
 ARTIFACTS/export/manifest.json and one file (or folder) per recipe                   (export)
 ARTIFACTS/export/sensitivity/RECIPE.json and .png, per quantized recipe              (export)
 ARTIFACTS/bench/results.json, results.csv, report.md, plots, profiles/               (bench)
@@ -39,6 +40,10 @@ class Layout:
     def split(self) -> Path:
         """The drawings the model was trained, validated and tested on, saved by train, read by export and bench."""
         return self.root / "split.npz"
+
+    def teacher_targets(self, key: str) -> Path:
+        """The teachers' softened probabilities for the training drawings, `key` naming what they depend on (a cache)."""
+        return self.root / f"teacher_targets-{key}.npz"
 
     @property
     def export(self) -> Path:

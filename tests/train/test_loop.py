@@ -29,3 +29,18 @@ def test_a_diverging_loss_stops_training_with_one_line():
     schedule = Schedule(epochs=3, steps_per_epoch=2, global_batch=8, learning_rate=1e-3, label_smoothing=0.0, patience=3)
     with pytest.raises(TrainingError, match=r"^training diverged: the loss is nan in epoch 1$"):
         fit(tf.distribute.get_strategy(), build, stream, (x, np.arange(8) % 2), schedule, Errors(), verbose=False)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 3.0])
+def test_the_distillation_term_is_t_squared_kl_at_the_temperature(temperature):
+    from sketch_edge.train.distill import soften
+    from sketch_edge.train.loop import distillation_loss
+
+    student = np.array([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8]], np.float32)
+    teachers = soften(np.array([[0.2, 0.7, 0.1], [0.1, 0.1, 0.8]]), temperature)
+    softened = soften(student, temperature)
+    expected = temperature**2 * (teachers * (np.log(teachers) - np.log(softened))).sum(1)
+    found = np.asarray(distillation_loss(tf.constant(teachers, tf.float32), tf.constant(student), temperature))
+    assert found == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    assert found[1] == pytest.approx(0, abs=1e-6)  # a student that agrees with its teachers pays nothing
+    assert np.isfinite(np.asarray(distillation_loss(tf.constant([[1.0, 0, 0]]), tf.constant([[0.0, 1.0, 0]]), temperature))).all()

@@ -106,3 +106,40 @@ def test_two_local_workers_train_what_one_does(tmp_path):
     assert abs(reports["two"]["test"]["top1"] - reports["one"]["test"]["top1"]) <= 0.02, (reports["one"]["test"], reports["two"]["test"])
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(p.name for p in (tmp_path / "one").iterdir())
     print({n: (r["test"]["top1"], r["seconds"], r["distribution"]["drawings_per_second_per_worker"]) for n, r in reports.items()})
+
+
+def test_a_stroke_teacher_teaches_a_bitmap_student_and_its_targets_are_cached(tmp_path):
+    """The teacher reads the points, the student the raster of the same drawings; the report names the teacher,
+    the targets are the teacher's softened probabilities of the training drawings, and a second run reads them."""
+    from sketch_edge.data.dataset import TRAIN, assign
+    from sketch_edge.fileio import sha256_file
+    from sketch_edge.models.saved import load_trained
+    from sketch_edge.train.distill import Teaching, soften
+
+    request = DataRequest(classes=CLASSES, per_class=30, seed=1)
+    teacher = run(TrainConfig(data=request, model="seq-conv", out=tmp_path / "teacher", epochs=1, verbose=False))
+    teaching = Teaching((str(tmp_path / "teacher"),), temperature=3.0, mix=0.7, cache=str(tmp_path / "student"))
+    config = TrainConfig(data=request, model="cnn-seed", out=tmp_path / "student", epochs=1, teaching=teaching, verbose=False)
+    report = run(config)
+    taught = report.distillation
+    assert taught is not None and (taught.temperature, taught.mix, taught.cached) == (3.0, 0.7, False)
+    assert [(t.model, t.input_kind, t.test_top1, t.sha256) for t in taught.teachers] == [
+        ("seq-conv", "strokes", teacher.test.top1, sha256_file(tmp_path / "teacher" / "model.keras"))
+    ]
+    assert report.input_kind == "bitmap" and report.to_json()["distillation"]["teachers"][0]["path"] == str(tmp_path / "teacher")
+    (cache,) = (tmp_path / "student").glob("teacher_targets-*.npz")
+    with np.load(cache) as data:
+        rows = data["rows"]
+    source = request.open()
+    strokes = np.concatenate(
+        [c.features("strokes") for c in source.chunks(None, lambda label, p: assign(1, source.labels[label], p) == TRAIN)]
+    )
+    model = load_trained(tmp_path / "teacher" / "model.keras")
+    expected = soften(np.asarray(model(strokes, training=False)), 3.0)
+    assert rows.shape == (report.splits["train"], len(CLASSES))
+    assert np.allclose(np.sort(rows, axis=0), np.sort(expected, axis=0), atol=1e-5)  # the same rows (the cache orders by key)
+    again = run(config)
+    assert again.distillation is not None and again.distillation.cached
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == sorted(
+        ["labels.txt", "model.keras", "split.npz", "train_curves.png", "train_report.json", cache.name]
+    )

@@ -12,6 +12,7 @@ from sketch_edge.display import printable
 
 if TYPE_CHECKING:
     from sketch_edge.data import DataRequest
+    from sketch_edge.train.distill import Teaching
 
 DEFAULT_ARTIFACTS = Path("artifacts")
 # Option types: every number from the command line bounded and finite (numbers.py says why).
@@ -83,3 +84,39 @@ def data_request(args: argparse.Namespace) -> DataRequest:
 def warn_skipped(description: dict[str, Any]) -> None:
     for why, count in description.get("skipped", {}).items():
         print(f"sketch-edge: warning: skipped {count} drawing(s) of {printable(description['source'])}: {printable(why)}", file=sys.stderr)
+
+
+def add_teacher_options(parser: argparse.ArgumentParser) -> None:
+    """`train` and `tune` distil alike."""
+    from sketch_edge.train.distill import DEFAULT_MIX, DEFAULT_TEMPERATURE
+
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        action="append",
+        default=[],
+        help="distil from the model trained in this folder on the same drawings (any input kind); "
+        "repeat for an ensemble, whose probabilities are averaged",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help=f"softens the teachers' and the student's probabilities in the distillation term (default: {DEFAULT_TEMPERATURE:g})",
+    )
+    parser.add_argument("--mix", type=float, default=None, help=f"the teachers' share of the loss, in (0, 1] (default: {DEFAULT_MIX:g})")
+
+
+def teaching_of(args: argparse.Namespace, cache: Path) -> Teaching | None:
+    """`--teacher`, `--temperature` and `--mix` as one request; a TeacherError if a number is out of range.
+
+    `cache` is where the teachers' targets are kept (the student's folder; the tune's, for all its candidates)."""
+    from sketch_edge.errors import TeacherError
+    from sketch_edge.train.distill import DEFAULT_MIX, DEFAULT_TEMPERATURE, Teaching
+
+    if not args.teacher:
+        if args.temperature is not None or args.mix is not None:
+            raise TeacherError("--temperature and --mix set how a student learns from its teachers: give --teacher DIR too")
+        return None
+    temperature = DEFAULT_TEMPERATURE if args.temperature is None else args.temperature
+    return Teaching(tuple(map(str, args.teacher)), temperature, DEFAULT_MIX if args.mix is None else args.mix, str(cache))

@@ -6,7 +6,19 @@ import argparse
 import os
 from pathlib import Path
 
-from sketch_edge.cli.options import BATCH, COUNT, DEFAULT_ARTIFACTS, SECONDS, WORKERS, add_data_options, data_request, warn_skipped
+from sketch_edge.cli.options import (
+    BATCH,
+    COUNT,
+    DEFAULT_ARTIFACTS,
+    SECONDS,
+    SEED,
+    WORKERS,
+    add_data_options,
+    add_teacher_options,
+    data_request,
+    teaching_of,
+    warn_skipped,
+)
 from sketch_edge.display import printable
 
 NAME = "train"
@@ -31,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--eval-per-class", type=COUNT, default=None, help="validation and test drawings kept per class (default: 1000)")
     parser.add_argument(
+        "--run-seed",
+        type=SEED,
+        default=None,
+        help="seeds the weights and the shuffling but not the split, for a second run on the same drawings (default: --seed)",
+    )
+    add_teacher_options(parser)
+    parser.add_argument(
         "--workers",
         type=WORKERS,
         default=None,
@@ -54,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     # A wrong model name, an unwritable --out, bad data or a bad cluster fails fast, before TensorFlow loads.
     get_model_spec(args.model or DEFAULT_MODEL)
     cluster = Cluster.from_env()
+    teaching = teaching_of(args, args.out)
     if args.workers and cluster.config is not None:
         raise ClusterError("give either --workers (local workers) or TF_CONFIG (a cluster), not both")
     if cluster.is_chief:
@@ -82,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             patience=args.patience,
             steps_per_epoch=args.steps_per_epoch,
+            run_seed=args.run_seed,
+            teaching=teaching,
         ),
         source,
     )
@@ -89,10 +111,13 @@ def run(args: argparse.Namespace) -> int:
     if not cluster.is_chief:
         return 0
     test, workers = report.test, report.distribution.workers
+    taught = report.distillation
     print(
         f"{short_name(report.model)}: test top-1 {test.top1:.4f}, top-3 {test.top3:.4f} on {test.samples} drawings; "
         f"{report.epochs_run} epochs in {report.seconds:.1f} s"
-        f"{f' on {workers} workers' if workers > 1 else ''}; {report.parameters:,} parameters; wrote {printable(args.out)}"
+        f"{f' on {workers} workers' if workers > 1 else ''}; {report.parameters:,} parameters; "
+        f"{f'taught by {len(taught.teachers)} teacher(s) at T={taught.temperature:g}, mix {taught.mix:g}; ' if taught else ''}"
+        f"wrote {printable(args.out)}"
     )
     return 0
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, MICROSECONDS, MINUTES, add_data_options, data_request
+from sketch_edge.cli.options import (
+    COUNT,
+    DEFAULT_ARTIFACTS,
+    MICROSECONDS,
+    MINUTES,
+    add_data_options,
+    add_teacher_options,
+    data_request,
+    teaching_of,
+)
 
 NAME = "tune"
 HELP = "train, export and bench candidate models of a search space: accuracy against int8 latency"
@@ -25,14 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_ARTIFACTS, help="artifacts folder; the tune writes to OUT/tune (default: artifacts)"
     )
+    add_teacher_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from sketch_edge.display import markup
     from sketch_edge.errors import IncompleteError
     from sketch_edge.fileio import check_writable
+    from sketch_edge.layout import Layout
     from sketch_edge.models import short_name
     from sketch_edge.reporting import print_table
+    from sketch_edge.train.distill import check_teachers
     from sketch_edge.tune.report import COLUMNS, table_rows, write_all
     from sketch_edge.tune.results import TuneRow
     from sketch_edge.tune.space import load_space
@@ -42,9 +54,12 @@ def run(args: argparse.Namespace) -> int:
     target_recipes(args.target)  # a wrong target, space, data or --out fails now, not after the first candidate
     space = load_space(args.space)
     request = data_request(args)
-    request.open()
+    source = request.open()
     check_writable(args.out)
-    config = TuneConfig(request, space, args.out, args.budget_minutes * 60, args.target, args.candidates, args.max_p50_us)
+    teaching = teaching_of(args, Layout(args.out).tune)
+    if teaching:  # a teacher that cannot teach fails now, not in every candidate
+        check_teachers(teaching, request, source)
+    config = TuneConfig(request, space, args.out, args.budget_minutes * 60, args.target, args.candidates, args.max_p50_us, teaching)
 
     def progress(row: TuneRow) -> None:
         if row.status != "not run":

@@ -22,6 +22,7 @@ from sketch_edge.data import INPUT_SPECS, Shard, Source
 from sketch_edge.data.dataset import BLOCK, TRAIN, assign, train_count
 from sketch_edge.data.sequence import ON, PRESENT
 from sketch_edge.errors import DataError, SketchEdgeError
+from sketch_edge.train.distill import Targets
 
 SHUFFLE_BUFFER = 8192
 CACHE_BYTES = 256 << 20
@@ -41,15 +42,27 @@ def train_size(source: Source, shards: tuple[Shard, ...], seed: int) -> int:
 
 
 def train_stream(
-    source: Source, shards: tuple[Shard, ...], kind: str, seed: int, batch_size: int, augment: float, errors: Errors, worker: int = 0
+    source: Source,
+    shards: tuple[Shard, ...],
+    kind: str,
+    seed: int,
+    batch_size: int,
+    augment: float,
+    errors: Errors,
+    worker: int = 0,
+    teachers: Targets | None = None,
+    run_seed: int | None = None,
 ) -> tf.data.Dataset:
-    """Endless (inputs float32, one-hot targets) batches of the training drawings of `shards`.
+    """Endless (inputs float32, one-hot targets) batches of the training drawings of `shards`, with each drawing's
+    teacher targets as a third element when `teachers` has them (see distill.py).
 
-    `seed` fixes the split; shuffling and augmentation draw from `seed + worker`, so workers do not repeat each other.
+    `seed` fixes the split; shuffling and augmentation draw from `run_seed + worker` (`run_seed` defaults to `seed`),
+    so workers do not repeat each other and a second run can differ from the first on the same split.
     `augment` is the augmentation strength (0: none; 1: the usual, see the augmenters below)."""
     source.check_kind(kind)
     classes = len(source.labels)
     shape = INPUT_SPECS[kind].shape
+    shuffle = (seed if run_seed is None else run_seed) + worker
 
     def generate(index: Any) -> Any:
         shard = shards[int(index)]
@@ -57,34 +70,41 @@ def train_stream(
         try:
             for chunk in source.chunks((shard,), lambda label, positions: assign(seed, source.labels[label], positions) == TRAIN):
                 found += len(chunk)
-                if len(chunk):
-                    yield chunk.features(kind).astype(np.uint8), chunk.labels  # 0-255 integers in both kinds: exact
+                if not len(chunk):
+                    continue
+                features = chunk.features(kind).astype(np.uint8)  # 0-255 integers in both kinds: exact
+                if teachers is None:
+                    yield features, chunk.labels
+                else:
+                    yield features, chunk.labels, teachers.lookup(int(index), chunk.labels, chunk.positions)
             if not found:
                 raise DataError(f"{shard.name}: no training drawings in this file")
         except SketchEdgeError as exc:
             errors.seen.append(exc)
             raise
 
-    signature = (tf.TensorSpec((None, *shape), tf.uint8), tf.TensorSpec((None,), tf.int32))
+    signature: tuple[tf.TensorSpec, ...] = (tf.TensorSpec((None, *shape), tf.uint8), tf.TensorSpec((None,), tf.int32))
+    if teachers is not None:
+        signature += (tf.TensorSpec((None, classes), tf.float32),)
     cache = train_size(source, shards, seed) * int(np.prod(shape)) <= CACHE_BYTES
     streams = []
     for index, shard in enumerate(shards):
         stream = tf.data.Dataset.from_generator(generate, args=(index,), output_signature=signature).unbatch()
         if cache:  # held anyway: shuffle each file whole, so no two epochs see a class in the same order
-            stream = stream.cache().shuffle(max(1, train_size(source, (shard,), seed)), seed=seed + worker + index)
+            stream = stream.cache().shuffle(max(1, train_size(source, (shard,), seed)), seed=shuffle + index)
         streams.append(stream.repeat())
     weights = np.array([max(1, s.size) for s in shards], dtype=np.float64)
-    mixed = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(streams, weights / weights.sum(), seed=seed + worker)
-    ds = mixed.shuffle(SHUFFLE_BUFFER, seed=seed + worker).batch(batch_size, drop_remainder=True)
-    augmenter = _bitmap_augmenter(seed + worker, augment) if augment and kind == "bitmap" else None
+    mixed = streams[0] if len(streams) == 1 else tf.data.Dataset.sample_from_datasets(streams, weights / weights.sum(), seed=shuffle)
+    ds = mixed.shuffle(SHUFFLE_BUFFER, seed=shuffle).batch(batch_size, drop_remainder=True)
+    augmenter = _bitmap_augmenter(shuffle, augment) if augment and kind == "bitmap" else None
 
-    def prepare(x: Any, y: Any) -> tuple[Any, Any]:
+    def prepare(x: Any, y: Any, *taught: Any) -> tuple[Any, ...]:
         x, targets = tf.cast(x, tf.float32), tf.one_hot(y, classes)  # one-hot so the loss can smooth labels
         if augmenter is not None:
-            return augmenter(x, training=True), targets
-        if augment and kind == "strokes":
-            return _augment_points(x, augment), targets
-        return x, targets
+            x = augmenter(x, training=True)
+        elif augment and kind == "strokes":
+            x = _augment_points(x, augment)
+        return (x, targets, *taught)
 
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF  # sharded by file above

@@ -8,7 +8,9 @@ statistics while training and its moving statistics are averaged across workers
 after every epoch, so every worker evaluates, stops and saves the same model.
 With one process the strategy is TensorFlow's default one and the loop is what
 `fit` did: cosine-decayed Adam, label smoothing, early stopping on validation
-accuracy with the best weights restored.
+accuracy with the best weights restored. A distilled model's loss adds the
+teachers' term (Hinton et al., 2015): mix x T^2 x KL(teachers || student at T),
+the T^2 keeping its gradients on the scale of the labels' term.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Schedule:
     learning_rate: float
     label_smoothing: float
     patience: int
+    temperature: float = 1.0  # distillation (see distill.py): the teachers' targets come softened at this temperature
+    mix: float = 0.0  # the teachers' share of the loss; 0: the labels alone (the stream has no teacher targets)
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,14 @@ def fit(
 
     @tf.function(autograph=False)
     def train_step(batches: Any) -> tuple[Any, Any]:
-        def step(x: Any, y: Any) -> tuple[Any, Any]:
+        def step(x: Any, y: Any, *taught: Any) -> tuple[Any, Any]:
             with tf.GradientTape() as tape:
                 probs = model(x, training=True)
                 per_example = loss_fn(y, probs)
+                if taught:
+                    per_example = (1 - schedule.mix) * per_example + schedule.mix * distillation_loss(
+                        taught[0], probs, schedule.temperature
+                    )
                 loss = tf.nn.compute_average_loss(per_example, global_batch_size=schedule.global_batch)
                 if model.losses:
                     loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
@@ -158,6 +166,13 @@ def fit(
     if best is not None:
         model.set_weights(best[1])
     return Fitted(model=model, history=history, seconds=seconds, steps=steps, weights_identical=_weights_identical(strategy, model))
+
+
+def distillation_loss(teachers: Any, probs: Any, temperature: float) -> Any:
+    """Per example: T^2 x KL(teachers' softened probabilities || the student's softened at T), from its softmax output."""
+    log_student = tf.nn.log_softmax(tf.math.log(tf.clip_by_value(probs, 1e-7, 1.0)) / temperature, axis=-1)
+    kl = tf.reduce_sum(tf.math.xlogy(teachers, teachers) - teachers * log_student, axis=-1)
+    return temperature**2 * kl
 
 
 def predict_in_batches(predict: Callable[[Any], Any], x: np.ndarray, beat: Callable[[], None] = lambda: None) -> np.ndarray:

@@ -41,11 +41,34 @@ class Distribution(Record):
 
 
 @dataclass(frozen=True)
+class Teacher(Record):
+    """One teacher of a distilled model: where it was, what it is, how good it was, and which file it was."""
+
+    path: str
+    model: str
+    input_kind: str
+    test_top1: Fraction
+    sha256: str  # of its model.keras, which matched its own report's record when the student trained
+
+
+@dataclass(frozen=True)
+class Distillation(Record):
+    """How the student learnt from its teachers: the loss is (1 - mix) x cross-entropy on the labels plus
+    mix x temperature^2 x KL(teachers' averaged softened probabilities || the student's softened probabilities)."""
+
+    temperature: Figure
+    mix: Fraction
+    teachers: tuple[Teacher, ...]
+    targets_seconds: Figure  # computing the teachers' targets for the training drawings (or reading them from the cache)
+    cached: bool  # read from the cache beside the split (computed by an earlier run with the same teachers)
+
+
+@dataclass(frozen=True)
 class TrainReport(Record):
     """One training run: the model, its data and split, how it trained, and its test top-1."""
 
     FILE = "train_report.json"
-    SCHEMA_VERSION = 1  # 1: the first with a version (the fields are those of the unversioned report)
+    SCHEMA_VERSION = 2  # 1: the first with a version; 2: `files` (digests a teacher is checked against), `distillation`, `run_seed`
 
     model: str  # the canonical name: `get_model_spec(model)` builds it again
     model_description: str
@@ -54,7 +77,8 @@ class TrainReport(Record):
     data: dict[str, Any]  # the source's description, with the `request` that reads it again
     classes: tuple[str, ...]
     splits: dict[str, Count]
-    seed: Count
+    seed: Count  # the data's: it picks the split
+    run_seed: Count  # the weights' initialisation and the shuffling
     epochs_requested: Count
     epochs_run: Count
     steps_per_epoch: Count
@@ -66,6 +90,8 @@ class TrainReport(Record):
     test: TestScores
     distribution: Distribution
     machine: dict[str, Any]
+    files: dict[str, str]  # sha256 of model.keras and split.npz as written
+    distillation: Distillation | None = None  # None: trained on the labels alone
 
     @property
     def input_kind(self) -> str:

@@ -22,6 +22,7 @@ from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec, short_name
 from sketch_edge.reporting import pyplot
 from sketch_edge.train.cluster import Cluster, Heartbeat
+from sketch_edge.train.distill import Teaching, check_teachers, targets
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Schedule, fit, predict_in_batches
 from sketch_edge.train.report import Distribution, History, TestScores, TrainReport
@@ -36,6 +37,8 @@ class TrainConfig:
     batch_size: int | None = None  # the global batch: split evenly across workers
     patience: int | None = None  # None: the model's own
     steps_per_epoch: int | None = None  # None: one pass over the training drawings
+    run_seed: int | None = None  # the weights' initialisation and the shuffling, not the split; None: the data's seed
+    teaching: Teaching | None = None  # distil from these teachers (see distill.py); None: the labels alone
     verbose: bool = True
 
 
@@ -53,25 +56,42 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     global_batch = config.batch_size or spec.batch_size
     if global_batch % cluster.workers:
         raise DataError(f"--batch-size {global_batch} does not divide evenly between {cluster.workers} workers")
+    teaching = config.teaching
+    teachers = check_teachers(teaching, config.data, source) if teaching else ()  # before any training: a bad one is one line
     saved = SavedSplit.collect(source, spec.input_kind, seed, config.data.eval_per_class)
     train_drawings = train_size(source, source.shards, seed)
     steps_per_epoch = config.steps_per_epoch or max(1, train_drawings // global_batch)
-    keras.utils.set_random_seed(seed)
+    run_seed = seed if config.run_seed is None else config.run_seed
+    keras.utils.set_random_seed(run_seed)
     errors = Errors()
+    heartbeat = Heartbeat.from_env()
+    heartbeat.beat("connecting")
+    strategy = cluster.connect()  # before any other TensorFlow op, as collective ops require
+    taught, distillation = None, None
+    if teaching:
+        taught, distillation = targets(
+            source, shards, seed, teaching, teachers, lambda m, x: predict_in_batches(lambda b: m(b, training=False), x, heartbeat.beat)
+        )
 
     def make_stream(context: tf.distribute.InputContext) -> tf.data.Dataset:
         batch = context.get_per_replica_batch_size(global_batch)
-        return train_stream(source, shards, spec.input_kind, seed, batch, spec.augment, errors, worker=cluster.index)
+        return train_stream(source, shards, spec.input_kind, seed, batch, spec.augment, errors, cluster.index, taught, run_seed)
 
-    heartbeat = Heartbeat.from_env()
-    heartbeat.beat("connecting")
-    strategy = cluster.connect()
     fitted = fit(
         strategy,
         lambda: spec.build(len(source.labels)),
         make_stream,
         (saved.val_x, saved.val_y),
-        Schedule(epochs, steps_per_epoch, global_batch, spec.learning_rate, spec.label_smoothing, config.patience or spec.patience),
+        Schedule(
+            epochs,
+            steps_per_epoch,
+            global_batch,
+            spec.learning_rate,
+            spec.label_smoothing,
+            config.patience or spec.patience,
+            temperature=teaching.temperature if teaching else 1.0,
+            mix=teaching.mix if teaching else 0.0,
+        ),
         errors,
         verbose=config.verbose and cluster.is_chief,
         beat=heartbeat.beat,
@@ -92,6 +112,7 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
         classes=tuple(source.labels),
         splits={"train": train_drawings, "val": len(saved.val_y), "test": len(saved.test_y)},
         seed=seed,
+        run_seed=run_seed,
         epochs_requested=epochs,
         epochs_run=len(fitted.history["loss"]),
         steps_per_epoch=steps_per_epoch,
@@ -110,22 +131,25 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
             weights_identical_across_workers=fitted.weights_identical,
         ),
         machine={"cpus": cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        files={},
+        distillation=distillation,
     )
-    if cluster.is_chief:
-        write_outputs(Layout(config.out), model, saved, report)
-    return report
+    return write_outputs(Layout(config.out), model, saved, report) if cluster.is_chief else report
 
 
-def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainReport) -> None:
-    """Split, model, labels, report and curves, each written to a temporary file and renamed into place.
+def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainReport) -> TrainReport:
+    """Split, model, labels, report and curves, each written to a temporary file and renamed into place; the report
+    as written, with the digests of the files (a student checks its teachers against them).
 
     The split goes first: a model.keras is never left without the split it was tested on."""
     saved.save(layout.split)
     with fileio.atomic_path(layout.model) as tmp:
         model.save(tmp)
     fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
+    report = replace(report, files={path.name: fileio.sha256_file(path) for path in (layout.model, layout.split)})
     report.save(layout.train_report)
     save_curves(report, layout.curves)
+    return report
 
 
 def save_curves(report: TrainReport, path: Path) -> None:

@@ -39,7 +39,7 @@ def run(job: CandidateJob) -> CandidateResult:
     result = CandidateResult(job.model, job.key, "failed")
     stage = "train"
     try:
-        report = train(TrainConfig(DataRequest.from_json(job.data), job.model, out, verbose=False))
+        report = train(TrainConfig(DataRequest.from_json(job.data), job.model, out, teaching=job.teaching, verbose=False))
         laps.lap("train")
         result = CandidateResult(
             job.model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sketch_edge import fileio
 from sketch_edge.reporting import fmt, log_x, markdown_table, place_labels, pyplot, save_figure, step_front
@@ -79,11 +80,15 @@ def markdown(summary: TuneResults, plotted: bool) -> str:
     ]
     peak_text = f" Its int8 GEMM peak, measured with each candidate: {min(peaks):.0f}-{max(peaks):.0f} GOP/s." if peaks else ""
     budget = f" within {settings['max_p50_us']:g} us" if settings["max_p50_us"] is not None else ""
+    teaching = settings.get("teaching")
+    taught = "".join(f" --teacher '{t}'" for t in teaching["teachers"]) if teaching else ""
+    if teaching:
+        taught += f" --temperature {teaching['temperature']:g} --mix {teaching['mix']:g}"
     if rec.number is not None:
         advice = (
             f"**Recommended{budget}: #{rec.number}**, validation top-1 {rec.val_top1:.4f} (test {rec.test_top1:.4f}), "
             f"{rec.recipe} p50 {rec.p50_us:.1f} us ({fmt(rec.floor_ratio, '.2f', '-')}x its floor). "
-            f"Train it again with `sketch-edge train --model '{rec.model}'`."
+            f"Train it again with `sketch-edge train --model '{rec.model}'{taught}`."
         )
     else:
         advice = f"**No recommendation{budget}**: {rec.reason}."
@@ -94,6 +99,7 @@ def markdown(summary: TuneResults, plotted: bool) -> str:
         f"took {summary.seconds:.0f} s. Candidates: {counts}; a space of {settings['space']['size']:,} "
         f"{settings['space']['family']} models. Data: {settings['data']['source']}.",
         f"Machine: {env.cpu}, {env.cores} cores, flags {' '.join(env.cpu_flags)}.{peak_text}",
+        *([_teaching_line(teaching)] if teaching else []),
         "",
         advice,
         "",
@@ -107,6 +113,15 @@ def markdown(summary: TuneResults, plotted: bool) -> str:
     if plotted:
         lines += ["![int8 p50 against validation top-1 of every finished candidate](pareto.png)", ""]
     return "\n".join(lines)
+
+
+def _teaching_line(teaching: dict[str, Any]) -> str:
+    teachers = ", ".join(f"`{t}`" for t in teaching["teachers"])
+    return (
+        f"Every candidate was distilled from {len(teaching['teachers'])} teacher(s), {teachers}: the loss mixes the labels with the "
+        f"teachers' averaged probabilities at temperature {teaching['temperature']:g}, mix {teaching['mix']:g} "
+        "(each candidate's train_report.json names its teachers with their test top-1 and sha256)."
+    )
 
 
 def _plot(summary: TuneResults, ok: list[TuneRow], path: Path) -> None:

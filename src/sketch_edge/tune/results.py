@@ -12,6 +12,7 @@ from typing import Any
 
 from sketch_edge.bench.results import Environment
 from sketch_edge.records import Count, Figure, Fraction, Record
+from sketch_edge.train.distill import Teaching
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class CandidateJob(Record):
     out: str  # the candidate's artifacts folder
     target: str  # the runtime its int8 files are benched on
     recipes: tuple[str, ...]
+    teaching: Teaching | None = None  # every candidate distils from these teachers
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from sketch_edge.export.recipes import RECIPES
 from sketch_edge.isolation import run_job
 from sketch_edge.layout import Layout
 from sketch_edge.runtime import RUNTIMES
+from sketch_edge.train.distill import Teaching
 from sketch_edge.tune.results import CandidateJob, CandidateResult, Recommendation, TuneResults, TuneRow
 from sketch_edge.tune.space import Candidate, SearchSpace
 
@@ -60,14 +61,18 @@ class TuneConfig:
     target: str = "litert"
     limit: int | None = None  # at most this many candidates
     max_p50_us: float | None = None  # the recommendation's latency budget
+    teaching: Teaching | None = None  # every candidate distils from these teachers (their targets cached in out/tune)
 
     @property
     def layout(self) -> Layout:
         return Layout(self.out)
 
     def key(self, candidate: Candidate) -> str:
-        text = json.dumps([candidate.name, self.data.to_json(), self.target], sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        """A candidate's identity on resume: a distilled one is another candidate than the one trained on labels alone."""
+        about = [candidate.name, self.data.to_json(), self.target]
+        if self.teaching is not None:
+            about.append({k: v for k, v in self.teaching.to_json().items() if k != "cache"})
+        return hashlib.sha256(json.dumps(about, sort_keys=True).encode()).hexdigest()[:12]
 
 
 CandidateRunner = Callable[[CandidateJob, float], str | None]
@@ -110,7 +115,7 @@ def _tune_one(
     if remaining <= 0:
         return replace(base, status="not run", reason="the budget was spent before its turn", key=key)
     folder.mkdir(parents=True, exist_ok=True)
-    job = CandidateJob(candidate.name, key, config.data.to_json(), str(folder), config.target, recipes)
+    job = CandidateJob(candidate.name, key, config.data.to_json(), str(folder), config.target, recipes, config.teaching)
     began = time.monotonic()
     reason = runner(job, remaining)
     if reason is None and (done := _finished(folder)) is not None:
@@ -151,6 +156,7 @@ def summarize(config: TuneConfig, rows: list[TuneRow], seconds: float) -> TuneRe
         "limit": config.limit,
         "max_p50_us": config.max_p50_us,
         "space": {"family": config.space.family, "params": list(config.space.grids), "size": config.space.size},
+        "teaching": None if config.teaching is None else {k: v for k, v in config.teaching.to_json().items() if k != "cache"},
     }
     return TuneResults(
         environment=environment(libraries(config.target)),
