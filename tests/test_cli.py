@@ -45,6 +45,11 @@ def test_models_lists_the_registry(capsys):
         (["tune", "--target", "keras"], "unknown --target 'keras'"),
         (["tune", "--space", "/no/such/space.json"], "/no/such/space.json: cannot read the search space"),
         (["tune", "--data", "/no/such/folder"], "/no/such/folder: unknown data source"),
+        (["train", "--temperature", "2"], "--temperature and --mix set how a student learns from its teachers: give --teacher DIR too"),
+        (["train", "--teacher", "/no/such/teacher", "--mix", "1.5"], "--mix 1.5: must be a fraction in (0, 1]"),
+        (["train", "--teacher", "/no/such/teacher", "--temperature", "nan"], "--temperature nan: must be a positive finite number"),
+        (["train", "--teacher", "/no/such/teacher"], "teacher /no/such/teacher: no such folder"),
+        (["tune", "--teacher", "/no/such/teacher"], "teacher /no/such/teacher: no such folder"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(args, message):
@@ -102,6 +107,25 @@ def test_train_refuses_an_unwritable_out_before_training(tmp_path):
     result = run_cli("train", "--out", str(blocker / "artifacts"), "--epochs", "50")
     assert result.returncode == 2 and "cannot write here" in result.stderr and "Traceback" not in result.stderr
     assert not (blocker.parent / "artifacts").exists() and time.monotonic() - started < 60
+
+
+@pytest.mark.slow
+def test_a_student_of_the_shared_model_trains_and_a_teacher_of_other_drawings_writes_nothing(exported, tmp_path):
+    from tests.helpers import TINY_CLASSES
+
+    teacher = str(exported[0])
+    common = ["train", "--classes", ",".join(TINY_CLASSES), "--seed", "2", "--model", "cnn-seed", "--teacher", teacher]
+    refused = run_cli(*common, "--per-class", "150", "--out", str(tmp_path / "refused"))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        f"sketch-edge: error: teacher {teacher}: trained on another split (per_class 200, the student's 150)"
+    ]
+    assert not (tmp_path / "refused" / "model.keras").exists() and not list((tmp_path / "refused").glob("*.npz"))
+    taught = run_cli(*common, "--per-class", "200", "--epochs", "1", "--steps-per-epoch", "2", "--mix", "0.8", "--out", str(tmp_path / "s"))
+    assert taught.returncode == 0, taught.stderr
+    assert "taught by 1 teacher(s) at T=2, mix 0.8" in taught.stdout
+    report = json.loads((tmp_path / "s" / "train_report.json").read_text())
+    assert report["distillation"]["teachers"][0]["path"] == teacher and report["distillation"]["mix"] == 0.8
 
 
 @pytest.mark.slow

@@ -84,13 +84,19 @@ def test_steps_per_epoch_bounds_an_epoch(tmp_path):
 
 
 def test_two_local_workers_train_what_one_does(tmp_path):
-    """Same global batch and epochs: both workers finish with identical weights, the chief alone writes, and the
-    model is as good as one process's (within 2 points on 400 test drawings)."""
+    """Same global batch and epochs, both distilled from the same teacher: both workers finish with identical weights,
+    the chief alone writes, and the model is as good as one process's (within 2 points on 400 test drawings)."""
     import subprocess
     import sys
 
-    args = ["train", "--classes", "circle,square,star,lightning", "--per-class", "1000", "--model", "cnn-seed"]
-    args += ["--epochs", "6", "--batch-size", "64", "--seed", "3"]
+    args = ["train", "--classes", "circle,square,star,lightning", "--per-class", "1000", "--seed", "3"]
+    teacher = subprocess.run(
+        [sys.executable, "-m", "sketch_edge", *args, "--model", "cnn-seed", "--epochs", "1", "--out", str(tmp_path / "teacher")],
+        capture_output=True,
+        text=True,
+    )
+    assert teacher.returncode == 0, teacher.stderr[-2000:]
+    args += ["--model", "cnn-seed", "--epochs", "6", "--batch-size", "64", "--teacher", str(tmp_path / "teacher")]
     two = subprocess.run(
         [sys.executable, "-m", "sketch_edge", *args, "--workers", "2", "--out", str(tmp_path / "two")], capture_output=True, text=True
     )
@@ -103,8 +109,11 @@ def test_two_local_workers_train_what_one_does(tmp_path):
     assert reports["two"]["distribution"]["weights_identical_across_workers"] is True
     for key in ("splits", "classes", "steps_per_epoch", "epochs_run", "input", "parameters"):
         assert reports["two"][key] == reports["one"][key]
+    assert reports["two"]["distillation"]["teachers"] == reports["one"]["distillation"]["teachers"]
+    assert len(list((tmp_path / "two").glob("teacher_targets-*.npz"))) == 2  # each worker's own files' targets
     assert abs(reports["two"]["test"]["top1"] - reports["one"]["test"]["top1"]) <= 0.02, (reports["one"]["test"], reports["two"]["test"])
-    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(p.name for p in (tmp_path / "one").iterdir())
+    names = {n: sorted(p.name for p in (tmp_path / n).iterdir() if not p.name.startswith("teacher_targets-")) for n in ("one", "two")}
+    assert names["one"] == names["two"]
     print({n: (r["test"]["top1"], r["seconds"], r["distribution"]["drawings_per_second_per_worker"]) for n, r in reports.items()})
 
 

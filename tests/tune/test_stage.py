@@ -128,3 +128,23 @@ def test_bad_target_and_budget(tmp_path):
     assert target_recipes("openvino") == ("tflite-int8", "onnx-int8")
     with pytest.raises(TuneError, match="must be positive"):
         run(config(tmp_path, budget_s=0), runner=FakeCandidates())
+
+
+def test_a_distilling_tune_hands_its_teachers_to_every_candidate_and_says_so(tmp_path):
+    from sketch_edge.train.distill import Teaching
+
+    plain = FakeCandidates()
+    run(config(tmp_path, widths=(8, 16)), runner=plain)
+    teaching = Teaching(("/models/teacher",), temperature=3.0, mix=0.7, cache=str(Layout(tmp_path).tune))
+    taught = FakeCandidates()
+    summary = run(config(tmp_path, widths=(8, 16), teaching=teaching), runner=taught)
+    assert len(taught.jobs) == 2  # not the undistilled candidates of the first run, read back
+    assert {job.key for job in taught.jobs}.isdisjoint(job.key for job in plain.jobs)
+    assert all(job.teaching == teaching for job in taught.jobs) and all(job.teaching is None for job in plain.jobs)
+    job = taught.jobs[0]
+    assert CandidateJob.from_json(json.loads(json.dumps(job.to_json()))) == job  # it crosses to the candidate's process
+    assert summary.settings["teaching"] == {"teachers": ["/models/teacher"], "temperature": 3.0, "mix": 0.7}
+    write_all(summary, Layout(tmp_path).tune)
+    report = (Layout(tmp_path).tune / "report.md").read_text()
+    assert "Every candidate was distilled from 1 teacher(s), `/models/teacher`" in report and "temperature 3, mix 0.7" in report
+    assert "--teacher '/models/teacher' --temperature 3 --mix 0.7`" in report

@@ -1,4 +1,5 @@
-"""`sketch-edge tune` for real on tiny data: two candidates trained, exported to int8, benched; then resumed."""
+"""`sketch-edge tune` for real on tiny data: two candidates distilled from the shared model, exported to int8, benched;
+then resumed."""
 
 import json
 
@@ -11,7 +12,7 @@ from tests.helpers import TINY_DATA
 pytestmark = pytest.mark.slow
 
 
-def test_a_two_candidate_search_then_a_resume(tmp_path, capsys):
+def test_a_two_candidate_search_then_a_resume(exported, tmp_path, capsys):
     space = tmp_path / "space.json"
     # Without augmentation, 20 epochs leave no validation drawing within 0.08 of a tie (10 epochs with it left five within
     # 0.05, and int8 flipped two on a Xeon): int8 moves these probabilities by about 0.01, on any CPU's kernels.
@@ -33,6 +34,8 @@ def test_a_two_candidate_search_then_a_resume(tmp_path, capsys):
         str(tmp_path),
         "--max-p50-us",
         "1000",
+        "--teacher",
+        str(exported[0]),
     ]
     assert main(argv) == 0
     out = Layout(tmp_path).tune
@@ -49,6 +52,13 @@ def test_a_two_candidate_search_then_a_resume(tmp_path, capsys):
         folder = Layout(out / "candidates" / row["key"])
         assert folder.model.is_file() and folder.manifest.is_file() and (folder.bench / "results.json").is_file()
     assert rows[0]["result"]["macs"] != rows[1]["result"]["macs"]
+    taught = [json.loads(Layout(out / "candidates" / r["key"]).train_report.read_text())["distillation"] for r in rows]
+    assert [t["teachers"][0]["path"] for t in taught] == [str(exported[0])] * 2
+    assert [t["cached"] for t in taught] == [False, True]  # the second candidate read the first one's targets
+    assert (
+        len(list(out.glob("teacher_targets-*.npz"))) == 1
+        and "Every candidate was distilled from 1 teacher(s)" in (out / "report.md").read_text()
+    )
     assert summary["recommended"]["number"] in (1, 2) and summary["environment"]["cpu_flags"]
     assert (out / "pareto.png").stat().st_size > 0 and "Recommended within 1000 us" in (out / "report.md").read_text()
     assert "recommended: #" in capsys.readouterr().out
