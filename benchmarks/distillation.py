@@ -1,0 +1,105 @@
+"""Does a teacher help, more than run-to-run noise? Trained folders side by side, grouped by model and teachers.
+
+    .venv/bin/python benchmarks/distillation.py FOLDER... [--json OUT.json]
+
+Each FOLDER is a `sketch-edge train --out` folder (train it alone and taught, at
+least twice each with `--run-seed`, on the same data). For every folder: its model,
+teachers (with their own test top-1), temperature and mix, run seed, epochs, best
+validation top-1, test top-1, training seconds and the teachers' targets' seconds;
+then per group (model x teachers) the runs' test top-1 range, and a taught group's
+gain over the same model's untaught runs: the difference of the means, beside the
+spread of each, so a gain smaller than the spread reads as noise. The folders must
+share one split (the same data request); a folder of another is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from statistics import mean
+
+from sketch_edge.errors import RecordError
+from sketch_edge.layout import Layout
+from sketch_edge.models import short_name
+from sketch_edge.reporting import markdown_table
+from sketch_edge.train.distill import SPLIT_KEYS
+from sketch_edge.train.report import TrainReport
+
+
+def group_of(report: TrainReport) -> tuple[str, str]:
+    taught = report.distillation
+    teachers = "" if taught is None else " + ".join(short_name(t.model) for t in taught.teachers)
+    return short_name(report.model), teachers
+
+
+def rows(reports: dict[str, TrainReport]) -> list[list[str]]:
+    out = []
+    for folder, r in reports.items():
+        taught = r.distillation
+        teachers = "-" if taught is None else ", ".join(f"{short_name(t.model)} ({t.test_top1:.4f})" for t in taught.teachers)
+        out.append(
+            [
+                folder,
+                short_name(r.model),
+                teachers,
+                "-" if taught is None else f"{taught.temperature:g}",
+                "-" if taught is None else f"{taught.mix:g}",
+                str(r.run_seed),
+                f"{r.epochs_run}",
+                f"{r.best_val_top1:.4f}",
+                f"{r.test.top1:.4f}",
+                f"{r.seconds:.0f}",
+                "-" if taught is None else f"{taught.targets_seconds:.0f}{' (cached)' if taught.cached else ''}",
+            ]
+        )
+    return out
+
+
+def gains(reports: dict[str, TrainReport]) -> list[list[str]]:
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in reports.values():
+        groups[group_of(r)].append(r.test.top1)
+    out = []
+    for (model, teachers), scores in sorted(groups.items()):
+        alone = groups.get((model, ""))
+        gain = f"{100 * (mean(scores) - mean(alone)):+.2f}" if teachers and alone else "-"
+        spread = f"{100 * (max(scores) - min(scores)):.2f}" if len(scores) > 1 else "-"
+        out.append([model, teachers or "(labels alone)", str(len(scores)), f"{mean(scores):.4f}", spread, gain])
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--json", type=Path, default=None, help="also write the two tables as JSON")
+    args = parser.parse_args()
+    reports: dict[str, TrainReport] = {}
+    for folder in args.folders:
+        try:
+            reports[folder.name] = TrainReport.load(Layout(folder).train_report)
+        except RecordError as exc:
+            print(f"distillation.py: {exc}", file=sys.stderr)
+            return 2
+    first = next(iter(reports.values()))
+    for name, r in reports.items():
+        split = {k: r.data["request"].get(k) for k in SPLIT_KEYS}
+        if split != {k: first.data["request"].get(k) for k in SPLIT_KEYS} or r.data.get("files") != first.data.get("files"):
+            print(f"distillation.py: {name} was trained on another split or other files than {next(iter(reports))}", file=sys.stderr)
+            return 2
+    runs = rows(reports)
+    summary = gains(reports)
+    columns = ["folder", "model", "teachers (their test top-1)", "T", "mix", "run seed", "epochs", "best val", "test top-1", "train s"]
+    columns.append("targets s")
+    print("\n".join(markdown_table(columns, runs)))
+    print()
+    print("\n".join(markdown_table(["model", "teachers", "runs", "mean test top-1", "spread (points)", "gain (points)"], summary)))
+    if args.json:
+        args.json.write_text(json.dumps({"runs": runs, "groups": summary}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
