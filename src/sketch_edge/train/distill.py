@@ -41,8 +41,8 @@ from sketch_edge.train.report import Distillation, Teacher, TrainReport
 
 DEFAULT_TEMPERATURE = 2.0
 DEFAULT_MIX = 0.5
-SPLIT_KEYS = ("classes", "per_class", "recognized_only", "skip_bad_lines", "seed", "eval_per_class")
-"""What picks the split besides the files: a teacher must have been trained with the student's values."""
+SPLIT_KEYS = ("per_class", "recognized_only", "skip_bad_lines", "seed", "eval_per_class")
+"""What picks the split besides the files and the classes: a teacher must have been trained with the student's values."""
 EPSILON = 1e-7  # probabilities are clipped here before the log, as Keras's cross-entropy clips them
 
 
@@ -86,9 +86,10 @@ def drawing_keys(shard: int, labels: np.ndarray, positions: np.ndarray) -> np.nd
     return (np.int64(shard) << 48) | (labels.astype(np.int64) << 32) | positions.astype(np.int64)
 
 
-def check_teachers(teaching: Teaching, request: DataRequest, source: Source) -> tuple[Teacher, ...]:
-    """Every teacher of `teaching`, checked against the student's data (`request`, opened as `source`)."""
-    files = fingerprint(source) if any(shard.path for shard in source.shards) else {}
+def check_teachers(teaching: Teaching, request: DataRequest, source: Source, files: dict[str, Any] | None = None) -> tuple[Teacher, ...]:
+    """Every teacher of `teaching`, checked against the student's data (`request`, opened as `source`; `files`, its
+    fingerprint when the caller has it)."""
+    files = files if files is not None else fingerprint(source) if any(shard.path for shard in source.shards) else {}
     return tuple(check_teacher(Path(path), request, source.labels, source.kinds, files) for path in teaching.teachers)
 
 

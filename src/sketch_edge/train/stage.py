@@ -57,7 +57,9 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     if global_batch % cluster.workers:
         raise DataError(f"--batch-size {global_batch} does not divide evenly between {cluster.workers} workers")
     teaching = config.teaching
-    teachers = check_teachers(teaching, config.data, source) if teaching else ()  # before any training: a bad one is one line
+    # Each file's size and sha256: a full read, done once, for the chief's record and for the teachers' check.
+    files = fingerprint(source) if any(shard.path for shard in source.shards) and (cluster.is_chief or teaching) else {}
+    teachers = check_teachers(teaching, config.data, source, files) if teaching else ()  # before any training: one line
     saved = SavedSplit.collect(source, spec.input_kind, seed, config.data.eval_per_class)
     train_drawings = train_size(source, source.shards, seed)
     steps_per_epoch = config.steps_per_epoch or max(1, train_drawings // global_batch)
@@ -100,8 +102,8 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     probs = predict_in_batches(lambda x: model(x, training=False), saved.test_x)
     test = TestScores(topk_accuracy(probs, saved.test_y, 1), topk_accuracy(probs, saved.test_y, 3), len(saved.test_y))
     description = {**source.description, "skipped": dict(source.skipped)}
-    if cluster.is_chief and any(shard.path for shard in source.shards):
-        description["files"] = fingerprint(source)
+    if cluster.is_chief and files:
+        description["files"] = files
     saved = replace(saved, source={"request": config.data.to_json(), **description})
     report = TrainReport(
         model=spec.name,
