@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from sketch_edge import fileio
 from sketch_edge.data import DataRequest, Source
 from sketch_edge.data.dataset import TRAIN, assign
 from sketch_edge.data.local import fingerprint
-from sketch_edge.data.source import Shard
+from sketch_edge.data.source import Chunk, Shard, Want
 from sketch_edge.errors import DataError, ModelError, RecordError, TeacherError
 from sketch_edge.layout import Layout
 from sketch_edge.records import Figure, Fraction, Record
@@ -155,7 +155,11 @@ def targets(
     found = _read_cache(path) if path is not None else None
     cached = found is not None
     if found is None:
-        found = _compute(source, shards, seed, teaching, teachers, predict)
+
+        def training(label: int, positions: np.ndarray) -> np.ndarray:
+            return assign(seed, source.labels[label], positions) == TRAIN
+
+        found = _compute(source.chunks, shards, training, teachers, teaching.temperature, predict)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             with fileio.atomic_path(path) as tmp, open(tmp, "wb") as handle:
@@ -189,32 +193,31 @@ def _read_cache(path: Path) -> Targets | None:
 
 
 def _compute(
-    source: Source,
+    chunks: Callable[[tuple[Shard, ...], Want], Iterator[Chunk]],
     shards: tuple[Shard, ...],
-    seed: int,
-    teaching: Teaching,
+    want: Want,
     teachers: tuple[Teacher, ...],
+    temperature: float,
     predict: Callable[[Any, np.ndarray], np.ndarray],
 ) -> Targets:
+    """Every teacher's softened probabilities of the `want`ed drawings of each shard, averaged, keyed by drawing."""
     from sketch_edge.models.saved import load_trained
 
     try:
         models = [load_trained(Path(t.path) / "model.keras") for t in teachers]
     except ModelError as exc:
         raise TeacherError(f"teacher {exc}") from None
-
-    def want(label: int, positions: np.ndarray) -> np.ndarray:
-        return assign(seed, source.labels[label], positions) == TRAIN
-
     keys, rows = [], []
     for index, shard in enumerate(shards):
-        for chunk in source.chunks((shard,), want):
+        for chunk in chunks((shard,), want):
             if not len(chunk):
                 continue
             inputs = {kind: chunk.features(kind).astype(np.float32) for kind in {t.input_kind for t in teachers}}
-            probs = [soften(predict(model, inputs[t.input_kind]), teaching.temperature) for t, model in zip(teachers, models, strict=True)]
+            probs = [soften(predict(model, inputs[t.input_kind]), temperature) for t, model in zip(teachers, models, strict=True)]
             keys.append(drawing_keys(index, chunk.labels, chunk.positions))
             rows.append(np.mean(probs, axis=0).astype(np.float32))
+    if not keys:
+        raise DataError(f"{', '.join(s.name for s in shards)}: no training drawings for the teachers to label")
     order = np.argsort(np.concatenate(keys), kind="stable")
     return Targets(np.concatenate(keys)[order], np.concatenate(rows)[order])
 
