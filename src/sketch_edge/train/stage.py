@@ -159,13 +159,17 @@ def save_curves(report: TrainReport, path: Path) -> None:
     hist = report.history
     epochs = np.arange(1, report.epochs_run + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    taught = report.distillation
     for key, ax in (("loss", ax_loss), ("accuracy", ax_acc)):
-        ax.plot(epochs, getattr(hist, key), label="train")
-        ax.plot(epochs, getattr(hist, f"val_{key}"), label="validation")
+        # A distilled model's training loss mixes in the teachers' term: not on the validation loss's scale.
+        mixed = taught is not None and key == "loss"
+        ax.plot(epochs, getattr(hist, key), label="train (labels and teachers)" if mixed else "train")
+        ax.plot(epochs, getattr(hist, f"val_{key}"), label="validation (labels)" if mixed else "validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.legend()
-    fig.suptitle(f"{short_name(report.model)} on {report.data['source']}: test top-1 {report.test.top1:.3f}", fontsize=10)
+    by = f", taught by {' + '.join(short_name(t.model) for t in taught.teachers)}" if taught else ""
+    fig.suptitle(f"{short_name(report.model)} on {report.data['source']}{by}: test top-1 {report.test.top1:.3f}", fontsize=10)
     fig.tight_layout()
     with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
