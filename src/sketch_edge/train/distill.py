@@ -43,7 +43,7 @@ DEFAULT_TEMPERATURE = 2.0
 DEFAULT_MIX = 0.5
 SPLIT_KEYS = ("per_class", "recognized_only", "skip_bad_lines", "seed", "eval_per_class")
 """What picks the split besides the files and the classes: a teacher must have been trained with the student's values."""
-EPSILON = 1e-7  # probabilities are clipped here before the log, as Keras's cross-entropy clips them
+EPSILON = 1e-7  # probabilities are clipped here before the log (the teachers' and the student's), as Keras's cross-entropy clips them
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import tensorflow as tf
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sketch_edge.errors import ClusterError, TrainingError, first_line
+from sketch_edge.train.distill import EPSILON
 from sketch_edge.train.input import Errors
 
 
@@ -170,7 +171,7 @@ def fit(
 
 def distillation_loss(teachers: Any, probs: Any, temperature: float) -> Any:
     """Per example: T^2 x KL(teachers' softened probabilities || the student's softened at T), from its softmax output."""
-    log_student = tf.nn.log_softmax(tf.math.log(tf.clip_by_value(probs, 1e-7, 1.0)) / temperature, axis=-1)
+    log_student = tf.nn.log_softmax(tf.math.log(tf.clip_by_value(probs, EPSILON, 1.0)) / temperature, axis=-1)
     kl = tf.reduce_sum(tf.math.xlogy(teachers, teachers) - teachers * log_student, axis=-1)
     return temperature**2 * kl
 
