@@ -14,9 +14,10 @@ BENCH_ARGS ?=
 TUNE_MINUTES ?= 10
 TARGET ?= litert
 TUNE_ARGS ?=
+ARM_ARGS ?=
 TRAINED_FOR := $(ARTIFACTS)/.trained-for
 
-.PHONY: setup web-setup train export bench tune demo test test-fast lint clean FORCE
+.PHONY: setup web-setup train export verify-arm bench tune demo test test-fast lint clean FORCE
 
 setup: $(INSTALLED)
 
@@ -50,6 +51,13 @@ FORCE:
 
 export: setup $(ARTIFACTS)/model.keras
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)"
+
+# Every exported TFLite, ONNX and .ort file run on emulated Arm cores (qemu user mode, a little and a big core) and
+# compared with its x86 answers; the result goes into the manifest (docs/arm.md). The first run builds the emulated
+# machine in ~/.cache/sketch-edge/arm (about 30 s and 280 MB); a file beyond one int8 step on any drawing fails.
+verify-arm: setup $(ARTIFACTS)/model.keras
+	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
+	$(BIN)/sketch-edge verify-arm --artifacts "$(ARTIFACTS)" $(ARM_ARGS)
 
 # The bench shows every artifact, so a recipe that failed its gate is a row there, not a stop
 # (bench exits 4 when some cells did not run: reported, not fatal here; 3, a failed --min-top1/--max-p50-us gate, is).

@@ -80,6 +80,10 @@ class WebBuildError(SketchEdgeError):
     """The page cannot be built: no exported ONNX model, or onnxruntime-web not installed."""
 
 
+class EmulationError(SketchEdgeError):
+    """The emulated Arm machine cannot be built or run here (no apt, not x86_64, a refused qemu or CPU model)."""
+
+
 class OutputError(SketchEdgeError, OSError):
     """An output location cannot be written."""
 

@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TypeVar
@@ -22,17 +22,23 @@ J = TypeVar("J", bound=Record)
 PARENT_ENV = "SKETCH_EDGE_PARENT_PID"
 
 
-def run_job(module: str, job_file: Path, job: Record, timeout_s: float) -> str | None:
+def run_job(
+    module: str, job_file: Path, job: Record, timeout_s: float, python: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> str | None:
     """Write the typed `job` to `job_file` and run its worker module on it (see run_module)."""
     job.save(job_file)
-    return run_module(module, job_file, timeout_s)
+    return run_module(module, job_file, timeout_s, python, env)
 
 
-def run_module(module: str, job_file: Path, timeout_s: float) -> str | None:
-    """Run `python -m module job_file`; None on success, else why it failed (one line)."""
-    env = os.environ | {PARENT_ENV: str(os.getpid())}
+def run_module(
+    module: str, job_file: Path, timeout_s: float, python: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> str | None:
+    """Run `python -m module job_file`; None on success, else why it failed (one line). `python` replaces this
+    interpreter (the emulated Arm one, behind qemu), `env` this environment."""
+    command = [*(python or [sys.executable]), "-m", module, str(job_file)]
+    env = dict(os.environ if env is None else env) | {PARENT_ENV: str(os.getpid())}
     try:
-        proc = subprocess.run([sys.executable, "-m", module, str(job_file)], capture_output=True, text=True, timeout=timeout_s, env=env)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env)
     except subprocess.TimeoutExpired:
         return f"timed out after {timeout_s:.0f} s"
     if proc.returncode == 0:

@@ -17,6 +17,8 @@ from sketch_edge.records import Count, Figure, Fraction, Record
 from sketch_edge.runtime.base import TensorInfo
 
 __all__ = [
+    "ARM_FAILURE",
+    "ArmCheck",
     "Artifact",
     "ClientCheck",
     "Details",
@@ -118,6 +120,27 @@ class TwinCheck(Record):
     samples: Count
 
 
+ARM_FAILURE = "on emulated Arm: "
+"""How an artifact's error starts when only `verify-arm` failed it: its file is intact, export need not make it again."""
+
+
+@dataclass(frozen=True)
+class ArmCheck(Record):
+    """The file run on one emulated Arm CPU (qemu user mode) against its own x86 answers (`export.arm`)."""
+
+    status: str  # ok | failed: beyond the tolerance on some drawing, or it did not run
+    samples: Count = 0
+    agreement: Fraction | None = None  # of its top-1 with the x86 top-1 of the same file
+    max_abs_diff: float | None = None  # None: not run, or an output was not finite
+    max_steps: float | None = None  # max |diff| in steps of the quantized output (None: a float output)
+    tolerance: str = ""  # what it was held to: "1 step of 0.00390625" | "1e-04"
+    kernels: str = ""  # what ran it there: "XNNPACK delegate", "ONNX Runtime CPU execution provider (MLAS)"
+    features: tuple[str, ...] = ()  # the emulated CPU's features as the runtime saw them (/proc/cpuinfo)
+    emulator: str = ""  # "qemu-aarch64 10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)"
+    reference: str = ""  # the x86 CPU the answers were compared with
+    reason: str | None = None  # failed: why
+
+
 @dataclass(frozen=True)
 class Details(Record):
     """What export measured of an artifact beyond parity."""
@@ -132,6 +155,7 @@ class Details(Record):
     client: ClientCheck | None = None  # mobile recipes checked by a mobile client
     providers: tuple[ProviderCoverage, ...] = ()  # fixed-batch ONNX files: the mobile usability checker's verdicts
     twin: TwinCheck | None = None  # converted recipes (`.ort`)
+    arm: dict[str, ArmCheck] = field(default_factory=dict)  # emulated Arm CPU (cortex-a55, ...) -> its run (`verify-arm`)
 
 
 @dataclass(frozen=True)
@@ -170,7 +194,8 @@ class Source(Record):
 @dataclass(frozen=True)
 class Manifest(Record):
     FILE = "manifest.json"
-    SCHEMA_VERSION = 2  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build
+    SCHEMA_VERSION = 3  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build;
+    # 3: the emulated Arm runs (Details.arm)
 
     created: str
     source: Source
@@ -186,6 +211,11 @@ class Manifest(Record):
 
     def failed(self) -> list[str]:
         return [a.name for a in self.artifacts if a.status != "ok"]
+
+    def made(self, name: str) -> Artifact | None:
+        """The artifact if export made its file: ok, or failed only on emulated Arm afterwards."""
+        a = self.artifact(name)
+        return a if a is not None and (a.status == "ok" or (a.error or "").startswith(ARM_FAILURE)) else None
 
     def to_json(self) -> dict[str, Any]:
         data = super().to_json()

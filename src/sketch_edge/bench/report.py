@@ -170,6 +170,7 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         *_quantization_section(results),
         "",
         *_mobile_section(results),
+        *_arm_section(results),
         *_profile_section(results, out),
         "## Plots",
         "",
@@ -264,6 +265,31 @@ def _mobile_section(results: Results) -> list[str]:
         "Which file to ship: `docs/mobile.md`.",
         "",
         *markdown_table(["artifact", "client", "its check", "execution providers", "size kB", "batch-1 p50 us"], rows),
+        "",
+    ]
+
+
+def _arm_section(results: Results) -> list[str]:
+    """Each file as `verify-arm` ran it on emulated Arm CPUs against its own x86 answers (kept in the manifest)."""
+    rows = [
+        [name, cpu, c.status, c.samples, fmt(c.agreement, ".4f"), fmt(c.max_abs_diff, ".1e"), fmt(c.max_steps, ".2f")]
+        + [c.tolerance, c.kernels]
+        for name, checks in results.arm.items()
+        for cpu, c in checks.items()
+    ]
+    if not rows:
+        return ["## Emulated Arm", "", "Not run: `make verify-arm` runs every file on emulated Arm cores and records it here.", ""]
+    emulators = sorted({c.emulator for checks in results.arm.values() for c in checks.values()})
+    return [
+        "## Emulated Arm",
+        "",
+        f"Each file run by `sketch-edge verify-arm` under {', '.join(emulators)} on the test drawings (integer files: all of "
+        "them; float files: a sample), one drawing a call, against the same file's answers on this x86 host. The emulated "
+        "cores execute the instructions a phone's would (XNNPACK's and MLAS's Arm kernels, chosen from the emulated CPU's "
+        "features), so this says the file gives the phone the answers the manifest promises; it says nothing of a phone's "
+        "speed, nor of GPU or NPU delegates. `steps`: max |diff| in steps of the quantized output. See `docs/arm.md`.",
+        "",
+        *markdown_table(["artifact", "cpu", "status", "drawings", "top-1 agreement", "max |diff|", "steps", "held to", "kernels"], rows),
         "",
     ]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sketch_edge.errors import BenchError, RecordError
-from sketch_edge.manifest import ClientCheck, Fallback, ProviderCoverage, SensitivitySummary, TwinCheck
+from sketch_edge.manifest import ArmCheck, ClientCheck, Fallback, ProviderCoverage, SensitivitySummary, TwinCheck
 from sketch_edge.records import Count, Figure, Fraction, Record, field_names
 
 STATUSES = ("ok", "low-accuracy", "failed", "skipped")
@@ -171,7 +171,7 @@ class Results(Record):
     """One bench run: results.json."""
 
     FILE = "results.json"
-    SCHEMA_VERSION = 4  # 4: `mobile`; 3: `schema_version`, typed records; 2: `schema`, with other_cpu/noisy; 1: neither
+    SCHEMA_VERSION = 5  # 5: `arm`; 4: `mobile`; 3: `schema_version`, typed records; 2: `schema`, with other_cpu/noisy; 1: neither
 
     environment: Environment
     source: BenchSource
@@ -183,6 +183,7 @@ class Results(Record):
     peak_kernels: tuple[KernelTiming, ...] = ()
     quantization: dict[str, Quantization] = field(default_factory=dict)  # per quantized artifact
     mobile: dict[str, Mobile] = field(default_factory=dict)  # per mobile recipe's artifact
+    arm: dict[str, dict[str, ArmCheck]] = field(default_factory=dict)  # per artifact run by `verify-arm`: its emulated CPUs
     profiles: dict[str, str] = field(default_factory=dict)  # cell key -> its per-op profile under bench/
 
     @classmethod

@@ -226,6 +226,7 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
         peak_kernels=tuple(measured),
         quantization=quantization,
         mobile=mobile_records(manifest),
+        arm={a.name: a.details.arm for a in manifest.artifacts if a.details.arm},
         profiles=profiled,
     )
     return bench, latencies

@@ -14,11 +14,11 @@ import os
 import sys
 from types import ModuleType
 
-from sketch_edge.cli import bench, compare, data, export, models, predict, train, tune, web
+from sketch_edge.cli import bench, compare, data, export, models, predict, train, tune, verify_arm, web
 from sketch_edge.display import printable
 from sketch_edge.errors import SketchEdgeError
 
-COMMANDS: tuple[ModuleType, ...] = (data, models, train, export, bench, compare, tune, predict, web)
+COMMANDS: tuple[ModuleType, ...] = (data, models, train, export, verify_arm, bench, compare, tune, predict, web)
 
 
 def main(argv: list[str] | None = None) -> int:

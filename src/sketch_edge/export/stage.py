@@ -23,6 +23,7 @@ from sketch_edge import fileio
 from sketch_edge.data import INPUT_SPECS, attribution
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
+from sketch_edge.export.arm import cell as arm_cell
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
 from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
 from sketch_edge.export.verify import gate_failures, mobile_failures
@@ -123,8 +124,8 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
     if manifest.gates != _gates_json(config) or not layout.reference.is_file():
         return None
     for recipe in recipes:
-        entry = manifest.artifact(recipe.name)
-        if entry is None or entry.status != "ok" or not (layout.export / entry.path).exists():
+        entry = manifest.made(recipe.name)
+        if entry is None or not (layout.export / entry.path).exists():
             return None
         if _digest(layout.export / entry.path) != entry.sha256:
             return None
@@ -297,6 +298,7 @@ TABLE_HEADER = (
     "worst layer (noise added, SQNR)",
     "float layers",
     "mobile check",
+    "emulated Arm",
 )
 
 
@@ -314,6 +316,7 @@ def table_rows(manifest: Manifest) -> list[list[str]]:
             _worst_layer(a.details.sensitivity) or "",
             fmt(a.details.fallback and a.details.fallback.k),
             mobile_check(a.details),
+            arm_cell(a),
         ]
         for a in manifest.artifacts
     ]
