@@ -133,7 +133,11 @@ class ArmCheck(Record):
     agreement: Fraction | None = None  # of its top-1 with the x86 top-1 of the same file
     max_abs_diff: float | None = None  # None: not run, or an output was not finite
     max_steps: float | None = None  # max |diff| in steps of the quantized output (None: a float output)
-    tolerance: str = ""  # what it was held to: "1 step of 0.00390625" | "1e-04"
+    tolerance: str = ""  # what it was held to: "1 step(s) of 0.00390625" | "1e-04"
+    top1: Fraction | None = None  # its answers' top-1 on these drawings, here ...
+    x86_top1: Fraction | None = None  # ... and on x86
+    keras_max_abs_diff: float | None = None  # its outputs against Keras's on these drawings, here ...
+    x86_keras_max_abs_diff: float | None = None  # ... and on x86: which side a difference comes from
     kernels: str = ""  # what ran it there: "XNNPACK delegate", "ONNX Runtime CPU execution provider (MLAS)"
     features: tuple[str, ...] = ()  # the emulated CPU's features as the runtime saw them (/proc/cpuinfo)
     emulator: str = ""  # "qemu-aarch64 10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)"

@@ -30,9 +30,10 @@ def outputs(tmp_path, name, values) -> object:
     return path
 
 
-def check(tmp_path, a, b, *, x86=None, here=None, held=STRICT):
+def check(tmp_path, a, b, *, x86=None, here=None, held=STRICT, truth=None):
     reference = (x86 or result("x86_64", X86), outputs(tmp_path, "a", a))
-    return arm.compare(reference, (here or result(), outputs(tmp_path, "b", b)), held, "qemu")
+    truth = truth or arm.Truth(np.zeros(len(a), int), np.asarray(a, np.float32))
+    return arm.compare(reference, (here or result(), outputs(tmp_path, "b", b)), held, truth, "qemu")
 
 
 def test_a_quantized_output_may_move_one_step_and_no_more(tmp_path):
@@ -51,7 +52,23 @@ def test_an_onnx_output_is_held_to_the_step_its_dequantize_gives_and_a_float_one
     stepped = check(tmp_path, [[0.5, 0.5]], [[0.5 + STEP, 0.5 - STEP]], x86=x86, here=onnx, held=arm.Held(STEP, 1, 1e-4))
     assert stepped.status == "ok" and stepped.max_steps == pytest.approx(1.0)
     floats = check(tmp_path, [[0.5, 0.5]], [[0.5 + 2e-4, 0.5 - 2e-4]], x86=x86, here=onnx)
-    assert floats.status == "failed" and floats.max_steps is None and floats.reason == "max |diff| 0.0002 > 1e-04"
+    assert floats.status == "failed" and floats.max_steps is None and floats.reason == "max abs diff 0.0002 > 0.0001"
+
+
+def test_top1_and_the_distance_from_keras_are_given_for_both_sides(tmp_path):
+    truth = arm.Truth(np.array([0, 1]), np.array([[0.9, 0.1], [0.3, 0.7]], np.float32))
+    found = check(tmp_path, [[0.75, 0.25], [0.5, 0.5]], [[0.75 - STEP, 0.25 + STEP], [0.5, 0.5]], truth=truth)
+    assert (found.top1, found.x86_top1) == (0.5, 0.5)  # argmax of a tie is the first class
+    assert found.x86_keras_max_abs_diff == pytest.approx(0.2) and found.keras_max_abs_diff == pytest.approx(0.2)
+
+
+def test_a_dynamic_range_file_is_held_to_its_own_distance_from_keras(exported):
+    root, manifest = exported
+    dynamic = manifest.artifact("tflite-dynamic")
+    held = arm.held_to(dynamic, manifest, root / "export", arm.ArmConfig(root))
+    assert held.max_abs_diff == max(dynamic.parity.max_abs_diff, arm.MAX_ABS_DIFF) and held.step is None
+    assert arm.held_to(dynamic, manifest, root / "export", arm.ArmConfig(root, max_dynamic_diff=0.5)).max_abs_diff == 0.5
+    assert arm.held_to(manifest.artifact("tflite-fp32"), manifest, root / "export", arm.ArmConfig(root)).max_abs_diff == arm.MAX_ABS_DIFF
 
 
 @pytest.mark.parametrize(
@@ -70,7 +87,10 @@ def test_a_run_that_is_not_the_phone_s_kernels_or_not_comparable_fails(tmp_path,
 
 
 def test_a_run_that_crashed_fails_with_its_reason(tmp_path):
-    crashed = arm.compare((result("x86_64", X86), tmp_path / "a.npy"), ("process died (SIGSEGV)", tmp_path / "b.npy"), STRICT, "qemu")
+    no_truth = arm.Truth(np.zeros(0), np.zeros((0, 2)))
+    crashed = arm.compare(
+        (result("x86_64", X86), tmp_path / "a.npy"), ("process died (SIGSEGV)", tmp_path / "b.npy"), STRICT, no_truth, "qemu"
+    )
     assert crashed.status == "failed" and crashed.reason == "it did not run: process died (SIGSEGV)"
 
 
@@ -83,15 +103,24 @@ def test_integer_files_run_every_test_drawing_and_float_ones_a_stride_through_al
 
 
 def test_which_files_run_and_a_file_failed_only_on_arm_runs_again(exported):
-    _, manifest = exported
-    chosen = arm._chosen(manifest, ())
+    root, manifest = exported
+    chosen = arm._chosen(manifest, root / "export", ())
     assert {a.format for a in chosen} == {"tflite", "onnx", "ort"} and "saved_model" not in {a.name for a in chosen}
     failed = arm._with_checks(manifest.artifact("tflite-int8"), {"cortex-a55": arm.ArmCheck("failed", reason="2 steps")})
     assert failed.status == "failed" and failed.error == ARM_FAILURE + "cortex-a55: 2 steps"
     again = replace(manifest, artifacts=tuple(failed if a.name == "tflite-int8" else a for a in manifest.artifacts))
-    assert again.made("tflite-int8") == failed and "tflite-int8" in {a.name for a in arm._chosen(again, ("tflite-int8",))}
+    assert again.made("tflite-int8") == failed
+    assert [a.name for a in arm._chosen(again, root / "export", ("tflite-int8",))] == ["tflite-int8"]
     with pytest.raises(arm.ManifestError, match="no artifact 'tflite-nine'"):
-        arm._chosen(manifest, ("tflite-nine",))
+        arm._chosen(manifest, root / "export", ("tflite-nine",))
+
+
+def test_a_file_changed_since_export_is_refused(exported, tmp_path):
+    root = copy_artifacts(exported[0], tmp_path / "artifacts")
+    path = root / "export" / exported[1].artifact("onnx-int8").path
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(arm.ManifestError, match=r"onnx-int8.onnx: missing, or not the file the manifest lists \(sha256\)"):
+        arm._chosen(exported[1], root / "export", ())
 
 
 def test_the_step_of_an_onnx_file_is_its_dequantize_scale_and_an_ort_file_takes_its_twin_s(exported):
@@ -136,3 +165,11 @@ def test_verify_arm_runs_the_files_on_a_little_and_a_big_core_and_keeps_it_in_th
     out = capsys.readouterr().out
     assert "cortex-a710" in out and "XNNPACK delegate" in out
     json.loads((root / "export" / "manifest.json").read_text())  # saved whole
+
+    # Held to no difference at all, the float file fails (exit 3, marked in the manifest); the default passes it again.
+    assert main(["verify-arm", "--artifacts", str(root), "--recipes", "tflite-fp32", "--float-samples", "20", "--max-diff", "0"]) == 3
+    failed = Manifest.load(root / "export" / "manifest.json").artifact("tflite-fp32")
+    assert failed.status == "failed" and failed.error.startswith(ARM_FAILURE + "cortex-a55: max abs diff")
+    assert "differ on emulated Arm: tflite-fp32" in capsys.readouterr().err
+    assert main(["verify-arm", "--artifacts", str(root), "--recipes", "tflite-fp32", "--float-samples", "20"]) == 0
+    assert Manifest.load(root / "export" / "manifest.json").artifact("tflite-fp32").status == "ok"

@@ -12,6 +12,8 @@ from sketch_edge import fileio
 from sketch_edge.bench import noise
 from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Mobile, Results, Row, read
 from sketch_edge.display import printable
+from sketch_edge.export.arm import TABLE_HEADER as ARM_HEADER
+from sketch_edge.export.arm import check_row
 from sketch_edge.manifest import SensitivitySummary
 from sketch_edge.models import short_name
 from sketch_edge.reporting import fmt, log_x, markdown_table, place_labels, pyplot, save_figure, step_front
@@ -271,12 +273,7 @@ def _mobile_section(results: Results) -> list[str]:
 
 def _arm_section(results: Results) -> list[str]:
     """Each file as `verify-arm` ran it on emulated Arm CPUs against its own x86 answers (kept in the manifest)."""
-    rows = [
-        [name, cpu, c.status, c.samples, fmt(c.agreement, ".4f"), fmt(c.max_abs_diff, ".1e"), fmt(c.max_steps, ".2f")]
-        + [c.tolerance, c.kernels]
-        for name, checks in results.arm.items()
-        for cpu, c in checks.items()
-    ]
+    rows = [check_row(name, cpu, c) for name, checks in results.arm.items() for cpu, c in checks.items()]
     if not rows:
         return ["## Emulated Arm", "", "Not run: `make verify-arm` runs every file on emulated Arm cores and records it here.", ""]
     emulators = sorted({c.emulator for checks in results.arm.values() for c in checks.values()})
@@ -287,9 +284,10 @@ def _arm_section(results: Results) -> list[str]:
         "them; float files: a sample), one drawing a call, against the same file's answers on this x86 host. The emulated "
         "cores execute the instructions a phone's would (XNNPACK's and MLAS's Arm kernels, chosen from the emulated CPU's "
         "features), so this says the file gives the phone the answers the manifest promises; it says nothing of a phone's "
-        "speed, nor of GPU or NPU delegates. `steps`: max |diff| in steps of the quantized output. See `docs/arm.md`.",
+        "speed, nor of GPU or NPU delegates. `steps`: max |diff| in steps of the quantized output; `top-1` and `from Keras` "
+        "on the same drawings, the x86 figure in brackets, tell which side a difference comes from. See `docs/arm.md`.",
         "",
-        *markdown_table(["artifact", "cpu", "status", "drawings", "top-1 agreement", "max |diff|", "steps", "held to", "kernels"], rows),
+        *markdown_table(list(ARM_HEADER), rows),
         "",
     ]
 

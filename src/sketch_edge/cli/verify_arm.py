@@ -17,7 +17,7 @@ DIFF = option(lo=0, hi=1)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sketch_edge.arm.qemu import CPUS, DEFAULT_CPUS
-    from sketch_edge.export.arm import FLOAT_SAMPLES, MAX_ABS_DIFF, MAX_DYNAMIC_DIFF, MAX_STEPS
+    from sketch_edge.export.arm import FLOAT_SAMPLES, MAX_ABS_DIFF, MAX_STEPS
 
     add = parser.add_argument
     add("--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder exported by `sketch-edge export` (default: artifacts)")
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-steps", type=STEPS, default=MAX_STEPS, help=f"quantized outputs: the steps they may differ from x86 (default: {MAX_STEPS:g})"
     )
     add("--max-diff", type=DIFF, default=MAX_ABS_DIFF, help=f"float outputs: the max |diff| from x86 (default: {MAX_ABS_DIFF:.0e})")
-    add("--max-dynamic-diff", type=DIFF, default=MAX_DYNAMIC_DIFF, help=f"dynamic-range files' (default: {MAX_DYNAMIC_DIFF:g})")
+    add("--max-dynamic-diff", type=DIFF, default=None, help="dynamic-range files' (default: each file's own max |diff| from Keras)")
     add("--cache", type=Path, default=None, help="where the emulated machine is built (default: ~/.cache/sketch-edge/arm)")
     add("--keep-going", action="store_true", help="exit 0 even when a file failed on Arm (it is marked failed in the manifest)")
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from sketch_edge.errors import GateError
-    from sketch_edge.export.arm import ArmConfig, table_rows, verify
+    from sketch_edge.export.arm import TABLE_HEADER, ArmConfig, table_rows, verify
     from sketch_edge.layout import Layout
     from sketch_edge.reporting import print_table
 
@@ -58,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
     )
     console = Console(soft_wrap=True, stderr=True)
     manifest = verify(config, log=lambda line: console.print(markup(line)))
-    header, rows = table_rows(manifest, config.cpus)
-    print_table(header, rows, str(Layout(args.artifacts).manifest))
+    print_table(TABLE_HEADER, table_rows(manifest, config.cpus), str(Layout(args.artifacts).manifest), min_width=220)
     failed = [a for a in manifest.artifacts if a.details.arm and a.status != "ok"]
     for artifact in failed:
         Console(soft_wrap=True).print(f"[red]{markup(artifact.name)}[/]: {markup(artifact.error or '')}")
