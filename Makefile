@@ -79,7 +79,7 @@ demo: setup web-setup $(ARTIFACTS)/model.keras
 
 # Without npm the web tests skip (with the reason); .ci/run installs Node and Chromium so CI runs them.
 test: setup $(if $(shell command -v npm),web-setup)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
