@@ -25,11 +25,30 @@ def cached_folder(cache):
     return cache / f"{environment.SYSROOT_SUITE}-arm64-{environment._key(environment._host_versions())}"
 
 
+def cached(cache, qemu_version="10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)"):
+    """A cache holding a complete-looking machine (its record and files, none of which runs)."""
+    folder = cached_folder(cache)
+    fake_environment(folder, qemu_version).save(folder / Environment.FILE)
+    for made in ("qemu-aarch64", "sysroot/usr/bin/python3.11", "site"):
+        (folder / made).parent.mkdir(parents=True, exist_ok=True)
+        (folder / made).touch()
+    return folder
+
+
 def test_a_complete_cache_is_reused_without_building(tmp_path, monkeypatch):
-    folder = cached_folder(tmp_path)
-    fake_environment(folder).save(folder / Environment.FILE)
+    folder = cached(tmp_path)
     monkeypatch.setattr(environment, "_build", lambda *a: pytest.fail("built again"))
     assert environment.prepare(tmp_path, log=lambda line: None) == fake_environment(folder)
+
+
+def test_a_record_whose_files_are_gone_is_built_again(tmp_path, monkeypatch):
+    folder = cached_folder(tmp_path)
+    fake_environment(folder).save(folder / Environment.FILE)
+    monkeypatch.setattr(environment, "missing", lambda: "stop here")
+    said = []
+    with pytest.raises(EmulationError, match="stop here"):
+        environment.prepare(tmp_path, log=said.append)
+    assert said == [f"{folder / Environment.FILE}: its files are gone; building the emulated machine again"]
 
 
 def test_a_damaged_cache_is_built_again_and_a_host_without_apt_says_so_in_one_line(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from sketch_edge.arm.worker import RunResult
 from sketch_edge.cli import main
 from sketch_edge.export import arm
 from sketch_edge.manifest import ARM_FAILURE, Manifest
-from tests.arm.test_environment import cached_folder, fake_environment
+from tests.arm.test_environment import cached
 from tests.helpers import copy_artifacts
 
 ARM = ("fp", "asimd", "asimddp")
@@ -135,8 +135,7 @@ def test_a_known_bad_emulator_is_refused_before_any_run_and_the_manifest_is_unto
     """A qemu 7.2 (bookworm's) in the cache: one line naming it and why, exit 2, nothing written."""
     root = copy_artifacts(exported[0], tmp_path / "artifacts")
     before = (root / "export" / "manifest.json").read_bytes()
-    folder = cached_folder(tmp_path / "cache")
-    fake_environment(folder, "7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)").save(folder / environment.Environment.FILE)
+    folder = cached(tmp_path / "cache", "7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)")
     code = main(["verify-arm", "--artifacts", str(root), "--cache", str(tmp_path / "cache")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith(f"sketch-edge: error: {folder}/qemu-aarch64: qemu 7.2 does not emulate /proc/cpuinfo")

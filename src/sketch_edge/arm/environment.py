@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from sketch_edge.errors import EmulationError
+from sketch_edge.errors import EmulationError, RecordError
 from sketch_edge.fileio import owned_prefix, remove_stale
 from sketch_edge.records import Figure, Record
 
@@ -90,9 +90,13 @@ def prepare(cache: Path | None = None, log: Callable[[str], None] = print) -> En
     record = folder / Environment.FILE
     if record.is_file():
         try:
-            return Environment.load(record)
-        except Exception as exc:  # a damaged cache is built again, never trusted
-            log(f"{record}: {exc}; building the emulated machine again")
+            env = Environment.load(record)
+        except RecordError as exc:  # a damaged cache is built again, never trusted
+            log(f"{exc}; building the emulated machine again")
+        else:
+            if all(Path(p).exists() for p in (env.qemu, env.python, env.site)):
+                return env
+            log(f"{record}: its files are gone; building the emulated machine again")
     problem = missing()
     if problem is not None:
         raise EmulationError(problem)
