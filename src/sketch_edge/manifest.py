@@ -133,6 +133,7 @@ class ArmCheck(Record):
     agreement: Fraction | None = None  # of its top-1 with the x86 top-1 of the same file
     max_abs_diff: float | None = None  # None: not run, or an output was not finite
     max_steps: float | None = None  # max |diff| in steps of the quantized output (None: a float output)
+    differing: Count = 0  # drawings on which any output differs from x86 at all
     tolerance: str = ""  # what it was held to: "1 step(s) of 0.00390625" | "1e-04"
     top1: Fraction | None = None  # its answers' top-1 on these drawings, here ...
     x86_top1: Fraction | None = None  # ... and on x86

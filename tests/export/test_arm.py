@@ -39,7 +39,7 @@ def check(tmp_path, a, b, *, x86=None, here=None, held=STRICT, truth=None):
 def test_a_quantized_output_may_move_one_step_and_no_more(tmp_path):
     base = [[0.75, 0.25], [0.5, 0.5]]
     one = check(tmp_path, base, [[0.75 - STEP, 0.25 + STEP], [0.5, 0.5]])
-    assert (one.status, one.max_steps, one.agreement, one.samples) == ("ok", pytest.approx(1.0), 1.0, 2)
+    assert (one.status, one.max_steps, one.agreement, one.samples, one.differing) == ("ok", pytest.approx(1.0), 1.0, 2, 1)
     two = check(tmp_path, base, [[0.75 - 2 * STEP, 0.25 + 2 * STEP], [0.5, 0.5]])
     assert two.status == "failed" and "2.00 steps of 0.00390625 (> 1)" in two.reason
     lenient = check(tmp_path, base, [[0.75 - 2 * STEP, 0.25 + 2 * STEP], [0.5, 0.5]], held=arm.Held(None, 2.0, 1e-4))

@@ -231,7 +231,9 @@ def compare(x86: Run, arm: Run, held: Held, truth: Truth, emulator: str) -> ArmC
             keras_max_abs_diff=float(np.abs(b - truth.keras).max()),
             x86_keras_max_abs_diff=float(np.abs(a - truth.keras).max()),
         )
-    diff = float(np.abs(a.astype(np.float64) - b).max())
+    gaps = np.abs(a.astype(np.float64) - b)
+    diff = float(gaps.max())
+    base = replace(base, differing=int((gaps.max(axis=1) > 0).sum()))
     step = reference.output_scale or held.step
     if step is not None:
         steps: float | None = diff / step
@@ -264,6 +266,7 @@ TABLE_HEADER = (
     "top-1 agreement",
     "max abs diff",
     "steps",
+    "drawings differing",
     "held to",
     "top-1 (x86)",
     "from Keras (x86)",
@@ -276,16 +279,13 @@ def check_row(name: str, cpu: str, c: ArmCheck) -> list[str]:
     """One file on one CPU as a table row (TABLE_HEADER): the terminal's and report.md's."""
     top1 = f"{fmt(c.top1, '.4f')} ({fmt(c.x86_top1, '.4f')})" if c.top1 is not None else ""
     keras = f"{fmt(c.keras_max_abs_diff, '.1e')} ({fmt(c.x86_keras_max_abs_diff, '.1e')})" if c.keras_max_abs_diff is not None else ""
-    steps = fmt(c.max_steps, ".2f")
-    return [name, cpu, c.status, str(c.samples), fmt(c.agreement, ".4f"), fmt(c.max_abs_diff, ".1e"), steps, c.tolerance, top1, keras] + [
-        c.kernels,
-        c.reason or "",
-    ]
+    figures = [fmt(c.agreement, ".4f"), fmt(c.max_abs_diff, ".1e"), fmt(c.max_steps, ".2f"), str(c.differing), c.tolerance]
+    return [name, cpu, c.status, str(c.samples), *figures, top1, keras, c.kernels, c.reason or ""]
 
 
-def table_rows(manifest: Manifest, cpus: tuple[str, ...]) -> list[list[str]]:
+def table_rows(artifacts: list[Artifact], cpus: tuple[str, ...]) -> list[list[str]]:
     """One row per checked file and CPU."""
-    return [check_row(a.name, cpu, a.details.arm[cpu]) for a in manifest.artifacts for cpu in cpus if cpu in a.details.arm]
+    return [check_row(a.name, cpu, a.details.arm[cpu]) for a in artifacts for cpu in cpus if cpu in a.details.arm]
 
 
 def cell(artifact: Artifact) -> str:
