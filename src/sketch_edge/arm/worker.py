@@ -28,7 +28,6 @@ from sketch_edge.records import Figure, Record
 BATCH = 1
 """One drawing a call, as an app classifies them (LiteRT's resize to batch 8 failed now and then under `-cpu cortex-a76`)."""
 XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
-RUNTIME_LIBRARIES = {"litert": "ai-edge-litert", "onnxruntime": "onnxruntime"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def captured_stderr() -> Iterator[list[str]]:
 
 
 def run(job: RunJob) -> RunResult:
-    from sketch_edge.runtime import open_runner
+    from sketch_edge.runtime import RUNTIMES, open_runner
     from sketch_edge.runtime.base import predict_all
 
     x = np.load(job.inputs)
@@ -89,7 +88,7 @@ def run(job: RunJob) -> RunResult:
         kernels = "XNNPACK delegate" if any(XNNPACK_LINE in line for line in said) else "LiteRT built-in kernels"
     else:
         kernels = "ONNX Runtime CPU execution provider (MLAS)"  # the only provider the adapter asks for
-    version = library_versions((RUNTIME_LIBRARIES.get(runner.name, runner.name),))
+    version = library_versions(RUNTIMES[runner.name].libraries[:1])  # the runtime's own distribution
     return RunResult(
         machine=platform.machine(),
         features=cpu_features(Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")),
