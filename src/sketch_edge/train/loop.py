@@ -26,6 +26,7 @@ import tensorflow as tf
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sketch_edge.errors import ClusterError, TrainingError, first_line
+from sketch_edge.train import allocator
 from sketch_edge.train.distill import EPSILON
 from sketch_edge.train.input import Errors
 
@@ -125,6 +126,8 @@ def fit(
             loss_sum = correct = 0.0
             for _ in range(schedule.steps_per_epoch):
                 step_loss, step_correct = train_step(batches)
+                if not steps:  # the stream's generators have started: TensorFlow's malloc setting is in place now
+                    allocator.restore()
                 beat()
                 loss_sum += float(step_loss)
                 correct += float(step_correct)
