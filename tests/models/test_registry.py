@@ -36,6 +36,7 @@ def test_a_family_model_is_named_by_every_parameter_and_built_from_them():
     assert spec.name.startswith("edge-cnn[width=16,depth=2,") and get_model_spec(spec.name).name == spec.name
     assert get_model_spec("edge-cnn[epochs=7,augment=0.5]").epochs == 7 and get_model_spec("edge-cnn[augment=0.5]").augment == 0.5
     assert get_model_spec("edge-cnn[]").name == get_model_spec("edge-cnn").name
+    assert get_model_spec("edge-cnn").label_smoothing == 0.1 and get_model_spec("edge-cnn[smoothing=0]").label_smoothing == 0
     exact = get_model_spec("edge-cnn[learning_rate=0.00123456789]")
     assert exact.learning_rate == 0.00123456789 and get_model_spec(exact.name).learning_rate == exact.learning_rate
 
@@ -60,6 +61,7 @@ def test_short_names_keep_only_what_differs_from_the_defaults():
         ("edge-cnn[width]", "'width' is not key=value"),
         ("edge-cnn[kernel=4,dropout=1]", "kernel must be a positive odd number; dropout must be in [0, 1)"),
         ("edge-cnm[width=4]", "did you mean 'edge-cnn'"),
+        ("edge-cnn[smoothing=1]", "smoothing must be in [0, 1)"),
     ],
 )
 def test_bad_family_parameters_are_one_line_errors(name, message):

@@ -28,7 +28,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,15 +35,17 @@ from importlib import metadata
 from pathlib import Path
 
 from sketch_edge.errors import EmulationError, RecordError
-from sketch_edge.fileio import owned_prefix, remove_stale
+from sketch_edge.fileio import scratch_dir
 from sketch_edge.records import Figure, Record
+from sketch_edge.runtime import RUNTIMES
 
 QEMU_SUITE = "trixie"
 QEMU_PACKAGE = "qemu-user"
 SYSROOT_SUITE = "bookworm"  # its python3.11 takes the cp311 wheels this project pins
 SYSROOT_PACKAGES = ("python3.11", "libstdc++6")  # numpy's and the runtimes' C++ need libstdc++, nothing else
-RUNTIMES = ("numpy", "ai-edge-litert", "onnxruntime")
-"""What runs the artifacts under emulation: the same versions as this host's."""
+EMULATED = ("litert", "onnxruntime")  # the runtimes that open .tflite and .onnx/.ort files by default
+DISTRIBUTIONS = ("numpy", *(RUNTIMES[name].libraries[0] for name in EMULATED))
+"""The distributions that run the artifacts under emulation: the same versions as this host's."""
 WHEEL_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64")
 MIRROR = os.environ.get("SKETCH_EDGE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 TOOLS = ("apt-get", "dpkg-deb")
@@ -100,12 +101,7 @@ def prepare(cache: Path | None = None, log: Callable[[str], None] = print) -> En
     problem = missing()
     if problem is not None:
         raise EmulationError(problem)
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        remove_stale(cache)
-        work = Path(tempfile.mkdtemp(prefix=owned_prefix(f".{folder.name}."), dir=cache))
-    except OSError as exc:
-        raise EmulationError(f"{cache}: cannot write the emulated machine's cache here ({exc.strerror or exc})") from None
+    work = scratch_dir(cache, f".{folder.name}.", EmulationError)
     try:
         env = _build(work, folder, versions, log)
         shutil.rmtree(folder, ignore_errors=True)  # an incomplete one, without its record
@@ -123,14 +119,14 @@ def _host_versions() -> dict[str, str]:
         name = dist.metadata["Name"]
         if name:
             found[re.sub(r"[-_.]+", "-", name).lower()] = dist.version
-    for name in RUNTIMES:
+    for name in DISTRIBUTIONS:
         if name not in found:
             raise EmulationError(f"{name} is not installed on this host, so there is no version to emulate (make setup)")
     return dict(sorted(found.items()))
 
 
 def _key(versions: dict[str, str]) -> str:
-    wanted = [f"{n}=={versions[n]}" for n in RUNTIMES] + [QEMU_SUITE, SYSROOT_SUITE, *SYSROOT_PACKAGES, *WHEEL_PLATFORMS]
+    wanted = [f"{n}=={versions[n]}" for n in DISTRIBUTIONS] + [QEMU_SUITE, SYSROOT_SUITE, *SYSROOT_PACKAGES, *WHEEL_PLATFORMS]
     return hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:12]
 
 
@@ -147,16 +143,16 @@ def _build(work: Path, final: Path, versions: dict[str, str], log: Callable[[str
         _extract(deb, work / "sysroot")
     shutil.rmtree(work / "apt-qemu")
     shutil.rmtree(work / "apt-arm64")
-    log(f"emulated Arm machine: aarch64 wheels of {', '.join(f'{n} {versions[n]}' for n in RUNTIMES)} ...")
+    log(f"emulated Arm machine: aarch64 wheels of {', '.join(f'{n} {versions[n]}' for n in DISTRIBUTIONS)} ...")
     site = work / "site"
     pins = work / "constraints.txt"
     pins.write_text("".join(f"{name}=={version}\n" for name, version in versions.items()), encoding="utf-8")
     platforms = [arg for p in WHEEL_PLATFORMS for arg in ("--platform", p)]
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts", "--target", str(site)]
-    _run([*pip, *platforms, "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", "-c", str(pins), *RUNTIMES])
+    _run([*pip, *platforms, "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", "-c", str(pins), *DISTRIBUTIONS])
     pins.unlink()
     qemu_version = _run([str(qemu), "--version"]).splitlines()[0].removeprefix("qemu-aarch64 version ").strip()
-    installed = {n: versions[n] for n in RUNTIMES}
+    installed = {n: versions[n] for n in DISTRIBUTIONS}
     # The record names the final folder, where the work folder is renamed to.
     return Environment(
         qemu=str(final / "qemu" / "usr" / "bin" / "qemu-aarch64"),

@@ -39,6 +39,7 @@ class EdgeCNN:
     augment: float = 2.0  # 0 none; 1 mirror + 5% shifts; s: shifts of 5% x s
     epochs: int = 40
     learning_rate: float = 2e-3
+    smoothing: float = 0.1  # label smoothing; 0 for a teacher: a smoothed teacher's soft targets say less (Mueller et al., 2019)
 
     def check(self) -> str | None:
         problems = [
@@ -54,6 +55,7 @@ class EdgeCNN:
             (self.augment < 0, "augment must be 0 or more"),
             (self.epochs < 1, "epochs must be at least 1"),
             (not 0 < self.learning_rate < 1, "learning_rate must be in (0, 1)"),
+            (not 0 <= self.smoothing < 1, "smoothing must be in [0, 1)"),
         ]
         return "; ".join(text for bad, text in problems if bad) or None
 
@@ -68,7 +70,7 @@ class EdgeCNN:
             batch_size=128,
             learning_rate=self.learning_rate,
             augment=self.augment,
-            label_smoothing=0.1,
+            label_smoothing=self.smoothing,
             patience=self.epochs,  # none: the epochs are a parameter, and the cosine schedule's low-rate end is where it pays
         )
 
