@@ -36,16 +36,17 @@ from pathlib import Path
 
 from sketch_edge.errors import EmulationError, RecordError
 from sketch_edge.fileio import scratch_dir
+from sketch_edge.formats import FORMATS as FORMAT_SPECS
 from sketch_edge.records import Figure, Record
-from sketch_edge.runtime import RUNTIMES
+from sketch_edge.runtime import runtime_for
 
 QEMU_SUITE = "trixie"
 QEMU_PACKAGE = "qemu-user"
 SYSROOT_SUITE = "bookworm"  # its python3.11 takes the cp311 wheels this project pins
 SYSROOT_PACKAGES = ("python3.11", "libstdc++6")  # numpy's and the runtimes' C++ need libstdc++, nothing else
-EMULATED = ("litert", "onnxruntime")  # the runtimes that open .tflite and .onnx/.ort files by default
-DISTRIBUTIONS = ("numpy", *(RUNTIMES[name].libraries[0] for name in EMULATED))
-"""The distributions that run the artifacts under emulation: the same versions as this host's."""
+FORMATS = ("tflite", "onnx", "ort")  # the formats run under emulation (export/arm.py picks its files by these)
+DISTRIBUTIONS = ("numpy", *dict.fromkeys(runtime_for(f"model{FORMAT_SPECS[f].suffixes[0]}").libraries[0] for f in FORMATS))
+"""The distributions that run them (numpy and each format's default runtime): the same versions as this host's."""
 WHEEL_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64")
 MIRROR = os.environ.get("SKETCH_EDGE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 TOOLS = ("apt-get", "dpkg-deb")

@@ -23,7 +23,7 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.arm import qemu
-from sketch_edge.arm.environment import Environment, prepare
+from sketch_edge.arm.environment import FORMATS, Environment, prepare
 from sketch_edge.arm.worker import RunJob, RunResult
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import EmulationError, ExportError, ManifestError
@@ -33,7 +33,6 @@ from sketch_edge.layout import Layout
 from sketch_edge.manifest import ARM_FAILURE, ArmCheck, Artifact, Manifest, resolve
 from sketch_edge.reporting import fmt
 
-FORMATS = ("tflite", "onnx", "ort")
 FLOAT_COMPUTE = ("fp32", "fp16")
 FLOAT_SAMPLES = 200
 """Test drawings a float file is run on emulated: a float drawing takes 0.1-0.5 s there, an int8 one about 15 ms."""
