@@ -10,6 +10,13 @@ then per group (model x teachers) the runs' test top-1 range, and a taught group
 gain over the same model's untaught runs: the difference of the means, beside the
 spread of each, so a gain smaller than the spread reads as noise. The folders must
 share one split (the same data request); a folder of another is refused.
+
+`--ensembles` adds what a teacher made of several of the folders would know before
+a student is trained on it: the top-1 of their averaged probabilities (what
+`--teacher A --teacher B` distils from, at T 1) on validation and on test, for every
+combination of two or more folders, best on validation first (choose on validation).
+Each folder's model reads its own `split.npz` (a stroke and a bitmap model read the
+same drawings in their own encoding), rows matched by class and position.
 """
 
 from __future__ import annotations
@@ -18,9 +25,13 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from itertools import combinations
 from pathlib import Path
 from statistics import mean
 
+import numpy as np
+
+from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import RecordError
 from sketch_edge.layout import Layout
 from sketch_edge.models import short_name
@@ -71,10 +82,45 @@ def gains(reports: dict[str, TrainReport]) -> list[list[str]]:
     return out
 
 
+def probabilities(folder: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The folder's model's probabilities on its saved validation and test drawings, and each row's drawing as
+    class << 32 | position, rows in that order."""
+    from sketch_edge.models.saved import load_trained
+
+    layout = Layout(folder)
+    split, model = SavedSplit.load(layout.split), load_trained(layout.model)
+    out = {}
+    for part, x, y, positions in (
+        ("val", split.val_x, split.val_y, split.val_positions),
+        ("test", split.test_x, split.test_y, split.test_positions),
+    ):
+        order = np.lexsort((positions, y))
+        keys = (y[order].astype(np.int64) << 32) | positions[order].astype(np.int64)
+        out[part] = (np.asarray(model.predict(x[order].astype(np.float32), batch_size=512, verbose=0)), keys)
+    return out
+
+
+def ensembles(folders: list[Path]) -> list[list[str]]:
+    """Every combination of two or more folders: the top-1 of their averaged probabilities on val and test."""
+    probs = {folder.name: probabilities(folder) for folder in folders}
+    first = next(iter(probs.values()))
+    for name, p in probs.items():
+        if any(not np.array_equal(p[part][1], first[part][1]) for part in first):
+            raise ValueError(f"{name}: its saved split holds other drawings than {next(iter(probs))}'s")
+    scores = []
+    for size in range(2, len(probs) + 1):
+        for names in combinations(probs, size):
+            averaged = {part: np.mean([probs[n][part][0] for n in names], axis=0) for part in first}
+            top1 = {part: float((averaged[part].argmax(1) == keys >> 32).mean()) for part, (_, keys) in first.items()}
+            scores.append((top1["val"], top1["test"], " + ".join(names)))
+    return [[names, f"{val:.4f}", f"{test:.4f}"] for val, test, names in sorted(scores, key=lambda s: s[:2], reverse=True)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
-    parser.add_argument("--json", type=Path, default=None, help="also write the two tables as JSON")
+    parser.add_argument("--ensembles", action="store_true", help="also the averaged probabilities of every combination of folders")
+    parser.add_argument("--json", type=Path, default=None, help="also write the tables as JSON")
     args = parser.parse_args()
     reports: dict[str, TrainReport] = {}
     for folder in args.folders:
@@ -96,8 +142,17 @@ def main() -> int:
     print("\n".join(markdown_table(columns, runs)))
     print()
     print("\n".join(markdown_table(["model", "teachers", "runs", "mean test top-1", "spread (points)", "gain (points)"], summary)))
+    tables = {"runs": runs, "groups": summary}
+    if args.ensembles:
+        try:
+            tables["ensembles"] = ensembles(args.folders)
+        except ValueError as exc:
+            print(f"distillation.py: {exc}", file=sys.stderr)
+            return 2
+        print()
+        print("\n".join(markdown_table(["ensemble (probabilities averaged)", "val top-1", "test top-1"], tables["ensembles"])))
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "groups": summary}, indent=2) + "\n")
+        args.json.write_text(json.dumps(tables, indent=2) + "\n")
     return 0
 
 
