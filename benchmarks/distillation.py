@@ -14,7 +14,7 @@ share one split (the same data request); a folder of another is refused.
 `--ensembles` adds what a teacher made of several of the folders would know before
 a student is trained on it: the top-1 of their averaged probabilities (what
 `--teacher A --teacher B` distils from, at T 1) on validation and on test, for every
-combination of two or more folders, best on validation first (choose on validation).
+combination of two or more folders, the `--top` best on validation (choose on validation).
 Each folder's model reads its own `split.npz` (a stroke and a bitmap model read the
 same drawings in their own encoding), rows matched by class and position.
 """
@@ -120,8 +120,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--ensembles", action="store_true", help="also the averaged probabilities of every combination of folders")
+    parser.add_argument("--top", type=int, default=10, help="the ensembles shown, best on validation first (default: 10)")
     parser.add_argument("--json", type=Path, default=None, help="also write the tables as JSON")
     args = parser.parse_args()
+    if args.top < 1:
+        parser.error(f"--top {args.top}: must be at least 1")
     reports: dict[str, TrainReport] = {}
     for folder in args.folders:
         try:
@@ -145,7 +148,7 @@ def main() -> int:
     tables = {"runs": runs, "groups": summary}
     if args.ensembles:
         try:
-            tables["ensembles"] = ensembles(args.folders)
+            tables["ensembles"] = ensembles(args.folders)[: args.top]
         except ValueError as exc:
             print(f"distillation.py: {exc}", file=sys.stderr)
             return 2
