@@ -22,7 +22,6 @@ same drawings in their own encoding), rows matched by class and position.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from itertools import combinations
@@ -31,6 +30,7 @@ from statistics import mean
 
 import numpy as np
 
+from sketch_edge import fileio
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import RecordError
 from sketch_edge.layout import Layout
@@ -125,6 +125,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.top < 1:
         parser.error(f"--top {args.top}: must be at least 1")
+    if args.ensembles and len(args.folders) < 2:
+        parser.error("--ensembles: give at least two folders")
     reports: dict[str, TrainReport] = {}
     for folder in args.folders:
         try:
@@ -149,13 +151,13 @@ def main() -> int:
     if args.ensembles:
         try:
             tables["ensembles"] = ensembles(args.folders)[: args.top]
-        except ValueError as exc:
+        except ValueError as exc:  # a DataError or ModelError of a folder's split or model, or another split
             print(f"distillation.py: {exc}", file=sys.stderr)
             return 2
         print()
         print("\n".join(markdown_table(["ensemble (probabilities averaged)", "val top-1", "test top-1"], tables["ensembles"])))
     if args.json:
-        args.json.write_text(json.dumps(tables, indent=2) + "\n")
+        fileio.write_json(args.json, tables)
     return 0
 
 
