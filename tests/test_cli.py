@@ -45,7 +45,7 @@ def test_models_lists_the_registry(capsys):
         (["tune", "--target", "keras"], "unknown --target 'keras'"),
         (["tune", "--space", "/no/such/space.json"], "/no/such/space.json: cannot read the search space"),
         (["tune", "--data", "/no/such/folder"], "/no/such/folder: unknown data source"),
-        (["train", "--temperature", "2"], "--temperature and --mix set how a student learns from its teachers: give --teacher DIR too"),
+        (["train", "--temperature", "2"], "--temperature, --mix and --consistent set how a student learns from its teachers"),
         (["train", "--teacher", "/no/such/teacher", "--mix", "1.5"], "--mix 1.5: must be a fraction in (0, 1]"),
         (["train", "--teacher", "/no/such/teacher", "--temperature", "nan"], "--temperature nan: must be a positive finite number"),
         (["train", "--teacher", "/no/such/teacher"], "teacher /no/such/teacher: no such folder"),

@@ -64,3 +64,19 @@ def test_each_wrong_field_is_named(edit, message):
 def test_optional_fields_take_null_and_defaults():
     data = {k: v for k, v in GOOD.to_json().items() if k not in ("many", "table")} | {"maybe": None}
     assert Outer.from_json(data) == Outer("x", 3, "a", Inner(0.5, ("t",)))
+
+
+@dataclass(frozen=True)
+class Later(Outer):
+    SCHEMA_VERSION = 8
+    READS_VERSIONS = (7,)
+
+    added: bool = False
+
+
+def test_an_older_version_it_reads_takes_the_new_fields_defaults():
+    """A version 7 file read by version 8, which only added a field with a default; a version 6 file still refused."""
+    assert Later.from_json(GOOD.to_json()) == Later("x", 3, "a", Inner(0.5, ("t",)), (Inner(1.0),), {"k": 1.5, "n": None}, 4)
+    assert Later.from_json(Later("x", 3, "a", Inner(0.5), added=True).to_json()).added
+    with pytest.raises(RecordError, match="schema_version 6, this version reads 8"):
+        Later.from_json(GOOD.to_json() | {"schema_version": 6})

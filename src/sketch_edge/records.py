@@ -6,7 +6,8 @@ nested records, tuples, maps) and names the field that is wrong, so a results.js
 train report or job file edited by hand or written by another version is a
 one-line error, never a KeyError in the middle of a table. `Annotated[float,
 Bounds(0, 1)]` (`Fraction`) bounds a number. Files carry `schema_version`; a
-reader of another version says which it found and what to do.
+reader of another version says which it found and what to do (older versions whose
+files lack only fields added since with a default are read as they are).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Record:
     """Mixin for dataclasses: `to_json` (plain JSON values) and a validating `from_json`."""
 
     SCHEMA_VERSION: ClassVar[int | None] = None  # set on records written as a file of their own
+    READS_VERSIONS: ClassVar[tuple[int, ...]] = ()  # older versions it reads too: they lack only fields that have defaults
     FILE: ClassVar[str] = "file"  # what such a file is called, in messages (`results.json`)
 
     def to_json(self) -> dict[str, Any]:
@@ -56,7 +58,7 @@ class Record:
             raise RecordError(f"{where or 'the file'} is not a JSON object")
         if cls.SCHEMA_VERSION is not None and not where:
             found = data.get("schema_version")
-            if found != cls.SCHEMA_VERSION:
+            if found != cls.SCHEMA_VERSION and found not in cls.READS_VERSIONS:
                 raise RecordError(f"schema_version {found!r}, this version reads {cls.SCHEMA_VERSION}: {cls.upgrade_hint()}")
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(k for k in data if k not in names and not (k == "schema_version" and cls.SCHEMA_VERSION is not None))

@@ -55,13 +55,27 @@ def _data_of(**request):
         ({"data": {**_data_of(), "files": {**FILES, "circle.npy": {"bytes": 10, "sha256": "d" * 64}}}}, r"other data files.*circle.npy"),
         ({"files": {"model.keras": "0" * 64}}, r"model.keras does not match the sha256 its train_report.json records"),
         ({"input": {"kind": "strokes"}}, r"reads strokes, which the student's data does not have \(it has bitmap\)"),
-        ({"schema_version": 1}, r"schema_version 1, this version reads 2"),
+        ({"schema_version": 1}, r"schema_version 1, this version reads 3"),
     ],
 )
 def test_a_teacher_that_cannot_teach_is_one_line_naming_it(tmp_path, changes, message):
     folder = _teacher(tmp_path, **changes)
     with pytest.raises(TeacherError, match=message) as caught:
         check_teacher(folder, REQUEST, LABELS, ("bitmap",), FILES)
+    assert str(caught.value).startswith(f"teacher {folder}: ") and "\n" not in str(caught.value)
+
+
+def test_consistent_teaching_refuses_a_teacher_of_another_input_kind(tmp_path):
+    """A stroke teacher cannot answer the student's augmented bitmaps: one line naming it, before any training."""
+    from types import SimpleNamespace
+
+    from sketch_edge.train.distill import check_teachers
+
+    source = SimpleNamespace(labels=LABELS, kinds=("bitmap", "strokes"), shards=())
+    folder = _teacher(tmp_path, input={"kind": "strokes"})
+    assert check_teachers(Teaching((str(folder),)), REQUEST, source, "bitmap", FILES)[0].input_kind == "strokes"
+    with pytest.raises(TeacherError, match=r"reads strokes; --consistent runs each teacher on the student's own bitmap batch") as caught:
+        check_teachers(Teaching((str(folder),), consistent=True), REQUEST, source, "bitmap", FILES)
     assert str(caught.value).startswith(f"teacher {folder}: ") and "\n" not in str(caught.value)
 
 

@@ -8,6 +8,7 @@ import pytest
 from sketch_edge.data import DataRequest
 from sketch_edge.errors import DataError
 from sketch_edge.train import TrainConfig, run
+from sketch_edge.train.report import TrainReport
 
 pytestmark = pytest.mark.slow
 
@@ -115,6 +116,19 @@ def test_two_local_workers_train_what_one_does(tmp_path):
     names = {n: sorted(p.name for p in (tmp_path / n).iterdir() if not p.name.startswith("teacher_targets-")) for n in ("one", "two")}
     assert names["one"] == names["two"]
     print({n: (r["test"]["top1"], r["seconds"], r["distribution"]["drawings_per_second_per_worker"]) for n, r in reports.items()})
+
+
+def test_consistent_teaching_is_recorded_and_computes_no_targets(tmp_path):
+    from sketch_edge.train.distill import Teaching
+
+    request = DataRequest(classes=CLASSES, per_class=30, seed=1)
+    run(TrainConfig(data=request, model="cnn-seed", out=tmp_path / "teacher", epochs=1, verbose=False))
+    teaching = Teaching((str(tmp_path / "teacher"),), temperature=2.0, mix=0.5, consistent=True)
+    report = run(TrainConfig(data=request, model="cnn-seed", out=tmp_path / "student", epochs=1, teaching=teaching, verbose=False))
+    taught = report.distillation
+    assert taught is not None and taught.consistent and (taught.targets_seconds, taught.cached) == (0.0, False)
+    assert TrainReport.load(tmp_path / "student" / "train_report.json").distillation == taught
+    assert not list((tmp_path / "student").glob("teacher_targets-*.npz"))
 
 
 def test_a_stroke_teacher_teaches_a_bitmap_student_and_its_targets_are_cached(tmp_path):

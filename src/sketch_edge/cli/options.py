@@ -105,18 +105,25 @@ def add_teacher_options(parser: argparse.ArgumentParser) -> None:
         help=f"softens the teachers' and the student's probabilities in the distillation term (default: {DEFAULT_TEMPERATURE:g})",
     )
     parser.add_argument("--mix", type=float, default=None, help=f"the teachers' share of the loss, in (0, 1] (default: {DEFAULT_MIX:g})")
+    parser.add_argument(
+        "--consistent",
+        action="store_true",
+        help="run the teachers on the student's own augmented batch at every step instead of once on the plain drawings "
+        "(slower; the teachers must read the student's input kind)",
+    )
 
 
 def teaching_of(args: argparse.Namespace, cache: Path) -> Teaching | None:
-    """`--teacher`, `--temperature` and `--mix` as one request; a TeacherError if a number is out of range.
+    """`--teacher`, `--temperature`, `--mix` and `--consistent` as one request; a TeacherError if a number is out of range.
 
     `cache` is where the teachers' targets are kept (the student's folder; the tune's, for all its candidates)."""
     from sketch_edge.errors import TeacherError
     from sketch_edge.train.distill import DEFAULT_MIX, DEFAULT_TEMPERATURE, Teaching
 
     if not args.teacher:
-        if args.temperature is not None or args.mix is not None:
-            raise TeacherError("--temperature and --mix set how a student learns from its teachers: give --teacher DIR too")
+        if args.temperature is not None or args.mix is not None or args.consistent:
+            raise TeacherError("--temperature, --mix and --consistent set how a student learns from its teachers: give --teacher DIR too")
         return None
     temperature = DEFAULT_TEMPERATURE if args.temperature is None else args.temperature
-    return Teaching(tuple(map(str, args.teacher)), temperature, DEFAULT_MIX if args.mix is None else args.mix, str(cache))
+    mix = DEFAULT_MIX if args.mix is None else args.mix
+    return Teaching(tuple(map(str, args.teacher)), temperature, mix, None if args.consistent else str(cache), args.consistent)

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from sketch_edge.errors import IncompleteError
     from sketch_edge.fileio import check_writable
     from sketch_edge.layout import Layout
-    from sketch_edge.models import short_name
+    from sketch_edge.models import get_model_spec, short_name
     from sketch_edge.reporting import print_table
     from sketch_edge.train.distill import check_teachers
     from sketch_edge.tune.report import COLUMNS, table_rows, write_all
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out)
     teaching = teaching_of(args, Layout(args.out).tune)
     if teaching:  # a teacher that cannot teach fails now, not in every candidate
-        check_teachers(teaching, request, source)
+        check_teachers(teaching, request, source, get_model_spec(space.family).input_kind)
     config = TuneConfig(request, space, args.out, args.budget_minutes * 60, args.target, args.candidates, args.max_p50_us, teaching)
 
     def progress(row: TuneRow) -> None:

@@ -14,6 +14,12 @@ stream finds its row), and cached beside the split under a name derived from eve
 they depend on: a second run with the same teachers, or every candidate of the tuner,
 reads them. Softening a probability at temperature T is softmax(log p / T), which is
 softmax(logits / T): the models end in a softmax, so their probabilities suffice.
+
+Targets computed once are the teachers' answers for the plain drawing, while the
+student sees it mirrored and shifted. `consistent` teaching (Beyer et al., 2022, "a
+good teacher is patient and consistent") instead runs the teachers on the student's
+own augmented batch at every step (the loop's `teach`): each step pays the teachers'
+forward pass, and the teachers must read the student's input kind.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class Teaching(Record):
     temperature: Figure = DEFAULT_TEMPERATURE
     mix: Fraction = DEFAULT_MIX  # the teachers' share of the loss; the labels get 1 - mix
     cache: str | None = None  # the folder the targets are cached in (the student's own, or the tuner's); None: not cached
+    consistent: bool = False  # the teachers answer the student's augmented batch every step instead (no targets, no cache)
 
     def __post_init__(self) -> None:
         check_numbers(self.temperature, self.mix)
@@ -86,11 +93,20 @@ def drawing_keys(shard: int, labels: np.ndarray, positions: np.ndarray) -> np.nd
     return (np.int64(shard) << 48) | (labels.astype(np.int64) << 32) | positions.astype(np.int64)
 
 
-def check_teachers(teaching: Teaching, request: DataRequest, source: Source, files: dict[str, Any] | None = None) -> tuple[Teacher, ...]:
-    """Every teacher of `teaching`, checked against the student's data (`request`, opened as `source`; `files`, its
-    fingerprint when the caller has it)."""
+def check_teachers(
+    teaching: Teaching, request: DataRequest, source: Source, student_kind: str, files: dict[str, Any] | None = None
+) -> tuple[Teacher, ...]:
+    """Every teacher of `teaching`, checked against the student's data (`request`, opened as `source`, read as
+    `student_kind`; `files`, its fingerprint when the caller has it)."""
     files = files if files is not None else fingerprint(source) if any(shard.path for shard in source.shards) else {}
-    return tuple(check_teacher(Path(path), request, source.labels, source.kinds, files) for path in teaching.teachers)
+    teachers = tuple(check_teacher(Path(path), request, source.labels, source.kinds, files) for path in teaching.teachers)
+    for teacher in teachers:
+        if teaching.consistent and teacher.input_kind != student_kind:
+            raise TeacherError(
+                f"teacher {teacher.path}: reads {teacher.input_kind}; --consistent runs each teacher on the student's own "
+                f"{student_kind} batch, so it needs teachers that read {student_kind}"
+            )
+    return teachers
 
 
 def check_teacher(path: Path, request: DataRequest, labels: tuple[str, ...], kinds: tuple[str, ...], files: dict[str, Any]) -> Teacher:
@@ -201,12 +217,7 @@ def _compute(
     predict: Callable[[Any, np.ndarray], np.ndarray],
 ) -> Targets:
     """Every teacher's softened probabilities of the `want`ed drawings of each shard, averaged, keyed by drawing."""
-    from sketch_edge.models.saved import load_trained
-
-    try:
-        models = [load_trained(Path(t.path) / "model.keras") for t in teachers]
-    except ModelError as exc:
-        raise TeacherError(f"teacher {exc}") from None
+    models = load_teachers(teachers)
     keys, rows = [], []
     for index, shard in enumerate(shards):
         for chunk in chunks((shard,), want):
@@ -220,6 +231,16 @@ def _compute(
         raise DataError(f"{', '.join(s.name for s in shards)}: no training drawings for the teachers to label")
     order = np.argsort(np.concatenate(keys), kind="stable")
     return Targets(np.concatenate(keys)[order], np.concatenate(rows)[order])
+
+
+def load_teachers(teachers: tuple[Teacher, ...]) -> list[Any]:
+    """The teachers' Keras models (under a strategy's scope, for consistent teaching); a TeacherError naming the file."""
+    from sketch_edge.models.saved import load_trained
+
+    try:
+        return [load_trained(Path(t.path) / "model.keras") for t in teachers]
+    except ModelError as exc:
+        raise TeacherError(f"teacher {exc}") from None
 
 
 def soften(probs: np.ndarray, temperature: float) -> np.ndarray:

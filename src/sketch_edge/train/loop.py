@@ -10,7 +10,9 @@ With one process the strategy is TensorFlow's default one and the loop is what
 `fit` did: cosine-decayed Adam, label smoothing, early stopping on validation
 accuracy with the best weights restored. A distilled model's loss adds the
 teachers' term (Hinton et al., 2015): mix x T^2 x KL(teachers || student at T),
-the T^2 keeping its gradients on the scale of the labels' term.
+the T^2 keeping its gradients on the scale of the labels' term. The teachers'
+probabilities come with each batch (computed before training), or, for consistent
+teaching, from `teach` run on the batch the student sees.
 """
 
 from __future__ import annotations
@@ -61,10 +63,15 @@ def fit(
     errors: Errors,
     verbose: bool,
     beat: Callable[[], None] = lambda: None,
+    teach: Callable[[], list[Any]] | None = None,
 ) -> Fitted:
-    """Train under `strategy`; `beat` is called after every step and every validation batch (a watchdog's pulse)."""
+    """Train under `strategy`; `beat` is called after every step and every validation batch (a watchdog's pulse).
+
+    `teach` builds the teachers' models (under the strategy's scope) for consistent teaching: their averaged
+    probabilities of each augmented batch, softened at the schedule's temperature, are the distillation targets."""
     with strategy.scope():
         model = build()
+        teachers = teach() if teach is not None else []
         # Cosine decay over the planned epochs: short CPU runs get most of their accuracy from a well-annealed end.
         lr = keras.optimizers.schedules.CosineDecay(
             schedule.learning_rate, decay_steps=schedule.epochs * schedule.steps_per_epoch, alpha=0.02
@@ -87,6 +94,8 @@ def fit(
     @tf.function(autograph=False)
     def train_step(batches: Any) -> tuple[Any, Any]:
         def step(x: Any, y: Any, *taught: Any) -> tuple[Any, Any]:
+            if teachers:
+                taught = (tf.add_n([soften(t(x, training=False), schedule.temperature) for t in teachers]) / len(teachers),)
             with tf.GradientTape() as tape:
                 probs = model(x, training=True)
                 per_example = loss_fn(y, probs)
@@ -174,9 +183,18 @@ def fit(
 
 def distillation_loss(teachers: Any, probs: Any, temperature: float) -> Any:
     """Per example: T^2 x KL(teachers' softened probabilities || the student's softened at T), from its softmax output."""
-    log_student = tf.nn.log_softmax(tf.math.log(tf.clip_by_value(probs, EPSILON, 1.0)) / temperature, axis=-1)
+    log_student = _log_softened(probs, temperature)
     kl = tf.reduce_sum(tf.math.xlogy(teachers, teachers) - teachers * log_student, axis=-1)
     return temperature**2 * kl
+
+
+def soften(probs: Any, temperature: float) -> Any:
+    """softmax(log p / T) per row, as distill.soften does for the targets computed before training."""
+    return tf.exp(_log_softened(probs, temperature))
+
+
+def _log_softened(probs: Any, temperature: float) -> Any:
+    return tf.nn.log_softmax(tf.math.log(tf.clip_by_value(probs, EPSILON, 1.0)) / temperature, axis=-1)
 
 
 def predict_in_batches(predict: Callable[[Any], Any], x: np.ndarray, beat: Callable[[], None] = lambda: None) -> np.ndarray:

@@ -61,6 +61,7 @@ class Distillation(Record):
     teachers: tuple[Teacher, ...]
     targets_seconds: Figure  # computing the teachers' targets for the training drawings (or reading them from the cache)
     cached: bool  # read from the cache beside the split (computed by an earlier run with the same teachers)
+    consistent: bool = False  # the teachers answered the student's augmented batch every step (no targets computed before)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class TrainReport(Record):
     """One training run: the model, its data and split, how it trained, and its test top-1."""
 
     FILE = "train_report.json"
-    SCHEMA_VERSION = 2  # 1: the first with a version; 2: `files` (digests a teacher is checked against), `distillation`, `run_seed`
+    SCHEMA_VERSION = 3  # 1: the first with a version; 2: `files` (digests a teacher is checked against), `distillation`, `run_seed`;
+    READS_VERSIONS = (2,)  # 3: `distillation.consistent`
 
     model: str  # the canonical name: `get_model_spec(model)` builds it again
     model_description: str

@@ -22,10 +22,10 @@ from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import get_model_spec, short_name
 from sketch_edge.reporting import pyplot
 from sketch_edge.train.cluster import Cluster, Heartbeat
-from sketch_edge.train.distill import Teaching, check_teachers, targets
+from sketch_edge.train.distill import Teaching, check_teachers, load_teachers, targets
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Schedule, fit, predict_in_batches
-from sketch_edge.train.report import Distribution, History, TestScores, TrainReport
+from sketch_edge.train.report import Distillation, Distribution, History, TestScores, TrainReport
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     teaching = config.teaching
     # Each file's size and sha256: a full read, done once, for the chief's record and for the teachers' check.
     files = fingerprint(source) if any(shard.path for shard in source.shards) and (cluster.is_chief or teaching) else {}
-    teachers = check_teachers(teaching, config.data, source, files) if teaching else ()  # before any training: one line
+    teachers = check_teachers(teaching, config.data, source, spec.input_kind, files) if teaching else ()  # before training
     saved = SavedSplit.collect(source, spec.input_kind, seed, config.data.eval_per_class)
     train_drawings = train_size(source, source.shards, seed)
     steps_per_epoch = config.steps_per_epoch or max(1, train_drawings // global_batch)
@@ -70,7 +70,9 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     heartbeat.beat("connecting")
     strategy = cluster.connect()  # before any other TensorFlow op, as collective ops require
     taught, distillation = None, None
-    if teaching:
+    if teaching and teaching.consistent:
+        distillation = Distillation(teaching.temperature, teaching.mix, teachers, 0.0, cached=False, consistent=True)
+    elif teaching:
         taught, distillation = targets(
             source, shards, seed, teaching, teachers, lambda m, x: predict_in_batches(lambda b: m(b, training=False), x, heartbeat.beat)
         )
@@ -97,6 +99,7 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
         errors,
         verbose=config.verbose and cluster.is_chief,
         beat=heartbeat.beat,
+        teach=(lambda: load_teachers(teachers)) if teaching and teaching.consistent else None,
     )
     model = fitted.model
     probs = predict_in_batches(lambda x: model(x, training=False), saved.test_x)

@@ -84,6 +84,7 @@ def markdown(summary: TuneResults, plotted: bool) -> str:
     taught = "".join(f" --teacher '{t}'" for t in teaching["teachers"]) if teaching else ""
     if teaching:
         taught += f" --temperature {teaching['temperature']:g} --mix {teaching['mix']:g}"
+        taught += " --consistent" if teaching.get("consistent") else ""
     if rec.number is not None:
         advice = (
             f"**Recommended{budget}: #{rec.number}**, validation top-1 {rec.val_top1:.4f} (test {rec.test_top1:.4f}), "
@@ -119,8 +120,9 @@ def _teaching_line(teaching: dict[str, Any]) -> str:
     teachers = ", ".join(f"`{t}`" for t in teaching["teachers"])
     return (
         f"Every candidate was distilled from {len(teaching['teachers'])} teacher(s), {teachers}: the loss mixes the labels with the "
-        f"teachers' averaged probabilities at temperature {teaching['temperature']:g}, mix {teaching['mix']:g} "
-        "(each candidate's train_report.json names its teachers with their test top-1 and sha256)."
+        f"teachers' averaged probabilities at temperature {teaching['temperature']:g}, mix {teaching['mix']:g}"
+        f"{', the teachers run on each augmented batch (consistent)' if teaching.get('consistent') else ''}"
+        " (each candidate's train_report.json names its teachers with their test top-1 and sha256)."
     )
 
 
