@@ -35,6 +35,7 @@ def test_a_diverging_loss_stops_training_with_one_line():
 def test_the_distillation_term_is_t_squared_kl_at_the_temperature(temperature):
     from sketch_edge.train.distill import soften
     from sketch_edge.train.loop import distillation_loss
+    from sketch_edge.train.loop import soften as soften_tensor
 
     student = np.array([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8]], np.float32)
     teachers = soften(np.array([[0.2, 0.7, 0.1], [0.1, 0.1, 0.8]]), temperature)
@@ -43,6 +44,7 @@ def test_the_distillation_term_is_t_squared_kl_at_the_temperature(temperature):
     found = np.asarray(distillation_loss(tf.constant(teachers, tf.float32), tf.constant(student), temperature))
     assert found == pytest.approx(expected, rel=1e-4, abs=1e-6)
     assert found[1] == pytest.approx(0, abs=1e-6)  # a student that agrees with its teachers pays nothing
+    assert np.asarray(soften_tensor(tf.constant(student), temperature)) == pytest.approx(softened, rel=1e-5)  # consistent teaching's
     assert np.isfinite(np.asarray(distillation_loss(tf.constant([[1.0, 0, 0]]), tf.constant([[0.0, 1.0, 0]]), temperature))).all()
 
 
