@@ -6,7 +6,7 @@ Each FOLDER is a `sketch-edge train --out` folder (train it alone and taught, at
 least twice each with `--run-seed`, on the same data). For every folder: its model,
 teachers (with their own test top-1), temperature and mix, run seed, epochs, best
 validation top-1, test top-1, training seconds and the teachers' targets' seconds;
-then per group (model x teachers) the runs' test top-1 range, and a taught group's
+then per group (model x teachers, consistent teaching apart) the runs' test top-1 range, and a taught group's
 gain over the same model's untaught runs: the difference of the means, beside the
 spread of each, so a gain smaller than the spread reads as noise. The folders must
 share one split (the same data request); a folder of another is refused.
@@ -37,13 +37,13 @@ from sketch_edge.layout import Layout
 from sketch_edge.models import short_name
 from sketch_edge.reporting import markdown_table
 from sketch_edge.train.distill import SPLIT_KEYS
-from sketch_edge.train.report import TrainReport
+from sketch_edge.train.report import Distillation, TrainReport
 
 
 def group_of(report: TrainReport) -> tuple[str, str]:
     taught = report.distillation
     teachers = "" if taught is None else " + ".join(short_name(t.model) for t in taught.teachers)
-    return short_name(report.model), teachers
+    return short_name(report.model), f"{teachers} (consistent)" if taught and taught.consistent else teachers
 
 
 def rows(reports: dict[str, TrainReport]) -> list[list[str]]:
@@ -63,10 +63,16 @@ def rows(reports: dict[str, TrainReport]) -> list[list[str]]:
                 f"{r.best_val_top1:.4f}",
                 f"{r.test.top1:.4f}",
                 f"{r.seconds:.0f}",
-                "-" if taught is None else f"{taught.targets_seconds:.0f}{' (cached)' if taught.cached else ''}",
+                _targets(taught),
             ]
         )
     return out
+
+
+def _targets(taught: Distillation | None) -> str:
+    if taught is None:
+        return "-"
+    return "none (consistent)" if taught.consistent else f"{taught.targets_seconds:.0f}{' (cached)' if taught.cached else ''}"
 
 
 def gains(reports: dict[str, TrainReport]) -> list[list[str]]:
