@@ -25,7 +25,7 @@ REPORT = json.loads((EXAMPLES / "train_report.json").read_text())
         (lambda r: r["test"].update(top1=None), "test.top1 is None, not a finite number"),  # NaN is written as null
         (lambda r: r["test"].update(top1=1.5), r"test.top1 is 1.5, outside 0..1"),
         (lambda r: r["data"].pop("request"), "data.request is missing"),
-        (lambda r: r.pop("schema_version"), "schema_version None, this version reads 2: train again"),
+        (lambda r: r.pop("schema_version"), "schema_version None, this version reads 3: train again"),
     ],
 )
 def test_a_malformed_training_report_names_the_field(tmp_path, edit, problem):

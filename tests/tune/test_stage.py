@@ -5,6 +5,7 @@ width); the real process runs in test_tune_e2e.py."""
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -143,8 +144,14 @@ def test_a_distilling_tune_hands_its_teachers_to_every_candidate_and_says_so(tmp
     assert all(job.teaching == teaching for job in taught.jobs) and all(job.teaching is None for job in plain.jobs)
     job = taught.jobs[0]
     assert CandidateJob.from_json(json.loads(json.dumps(job.to_json()))) == job  # it crosses to the candidate's process
-    assert summary.settings["teaching"] == {"teachers": ["/models/teacher"], "temperature": 3.0, "mix": 0.7}
+    assert summary.settings["teaching"] == {"teachers": ["/models/teacher"], "temperature": 3.0, "mix": 0.7, "consistent": False}
     write_all(summary, Layout(tmp_path).tune)
     report = (Layout(tmp_path).tune / "report.md").read_text()
-    assert "Every candidate was distilled from 1 teacher(s), `/models/teacher`" in report and "temperature 3, mix 0.7" in report
+    assert "Every candidate was distilled from 1 teacher(s), `/models/teacher`" in report and "temperature 3, mix 0.7 (each" in report
     assert "--teacher '/models/teacher' --temperature 3 --mix 0.7`" in report
+    consistent = FakeCandidates()
+    summary = run(config(tmp_path, widths=(8, 16), teaching=replace(teaching, cache=None, consistent=True)), runner=consistent)
+    assert len(consistent.jobs) == 2 and all(job.teaching.consistent for job in consistent.jobs)  # other candidates again
+    write_all(summary, Layout(tmp_path).tune)
+    report = (Layout(tmp_path).tune / "report.md").read_text()
+    assert "the teachers run on each augmented batch (consistent)" in report and "--mix 0.7 --consistent`" in report
