@@ -45,8 +45,11 @@ def test_check_writable_fails_before_any_work(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="cannot write here"):
         fileio.check_writable(blocker / "out")
-    fileio.check_writable(tmp_path / "new")
-    assert list((tmp_path / "new").iterdir()) == []
+    fileio.check_writable(tmp_path / "new" / "deeper")
+    assert not (tmp_path / "new").exists()  # the probe leaves no empty folder behind a run refused later
+    (tmp_path / "kept").mkdir()
+    fileio.check_writable(tmp_path / "kept")
+    assert (tmp_path / "kept").is_dir() and list((tmp_path / "kept").iterdir()) == []
 
 
 def test_json_never_holds_nan_or_infinity(tmp_path):

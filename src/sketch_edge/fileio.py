@@ -116,9 +116,13 @@ def _alive(pid: int) -> bool:
 
 
 def check_writable(folder: Path, error: type[SketchEdgeError] = OutputError) -> None:
-    """Fail now, not after an hour of training, when `folder` cannot be written."""
+    """Fail now, not after an hour of training, when `folder` cannot be written; the folders the probe had to make
+    are removed again, so a run refused later (a bad teacher, bad data) leaves nothing behind. Writers make them."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
     scratch = scratch_dir(folder, ".probe-", error)
     scratch.rmdir()
+    for made in missing:  # deepest first
+        made.rmdir()
 
 
 def _unwritable(folder: Path, exc: OSError, error: type[SketchEdgeError]) -> SketchEdgeError:
