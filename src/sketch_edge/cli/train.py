@@ -111,14 +111,14 @@ def run(args: argparse.Namespace) -> int:
     if not cluster.is_chief:
         return 0
     test, workers = report.test, report.distribution.workers
-    taught = report.distillation
+    taught, by = report.distillation, ""
+    if taught:
+        by = f"taught by {len(taught.teachers)} teacher(s) at T={taught.temperature:g}, mix {taught.mix:g}"
+        by += " (consistent); " if taught.consistent else "; "
     print(
         f"{short_name(report.model)}: test top-1 {test.top1:.4f}, top-3 {test.top3:.4f} on {test.samples} drawings; "
         f"{report.epochs_run} epochs in {report.seconds:.1f} s"
-        f"{f' on {workers} workers' if workers > 1 else ''}; {report.parameters:,} parameters; "
-        f"{f'taught by {len(taught.teachers)} teacher(s) at T={taught.temperature:g}, mix {taught.mix:g}' if taught else ''}"
-        f"{' (consistent)' if taught and taught.consistent else ''}{'; ' if taught else ''}"
-        f"wrote {printable(args.out)}"
+        f"{f' on {workers} workers' if workers > 1 else ''}; {report.parameters:,} parameters; {by}wrote {printable(args.out)}"
     )
     return 0
 
