@@ -78,9 +78,15 @@ QUICKDRAW_ATTRIBUTION = (
 SYNTHETIC_ATTRIBUTION = "Trained on synthetic doodles sketch-edge generates: no third-party data."
 
 
+USER_DATA_ATTRIBUTION = "Model and data: the user's own (trained elsewhere); sketch-edge records no licence for them."
+
+
 def attribution(request: dict[str, Any]) -> str:
     """The credit a model trained on this data request carries (in its files' metadata): Quick, Draw! is CC BY 4.0."""
-    return SYNTHETIC_ATTRIBUTION if request.get("source", DEFAULT_SOURCE) == "synthetic" else QUICKDRAW_ATTRIBUTION
+    source = request.get("source", DEFAULT_SOURCE)
+    if source == "images":  # a model trained elsewhere, checked on the user's own images: their licence is theirs to say
+        return USER_DATA_ATTRIBUTION
+    return SYNTHETIC_ATTRIBUTION if source == "synthetic" else QUICKDRAW_ATTRIBUTION
 
 
 def load_source(spec: str = DEFAULT_SOURCE, **options: Any) -> Dataset:

@@ -17,64 +17,123 @@ from sketch_edge.data.drawing import Drawing
 from sketch_edge.data.raster import SIDE, rasterize_many
 from sketch_edge.data.sequence import CHANNELS, STEPS, to_sequences
 from sketch_edge.errors import DataError
+from sketch_edge.records import Record
+
+IMAGE_KINDS = ("bitmap", "image")
+"""Input kinds whose examples are pictures (H x W x C pixels): a file, a PIL image or an array of any size feeds them."""
+COLOURS = {1: "gray", 3: "rgb"}
 
 
 @dataclass(frozen=True)
-class InputSpec:
-    """The input contract of a model: what one example looks like before the model's own scaling."""
+class InputSpec(Record):
+    """The input contract of a model, as data: what one example looks like, and how a pixel becomes the value the
+    model reads (value = pixel x scale + offset). The sketch contracts are two instances; a user's image classifier
+    gets one made from its own input layer and preprocessing (`models.contract`), so nothing downstream asks which
+    kind of model it is to know its shape, colour or range."""
 
-    kind: str
+    kind: str  # "bitmap", "strokes" (the project's sketch models) or "image" (a model trained elsewhere)
     name: str  # the model's input tensor, in Keras and in every exported file
-    shape: tuple[int, ...]
+    shape: tuple[int, ...]  # one example, without the batch axis: (H, W, C) for pictures, (steps, channels) for strokes
     dtype: str
-    value_range: tuple[float, float]
+    value_range: tuple[float, float]  # what the model reads: pixel 0 and pixel 255 mapped (strokes: coordinates)
     description: str
     scaling: str  # what the model does to the input itself, so apps feed it raw values
+    colour: str = "gray"  # "gray", "rgb" (pictures) or "none" (strokes)
+    scale: float = 1.0  # value = pixel x scale + offset: what an app does to a 0-255 pixel before the model reads it
+    offset: float = 0.0
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind in IMAGE_KINDS
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of a picture input."""
+        return int(self.shape[0]), int(self.shape[1])
+
+    @property
+    def maps_pixels(self) -> bool:
+        """Whether the model reads something other than raw 0-255 pixels (an app must scale them first)."""
+        return (self.scale, self.offset) != (1.0, 0.0)
+
+    def model_input(self, pixels: np.ndarray) -> np.ndarray:
+        """Stored examples (pixels for pictures, point rows for strokes) -> float32 values the model reads."""
+        x = np.asarray(pixels, dtype=np.float32)
+        return x * np.float32(self.scale) + np.float32(self.offset) if self.maps_pixels else x
+
+    def pixel_values(self, values: np.ndarray) -> np.ndarray:
+        """The inverse of `model_input`: model values -> 0-255 pixels (float), for clients that feed raw pixels."""
+        x = np.asarray(values, dtype=np.float32)
+        return (x - np.float32(self.offset)) / np.float32(self.scale) if self.maps_pixels else x
 
     def rgb(self) -> InputSpec:
-        """This bitmap contract as an RGB image, the gray value in each channel: what an image API such as MediaPipe's
-        ImageClassifier feeds (it refuses one channel). A model made for it averages the channels first."""
-        if self.kind != "bitmap":
-            raise ValueError(f"only bitmap inputs have an RGB form, not {self.kind}")
+        """This grayscale contract as an RGB image, the gray value in each channel: what an image API such as
+        MediaPipe's ImageClassifier feeds (it refuses one channel). A model made for it averages the channels first.
+        An RGB contract is its own RGB form."""
+        if not self.is_image:
+            raise ValueError(f"only picture inputs have an RGB form, not {self.kind}")
+        if self.colour == "rgb":
+            return self
         return replace(
             self,
             shape=(*self.shape[:-1], 3),
-            description=f"{SIDE}x{SIDE} RGB, the grayscale bitmap in each of R, G and B (0 = background, 255 = ink)",
-            scaling="inside the model: the three channels averaged, then x / 255",
+            colour="rgb",
+            description=f"{self.description}, the gray value in each of R, G and B",
+            scaling=f"inside the model: the three channels averaged, then {self.scaling.removeprefix('inside the model: ')}",
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "shape": list(self.shape),
-            "dtype": self.dtype,
-            "value_range": list(self.value_range),
-            "description": self.description,
-            "scaling": self.scaling,
-        }
+    @classmethod
+    def upgrade_hint(cls) -> str:
+        return "export again with this version (`make export`)"
+
+
+def image_contract(shape: tuple[int, int, int], scale: float, offset: float, scaling: str, name: str = "image") -> InputSpec:
+    """The contract of a picture classifier trained elsewhere: its input size and channels, and the pixel mapping."""
+    height, width, channels = shape
+    colour = COLOURS[channels]
+    lo, hi = offset, 255.0 * scale + offset
+    return InputSpec(
+        kind="image",
+        name=name,
+        shape=(height, width, channels),
+        dtype="float32",
+        value_range=(lo, hi),
+        description=f"{height}x{width} {'RGB' if colour == 'rgb' else 'grayscale'} image, pixel 0 -> {lo:g}, pixel 255 -> {hi:g}",
+        scaling=scaling,
+        colour=colour,
+        scale=scale,
+        offset=offset,
+    )
 
 
 INPUT_SPECS: dict[str, InputSpec] = {
     "bitmap": InputSpec(
-        "bitmap",
-        "image",
-        (SIDE, SIDE, 1),
-        "float32",
-        (0.0, 255.0),
-        "28x28 grayscale, 0 = background, 255 = ink",
-        "inside the model: x / 255",
+        kind="bitmap",
+        name="image",
+        shape=(SIDE, SIDE, 1),
+        dtype="float32",
+        value_range=(0.0, 255.0),
+        description=f"{SIDE}x{SIDE} grayscale, 0 = background, 255 = ink",
+        scaling="inside the model: x / 255",
     ),
     "strokes": InputSpec(
-        "strokes",
-        "strokes",
-        (STEPS, CHANNELS),
-        "float32",
-        (0.0, 255.0),
-        f"the first {STEPS} points (x, y 0-255, stroke end 0/255, present 255), then zero rows",
-        "inside the model: x / 255; padded rows zeroed after every layer",
+        kind="strokes",
+        name="strokes",
+        shape=(STEPS, CHANNELS),
+        dtype="float32",
+        value_range=(0.0, 255.0),
+        description=f"the first {STEPS} points (x, y 0-255, stroke end 0/255, present 255), then zero rows",
+        scaling="inside the model: x / 255; padded rows zeroed after every layer",
+        colour="none",
     ),
 }
+"""The project's own sketch contracts. A model trained elsewhere carries its own (`image_contract`) in its record."""
+
+
+def contract_of(data: dict[str, Any], where: str = "input") -> InputSpec:
+    """The contract a manifest, train report or file's metadata records (older ones lack colour, scale and offset:
+    the sketch contracts, whose defaults they are)."""
+    return InputSpec.from_json(data, where)
 
 
 @dataclass(frozen=True)
