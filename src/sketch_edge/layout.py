@@ -1,6 +1,7 @@
 """Where each stage's files live inside an artifacts folder: the one place that knows the layout.
 
 ARTIFACTS/model.keras, labels.txt, train_report.json, train_curves.png, split.npz   (train)
+ARTIFACTS/model.keras, labels.txt, origin.json, split.npz: a model trained elsewhere (export --model)
 ARTIFACTS/teacher_targets-KEY.npz: the teachers' targets of a distilled model        (train, a cache)
 ARTIFACTS/export/manifest.json and one file (or folder) per recipe                   (export)
 ARTIFACTS/export/sensitivity/RECIPE.json and .png, per quantized recipe              (export)
@@ -27,6 +28,11 @@ class Layout:
     @property
     def labels(self) -> Path:
         return self.root / "labels.txt"
+
+    @property
+    def origin(self) -> Path:
+        """Where a model trained elsewhere came from (`sketch-edge export --model`): written instead of a train report."""
+        return self.root / "origin.json"
 
     @property
     def train_report(self) -> Path:

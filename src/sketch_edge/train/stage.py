@@ -153,6 +153,7 @@ def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainRe
     fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
     report = replace(report, files={path.name: fileio.sha256_file(path) for path in (layout.model, layout.split)})
     report.save(layout.train_report)
+    layout.origin.unlink(missing_ok=True)  # a model taken from elsewhere earlier is no longer this folder's model
     save_curves(report, layout.curves)
     return report
 
