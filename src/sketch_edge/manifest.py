@@ -194,13 +194,16 @@ class Source(Record):
     split_sha256: str  # of ARTIFACTS/split.npz
     macs: Count | None = None
     parameters: Count | None = None
+    origin: str = "trained by sketch-edge"  # or "trained elsewhere" (`export --model`: ARTIFACTS/origin.json says more)
+    outputs: str = "probabilities"  # "logits": the model's own outputs were logits, and a Softmax was appended
 
 
 @dataclass(frozen=True)
 class Manifest(Record):
     FILE = "manifest.json"
-    SCHEMA_VERSION = 3  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build;
-    # 3: the emulated Arm runs (Details.arm)
+    SCHEMA_VERSION = 4  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build;
+    # 3: the emulated Arm runs (Details.arm); 4: Source.origin and Source.outputs, and the input contract's colour,
+    READS_VERSIONS = (3,)  # scale and offset (a model trained elsewhere); a 3 lacks only those, whose defaults it meant
 
     created: str
     source: Source

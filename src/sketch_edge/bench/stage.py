@@ -23,6 +23,7 @@ from sketch_edge.bench.machine import environment
 from sketch_edge.bench.peak import KERNELS, Kernel, PeakJob, PeakTimings, kernels_for, machine_peaks
 from sketch_edge.bench.results import BenchSource, KernelTiming, Mobile, Peak, Quantization, Results, Row, Settings
 from sketch_edge.bench.worker import CellJob, CellMeasurement
+from sketch_edge.data.dataset import contract_of
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, DataError, unknown_name
 from sketch_edge.export.recipes import CLIENTS, RECIPES
@@ -175,7 +176,7 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
         saved, reference = load_test(layout, manifest)
     except DataError as exc:
         raise BenchError(str(exc)) from None
-    x, y = saved.test_x.astype(np.float32), saved.test_y
+    x, y = contract_of(manifest.source.input).model_input(saved.test_x), saved.test_y
     if config.quick:
         x, y, reference = x[::10], y[::10], reference[::10]
     pin_core = max(cpu_affinity()) if config.pin else None

@@ -6,9 +6,13 @@ import argparse
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sketch_edge.cli.options import DEFAULT_ARTIFACTS, POINTS, SECONDS, names
 from sketch_edge.display import markup
+
+if TYPE_CHECKING:
+    from sketch_edge.train.adopt import AdoptConfig
 
 NAME = "export"
 HELP = "export the trained model to TFLite and ONNX artifacts, verified, with a manifest"
@@ -19,6 +23,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sketch_edge.export.recipes import FALLBACK_MAX_DROP
 
     parser.add_argument("--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding model.keras (default: artifacts)")
+    parser.add_argument(
+        "--model", type=Path, default=None, metavar="FILE.keras", help="a Keras 3 image classifier trained elsewhere (needs --data)"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=None, metavar="FOLDER", help="with --model: a folder with one subfolder of images per class"
+    )
+    parser.add_argument("--labels", type=Path, default=None, metavar="FILE", help="with --model: the model's class order, one name a line")
+    parser.add_argument(
+        "--input-range",
+        default=None,
+        metavar="LO,HI",
+        help="with --model: what pixel 0 and pixel 255 become for the model (e.g. -1,1), when it has no preprocessing layer",
+    )
     parser.add_argument("--recipes", type=names, default=None, help="comma-separated recipes (default: every default recipe)")
     parser.add_argument("--keep-going", action="store_true", help="exit 0 even when a recipe failed (it is marked failed in the manifest)")
     parser.add_argument("--timeout", type=SECONDS, default=300, help="seconds one recipe may take (default: 300)")
@@ -62,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
     for name in args.recipes or ():
         get_recipe(name)  # a wrong name fails before TensorFlow loads
+    adopt_config = _adopt_config(args)
     drop = args.max_top1_drop / 100
     gates = {name: replace(gate, max_top1_drop=drop) for name, gate in GATES.items()} | dict(parse_gate(t, drop) for t in args.gate)
     from sketch_edge.quiet import import_tensorflow
@@ -72,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     from sketch_edge.layout import Layout
 
     layout = Layout(args.artifacts)
+    if adopt_config is not None:
+        _adopt(adopt_config, Console(stderr=True))
     started = time.perf_counter()
     config = ExportConfig(
         args.artifacts,
@@ -99,3 +119,37 @@ def run(args: argparse.Namespace) -> int:
     if failed and not args.keep_going:
         raise ExportError(f"{layout.manifest}: {len(failed)} recipe(s) failed: {', '.join(failed)} (--keep-going to accept)")
     return 0
+
+
+def _adopt_config(args: argparse.Namespace) -> AdoptConfig | None:
+    """`--model` with `--data`: the user's model is taken into the artifacts folder first (`train.adopt`)."""
+    from sketch_edge.errors import ModelError
+    from sketch_edge.models.contract import parse_range
+    from sketch_edge.train.adopt import AdoptConfig
+
+    given = [flag for flag, value in (("--data", args.data), ("--labels", args.labels), ("--input-range", args.input_range)) if value]
+    if args.model is None:
+        if given:
+            raise ModelError(f"{given[0]} goes with --model FILE.keras (a model trained elsewhere)")
+        return None
+    if args.data is None:
+        raise ModelError(f"{args.model}: --model needs --data FOLDER (your images, one subfolder per class)")
+    input_range = parse_range(args.input_range) if args.input_range else None
+    return AdoptConfig(model=args.model, data=args.data, out=args.artifacts, labels=args.labels, input_range=input_range)
+
+
+def _adopt(config: AdoptConfig, console: Any) -> None:
+    from sketch_edge.train.adopt import adopt
+
+    console.print(f"taking {markup(str(config.model))} with the images of {markup(str(config.data))} ...")
+    origin = adopt(config)
+    if origin.reused:
+        console.print(f"{markup(str(config.out))}: already holds this model, taken with the same options")
+        return
+    skipped = origin.data.get("skipped") or {}
+    console.print(
+        f"{markup(origin.model)}: {len(origin.classes)} classes, input {markup(origin.input['description'])} "
+        f"(from {markup(origin.contract_from)}), outputs {origin.outputs}; Keras test top-1 {origin.test_top1:.4f} on "
+        f"{origin.splits['test']:,} images"
+        + (f"; skipped {', '.join(f'{n} {markup(why)}' for why, n in skipped.items())}" if skipped else "")
+    )

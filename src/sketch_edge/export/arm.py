@@ -25,6 +25,7 @@ from sketch_edge import fileio
 from sketch_edge.arm import qemu
 from sketch_edge.arm.environment import FORMATS, Environment, prepare
 from sketch_edge.arm.worker import RunJob, RunResult
+from sketch_edge.data.dataset import contract_of
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import EmulationError, ExportError, ManifestError
 from sketch_edge.fileio import sha256_file
@@ -99,7 +100,7 @@ def verify(config: ArmConfig, log: Callable[[str], None] = print) -> Manifest:
     emulator = f"qemu-aarch64 {env.qemu_version}"
     scratch = fileio.scratch_dir(layout.export, ".arm-", ExportError)
     try:
-        done = _run_all(config, layout, env, chosen, saved.test_x.astype(np.float32), rows, scratch, log)
+        done = _run_all(config, layout, env, chosen, contract_of(manifest.source.input).model_input(saved.test_x), rows, scratch, log)
         checked = {
             a.name: {cpu: compare(done[a.name, None], done[a.name, cpu], held[a.name], truth[a.name], emulator) for cpu in config.cpus}
             for a in chosen

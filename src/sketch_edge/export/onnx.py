@@ -75,6 +75,7 @@ def _convert_fp32(model: Any, input_spec: InputSpec, path: Path, batch: int | No
 
     serve = serving_function(model, input_spec, batch)
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=serve.input_signature, opset=OPSET)
+    _captured_constants(proto, serve)
     old = proto.graph.output[0].name
     for node in proto.graph.node:
         node.output[:] = [OUTPUT_NAME if name == old else name for name in node.output]
@@ -82,6 +83,21 @@ def _convert_fp32(model: Any, input_spec: InputSpec, path: Path, batch: int | No
     assert proto.graph.input[0].name == input_spec.name, proto.graph.input[0].name
     fold_input_scale(proto)
     onnx.save(proto, str(path))
+
+
+def _captured_constants(proto: Any, serve: Any) -> None:
+    """Constant tensors the traced function captured (a `Normalization` layer's adapted mean and variance, held as
+    tensors rather than variables) are graph inputs after tf2onnx, which freezes variables only: make them the
+    initializers they are, with their values, so the file has one input."""
+    from onnx import numpy_helper
+
+    captured = {
+        inner.name: outer.numpy() for outer, inner in serve.get_concrete_function().graph.captures if outer.dtype.name != "resource"
+    }
+    for graph_input in list(proto.graph.input)[1:]:
+        if graph_input.name in captured:
+            proto.graph.initializer.append(numpy_helper.from_array(captured[graph_input.name], graph_input.name))
+            proto.graph.input.remove(graph_input)
 
 
 _SCALE_COMMUTING = ("Reshape", "Transpose")

@@ -162,7 +162,7 @@ _RECURRENT = {
     "ONNX Runtime (SIGABRT) on seq-gru",
 }
 
-_MEDIAPIPE: dict[str, Any] = {"input_kinds": ("bitmap",), "client": "mediapipe"}  # an image classifier: bitmap models only
+_MEDIAPIPE: dict[str, Any] = {"input_kinds": ("bitmap", "image"), "client": "mediapipe"}  # an image classifier: pictures only
 
 
 RECIPES: dict[str, Recipe] = {

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.data import INPUT_SPECS, attribution
+from sketch_edge.data import INPUT_SPECS, InputSpec, attribution
+from sketch_edge.data.dataset import contract_of
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
 from sketch_edge.export.arm import cell as arm_cell
@@ -36,6 +37,7 @@ from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind
 from sketch_edge.reporting import fmt
+from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
 
 VALIDATION_MAX = 2000
@@ -46,7 +48,7 @@ LIBRARIES = ("numpy", "keras")
 
 @dataclass(frozen=True)
 class ExportConfig:
-    artifacts: Path  # the train stage's folder: model.keras, split.npz, train_report.json
+    artifacts: Path  # the train stage's folder: model.keras, split.npz, train_report.json (or origin.json)
     recipes: tuple[str, ...] = ()  # empty: the default recipes
     max_drop: float = FALLBACK_MAX_DROP  # the mixed recipes' aim: validation top-1 at most this below Keras's
     fallback_budget_s: float = FALLBACK_BUDGET_S  # the mixed recipes' search stops with its best file after this
@@ -90,7 +92,12 @@ def _with_twins(names: tuple[str, ...]) -> list[str]:
 
 def _describe_source(layout: Layout) -> Source:
     if not layout.model.is_file():
-        raise ExportError(f"{layout.model}: no trained model here (run `make train` or `sketch-edge train --out {layout.root}`)")
+        raise ExportError(
+            f"{layout.model}: no trained model here (run `make train` or `sketch-edge train --out {layout.root}`, "
+            f"or bring your own: `sketch-edge export --model FILE.keras --data FOLDER --artifacts {layout.root}`)"
+        )
+    if layout.origin.is_file():
+        return _describe_origin(layout)
     try:
         report = TrainReport.load(layout.train_report, missing="no training report beside the model (run `make train`)")
     except RecordError as exc:
@@ -103,6 +110,25 @@ def _describe_source(layout: Layout) -> Source:
         data=report.data["request"],
         keras_test_top1=report.test.top1,
         split_sha256=sha256_file(layout.split) if layout.split.is_file() else "",
+    )
+
+
+def _describe_origin(layout: Layout) -> Source:
+    """A model trained elsewhere (`export --model`): its contract and class order are the ones recorded when taken."""
+    try:
+        origin = Origin.load(layout.origin)
+    except RecordError as exc:
+        raise ExportError(str(exc)) from None
+    return Source(
+        sha256=sha256_file(layout.model),
+        model=origin.model,
+        labels=origin.classes,
+        input=origin.input,
+        data=origin.data["request"],
+        keras_test_top1=origin.test_top1,
+        split_sha256=sha256_file(layout.split) if layout.split.is_file() else "",
+        origin=TRAINED_ELSEWHERE,
+        outputs=origin.outputs,
     )
 
 
@@ -141,22 +167,22 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
     saved = SavedSplit.load(layout.split)
     if saved.labels != source.labels:
         raise ExportError(f"{layout.split}: its classes are not the model's ({layout.train_report}); retrain (`make train`)")
-    spec = INPUT_SPECS[source.input["kind"]]
+    spec = contract_of(source.input)
     if tuple(model.input_shape[1:]) != spec.shape:
         raise ExportError(f"{layout.model}: model input {model.input_shape[1:]} is not the {spec.kind} contract {spec.shape}")
     source = replace(source, macs=count_macs(model), parameters=int(model.count_params()))
     every = -(-len(saved.val_y) // VALIDATION_MAX)  # a stride, not a head: the head would hold the first classes only
-    validation, validation_labels = saved.val_x[::every].astype(np.float32), saved.val_y[::every]
-    test = saved.test_x.astype(np.float32)
-    reference = model.predict(validation, batch_size=512, verbose=0)
-    test_reference = model.predict(test, batch_size=512, verbose=0)
+    validation, validation_labels = saved.val_x[::every], saved.val_y[::every]  # stored form: pixels for pictures
+    test = saved.test_x
+    reference = _keras_outputs(model, spec, validation)
+    test_reference = _keras_outputs(model, spec, test)
 
     scratch = fileio.scratch_dir(layout.export, ".jobs-", ExportError)
     try:
         arrays = scratch / "arrays.npz"
         np.savez(
             arrays,
-            calibration=saved.calibration.astype(np.float32),
+            calibration=saved.calibration,
             validation=validation,
             validation_labels=validation_labels,
             reference=reference,
@@ -206,6 +232,13 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
 REDUCED_BUILD = "required_operators_and_types.config"
 
 
+def _keras_outputs(model: Any, spec: InputSpec, stored: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Keras's probabilities on stored examples, mapped into the model's range a batch at a time (pictures of a
+    user's model can be large: the whole test split in float32 is not held at once)."""
+    parts = [model.predict(spec.model_input(stored[i : i + batch]), batch_size=batch, verbose=0) for i in range(0, len(stored), batch)]
+    return np.concatenate(parts)
+
+
 def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str | None:
     """Why a recipe is not run for this model (a row of the manifest, not an error), or None."""
     why = recipe.not_for(source.input["kind"])
@@ -239,9 +272,9 @@ def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scr
         model=str(config.layout.model),
         out=str(config.layout.export / f"{recipe.name}{recipe.suffix}"),
         arrays=str(arrays),
-        input_kind=source.input["kind"],
+        input=contract_of(source.input),
         metadata=metadata
-        | {"recipe": recipe.name, "precision": recipe.precision, "input": recipe.file_input(INPUT_SPECS[source.input["kind"]]).to_json()},
+        | {"recipe": recipe.name, "precision": recipe.precision, "input": recipe.file_input(contract_of(source.input)).to_json()},
         result=str(scratch / f"{recipe.name}.result.json"),
         max_drop=config.max_drop,
         fallback_budget_s=config.fallback_budget_s,

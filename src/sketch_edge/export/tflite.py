@@ -1,9 +1,9 @@
 """TFLite recipes: fp32, fp16 weights, dynamic-range, full int8, int16x8. Builtin ops only: a phone has no TF runtime.
 
 The mobile recipes (`mobile` option) make the form MediaPipe Tasks' ImageClassifier
-accepts: batch 1, an RGB input whose channels the model averages (it refuses one
-channel), uint8 input and output for the integer file (it feeds raw pixels, so the
-input's quantization must be scale 1, zero point 0), tensors named `image` and
+accepts: batch 1, an RGB input (a grayscale model averages the channels: MediaPipe
+refuses one channel), uint8 input and output for the integer file (it feeds raw pixels,
+so the input's scale and zero point are the contract's pixel mapping), tensors named `image` and
 `probabilities`. The standard metadata it also needs is written with every file
 (`formats.tflite`).
 """
@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.data import InputSpec
@@ -32,7 +34,8 @@ def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recip
     mobile = bool(recipe.options.get("mobile"))
     signature = None
     if mobile:
-        model, calibration = mobile_model(model, input_spec), calibration.as_rgb()
+        if input_spec.colour != "rgb":
+            model, calibration = mobile_model(model, input_spec), calibration.as_rgb()
         signature = [tf.TensorSpec((1, *input_spec.rgb().shape), tf.float32, name=input_spec.name)]
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
         # Through a SavedModel: converting Keras 3 concrete functions directly leaves the weights out as variables.
@@ -40,7 +43,7 @@ def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recip
         converter = tf.lite.TFLiteConverter.from_saved_model(scratch)
         flatbuffer = _convert(tf, converter, recipe, calibration)
     if mobile:
-        flatbuffer = _mobile_io(flatbuffer, out, input_spec.name)
+        flatbuffer = _mobile_io(flatbuffer, out, input_spec)
     with fileio.atomic_path(out) as tmp:
         tmp.write_bytes(flatbuffer)
     artifact = recipe.artifact(out)
@@ -60,8 +63,10 @@ def mobile_model(model: Any, input_spec: InputSpec) -> Any:
     return keras.Model(image, model(keras.ops.mean(image, axis=-1, keepdims=True)), name=f"{model.name}_rgb")
 
 
-def _mobile_io(flatbuffer: bytes, out: Path, input_name: str) -> bytes:
-    """Name the tensors as the metadata does, and check a uint8 input means raw pixels (what MediaPipe feeds)."""
+def _mobile_io(flatbuffer: bytes, out: Path, input_spec: InputSpec) -> bytes:
+    """Name the tensors as the metadata does, and make a uint8 input mean raw pixels (what MediaPipe feeds): its
+    scale and zero point are set to the contract's pixel mapping (value = pixel x scale + offset). That is exact
+    because the converter puts a QUANTIZE op behind a uint8 input, which requantizes from whatever it declares."""
     from ai_edge_litert import schema_py_generated as schema
 
     from sketch_edge.formats.tflite_metadata import pack
@@ -70,18 +75,41 @@ def _mobile_io(flatbuffer: bytes, out: Path, input_name: str) -> bytes:
     graph = tree.subgraphs[0]
     image, probabilities = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
     if image.type == schema.TensorType.UINT8:
-        q = image.quantization
-        scale, zero_point = (q.scale[0], q.zeroPoint[0]) if q is not None and q.scale is not None else (None, None)
-        if (scale, zero_point) != (1.0, 0):
-            raise ExportError(
-                f"{out}: the uint8 input is quantized with scale {scale}, zero point {zero_point}, not 1 and 0, so the raw "
-                "pixels MediaPipe feeds would not be the model's 0-255 (calibrate on drawings with both 0 and 255)"
-            )
-    image.name, probabilities.name = input_name.encode(), OUTPUT_NAME.encode()
+        _pixel_quantization(tree, graph, image, out, input_spec)
+    image.name, probabilities.name = input_spec.name.encode(), OUTPUT_NAME.encode()
     for signature in tree.signatureDefs or []:
         for entry in signature.outputs or []:
             entry.name = OUTPUT_NAME.encode()
     return pack(tree)
+
+
+def pixel_quantization(input_spec: InputSpec) -> tuple[float, int]:
+    """The uint8 (scale, zero point) under which a raw 0-255 pixel is the value the model reads; an `ExportError` when
+    the mapping has no such form (its zero point must be a whole number within half a step, in 0..255)."""
+    zero = -input_spec.offset / input_spec.scale
+    rounded = int(np.round(zero))
+    if not 0 <= rounded <= 255 or abs(zero - rounded) > 0.5:
+        raise ExportError(f"the input mapping (pixel x {input_spec.scale:g} + {input_spec.offset:g}) has no uint8 form")
+    return float(np.float32(input_spec.scale)), rounded
+
+
+def _pixel_quantization(tree: Any, graph: Any, image: Any, out: Path, input_spec: InputSpec) -> None:
+    from ai_edge_litert import schema_py_generated as schema
+
+    scale, zero_point = pixel_quantization(input_spec)
+    q = image.quantization
+    declared = (q.scale[0], q.zeroPoint[0]) if q is not None and q.scale is not None else (None, None)
+    if declared == (scale, zero_point):
+        return
+    index = graph.inputs[0]
+    consumers = [op for op in graph.operators if index in list(op.inputs)]
+    codes = {tree.operatorCodes[op.opcodeIndex].builtinCode for op in consumers}
+    if codes != {schema.BuiltinOperator.QUANTIZE}:
+        raise ExportError(
+            f"{out}: the uint8 input is quantized with scale {declared[0]}, zero point {declared[1]}, not {scale:g} and "
+            f"{zero_point}, and is read by other ops than QUANTIZE, so raw pixels would not be the model's values"
+        )
+    q.scale, q.zeroPoint = [scale], [zero_point]
 
 
 def _unrolled(model: Any) -> tuple[Any, list[str]]:

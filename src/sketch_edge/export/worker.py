@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.data import INPUT_SPECS
+from sketch_edge.data import InputSpec
 from sketch_edge.errors import first_line
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.fallback import Validation, choose_float_layers
@@ -54,13 +54,34 @@ class ExportJob(Record):
     model: str  # model.keras
     out: str  # the artifact's path
     arrays: str  # .npz of calibration, validation and test drawings with Keras's outputs on them
-    input_kind: str
+    input: InputSpec  # the model's input contract: stored examples -> the values it reads
     metadata: dict[str, Any]  # what is embedded in the file
     result: str  # the Artifact as JSON
     max_drop: Fraction  # mixed recipes: the validation top-1 drop the float fallback aims within
     fallback_budget_s: Figure
     min_agreement: Fraction
     sensitivity: dict[str, str]  # where its per-layer report goes: {"json": ..., "png": ...}
+
+
+class ModelInputs:
+    """The job's arrays, examples mapped into the model's range when read (`InputSpec.model_input`); `stored` gives
+    them as saved (pixels), for a client that feeds pixels itself (MediaPipe)."""
+
+    EXAMPLES = ("calibration", "validation", "test")
+
+    def __init__(self, archive: Any, spec: InputSpec) -> None:
+        self._archive, self._spec = archive, spec
+        self._mapped: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.EXAMPLES:
+            return self._archive[name]
+        if name not in self._mapped:
+            self._mapped[name] = self._spec.model_input(self._archive[name])
+        return self._mapped[name]
+
+    def stored(self, name: str) -> np.ndarray:
+        return self._archive[name]
 
 
 def exporter_function(exporter: str) -> Callable[..., Artifact]:
@@ -70,10 +91,10 @@ def exporter_function(exporter: str) -> Callable[..., Artifact]:
 
 def run_job(job: ExportJob) -> Artifact:
     recipe = job.recipe
-    arrays = np.load(job.arrays)
+    spec = job.input
+    arrays = ModelInputs(np.load(job.arrays), spec)
     out = Path(job.out)
     model = load_trained(Path(job.model))
-    spec = INPUT_SPECS[job.input_kind]
     calibration = CalibrationReader(arrays["calibration"], spec.name)
 
     def export(r: Recipe, path: Path) -> Artifact:
@@ -136,7 +157,7 @@ def _mobile_checks(
     if recipe.client == "mediapipe":
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".client-")) as scratch:
             labels = tuple(job.metadata["labels"])
-            check = check_with_mediapipe(out, arrays["test"], labels, test_probs, arrays["test_labels"], Path(scratch))
+            check = check_with_mediapipe(out, arrays.stored("test"), labels, test_probs, arrays["test_labels"], Path(scratch))
         details = replace(details, client=check)
     if recipe.client == "onnxruntime-mobile" and recipe.format == "onnx":
         details = replace(details, providers=usability(out))

@@ -43,7 +43,8 @@ def read_metadata(path: Path) -> dict[str, Any] | None:
 
 def embed_metadata(path: Path, metadata: dict[str, Any]) -> None:
     files = {METADATA_FILE: json.dumps(metadata, sort_keys=True), tm.LABELS_FILE: "".join(f"{label}\n" for label in metadata["labels"])}
-    model = tm.attach(path.read_bytes(), standard_metadata(metadata))
+    flatbuffer = path.read_bytes()
+    model = tm.attach(flatbuffer, standard_metadata(metadata, pixel_input=_integer_input(flatbuffer)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for name, text in files.items():
@@ -55,13 +56,27 @@ def embed_metadata(path: Path, metadata: dict[str, Any]) -> None:
 DEFAULT_ATTRIBUTION = "Training data: not recorded."
 
 
-def standard_metadata(metadata: dict[str, Any]) -> bytes:
-    """The ModelMetadata of a sketch-edge model, from the project's own metadata (labels, input contract, names)."""
+def _integer_input(flatbuffer: bytes) -> bool:
+    """Whether the model's input tensor is integer (the mobile int8 file's uint8): its quantization maps raw pixels."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    graph = schema.Model.GetRootAs(flatbuffer, 0).Subgraphs(0)
+    return graph.Tensors(graph.Inputs(0)).Type() in (schema.TensorType.UINT8, schema.TensorType.INT8)
+
+
+def standard_metadata(metadata: dict[str, Any], pixel_input: bool = False) -> bytes:
+    """The ModelMetadata of a sketch-edge model, from the project's own metadata (labels, input contract, names).
+
+    A picture input's NormalizationOptions say how a client maps a pixel to the model's value, (pixel - mean) / std,
+    from the contract's value = pixel x scale + offset; an integer input (`pixel_input`) takes raw pixels, its own
+    quantization doing the mapping, so it gets mean 0, std 1."""
     contract, labels = metadata["input"], metadata["labels"]
     shape, value_range = contract["shape"], tuple(contract["value_range"])
-    if contract["kind"] == "bitmap":
+    if contract["kind"] in ("bitmap", "image"):
         space = "RGB" if shape[-1] == 3 else "GRAYSCALE"
-        tensor = tm.image_input(contract["name"], contract["description"], space, shape[0], value_range)
+        scale, offset = (1.0, 0.0) if pixel_input else (float(contract.get("scale", 1.0)), float(contract.get("offset", 0.0)))
+        normalization = (-offset / scale, 1.0 / scale)
+        tensor = tm.image_input(contract["name"], contract["description"], space, (shape[0], shape[1]), value_range, normalization)
     else:
         tensor = tm.feature_tensor(contract["name"], f"{contract['description']} ({contract['scaling']})", value_range)
     output = tm.feature_tensor(
@@ -73,7 +88,7 @@ def standard_metadata(metadata: dict[str, Any]) -> bytes:
     model = metadata.get("model", "")
     return tm.model_metadata(
         name=str(metadata.get("display_name", model)),
-        description=f"Classifies a sketch into one of {len(labels)} classes. Model {model}, recipe "
+        description=f"Classifies {_what(contract)} into one of {len(labels)} classes. Model {model}, recipe "
         f"{metadata.get('recipe', '?')} ({metadata.get('precision', '?')}); made with sketch-edge.",
         version=f"sha256:{str(metadata.get('source_sha256', ''))[:16]}",
         author="sketch-edge",
@@ -82,6 +97,10 @@ def standard_metadata(metadata: dict[str, Any]) -> bytes:
         outputs=[output],
         files=[tm.associated_file(METADATA_FILE, "sketch-edge metadata: labels, input contract, model, recipe", tm.DESCRIPTIONS)],
     )
+
+
+def _what(contract: dict[str, Any]) -> str:
+    return "an image" if contract["kind"] == "image" else "a sketch"
 
 
 def read_standard_metadata(path: Path) -> dict[str, Any] | None:

@@ -53,12 +53,21 @@ def _stats(lo: float, hi: float) -> Table:
     return Table({0: ("floats", [hi]), 1: ("floats", [lo])})  # max is slot 0, min slot 1
 
 
-def image_input(name: str, description: str, color_space: str, side: int, value_range: tuple[float, float]) -> Table:
-    """An image input the model scales itself: NormalizationOptions mean 0, std 1, so a client feeds raw pixel values."""
-    image = Table({0: ("u8", COLOR_SPACES[color_space]), 1: ("table", Table({0: ("u32", side), 1: ("u32", side)}))})
+def image_input(
+    name: str,
+    description: str,
+    color_space: str,
+    size: tuple[int, int],
+    value_range: tuple[float, float],
+    normalization: tuple[float, float] = (0.0, 1.0),
+) -> Table:
+    """An image input of (height, width) with NormalizationOptions (mean, std): a client feeds (pixel - mean) / std.
+    Mean 0, std 1 (a model that scales its input itself, or an integer input) means raw pixel values."""
+    height, width = size
+    image = Table({0: ("u8", COLOR_SPACES[color_space]), 1: ("table", Table({0: ("u32", width), 1: ("u32", height)}))})
     content = Table({0: ("u8", IMAGE_PROPERTIES), 1: ("table", image)})
-    normalization = Table({0: ("floats", [0.0]), 1: ("floats", [1.0])})
-    unit = Table({0: ("u8", NORMALIZATION_OPTIONS), 1: ("table", normalization)})
+    normalization_table = Table({0: ("floats", [normalization[0]]), 1: ("floats", [normalization[1]])})
+    unit = Table({0: ("u8", NORMALIZATION_OPTIONS), 1: ("table", normalization_table)})
     return Table(
         {0: ("str", name), 1: ("str", description), 3: ("table", content), 4: ("tables", [unit]), 5: ("table", _stats(*value_range))}
     )

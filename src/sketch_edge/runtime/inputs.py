@@ -4,7 +4,8 @@ For bitmap models, one item or a list of items, each one of: a 28x28 array (uint
 or float 0-255, also 28x28x1 or 784 long; an array with a leading batch axis is a
 batch), a PIL image or image file, a QuickDraw drawing (strokes in simplified or
 raw form, or an ndjson record holding one). Stroke models read drawings only: a
-bitmap has lost the order of the points. Anything else is a `DataError` naming the item.
+bitmap has lost the order of the points. A picture model trained elsewhere reads images
+and pixel arrays of any size (`as_pictures`). Anything else is a `DataError` naming the item.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sketch_edge.data.dataset import InputSpec
 from sketch_edge.data.drawing import Drawing, parse_drawing
 from sketch_edge.data.image import bitmap_from_image, open_image
 from sketch_edge.data.raster import SIDE, rasterize
@@ -139,6 +141,65 @@ def _array_batch(x: np.ndarray, where: str = "input") -> tuple[np.ndarray, bool]
     if x.dtype != np.uint8 and (batch.min() < 0 or batch.max() > 255):
         raise DataError(f"{where}: values must lie in 0-255 (0 = background, 255 = ink), got {batch.min():g} to {batch.max():g}")
     return batch.astype(np.float32), single
+
+
+def as_pictures(x: Any, spec: InputSpec) -> tuple[np.ndarray, bool]:
+    """For a picture model trained elsewhere: (batch in the model's own range, whether `x` was one item). Each item an
+    image file, a PIL image, or an (H, W), (H, W, 1) or (H, W, 3) array of 0-255 pixels of any size (a 4-d array is a
+    batch), resized bilinearly to the contract's size and converted to its channels, then mapped into its range."""
+    if isinstance(x, np.ndarray) and x.ndim == 4:
+        if len(x) == 0:
+            raise DataError("input: an empty batch (nothing to predict)")
+        items, single = [_picture(item, spec, f"item {i}") for i, item in enumerate(x)], False
+    elif _is_single(x) or isinstance(x, np.ndarray):
+        items, single = [_picture(x, spec, "input")], True
+    elif isinstance(x, Sequence) and not isinstance(x, str | bytes):
+        if len(x) == 0:
+            raise DataError("input: an empty batch (nothing to predict)")
+        items, single = [_picture(item, spec, f"item {i}") for i, item in enumerate(x)], False
+    else:
+        raise DataError(f"input: expected an image, image file or pixel array (or a list of them), got {_describe(x)}")
+    return spec.model_input(np.stack(items)), single
+
+
+def _picture(x: Any, spec: InputSpec, where: str) -> np.ndarray:
+    from PIL import Image
+
+    if isinstance(x, str | Path):
+        image = open_image(x)
+    elif _is_pil(x):
+        image = x
+    elif isinstance(x, np.ndarray):
+        image = _array_image(x, where)
+    else:
+        raise DataError(f"{where}: expected an image, image file or pixel array, got {_describe(x)}")
+    channels = spec.shape[-1]
+    image = image.convert("RGB" if channels == 3 else "L")
+    height, width = spec.size
+    if image.size != (width, height):
+        image = image.resize((width, height), Image.Resampling.BILINEAR)
+    pixels = np.asarray(image, dtype=np.float32)
+    return pixels if channels == 3 else pixels[..., None]
+
+
+def _array_image(x: np.ndarray, where: str) -> Any:
+    from PIL import Image
+
+    if x.ndim == 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[-1] != 3) or min(x.shape[:2]) == 0:
+        raise DataError(f"{where}: a picture array is (H, W), (H, W, 1) or (H, W, 3) pixels; got shape {x.shape}")
+    if x.dtype.kind not in "uif":
+        raise DataError(f"{where}: pixels must be uint8 or float arrays, got dtype {x.dtype}")
+    if x.shape[0] > 16_384 or x.shape[1] > 16_384:
+        raise DataError(f"{where}: a {x.shape[1]}x{x.shape[0]} array has a side over 16,384 pixels")
+    if x.dtype != np.uint8:
+        if not np.isfinite(x).all():
+            raise DataError(f"{where}: the array has NaN or infinite values")
+        if x.min() < 0 or x.max() > 255:
+            raise DataError(f"{where}: pixel values must lie in 0-255, got {x.min():g} to {x.max():g}")
+        x = np.round(x).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(x))
 
 
 def _describe(x: Any) -> str:

@@ -8,6 +8,7 @@ makes point rows); int8 scale and zero point are the adapters' job.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -17,15 +18,21 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import numbers
-from sketch_edge.data.dataset import INPUT_SPECS
+from sketch_edge.data.dataset import INPUT_SPECS, InputSpec, contract_of, image_contract
 from sketch_edge.display import printable
-from sketch_edge.errors import ModelError
+from sketch_edge.errors import ModelError, RecordError
 from sketch_edge.runtime.base import RUNTIMES, fixed_batch, open_runner
-from sketch_edge.runtime.inputs import as_bitmaps, as_sequences
+from sketch_edge.runtime.inputs import as_bitmaps, as_pictures, as_sequences
 
 SUFFIXES = tuple(dict.fromkeys(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes))
-PREPARE: dict[str, Callable[[Any], tuple[np.ndarray, bool]]] = {"bitmap": as_bitmaps, "strokes": as_sequences}
-"""Each input kind's conversion of what an app holds to (model-ready batch, whether it was one item)."""
+Prepare = Callable[[Any], tuple[np.ndarray, bool]]
+PREPARE: dict[str, Callable[[InputSpec], Prepare]] = {
+    "bitmap": lambda _: as_bitmaps,
+    "strokes": lambda _: as_sequences,
+    "image": lambda spec: functools.partial(as_pictures, spec=spec),
+}
+"""Each input kind's conversion of what an app holds to (model-ready batch, whether it was one item), made once for
+the file's contract (the sketch kinds' need nothing of it: no call per prediction is added to their path)."""
 
 CHUNK = 256
 """Drawings per runtime call: a caller's batch of a million runs in these, so memory stays that of 256."""
@@ -40,11 +47,17 @@ class Predictor:
 
     `labels` (a list, or a labels.txt path) is needed only for files without sketch-edge metadata.
     `runtime` picks one of the runtimes that run the file (`openvino` runs both formats); by default
-    `.onnx` runs in ONNX Runtime and `.tflite` in LiteRT.
+    `.onnx` runs in ONNX Runtime and `.tflite` in LiteRT. `input_range` (what pixel 0 and 255 become) is for a
+    picture file without metadata whose input is not raw pixels: such a file is otherwise fed 0-255 values.
     """
 
     def __init__(
-        self, path: str | Path, labels: Sequence[str] | str | Path | None = None, threads: int = 1, runtime: str | None = None
+        self,
+        path: str | Path,
+        labels: Sequence[str] | str | Path | None = None,
+        threads: int = 1,
+        runtime: str | None = None,
+        input_range: tuple[float, float] | None = None,
     ) -> None:
         path = Path(path)
         if path.suffix not in SUFFIXES:
@@ -55,8 +68,9 @@ class Predictor:
         self._runner = open_runner(path, threads, runtime)
         self.metadata: dict[str, Any] = self._runner.metadata or {}
         self.labels = _labels(path, labels, self.metadata)
-        self.kind = self._check_contract()
-        self._prepare = PREPARE[self.kind]
+        self.contract = self._check_contract(input_range)
+        self.kind = self.contract.kind
+        self._prepare = PREPARE[self.kind](self.contract)
         self._lock = None if self._runner.thread_safe else threading.Lock()
         self._chunk = fixed_batch(self._runner.input_spec) or CHUNK
 
@@ -112,23 +126,45 @@ class Predictor:
     def _non_finite(self) -> ModelError:
         return ModelError(f"{self.path}: the model produced NaN or infinite outputs")
 
-    def _check_contract(self) -> str:
-        """The model's input kind (files without metadata are bitmap models), once its input shape is checked."""
-        contract = self.metadata.get("input", {})
-        if not isinstance(contract, dict):
+    def _check_contract(self, input_range: tuple[float, float] | None) -> InputSpec:
+        """The model's input contract, once the file's input shape is checked against it: from the metadata, else
+        from the file's input tensor (an image of H x W x 1 or 3 with `input_range`, or a 28x28 bitmap)."""
+        contract = self.metadata.get("input")
+        shape = tuple(self._runner.input_spec.shape[1:])
+        if contract is None:
+            spec = _contract_from_tensor(self.path, shape, input_range)
+        elif not isinstance(contract, dict):
             raise ModelError(f"{self.path}: its metadata 'input' should be an object, not {type(contract).__name__}")
-        kind = contract.get("kind", "bitmap")
-        if not isinstance(kind, str) or kind not in PREPARE:
-            raise ModelError(f"{self.path}: its input kind is {printable(repr(kind))}; the predictor feeds {' and '.join(PREPARE)} models")
-        shape, spec = tuple(self._runner.input_spec.shape[1:]), INPUT_SPECS[kind]
-        forms = (spec.shape, spec.rgb().shape) if kind == "bitmap" else (spec.shape,)  # the adapters fill RGB inputs
+        else:
+            kind = contract.get("kind", "bitmap")
+            if not isinstance(kind, str) or kind not in PREPARE:
+                raise ModelError(f"{self.path}: its input kind is {printable(repr(kind))}; the predictor feeds {', '.join(PREPARE)} models")
+            try:
+                spec = INPUT_SPECS[kind] if kind in INPUT_SPECS else contract_of(contract)
+            except RecordError as exc:
+                raise ModelError(f"{self.path}: its metadata's input contract: {exc}") from None
+        forms = (spec.shape, spec.rgb().shape) if spec.is_image else (spec.shape,)  # the adapters fill RGB inputs
         if shape not in forms:
             expected = " or ".join(map(str, forms))
-            raise ModelError(f"{self.path}: its input has shape {shape}, not the {kind} input {expected} the predictor feeds")
+            raise ModelError(f"{self.path}: its input has shape {shape}, not the {spec.kind} input {expected} the predictor feeds")
         classes = self._runner.output_spec.shape[-1]
         if classes != len(self.labels):
             raise ModelError(f"{self.path}: the model has {classes} outputs but {len(self.labels)} labels were given")
-        return kind
+        return spec
+
+
+def _contract_from_tensor(path: Path, shape: tuple[Any, ...], input_range: tuple[float, float] | None) -> InputSpec:
+    """A file without sketch-edge metadata: a 28x28x1 input without `input_range` is a sketch bitmap (as before);
+    any other image input is a picture of its own size, raw pixels unless `input_range` says otherwise."""
+    bitmap = INPUT_SPECS["bitmap"]
+    picture = len(shape) == 3 and shape[-1] in (1, 3) and all(isinstance(side, int) and side > 0 for side in shape[:2])
+    if input_range is None and (shape in (bitmap.shape, bitmap.rgb().shape) or not picture):
+        return bitmap  # a sketch bitmap, or no picture at all: the caller's shape check says which input it expected
+    if not picture:
+        raise ModelError(f"{path}: its input has shape {shape}, not a fixed-size image (H, W, 1 or 3) the predictor feeds")
+    lo, hi = input_range or (0.0, 255.0)
+    scaling = "as --input-range says" if input_range else "none known: raw 0-255 pixels (give --input-range otherwise)"
+    return image_contract(shape, (hi - lo) / 255.0, lo, scaling, "image")
 
 
 def _labels(path: Path, given: Sequence[str] | str | Path | None, metadata: dict[str, Any]) -> tuple[str, ...]:
