@@ -15,6 +15,14 @@ TUNE_MINUTES ?= 10
 TARGET ?= litert
 TUNE_ARGS ?=
 ARM_ARGS ?=
+# A Keras classifier trained elsewhere: MODEL_FILE=FILE.keras with DATA=FOLDER (one subfolder of images per class),
+# optionally LABELS=FILE (its class order) and INPUT_RANGE=LO,HI (what pixel 0 and 255 become). Then export, bench,
+# verify-arm and demo take it into ARTIFACTS instead of training (docs/your-model.md).
+MODEL_FILE ?=
+LABELS ?=
+INPUT_RANGE ?=
+ADOPT = $(if $(MODEL_FILE),--model "$(MODEL_FILE)" --data "$(DATA)" $(if $(LABELS),--labels "$(LABELS)") $(if $(INPUT_RANGE),--input-range "$(INPUT_RANGE)"))
+TRAINED = $(if $(MODEL_FILE),,$(ARTIFACTS)/model.keras)
 TRAINED_FOR := $(ARTIFACTS)/.trained-for
 
 .PHONY: setup web-setup train export verify-arm bench tune demo test test-fast lint clean FORCE
@@ -49,20 +57,20 @@ $(TRAINED_FOR): FORCE
 
 FORCE:
 
-export: setup $(ARTIFACTS)/model.keras
-	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)"
+export: setup $(TRAINED)
+	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" $(ADOPT)
 
 # Every exported TFLite, ONNX and .ort file run on emulated Arm cores (qemu user mode, a little and a big core) and
 # compared with its x86 answers; the result goes into the manifest (docs/arm.md). The first run builds the emulated
 # machine in ~/.cache/sketch-edge/arm (about 30 s and 280 MB); a file beyond one int8 step on any drawing fails.
-verify-arm: setup $(ARTIFACTS)/model.keras
-	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
+verify-arm: setup $(TRAINED)
+	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going $(ADOPT)
 	$(BIN)/sketch-edge verify-arm --artifacts "$(ARTIFACTS)" $(ARM_ARGS)
 
 # The bench shows every artifact, so a recipe that failed its gate is a row there, not a stop
 # (bench exits 4 when some cells did not run: reported, not fatal here; 3, a failed --min-top1/--max-p50-us gate, is).
-bench: setup $(ARTIFACTS)/model.keras
-	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
+bench: setup $(TRAINED)
+	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going $(ADOPT)
 	$(BIN)/sketch-edge bench --artifacts "$(ARTIFACTS)" $(BENCH_ARGS) || test $$? -eq 4
 
 # Candidate models of the search space, each trained, exported to int8 and benched on TARGET, within TUNE_MINUTES;
@@ -71,8 +79,8 @@ tune: setup
 	$(BIN)/sketch-edge tune --data "$(DATA)" --out "$(ARTIFACTS)" --budget-minutes $(TUNE_MINUTES) --target $(TARGET) $(TUNE_ARGS)
 
 # The demo page: built from the exported ONNX models, served on localhost only.
-demo: setup web-setup $(ARTIFACTS)/model.keras
-	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going
+demo: setup web-setup $(TRAINED)
+	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going $(ADOPT)
 	$(BIN)/sketch-edge web --artifacts "$(ARTIFACTS)"
 	@echo "demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory "$(ARTIFACTS)/web"
