@@ -22,6 +22,7 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 ORT_DIST = WEB / "node_modules" / "onnxruntime-web" / "dist"
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 DEFAULT_MODEL = "onnx-int8"
+SERVED_KINDS = ("bitmap", "strokes")  # what the page draws: a model trained elsewhere on pictures gets one line instead
 PRECISIONS = ("int8", "fp32")  # static QDQ int8 by default, fp32 to compare
 
 
@@ -29,6 +30,11 @@ def build(artifacts: Path, out: Path) -> list[dict[str, object]]:
     """Write the page to `out` (replacing it); return the models it offers, the default first."""
     layout = Layout(artifacts)
     manifest = Manifest.load(layout.manifest)
+    if manifest.source.input.get("kind") not in SERVED_KINDS:
+        raise WebBuildError(
+            f"{layout.manifest}: the demo page draws sketches; {manifest.source.model} reads "
+            f"{manifest.source.input.get('description', 'another input')}, which the page cannot serve"
+        )
     models = [a for a in manifest.artifacts if a.format == "onnx" and a.status == "ok" and a.precision in PRECISIONS]
     if not models:
         raise WebBuildError(f"{layout.manifest}: no ONNX artifact passed export, so the page has no model")

@@ -172,3 +172,12 @@ def test_what_does_not_fit_is_refused_before_anything_is_written(user: Path, tmp
     with pytest.raises(OutputError, match="overlaps the image folder"):
         adopt(inside)
     assert not (tmp_path / "a").exists() and not (user / "images" / "out").exists()
+
+
+def test_the_demo_page_says_it_cannot_serve_a_picture_model(exported: Path, tmp_path: Path) -> None:
+    from sketch_edge.errors import WebBuildError
+    from sketch_edge.webpage import build
+
+    with pytest.raises(WebBuildError, match="the demo page draws sketches; external:normalized reads 24x24 RGB image"):
+        build(exported, tmp_path / "web")
+    assert not (tmp_path / "web").exists()
