@@ -117,7 +117,7 @@ def test_a_mobile_recipe_asked_of_a_stroke_model_is_a_clear_row(exported_strokes
     copy = copy_artifacts(exported_strokes[0], tmp_path / "a")
     manifest = stage.run(stage.ExportConfig(artifacts=copy, recipes=("tflite-mobile-int8",)))
     (row,) = manifest.artifacts
-    assert row.status == "failed" and row.error == "tflite-mobile-int8 is made for bitmap models; this model reads strokes"
+    assert row.status == "failed" and row.error == "tflite-mobile-int8 is made for bitmap and image models; this model reads strokes"
 
 
 def test_a_failed_client_fails_the_artifact_and_a_skipped_one_does_not():
