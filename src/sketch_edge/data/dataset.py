@@ -61,11 +61,6 @@ class InputSpec(Record):
         x = np.asarray(pixels, dtype=np.float32)
         return x * np.float32(self.scale) + np.float32(self.offset) if self.maps_pixels else x
 
-    def pixel_values(self, values: np.ndarray) -> np.ndarray:
-        """The inverse of `model_input`: model values -> 0-255 pixels (float), for clients that feed raw pixels."""
-        x = np.asarray(values, dtype=np.float32)
-        return (x - np.float32(self.offset)) / np.float32(self.scale) if self.maps_pixels else x
-
     def rgb(self) -> InputSpec:
         """This grayscale contract as an RGB image, the gray value in each channel: what an image API such as
         MediaPipe's ImageClassifier feeds (it refuses one channel). A model made for it averages the channels first.

@@ -80,6 +80,23 @@ def bitmap_from_image(image: Image.Image, where: str = "image") -> np.ndarray:
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
+def fit_picture(image: Image.Image, size: tuple[int, int], channels: int) -> np.ndarray:
+    """A PIL image of any size and mode -> (H, W, C) uint8 pixels for a picture model: transparency over white (as a
+    browser shows it), converted to `channels` (1 or 3), resized bilinearly to `size` (height, width). The image
+    folder's split and the predictor both go through here, so a model is checked on what an app will feed it."""
+    from PIL import Image
+
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        canvas = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(canvas, image.convert("RGBA"))
+    image = image.convert("RGB" if channels == 3 else "L")
+    height, width = size
+    if image.size != (width, height):
+        image = image.resize((width, height), Image.Resampling.BILINEAR)
+    pixels = np.asarray(image, dtype=np.uint8)
+    return pixels if channels == 3 else pixels[..., None]
+
+
 def _check_size(image: Image.Image, where: str) -> None:
     width, height = image.size
     if width > MAX_SIDE or height > MAX_SIDE:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge.data.dataset import TEST, TRAIN, VAL, assign
-from sketch_edge.data.image import open_image
+from sketch_edge.data.image import fit_picture, open_image
 from sketch_edge.data.saved_split import CALIBRATION_SIZE, SavedSplit
 from sketch_edge.errors import DataError
 
@@ -118,18 +118,7 @@ def _count(skipped: dict[str, int], reason: str) -> None:
 
 def load_picture(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:
     """One image file -> (H, W, C) uint8 pixels, resized bilinearly and converted to `channels` (1 or 3)."""
-    from PIL import Image
-
-    image = open_image(path)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        canvas = Image.new("RGBA", image.size, (255, 255, 255, 255))  # transparency over white, as a browser shows it
-        image = Image.alpha_composite(canvas, image.convert("RGBA"))
-    image = image.convert("RGB" if channels == 3 else "L")
-    height, width = size
-    if image.size != (width, height):
-        image = image.resize((width, height), Image.Resampling.BILINEAR)
-    pixels = np.asarray(image, dtype=np.uint8)
-    return pixels if channels == 3 else pixels[..., None]
+    return fit_picture(open_image(path), size, channels)
 
 
 def read_split(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.data import INPUT_SPECS, InputSpec, attribution
+from sketch_edge.data import INPUT_SPECS, attribution
 from sketch_edge.data.dataset import contract_of
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
@@ -35,7 +35,7 @@ from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Details, Manifest, SensitivitySummary, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
-from sketch_edge.models.saved import load_trained, model_kind
+from sketch_edge.models.saved import load_trained, model_kind, predict_stored
 from sketch_edge.reporting import fmt
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
@@ -91,45 +91,47 @@ def _with_twins(names: tuple[str, ...]) -> list[str]:
 
 
 def _describe_source(layout: Layout) -> Source:
+    """The model the artifacts are made from: what its train report (or, for a model trained elsewhere, its
+    origin.json) records, with the digests of the model and split as they are now."""
     if not layout.model.is_file():
         raise ExportError(
             f"{layout.model}: no trained model here (run `make train` or `sketch-edge train --out {layout.root}`, "
             f"or bring your own: `sketch-edge export --model FILE.keras --data FOLDER --artifacts {layout.root}`)"
         )
-    if layout.origin.is_file():
-        return _describe_origin(layout)
+    recorded = _origin_fields(layout) if layout.origin.is_file() else _train_report_fields(layout)
+    split_sha256 = sha256_file(layout.split) if layout.split.is_file() else ""
+    return Source(sha256=sha256_file(layout.model), split_sha256=split_sha256, **recorded)
+
+
+def _train_report_fields(layout: Layout) -> dict[str, Any]:
     try:
         report = TrainReport.load(layout.train_report, missing="no training report beside the model (run `make train`)")
     except RecordError as exc:
         raise ExportError(str(exc)) from None
-    return Source(
-        sha256=sha256_file(layout.model),
-        model=report.model,
-        labels=report.classes,
-        input=INPUT_SPECS[report.input_kind].to_json(),  # the contract as the code defines it
-        data=report.data["request"],
-        keras_test_top1=report.test.top1,
-        split_sha256=sha256_file(layout.split) if layout.split.is_file() else "",
-    )
+    return {
+        "model": report.model,
+        "labels": report.classes,
+        "input": INPUT_SPECS[report.input_kind].to_json(),  # the contract as the code defines it
+        "data": report.data["request"],
+        "keras_test_top1": report.test.top1,
+    }
 
 
-def _describe_origin(layout: Layout) -> Source:
+def _origin_fields(layout: Layout) -> dict[str, Any]:
     """A model trained elsewhere (`export --model`): its contract and class order are the ones recorded when taken."""
     try:
         origin = Origin.load(layout.origin)
     except RecordError as exc:
         raise ExportError(str(exc)) from None
-    return Source(
-        sha256=sha256_file(layout.model),
-        model=origin.model,
-        labels=origin.classes,
-        input=origin.input,
-        data=origin.data["request"],
-        keras_test_top1=origin.test_top1,
-        split_sha256=sha256_file(layout.split) if layout.split.is_file() else "",
-        origin=TRAINED_ELSEWHERE,
-        outputs=origin.outputs,
-    )
+    return {
+        "model": origin.model,
+        "labels": origin.classes,
+        "input": origin.input,
+        "data": origin.data["request"],
+        "keras_test_top1": origin.test_top1,
+        "origin": TRAINED_ELSEWHERE,
+        "outputs": origin.outputs,
+    }
 
 
 def _gates_json(config: ExportConfig) -> dict[str, dict[str, Any]]:
@@ -174,8 +176,8 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
     every = -(-len(saved.val_y) // VALIDATION_MAX)  # a stride, not a head: the head would hold the first classes only
     validation, validation_labels = saved.val_x[::every], saved.val_y[::every]  # stored form: pixels for pictures
     test = saved.test_x
-    reference = _keras_outputs(model, spec, validation)
-    test_reference = _keras_outputs(model, spec, test)
+    reference = predict_stored(model, spec, validation)
+    test_reference = predict_stored(model, spec, test)
 
     scratch = fileio.scratch_dir(layout.export, ".jobs-", ExportError)
     try:
@@ -232,13 +234,6 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
 REDUCED_BUILD = "required_operators_and_types.config"
 
 
-def _keras_outputs(model: Any, spec: InputSpec, stored: np.ndarray, batch: int = 256) -> np.ndarray:
-    """Keras's probabilities on stored examples, mapped into the model's range a batch at a time (pictures of a
-    user's model can be large: the whole test split in float32 is not held at once)."""
-    parts = [model.predict(spec.model_input(stored[i : i + batch]), batch_size=batch, verbose=0) for i in range(0, len(stored), batch)]
-    return np.concatenate(parts)
-
-
 def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str | None:
     """Why a recipe is not run for this model (a row of the manifest, not an error), or None."""
     why = recipe.not_for(source.input["kind"])
@@ -267,14 +262,14 @@ def libraries(recipes: list[Recipe]) -> tuple[str, ...]:
 
 
 def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scratch: Path, metadata: dict[str, Any]) -> ExportJob:
+    contract = contract_of(source.input)
     return ExportJob(
         recipe=recipe,
         model=str(config.layout.model),
         out=str(config.layout.export / f"{recipe.name}{recipe.suffix}"),
         arrays=str(arrays),
-        input=contract_of(source.input),
-        metadata=metadata
-        | {"recipe": recipe.name, "precision": recipe.precision, "input": recipe.file_input(contract_of(source.input)).to_json()},
+        input=contract,
+        metadata=metadata | {"recipe": recipe.name, "precision": recipe.precision, "input": recipe.file_input(contract).to_json()},
         result=str(scratch / f"{recipe.name}.result.json"),
         max_drop=config.max_drop,
         fallback_budget_s=config.fallback_budget_s,

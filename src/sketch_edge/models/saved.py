@@ -6,6 +6,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from sketch_edge.data.dataset import InputSpec
 from sketch_edge.errors import ModelError, first_line
 from sketch_edge.fileio import archive_problem
 
@@ -30,6 +33,13 @@ def load_trained(path: Path) -> Any:
         return keras.saving.load_model(path, safe_mode=True)
     except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{path}: Keras cannot load it safely ({first_line(exc)[:200]})") from None
+
+
+def predict_stored(model: Any, spec: InputSpec, stored: np.ndarray, batch: int = 512) -> np.ndarray:
+    """Keras's outputs on stored examples (pixels for pictures), mapped into the model's range a batch at a time:
+    a user's picture model can have a test split too large to hold in float32 at once."""
+    parts = [model.predict(spec.model_input(stored[i : i + batch]), batch_size=batch, verbose=0) for i in range(0, len(stored), batch)]
+    return np.concatenate(parts)
 
 
 MODEL_KINDS = {"recurrent": "has a recurrent layer (LSTM, GRU): unrolled into hundreds of ops for TFLite", "feed-forward": "no recurrence"}

@@ -19,7 +19,7 @@ import numpy as np
 
 from sketch_edge.data.dataset import InputSpec
 from sketch_edge.data.drawing import Drawing, parse_drawing
-from sketch_edge.data.image import bitmap_from_image, open_image
+from sketch_edge.data.image import bitmap_from_image, fit_picture, open_image
 from sketch_edge.data.raster import SIDE, rasterize
 from sketch_edge.data.sequence import to_sequences
 from sketch_edge.errors import DataError
@@ -163,8 +163,6 @@ def as_pictures(x: Any, spec: InputSpec) -> tuple[np.ndarray, bool]:
 
 
 def _picture(x: Any, spec: InputSpec, where: str) -> np.ndarray:
-    from PIL import Image
-
     if isinstance(x, str | Path):
         image = open_image(x)
     elif _is_pil(x):
@@ -173,13 +171,7 @@ def _picture(x: Any, spec: InputSpec, where: str) -> np.ndarray:
         image = _array_image(x, where)
     else:
         raise DataError(f"{where}: expected an image, image file or pixel array, got {_describe(x)}")
-    channels = spec.shape[-1]
-    image = image.convert("RGB" if channels == 3 else "L")
-    height, width = spec.size
-    if image.size != (width, height):
-        image = image.resize((width, height), Image.Resampling.BILINEAR)
-    pixels = np.asarray(image, dtype=np.float32)
-    return pixels if channels == 3 else pixels[..., None]
+    return fit_picture(image, spec.size, spec.shape[-1])
 
 
 def _array_image(x: np.ndarray, where: str) -> Any:

@@ -28,7 +28,7 @@ from sketch_edge.errors import DataError, ModelError, OutputError, RecordError
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.contract import MAX_SIDE, MIN_SIDE, Shape, are_probabilities, check_shape, contract
-from sketch_edge.models.saved import load_trained
+from sketch_edge.models.saved import load_trained, predict_stored
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 
 BATCH = 64
@@ -162,11 +162,10 @@ def with_softmax(model: Any) -> Any:
 
 
 def predict(model: Any, spec: InputSpec, pixels: np.ndarray) -> np.ndarray:
-    """Keras's outputs on stored pixels, in the model's own range."""
+    """Keras's outputs on stored pixels, in the model's own range; a model that cannot run on its own contract's
+    inputs is the user's model's problem, said in one line."""
     try:
-        return np.concatenate(
-            [np.asarray(model(spec.model_input(pixels[i : i + BATCH]), training=False)) for i in range(0, len(pixels), BATCH)]
-        )
+        return predict_stored(model, spec, pixels, BATCH)
     except (ValueError, TypeError) as exc:
         raise ModelError(f"the model cannot run on {spec.shape} inputs ({str(exc).splitlines()[0][:200]})") from None
 

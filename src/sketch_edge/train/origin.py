@@ -38,9 +38,11 @@ class Origin(Record):
     test_top1: Fraction  # Keras's, on the saved test split
     seconds: float
     request: dict[str, Any]  # the take's options (data folder, labels file, input range, seed): the same again is a no-op
-    reused: bool = False  # in memory only: this call found OUT already taken from the same file and request
+    reused: bool = False  # set when a take found OUT already taken from the same file and request; never saved (as Manifest's)
 
     def check(self, where: str) -> None:
+        if self.reused:
+            raise RecordError("reused is not a field of a saved origin.json")
         if self.trained != TRAINED_ELSEWHERE:
             raise RecordError(f"trained is {self.trained!r}, not {TRAINED_ELSEWHERE!r}")
         contract_of(self.input)
