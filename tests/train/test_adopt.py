@@ -15,6 +15,7 @@ from sketch_edge.errors import DataError, ModelError, OutputError
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest
 from sketch_edge.train.origin import Origin
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -61,8 +62,13 @@ def user(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("user")
     _images(root / "images")
     (root / "labels.txt").write_text("".join(f"{name}\n" for name in COLOURS))
-    _train(root / "normalized.keras", preprocessing=True)
-    _train(root / "bare.keras", preprocessing=False)
+    for name, preprocessing in (("normalized", True), ("bare", False)):
+        # In a process of its own: `set_random_seed` seeds TensorFlow, numpy and Python for the whole process, and a
+        # later test's shuffled stream would then draw under this seed (tests/train/test_input.py missed a drawing).
+        path = str(root / f"{name}.keras")
+        script = f"from pathlib import Path; from tests.train.test_adopt import _train; _train(Path({path!r}), {preprocessing})"
+        proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
     return root
 
 
