@@ -21,7 +21,7 @@ ARM_ARGS ?=
 MODEL_FILE ?=
 LABELS ?=
 INPUT_RANGE ?=
-ADOPT = $(if $(MODEL_FILE),--model "$(MODEL_FILE)" --data "$(DATA)" $(if $(LABELS),--labels "$(LABELS)") $(if $(INPUT_RANGE),--input-range "$(INPUT_RANGE)"))
+ADOPT = $(if $(MODEL_FILE),--model "$(MODEL_FILE)" --data "$(DATA)" $(if $(LABELS),--labels "$(LABELS)") $(if $(INPUT_RANGE),--input-range="$(INPUT_RANGE)"))
 TRAINED = $(if $(MODEL_FILE),,$(ARTIFACTS)/model.keras)
 TRAINED_FOR := $(ARTIFACTS)/.trained-for
 

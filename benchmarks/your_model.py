@@ -12,7 +12,7 @@ made on this machine, never committed.
 seed 0, the rule `export --model` splits by), two keras.applications models built
 offline with `weights=None`:
 - MobileNetV3Small, with its own preprocessing (it takes 0..255 pixels);
-- MobileNetV2 alpha 0.35, with none (it expects [-1, 1]: export it with `--input-range -1,1`);
+- MobileNetV2 alpha 0.35, with none (it expects [-1, 1]: export it with `--input-range=-1,1`);
 (batch-norm momentum 0.9 instead of the applications' 0.999: trained from scratch for a few epochs, the
 moving statistics would otherwise still be near their start, and the model at chance in inference mode)
 and saves them as OUT/models/NAME.keras, with OUT/models/NAME.json: epochs, seconds and

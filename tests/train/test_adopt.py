@@ -161,6 +161,17 @@ def test_logits_get_a_softmax_and_the_input_range_maps_pixels(user: Path, tmp_pa
     assert origin.input["offset"] == -1.0 and origin.test_top1 > 0.9
 
 
+def test_the_cli_takes_a_negative_input_range(user: Path, tmp_path: Path) -> None:
+    """`--input-range=-1,1`, as the Makefile's INPUT_RANGE and the docs write it (a bare `-1,1` reads as an option)."""
+    out = tmp_path / "out"
+    proc = _cli(
+        "export", "--model", str(user / "bare.keras"), "--data", str(user / "images"), "--labels", str(user / "labels.txt"),
+        "--input-range=-1,1", "--artifacts", str(out), "--recipes", "tflite-fp32",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert Origin.load(Layout(out).origin).input["offset"] == -1.0
+
+
 def test_what_does_not_fit_is_refused_before_anything_is_written(user: Path, tmp_path: Path) -> None:
     import shutil
 

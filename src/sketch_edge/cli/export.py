@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--input-range",
         default=None,
         metavar="LO,HI",
-        help="with --model: what pixel 0 and pixel 255 become for the model (e.g. -1,1), when it has no preprocessing layer",
+        help="with --model: what pixel 0 and pixel 255 become for the model, when it has no preprocessing layer; "
+        "write it with '=' (--input-range=-1,1), as a value starting with '-' would be read as an option",
     )
     parser.add_argument("--recipes", type=names, default=None, help="comma-separated recipes (default: every default recipe)")
     parser.add_argument("--keep-going", action="store_true", help="exit 0 even when a recipe failed (it is marked failed in the manifest)")

@@ -97,7 +97,7 @@ def contract(model: Any, size: tuple[int, int], channels: int, input_range: tupl
         return image_contract((*size, channels), 1.0, 0.0, f"inside the model: the model's leading {layer} layer", name)
     raise ModelError(
         f"{where}: the model does not say what its input range is (no leading Rescaling or Normalization layer); "
-        "pass --input-range LO,HI (what pixel 0 and pixel 255 map to, e.g. 0,255 or 0,1 or -1,1)"
+        "pass --input-range=LO,HI (what pixel 0 and pixel 255 map to, e.g. 0,255 or 0,1 or -1,1)"
     )
 
 
