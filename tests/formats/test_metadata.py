@@ -4,6 +4,8 @@ import io
 import json
 import zipfile
 
+import numpy as np
+
 from sketch_edge.data import INPUT_SPECS
 from sketch_edge.formats import FORMATS, read_metadata
 
@@ -260,3 +262,40 @@ def test_ort_files_keep_their_onnx_twins_metadata_and_a_stripped_one_is_one_line
     fake.write_bytes(b"\x10\x00\x00\x00ONNX" + bytes(20))
     with pytest.raises(ModelError, match=r"fake.ort: not an ONNX Runtime \(.ort\) model"):
         read_metadata(fake)
+
+
+def _with_external_buffers(path):
+    """The file rewritten as ai-edge-quantizer writes models over 256 KB: constants after the flatbuffer, found by
+    each buffer's offset and size."""
+    from ai_edge_litert import schema_py_generated as s
+
+    from sketch_edge.formats.tflite_metadata import pack
+
+    tree = s.ModelT.InitFromPackedBuf(bytearray(path.read_bytes()), 0)
+    moved = {i: bytes(b.data) for i, b in enumerate(tree.buffers) if b.data is not None}
+    for i in moved:
+        tree.buffers[i].data, tree.buffers[i].offset, tree.buffers[i].size = None, 1, 1  # placeholders of the same width
+    start = len(pack(tree)) + 16
+    tail = bytearray()
+    for i, data in moved.items():
+        tree.buffers[i].offset, tree.buffers[i].size = start + len(tail), len(data)
+        tail += data
+    flat = pack(tree)
+    path.write_bytes(flat + bytes(start - len(flat)) + bytes(tail))
+
+
+def test_metadata_attached_to_a_file_with_constants_after_the_flatbuffer_keeps_them(tmp_path):
+    """ai-edge-quantizer's files over 256 KB keep constants past the flatbuffer; attaching the metadata re-packs the
+    flatbuffer, so those constants must move into it, or LiteRT says "Constant buffer N specified an out of range offset"."""
+    from ai_edge_litert import schema_py_generated as s
+
+    from tests.helpers import softmax_tflite
+
+    path = softmax_tflite(tmp_path / "m.tflite", classes=2)
+    _with_external_buffers(path)
+    assert any(b.offset > 1 for b in s.ModelT.InitFromPackedBuf(bytearray(path.read_bytes()), 0).buffers)
+    x = np.random.default_rng(0).uniform(0, 255, (1, 28, 28, 1)).astype("float32")
+    before = _run(path, x)
+    embed_metadata(path, "tflite", BITMAP)
+    np.testing.assert_array_equal(_run(path, x), before)
+    assert read_metadata(path)["labels"] == BITMAP["labels"]
