@@ -125,6 +125,15 @@ def check_writable(folder: Path, error: type[SketchEdgeError] = OutputError) -> 
         made.rmdir()
 
 
+def refuse_overlap(out: Path, inputs: dict[str, Path], flag: str) -> None:
+    """An output folder must not hold, equal or lie inside what it is made from: writing it would destroy them."""
+    target = out.resolve()
+    for name, path in inputs.items():
+        given = path.resolve()
+        if given == target or target in given.parents or given in target.parents:
+            raise OutputError(f"{out}: the output folder overlaps {name} {path}; choose another {flag}")
+
+
 def _unwritable(folder: Path, exc: OSError, error: type[SketchEdgeError]) -> SketchEdgeError:
     return error(f"{folder}: cannot write here ({exc.strerror or exc})")
 

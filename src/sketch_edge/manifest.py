@@ -18,6 +18,7 @@ from sketch_edge.runtime.base import TensorInfo
 
 __all__ = [
     "ARM_FAILURE",
+    "FILES_MADE_ELSEWHERE",
     "ArmCheck",
     "Artifact",
     "ClientCheck",
@@ -181,9 +182,15 @@ class Artifact(Record):
     details: Details = field(default_factory=Details)
 
 
+FILES_MADE_ELSEWHERE = "files made elsewhere"
+"""A Source's origin when the artifacts are the user's own files (`bench --model`): there is no Keras model, and the
+reference every file is compared with is the first float file given (`export.files`)."""
+
+
 @dataclass(frozen=True)
 class Source(Record):
-    """The Keras model every artifact was made from, and the saved split they were checked on."""
+    """The Keras model every artifact was made from (or, for files made elsewhere, the file they are compared with),
+    and the saved split they were checked on."""
 
     sha256: str
     model: str
@@ -194,8 +201,19 @@ class Source(Record):
     split_sha256: str  # of ARTIFACTS/split.npz
     macs: Count | None = None
     parameters: Count | None = None
-    origin: str = "trained by sketch-edge"  # or "trained elsewhere" (`export --model`: ARTIFACTS/origin.json says more)
+    origin: str = "trained by sketch-edge"  # or "trained elsewhere" (`export --model`: ARTIFACTS/origin.json says more),
+    # or FILES_MADE_ELSEWHERE (`bench --model`: `model` is then the reference file, `keras_test_top1` its top-1)
     outputs: str = "probabilities"  # "logits": the model's own outputs were logits, and a Softmax was appended
+
+    @property
+    def has_keras(self) -> bool:
+        """Whether a Keras model is the reference (else the artifacts are files made elsewhere, compared with one)."""
+        return self.origin != FILES_MADE_ELSEWHERE
+
+    @property
+    def reference(self) -> str:
+        """What the tables call the reference the files are compared with."""
+        return "Keras" if self.has_keras else f"the reference file {self.model}"
 
 
 @dataclass(frozen=True)

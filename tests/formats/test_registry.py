@@ -24,6 +24,8 @@ def test_every_format_is_complete():
         assert (fmt.read_metadata is None) == (fmt.embed_metadata is None) or (converted and fmt.read_metadata), name
         runs = [spec.name for spec in RUNTIMES.values() if name in spec.formats]
         assert bool(runs) == fmt.runs_in_runtime, (name, runs)
+        # `bench --model` takes every file a runtime runs but the Keras model, which `export --model` takes
+        assert (fmt.graph_facts is not None) == (fmt.runs_in_runtime and name != "keras"), name
     quantized = {r.format for r in RECIPES.values() if r.measures_sensitivity}
     assert quantized <= set(COLLECTORS)  # the sensitivity report reads every quantized format's layers
 

@@ -139,7 +139,8 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         "",
         f"Test split: {results.test_samples} drawings of `{source.split}` (sha256 {source.split_sha256[:12]})"
         + (", a tenth of it (--quick)" if settings.quick else "")
-        + f"; Keras top-1 on them {source.keras_test_top1:.4f}. Model: `{source.model}`, {source.macs or 0:,} MACs per drawing."
+        + f"; {source.reference} top-1 on them {source.keras_test_top1:.4f}. Model: `{source.model}`"
+        + (f", {source.macs:,} MACs per drawing." if source.macs else ", MACs not counted (no peak %).")
         + (f" Single-thread cells pinned to core {settings.pin_core}." if settings.pin_core is not None else "")
         + (
             f" Timing repeated {settings.repeat} times per cell in fresh processes; p50 is the median of the rounds."

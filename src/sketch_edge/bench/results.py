@@ -138,6 +138,7 @@ class BenchSource(Record):
     split: str
     split_sha256: str
     test_drawings: str  # a digest of the source and the test positions: compare matches results on it
+    reference: str = "Keras"  # what `agree` and `keras_test_top1` are of: Keras, or the reference file (`bench --model`)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,8 @@ class Results(Record):
     """One bench run: results.json."""
 
     FILE = "results.json"
-    SCHEMA_VERSION = 5  # 5: `arm`; 4: `mobile`; 3: `schema_version`, typed records; 2: `schema`, with other_cpu/noisy; 1: neither
+    SCHEMA_VERSION = 6  # 6: source.reference (files made elsewhere); 5: `arm`; 4: `mobile`; 3: `schema_version`,
+    READS_VERSIONS = (5,)  # typed records; 2: `schema`, with other_cpu/noisy; 1: neither. A 5 lacks only the reference.
 
     environment: Environment
     source: BenchSource

@@ -93,7 +93,8 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]
             raise BenchError(unknown_name("runtime", name, RUNTIMES))
     layout = config.layout
     entries: list[tuple[str, str, str, str, Path, str, str | None, str]]
-    entries = [("keras", "keras", "fp32", "fp32", layout.model, "ok", None, manifest.source.sha256)]
+    keras = ("keras", "keras", "fp32", "fp32", layout.model, "ok", None, manifest.source.sha256)
+    entries = [keras] if manifest.source.has_keras else []  # files made elsewhere have a reference file, no Keras model
     entries += [
         (a.name, a.format, a.precision, a.compute, resolve(layout.export, a), a.status, a.error, a.sha256)
         for a in manifest.artifacts
@@ -214,6 +215,7 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
         split=str(layout.split),
         split_sha256=manifest.source.split_sha256,
         test_drawings=saved.test_drawings(),
+        reference=manifest.source.reference,
     )
     quantization = {a.name: Quantization(a.details.sensitivity, a.details.fallback) for a in manifest.artifacts if a.details.sensitivity}
     bench = Results(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sketch_edge.cli.options import (
     BATCH_LIST,
@@ -14,9 +15,14 @@ from sketch_edge.cli.options import (
     MICROSECONDS,
     REPEAT,
     THREAD_LIST,
+    add_own_data_options,
     names,
+    own_data_flags,
     registry_names,
 )
+
+if TYPE_CHECKING:
+    from sketch_edge.export.files import FilesConfig
 
 NAME = "bench"
 HELP = "accuracy, latency, throughput, memory and size of every artifact on every runtime"
@@ -35,6 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding model.keras and export/ (default: artifacts)"
     )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a .tflite, .onnx or .ort file made elsewhere, benched on --data's images into --artifacts (repeatable; "
+        "the first float file is the reference the others are compared with)",
+    )
+    add_own_data_options(parser)
     parser.add_argument(
         "--recipes", type=names, default=None, help="comma-separated recipes, 'keras' for the Keras model (default: all ok)"
     )
@@ -79,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
     from sketch_edge.runtime import RUNTIMES
 
     baseline = report.load_baseline(args.baseline) if args.baseline else None
+    files = _files_config(args)
+    if files is not None:
+        _take(files, Console(stderr=True))
     config = BenchConfig(
         artifacts=args.artifacts,
         recipes=tuple(args.recipes or ()),
@@ -106,3 +125,38 @@ def run(args: argparse.Namespace) -> int:
     check_gates(results, args.min_top1, dict(args.max_p50_us))
     check_complete(results.results)
     return 0
+
+
+def _files_config(args: argparse.Namespace) -> FilesConfig | None:
+    """`--model` files with `--data`: taken into the artifacts folder first (`export.files`)."""
+    from sketch_edge.errors import ModelError
+    from sketch_edge.export.files import FilesConfig
+    from sketch_edge.models.contract import parse_range
+
+    given = own_data_flags(args)
+    if not args.model:
+        if given:
+            raise ModelError(f"{given[0]} goes with --model FILE (a .tflite, .onnx or .ort file made elsewhere)")
+        return None
+    if args.data is None:
+        raise ModelError(f"{args.model[0]}: --model needs --data FOLDER (your images, one subfolder per class)")
+    input_range = parse_range(args.input_range) if args.input_range else None
+    return FilesConfig(files=tuple(args.model), data=args.data, out=args.artifacts, labels=args.labels, input_range=input_range)
+
+
+def _take(config: FilesConfig, console: Any) -> None:
+    from sketch_edge.display import markup
+    from sketch_edge.export.files import take
+
+    manifest = take(config, lambda line: console.print(markup(line)))
+    if manifest.reused:
+        console.print(f"{markup(str(config.out))}: already holds these files, taken with the same options")
+        return
+    source = manifest.source
+    skipped = source.data.get("skipped") or {}
+    kinds = ", ".join(f"{markup(a.name)} ({a.format} {a.precision})" for a in manifest.artifacts)
+    console.print(
+        f"{kinds}; input {markup(source.input['description'])}; reference {markup(source.model)}: top-1 "
+        f"{source.keras_test_top1:.4f} on {len(source.labels)} classes"
+        + (f"; skipped {', '.join(f'{n} {markup(why)}' for why, n in skipped.items())}" if skipped else "")
+    )

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sketch_edge.cli.options import DEFAULT_ARTIFACTS, POINTS, SECONDS, names
+from sketch_edge.cli.options import DEFAULT_ARTIFACTS, POINTS, SECONDS, add_own_data_options, names, own_data_flags
 from sketch_edge.display import markup
 
 if TYPE_CHECKING:
@@ -26,17 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", type=Path, default=None, metavar="FILE.keras", help="a Keras 3 image classifier trained elsewhere (needs --data)"
     )
-    parser.add_argument(
-        "--data", type=Path, default=None, metavar="FOLDER", help="with --model: a folder with one subfolder of images per class"
-    )
-    parser.add_argument("--labels", type=Path, default=None, metavar="FILE", help="with --model: the model's class order, one name a line")
-    parser.add_argument(
-        "--input-range",
-        default=None,
-        metavar="LO,HI",
-        help="with --model: what pixel 0 and pixel 255 become for the model, when it has no preprocessing layer; "
-        "write it with '=' (--input-range=-1,1), as a value starting with '-' would be read as an option",
-    )
+    add_own_data_options(parser)
     parser.add_argument("--recipes", type=names, default=None, help="comma-separated recipes (default: every default recipe)")
     parser.add_argument("--keep-going", action="store_true", help="exit 0 even when a recipe failed (it is marked failed in the manifest)")
     parser.add_argument("--timeout", type=SECONDS, default=300, help="seconds one recipe may take (default: 300)")
@@ -128,7 +118,7 @@ def _adopt_config(args: argparse.Namespace) -> AdoptConfig | None:
     from sketch_edge.models.contract import parse_range
     from sketch_edge.train.adopt import AdoptConfig
 
-    given = [flag for flag, value in (("--data", args.data), ("--labels", args.labels), ("--input-range", args.input_range)) if value]
+    given = own_data_flags(args)
     if args.model is None:
         if given:
             raise ModelError(f"{given[0]} goes with --model FILE.keras (a model trained elsewhere)")

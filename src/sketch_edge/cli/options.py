@@ -46,6 +46,26 @@ def registry_names(registry: dict[str, Any]) -> str:
     return ", ".join(registry)
 
 
+def add_own_data_options(parser: argparse.ArgumentParser) -> None:
+    """--data, --labels and --input-range: the user's images and what the user's model reads (with --model)."""
+    parser.add_argument(
+        "--data", type=Path, default=None, metavar="FOLDER", help="with --model: a folder with one subfolder of images per class"
+    )
+    parser.add_argument("--labels", type=Path, default=None, metavar="FILE", help="with --model: the model's class order, one name a line")
+    parser.add_argument(
+        "--input-range",
+        default=None,
+        metavar="LO,HI",
+        help="with --model: what pixel 0 and pixel 255 become for the model, when it does not say itself; "
+        "write it with '=' (--input-range=-1,1), as a value starting with '-' would be read as an option",
+    )
+
+
+def own_data_flags(args: argparse.Namespace) -> list[str]:
+    """The --data, --labels, --input-range options given: they go with --model."""
+    return [flag for flag, value in (("--data", args.data), ("--labels", args.labels), ("--input-range", args.input_range)) if value]
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", default="synthetic", help="'synthetic' (default), a folder of QuickDraw files, or 'tfds:quickdraw_bitmap'"

@@ -12,11 +12,11 @@ from typing import Any
 
 from sketch_edge.errors import ModelError, unknown_name
 from sketch_edge.formats import keras, onnx, ort, saved_model, tflite
-from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, parse_metadata
+from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, GraphFacts, parse_metadata
 
 FORMATS: dict[str, Format] = {f.name: f for f in (tflite.FORMAT, onnx.FORMAT, ort.FORMAT, saved_model.FORMAT, keras.FORMAT)}
 
-__all__ = ["FORMATS", "MAX_METADATA_BYTES", "Format", "format_of", "get_format", "parse_metadata", "read_metadata"]
+__all__ = ["FORMATS", "MAX_METADATA_BYTES", "Format", "GraphFacts", "format_of", "get_format", "parse_metadata", "read_metadata"]
 
 
 def get_format(name: str) -> Format:

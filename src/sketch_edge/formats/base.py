@@ -22,6 +22,16 @@ MAX_METADATA_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
+class GraphFacts:
+    """What a file's graph declares, read without a runtime: how many inputs and outputs, and the element types of
+    its constant tensors (numpy names), which tell an fp16 or int8 file made elsewhere from a float one."""
+
+    inputs: int
+    outputs: int
+    tensor_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Format:
     """An artifact format: one module of sketch_edge.formats, one line of FORMATS."""
 
@@ -31,6 +41,8 @@ class Format:
     embed_metadata: Callable[[Path, dict[str, Any]], None] | None = None
     count_ops: Callable[[Path], list[str]] | None = None  # every operator the file runs, in order
     check: Callable[[Path], None] | None = None  # a format's own validity check, before it is run (raises)
+    graph_facts: Callable[[Path], GraphFacts] | None = None  # inputs, outputs and tensor types (files made elsewhere)
+    count_macs: Callable[[Path], int] | None = None  # multiply-accumulates per example (files made elsewhere: peak %)
     runs_in_runtime: bool = True  # a runtime adapter opens it (else: its exporter's library, e.g. SavedModel)
 
 

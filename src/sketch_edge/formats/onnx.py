@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ModelError
-from sketch_edge.formats.base import Format, parse_metadata
+from sketch_edge.formats.base import Format, GraphFacts, parse_metadata
 
 METADATA_KEY = "sketch_edge"
 _METADATA_PROPS = 14
@@ -92,4 +92,45 @@ def check(path: Path) -> None:
     onnx.checker.check_model(str(path), full_check=True)
 
 
-FORMAT = Format("onnx", (".onnx",), read_metadata, embed_metadata, count_ops, check)
+def graph_facts(path: Path) -> GraphFacts:
+    """The graph's inputs (initializers listed as inputs by older exporters left out), outputs, initializer types."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    initializers = {t.name for t in graph.initializer}
+    types = {onnx.helper.tensor_dtype_to_np_dtype(t.data_type).name for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    return GraphFacts(inputs=len(inputs), outputs=len(graph.output), tensor_types=tuple(sorted(types)))
+
+
+def count_macs(path: Path) -> int:
+    """Multiply-accumulates per example of Conv, Gemm and MatMul nodes (and their quantized forms), as models.macs
+    counts a Keras model's, from shapes ONNX's shape inference gives every value (a QDQ weight's too)."""
+    import math
+
+    import onnx
+
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(path)))
+    graph = model.graph
+    shapes = {t.name: tuple(t.dims) for t in graph.initializer}
+    for value in (*graph.input, *graph.value_info, *graph.output):
+        dims = value.type.tensor_type.shape.dim
+        shapes.setdefault(value.name, tuple(d.dim_value if d.HasField("dim_value") else 1 for d in dims))
+    weight_input = {"Conv": 1, "ConvInteger": 1, "QLinearConv": 3, "Gemm": 1, "MatMul": 1, "MatMulInteger": 1, "QLinearMatMul": 3}
+    total = 0
+    for node in graph.node:
+        if node.op_type not in weight_input or len(node.input) <= weight_input[node.op_type]:
+            continue
+        weights, out = shapes.get(node.input[weight_input[node.op_type]]), shapes.get(node.output[0])
+        if not weights or not out:
+            continue
+        per_example = math.prod(out[1:]) if len(out) > 1 else math.prod(out)
+        if "Conv" in node.op_type:  # weights (out channels, in channels / groups, kh, kw)
+            total += per_example * math.prod(weights[1:])
+        else:
+            trans_b = node.op_type == "Gemm" and any(a.name == "transB" and a.i for a in node.attribute)
+            total += per_example * (weights[-1] if trans_b else weights[0])
+    return int(total)
+
+
+FORMAT = Format("onnx", (".onnx",), read_metadata, embed_metadata, count_ops, check, graph_facts, count_macs)

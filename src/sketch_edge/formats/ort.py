@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ModelError
-from sketch_edge.formats.base import Format, parse_metadata
+from sketch_edge.formats.base import Format, GraphFacts, parse_metadata
 from sketch_edge.formats.onnx import METADATA_KEY
 
 IDENTIFIER = b"ORTM"
@@ -50,4 +50,16 @@ def count_ops(path: Path) -> list[str]:
     return [graph.Nodes(i).OpType().decode() for i in range(graph.NodesLength())]
 
 
-FORMAT = Format("ort", (".ort",), read_metadata, None, count_ops)
+def graph_facts(path: Path) -> GraphFacts:
+    """As the ONNX twin's: an .ort file's initializers carry ONNX's element type numbers."""
+    import onnx
+
+    graph = _model(path).Graph()
+    initializers = [graph.Initializers(i) for i in range(graph.InitializersLength())]
+    names = {t.Name() for t in initializers}
+    types = {onnx.helper.tensor_dtype_to_np_dtype(t.DataType()).name for t in initializers}
+    inputs = [graph.Inputs(i) for i in range(graph.InputsLength()) if graph.Inputs(i) not in names]
+    return GraphFacts(inputs=len(inputs), outputs=graph.OutputsLength(), tensor_types=tuple(sorted(types)))
+
+
+FORMAT = Format("ort", (".ort",), read_metadata, None, count_ops, graph_facts=graph_facts)

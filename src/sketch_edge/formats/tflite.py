@@ -23,7 +23,7 @@ from typing import Any
 from sketch_edge import fileio
 from sketch_edge.errors import ModelError
 from sketch_edge.formats import tflite_metadata as tm
-from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, parse_metadata
+from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, GraphFacts, parse_metadata
 
 METADATA_FILE = "sketch_edge.json"
 
@@ -120,4 +120,56 @@ def count_ops(path: Path) -> list[str]:
     return [op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details()]
 
 
-FORMAT = Format("tflite", (".tflite",), read_metadata, embed_metadata, count_ops)
+def graph_facts(path: Path) -> GraphFacts:
+    """The main subgraph's inputs, outputs and the types of its constant tensors (those with data in a buffer)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.Model.GetRootAs(path.read_bytes(), 0)
+    graph = model.Subgraphs(0)
+    names = {value: name.lower() for name, value in vars(schema.TensorType).items() if not name.startswith("_")}
+    constant = [graph.Tensors(i) for i in range(graph.TensorsLength()) if _has_data(model, graph.Tensors(i).Buffer())]
+    types = {names.get(tensor.Type(), "unknown") for tensor in constant}
+    return GraphFacts(inputs=graph.InputsLength(), outputs=graph.OutputsLength(), tensor_types=tuple(sorted(types)))
+
+
+def _has_data(model: Any, buffer: int) -> bool:
+    """Buffer 0 is the empty sentinel; a buffer holds data inline or past the flatbuffer (offset > 1)."""
+    if buffer <= 0 or buffer >= model.BuffersLength():
+        return False
+    entry = model.Buffers(buffer)
+    return entry.DataLength() > 0 or entry.Offset() > 1
+
+
+def count_macs(path: Path) -> int:
+    """Multiply-accumulates per example of the convolutions and fully connected layers, as models.macs counts a Keras
+    model's, from the static shapes of each op's weights and output (the same in a float and a quantized file)."""
+    import math
+
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.Model.GetRootAs(path.read_bytes(), 0)
+    graph = model.Subgraphs(0)
+    ops = schema.BuiltinOperator
+
+    def shape(index: int) -> tuple[int, ...]:
+        return tuple(int(d) for d in graph.Tensors(index).ShapeAsNumpy())
+
+    total = 0
+    for i in range(graph.OperatorsLength()):
+        op = graph.Operators(i)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if builtin not in (ops.CONV_2D, ops.DEPTHWISE_CONV_2D, ops.FULLY_CONNECTED):
+            continue
+        weights, out = shape(op.Inputs(1)), shape(op.Outputs(0))
+        per_example = math.prod(out[1:]) if len(out) > 1 else math.prod(out)
+        if builtin == ops.CONV_2D:  # weights (out channels, kh, kw, in channels)
+            total += per_example * math.prod(weights[1:])
+        elif builtin == ops.DEPTHWISE_CONV_2D:  # weights (1, kh, kw, channels)
+            total += per_example * weights[1] * weights[2]
+        else:  # weights (units, inputs)
+            total += per_example * weights[-1]
+    return int(total)
+
+
+FORMAT = Format("tflite", (".tflite",), read_metadata, embed_metadata, count_ops, graph_facts=graph_facts, count_macs=count_macs)

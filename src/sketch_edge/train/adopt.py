@@ -24,7 +24,7 @@ from sketch_edge.data.dataset import InputSpec
 from sketch_edge.data.image import open_image
 from sketch_edge.data.image_folder import EVAL_PER_CLASS, FolderListing, list_folder, read_labels, read_split
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import DataError, ModelError, OutputError, RecordError
+from sketch_edge.errors import DataError, ModelError, RecordError
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.contract import MAX_SIDE, MIN_SIDE, Shape, are_probabilities, check_shape, contract
@@ -49,7 +49,7 @@ def adopt(config: AdoptConfig) -> Origin:
     """Check the model and the folder, read the split, and write OUT; a one-line error before anything is written."""
     started = time.perf_counter()
     layout = Layout(config.out)
-    refuse_overlap(config)
+    fileio.refuse_overlap(config.out, {"the model file": config.model, "the image folder": config.data}, "--artifacts")
     taken = already_taken(config, layout)
     if taken is not None:
         return taken
@@ -113,15 +113,6 @@ def already_taken(config: AdoptConfig, layout: Layout) -> Origin | None:
     if not config.model.is_file() or fileio.sha256_file(config.model) != origin.sha256:
         return None
     return replace(origin, reused=True)
-
-
-def refuse_overlap(config: AdoptConfig) -> None:
-    """The output folder must not hold, or lie inside, what it is made from: writing it would destroy them."""
-    out = config.out.resolve()
-    for name, path in (("the model file", config.model), ("the image folder", config.data)):
-        given = path.resolve()
-        if given == out or out in given.parents or given in out.parents:
-            raise OutputError(f"{config.out}: the output folder overlaps {name} {path}; choose another --artifacts")
 
 
 def check_classes(config: AdoptConfig, listing: FolderListing, shape: Shape) -> None:
