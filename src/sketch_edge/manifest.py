@@ -45,6 +45,8 @@ class Parity(Record):
     output_shape: tuple[Count, ...] = ()  # (validation drawings, classes) as the artifact returned them
     non_finite: Count = 0  # NaN or infinite output values
     flip_margins: tuple[float, ...] = ()  # of each drawing answered otherwise: Keras's top-1 minus its second
+    noise: float | None = None  # the file's own noise: 95th percentile over the drawings of the largest |output - Keras's|
+    near_ties: Count = 0  # drawings whose Keras top two are within 2 x noise: either answer is within the file's noise
 
 
 @dataclass(frozen=True)
@@ -219,9 +221,10 @@ class Source(Record):
 @dataclass(frozen=True)
 class Manifest(Record):
     FILE = "manifest.json"
-    SCHEMA_VERSION = 4  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build;
+    SCHEMA_VERSION = 5  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build;
     # 3: the emulated Arm runs (Details.arm); 4: Source.origin and Source.outputs, and the input contract's colour,
-    READS_VERSIONS = (3,)  # scale and offset (a model trained elsewhere); a 3 lacks only those, whose defaults it meant
+    # scale and offset (a model trained elsewhere); 5: Parity.noise and near_ties (the near-tie-aware int8 gate).
+    READS_VERSIONS = (3, 4)  # a 3 or 4 lacks only fields whose defaults it meant
 
     created: str
     source: Source

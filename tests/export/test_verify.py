@@ -80,3 +80,35 @@ def test_a_near_tie_a_file_within_its_diff_tolerance_may_flip_is_not_a_disagreem
         f for f in gate_failures(parity(reference, candidate), GATES["fp16"], classes=2, test_top1=0.9, keras_top1=0.9) if "agreement" in f
     ]
     assert failure == "top-1 agreement 0.9987 < 0.999 (near-ties within the diff tolerance not counted: 0.9960 with them)"
+
+
+def _unsure_model(drawings: int = 1000, unsure: float = 0.2) -> np.ndarray:
+    """Keras's probabilities over 3 classes: most drawings clear (0.8 against 0.1), a fifth near-ties (0.45, 0.44)."""
+    rows = np.tile(np.array([[0.8, 0.1, 0.1]], np.float32), (drawings, 1))
+    rows[: int(drawings * unsure)] = [0.45, 0.44, 0.11]
+    return rows
+
+
+def test_the_quantized_gate_leaves_out_near_ties_within_the_files_own_noise():
+    """An int8 file moves every probability a little (here 0.01); the near-ties it swaps say nothing of the file."""
+    reference = _unsure_model()
+    candidate = reference + np.float32(0.01) * np.tile([[1, -1, 0]], (1000, 1)).astype(np.float32)
+    candidate[:40, :2] = candidate[:40, 1::-1]  # 40 of the 200 near-ties swapped: 96% agreement in all
+    p = parity(reference, candidate)
+    assert p.top1_agreement == pytest.approx(0.96) and p.noise == pytest.approx(0.01, abs=1e-6) and p.near_ties == 200
+    assert gate_failures(p, GATES["quantized"], classes=3, test_top1=0.9, keras_top1=0.9) == []
+    candidate[500:510] = candidate[500:510, ::-1]  # and 10 clear drawings answered otherwise: 10 of 800 is 98.75%
+    p = parity(reference, candidate)
+    assert gate_failures(p, GATES["quantized"], classes=3, test_top1=0.9, keras_top1=0.9) == []
+    candidate[510:530] = candidate[510:530, ::-1]  # 30 of 800 clear drawings: 96.25%
+    (failure,) = gate_failures(parity(reference, candidate), GATES["quantized"], classes=3, test_top1=0.9, keras_top1=0.9)
+    assert failure == "top-1 agreement 0.9625 < 0.98 on the drawings Keras is clear about (200 near-ties left out; 0.9300 with them)"
+
+
+def test_a_file_whose_noise_makes_most_drawings_near_ties_is_judged_on_all_of_them():
+    reference = _unsure_model()
+    candidate = np.roll(reference, 1, axis=1)  # a broken file: every output moved by 0.7
+    p = parity(reference, candidate)
+    assert p.near_ties == 1000  # every margin is within twice its noise
+    (failure,) = [f for f in gate_failures(p, GATES["quantized"], classes=3, test_top1=0.9, keras_top1=0.9) if "agreement" in f]
+    assert failure == "top-1 agreement 0.0000 < 0.98"

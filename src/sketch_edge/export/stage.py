@@ -27,12 +27,12 @@ from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
 from sketch_edge.export.arm import cell as arm_cell
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
 from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
-from sketch_edge.export.verify import gate_failures, mobile_failures
+from sketch_edge.export.verify import clear_agreement, gate_failures, mobile_failures
 from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
-from sketch_edge.manifest import Artifact, Details, Manifest, SensitivitySummary, Source
+from sketch_edge.manifest import Artifact, Details, Manifest, Parity, SensitivitySummary, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind, predict_stored
@@ -337,7 +337,7 @@ def table_rows(manifest: Manifest) -> list[list[str]]:
             a.name,
             a.status,
             f"{a.bytes / 1024:.1f}",
-            fmt(a.parity and a.parity.top1_agreement, ".4f"),
+            agreement_cell(a.parity),
             fmt(a.parity and a.parity.max_abs_diff, ".1e"),
             fmt(a.details.test_top1, ".4f"),
             f"{a.seconds:.1f}",
@@ -348,6 +348,14 @@ def table_rows(manifest: Manifest) -> list[list[str]]:
         ]
         for a in manifest.artifacts
     ]
+
+
+def agreement_cell(p: Parity | None) -> str:
+    """Top-1 agreement on the validation drawings; for a quantized file with near-ties, the clear drawings' too."""
+    if p is None:
+        return ""
+    clear = clear_agreement(p)
+    return f"{p.top1_agreement:.4f}" + (f" ({clear:.4f} w/o {p.near_ties} ties)" if p.near_ties and clear != p.top1_agreement else "")
 
 
 SHORT_PROVIDERS = {"NNAPI": "NNAPI", "CoreML NeuralNetwork": "CoreML NN", "CoreML MLProgram": "CoreML MLProgram"}

@@ -23,28 +23,55 @@ def parity(reference: np.ndarray, candidate: np.ndarray) -> Parity:
     shape_ok = candidate.shape == reference.shape
     flips = (reference.argmax(axis=1) != candidate.argmax(axis=1)) if shape_ok else np.ones(len(reference), bool)
     top2 = np.sort(reference, axis=1)[:, -2:] if reference.shape[1] > 1 else np.zeros((len(reference), 2))
+    margins = top2[:, 1] - top2[:, 0]
+    noise = None
+    if shape_ok and finite.all() and len(reference):
+        noise = float(np.percentile(np.abs(reference - candidate).max(axis=1), NOISE_PERCENTILE))
     return Parity(
         top1_agreement=float(1 - flips.mean()) if shape_ok else 0.0,
         max_abs_diff=float(np.abs(reference - candidate).max()) if shape_ok else float("inf"),
         samples=len(reference),
         output_shape=tuple(int(d) for d in candidate.shape),
         non_finite=int(candidate.size - finite.sum()),
-        flip_margins=tuple(float(m) for m in (top2[:, 1] - top2[:, 0])[flips][:MAX_FLIPS_KEPT]) if shape_ok else (),
+        flip_margins=tuple(float(m) for m in margins[flips][:MAX_FLIPS_KEPT]) if shape_ok else (),
+        noise=noise,
+        near_ties=int((margins <= 2 * noise).sum()) if noise is not None else 0,
     )
 
 
 def unexplained_agreement(p: Parity, max_abs_diff: float | None) -> float:
     """Top-1 agreement, not counting the drawings a file within `max_abs_diff` of Keras may answer otherwise: where
     Keras's top two are within 2 x max_abs_diff, moving each by that much can swap them, and the diff gate speaks
-    for those. (fp16 weights flip a near-tie or two in 1,750 drawings: 99.88% against a 99.9% gate.)"""
-    if max_abs_diff is None or len(p.flip_margins) < round((1 - p.top1_agreement) * p.samples):
+    for those. (fp16 weights flip a near-tie or two in 1,750 drawings: 99.88% against a 99.9% gate.) Without a diff
+    tolerance (the quantized gate), `clear_agreement`."""
+    if max_abs_diff is None:
+        return clear_agreement(p)
+    if len(p.flip_margins) < round((1 - p.top1_agreement) * p.samples):
         return p.top1_agreement
     explained = sum(m <= 2 * max_abs_diff for m in p.flip_margins)
     return p.top1_agreement + explained / p.samples
 
 
+def clear_agreement(p: Parity) -> float:
+    """Top-1 agreement on the drawings Keras is clear about: those whose top two are further apart than twice the
+    file's own noise (`Parity.noise`), which int8 rounding cannot swap. A model of many classes is unsure of many
+    drawings, and an int8 file flips near-ties there that say nothing of the file: on the 344-class model every int8
+    file agreed on 93.8-94.9% while its test top-1 fell 0.24 points. The near-ties are left out of the count, not
+    called agreeing; the test top-1 drop (noise-aware) still judges every drawing. A file so noisy that most drawings
+    are near-ties is judged on all of them."""
+    flips = round((1 - p.top1_agreement) * p.samples)
+    clear = p.samples - p.near_ties
+    if p.noise is None or len(p.flip_margins) < flips or clear < p.samples * MIN_CLEAR:
+        return p.top1_agreement
+    return 1 - sum(m > 2 * p.noise for m in p.flip_margins) / clear
+
+
 NOISE_SIGMAS = 2.0
 MAX_FLIPS_KEPT = 1000
+NOISE_PERCENTILE = 95
+"""A file's noise is what it does to nearly every drawing: the 95th percentile of each drawing's largest change."""
+MIN_CLEAR = 0.5
+"""Near-ties are left out of the quantized agreement only while at least half of the drawings are clear of them."""
 
 
 def beyond_noise(lost: int, gained: int) -> bool:
@@ -74,7 +101,10 @@ def gate_failures(
     agreement = unexplained_agreement(p, gate.max_abs_diff)
     if not agreement >= gate.min_agreement:
         excused = agreement != p.top1_agreement
-        ties = f" (near-ties within the diff tolerance not counted: {p.top1_agreement:.4f} with them)" if excused else ""
+        if gate.max_abs_diff is None and excused:
+            ties = f" on the drawings Keras is clear about ({p.near_ties} near-ties left out; {p.top1_agreement:.4f} with them)"
+        else:
+            ties = f" (near-ties within the diff tolerance not counted: {p.top1_agreement:.4f} with them)" if excused else ""
         failures.append(f"top-1 agreement {agreement:.4f} < {gate.min_agreement}{ties}")
     if gate.max_abs_diff is not None and (p.max_abs_diff is None or not p.max_abs_diff <= gate.max_abs_diff):
         shown = "not a number" if p.max_abs_diff is None else f"{p.max_abs_diff:.2e}"  # None: read back from a NaN
