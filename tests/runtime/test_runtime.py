@@ -154,3 +154,22 @@ def test_openvino_runs_every_exported_artifact_like_its_default_runtime(exported
             # tflite-int8 file lay up to 0.15 from LiteRT's (which lay within 0.04 of Keras), with the same top-1 agreement.
             with Predictor(path, runtime="openvino") as predictor:
                 assert tuple(predictor.labels) == manifest.source.labels  # the metadata, read through OpenVINO
+
+
+def test_a_uint8_pixel_input_is_fed_the_pixels_themselves_as_mediapipe_feeds_them():
+    """A [-1, 1] model's mobile int8 file declares scale 2/255 and zero point 128 (127.5 rounded): quantizing the
+    model's value lands on the pixel or the next one; the pixel input is fed the pixel, as MediaPipe feeds it."""
+    from sketch_edge.data.dataset import image_contract
+    from sketch_edge.runtime.base import pixel_input, to_tensor
+
+    contract = image_contract((4, 4, 3), 2 / 255, -1.0, "as --input-range says")
+    info = TensorInfo("image", (1, 4, 4, 3), "uint8", scale=float(np.float32(2 / 255)), zero_point=128)
+    pixels = np.arange(256, dtype=np.uint8)
+    values = contract.model_input(pixels)
+    mapping = pixel_input(info, {"input": contract.to_json()})
+    assert mapping == pytest.approx((2 / 255, -1.0))
+    assert np.array_equal(to_tensor(values, info, mapping), pixels)
+    assert not np.array_equal(quantize(values, info), pixels)  # what it was fed before: half a step off
+    assert pixel_input(info, None) is None and pixel_input(info, {"input": {"kind": "strokes"}}) is None
+    other = TensorInfo("image", (1, 4, 4, 3), "uint8", scale=0.5, zero_point=3)  # a uint8 input of another mapping
+    assert pixel_input(other, {"input": contract.to_json()}) is None

@@ -193,12 +193,32 @@ def dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
     return (q.astype(np.float32) - (info.zero_point or 0)) * np.float32(info.scale)
 
 
-def to_tensor(batch: np.ndarray, info: TensorInfo) -> np.ndarray:
+def to_tensor(batch: np.ndarray, info: TensorInfo, pixels: tuple[float, float] | None = None) -> np.ndarray:
     """Contract floats -> the tensor's own type: quantized with its scale and zero point when it has them, else cast;
-    a grayscale bitmap batch given to an RGB input (the mobile files, `InputSpec.rgb`) has its value in each channel."""
+    a grayscale bitmap batch given to an RGB input (the mobile files, `InputSpec.rgb`) has its value in each channel.
+    `pixels` (the contract's scale and offset, see `pixel_input`): the input takes raw pixels, fed as they were."""
     if batch.ndim == 4 and batch.shape[-1] == 1 and info.shape[-1:] == (3,):
         batch = np.repeat(batch, 3, axis=-1)
+    if pixels is not None:
+        scale, offset = pixels
+        return np.clip(np.round((batch - np.float32(offset)) / np.float32(scale)), 0, 255).astype(np.uint8)
     return quantize(batch, info) if info.scale is not None else np.ascontiguousarray(batch, dtype=info.dtype)
+
+
+def pixel_input(info: TensorInfo, metadata: dict[str, Any] | None) -> tuple[float, float] | None:
+    """The contract's (scale, offset) when the file's uint8 input takes raw 0-255 pixels (a mobile int8 file: export
+    declares the pixel mapping as its scale and zero point, the zero point rounded to a whole number), else None.
+    Such an input is fed the pixel itself, inverted from the contract's value, as MediaPipe feeds it: quantizing
+    the value with the rounded zero point lands half a step off for a [-1, 1] model (127.5 -> 128), on the pixel for
+    some and on the next for others, and LiteRT then answered otherwise than MediaPipe on 1.75% of the images."""
+    contract = (metadata or {}).get("input")
+    if info.dtype != "uint8" or info.scale is None or not isinstance(contract, dict) or contract.get("kind") not in ("bitmap", "image"):
+        return None
+    scale, offset = contract.get("scale", 1.0), contract.get("offset", 0.0)
+    if not isinstance(scale, int | float) or not isinstance(offset, int | float) or not scale > 0:
+        return None
+    declared = (np.float32(info.scale), info.zero_point)
+    return (float(scale), float(offset)) if declared == (np.float32(scale), round(-offset / scale)) else None
 
 
 def fixed_batch(info: TensorInfo) -> int | None:

@@ -10,7 +10,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from sketch_edge.errors import ModelError, first_line
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, TensorInfo, to_tensor
+from sketch_edge.runtime.base import Runner, TensorInfo, pixel_input, to_tensor
 
 
 def _tensor_info(detail: dict) -> TensorInfo:
@@ -46,6 +46,7 @@ class LiteRTRunner(Runner):
         self._input, self._output = input_detail["index"], output_detail["index"]
         self._shape = tuple(int(d) for d in input_detail["shape"])
         self.input_spec = _tensor_info(input_detail)
+        self._pixels = pixel_input(self.input_spec, metadata)
         self.output_spec = _tensor_info(output_detail)
 
     @classmethod
@@ -59,7 +60,7 @@ class LiteRTRunner(Runner):
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
         """The input in the tensor's own type (int8 quantized with its scale and zero point); resizes for a new batch size."""
-        tensor = to_tensor(batch, self.input_spec)
+        tensor = to_tensor(batch, self.input_spec, self._pixels)
         if tensor.shape != self._shape:
             self._interpreter.resize_tensor_input(self._input, list(tensor.shape))
             self._interpreter.allocate_tensors()

@@ -17,7 +17,7 @@ import openvino as ov
 
 from sketch_edge.errors import ModelError
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, TensorInfo, fixed_batch, to_tensor
+from sketch_edge.runtime.base import Runner, TensorInfo, fixed_batch, pixel_input, to_tensor
 
 CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
 _core: ov.Core | None = None
@@ -65,6 +65,7 @@ class OpenVINORunner(Runner):
         self._request = compiled.create_infer_request()
         self.input_spec, self.output_spec = self._tensor_infos(compiled, path)
         self.metadata = metadata
+        self._pixels = pixel_input(self.input_spec, metadata)
 
     @staticmethod
     def _tensor_infos(compiled: ov.CompiledModel, path: Path) -> tuple[TensorInfo, TensorInfo]:
@@ -91,7 +92,7 @@ class OpenVINORunner(Runner):
         return cls(compiled, path, read_metadata(path))
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
-        return to_tensor(batch, self.input_spec)
+        return to_tensor(batch, self.input_spec, self._pixels)
 
     def run(self, prepared: np.ndarray) -> np.ndarray:
         self._request.infer([prepared], share_inputs=True)
