@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/your_model.py render OUT [--per-class 800]
     .venv/bin/python benchmarks/your_model.py train OUT [--epochs 8]
+    .venv/bin/python benchmarks/your_model.py convert OUT
 
 `render` writes the real 10-class Quick, Draw! subset (`../shared/quickdraw/numpy_bitmap`)
 as an image folder: OUT/images/<class>/NNNNN.png, RGB 96x96, black ink on white (as a
@@ -20,6 +21,14 @@ the test top-1 on the held-out test images. Then, alone on the machine:
 
     make bench MODEL_FILE=OUT/models/mobilenet_v3_small.keras DATA=OUT/images ARTIFACTS=OUT/v3
     make bench MODEL_FILE=OUT/models/mobilenet_v2_035.keras DATA=OUT/images INPUT_RANGE=-1,1 ARTIFACTS=OUT/v2
+
+`convert` makes files outside sketch-edge, as a user with their own pipeline would: from
+MobileNetV3Small, OUT/outside/mnv3.tflite (TensorFlow's converter, float), mnv3-int8.tflite
+(its full-integer quantization on 300 training images, float input and output) and
+mnv3.onnx (tf2onnx from a tf.function, opset 17). Then benched without a Keras model:
+
+    .venv/bin/sketch-edge bench --model OUT/outside/mnv3.tflite --model OUT/outside/mnv3-int8.tflite \
+        --model OUT/outside/mnv3.onnx --data OUT/images --artifacts OUT/outside-bench --input-range=0,255
 """
 
 from __future__ import annotations
@@ -101,6 +110,34 @@ def train(out: Path, epochs: int) -> None:
         print(json.dumps(summary))
 
 
+def convert(out: Path) -> None:
+    import keras
+    import tensorflow as tf
+    import tf2onnx
+
+    model = keras.models.load_model(out / "models" / "mobilenet_v3_small.keras")
+    folder = out / "outside"
+    folder.mkdir(parents=True, exist_ok=True)
+    x_train, _, _ = _part(out / "images", TRAIN)
+    calibration = x_train[np.random.default_rng(0).choice(len(x_train), 300, replace=False)]
+    spec = tf.TensorSpec((None, SIDE, SIDE, 3), tf.float32, name="image")
+    saved = folder / "saved_model"
+    model.export(saved, format="tf_saved_model", verbose=False)
+    for name, int8 in (("mnv3.tflite", False), ("mnv3-int8.tflite", True)):
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
+        if int8:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: ([x[None]] for x in calibration)
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        started = time.perf_counter()
+        (folder / name).write_bytes(converter.convert())
+        print(f"{name}: {(folder / name).stat().st_size:,} bytes in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    function = tf.function(lambda image: model(image, training=False), input_signature=[spec])
+    tf2onnx.convert.from_function(function, input_signature=[spec], opset=17, output_path=str(folder / "mnv3.onnx"))
+    print(f"mnv3.onnx: {(folder / 'mnv3.onnx').stat().st_size:,} bytes in {time.perf_counter() - started:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,11 +147,15 @@ def main() -> None:
     t = sub.add_parser("train")
     t.add_argument("out", type=Path)
     t.add_argument("--epochs", type=int, default=8)
+    c = sub.add_parser("convert")
+    c.add_argument("out", type=Path)
     args = parser.parse_args()
     if args.command == "render":
         render(args.out, args.per_class)
-    else:
+    elif args.command == "train":
         train(args.out, args.epochs)
+    else:
+        convert(args.out)
 
 
 if __name__ == "__main__":
