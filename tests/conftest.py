@@ -67,5 +67,5 @@ def exported_strokes(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("stroke-artifacts")
     run(TrainConfig(data=DataRequest(**TINY_DATA), model="seq-conv", out=root, epochs=40, patience=40, verbose=False))
-    gates = {**GATES, "quantized": Gate(0.95, None)}
+    gates = {**GATES, "quantized": Gate(min_agreement=0.95, max_abs_diff=None)}
     return root, stage.run(stage.ExportConfig(artifacts=root, recipes=STROKE_RECIPES, gates=gates))

@@ -135,9 +135,10 @@ def test_ai_edge_quantizer_keeps_named_layers_in_float(manifest, artifacts, tmp_
 
     report = json.loads(Layout(artifacts).sensitivity("tflite-int8-aeq")[0].read_text())
     conv = next(layer["tensor"] for layer in report["layers"] if layer["op"] == "CONV_2D")
-    recipe = replace(get_recipe("tflite-int8-mixed"), options={"float_layers": [conv]})
     calibration = CalibrationReader(SavedSplit.load(artifacts / "split.npz").calibration, "image")
-    export_aeq(load_trained(artifacts / "model.keras"), tmp_path / "m.tflite", input_spec=None, recipe=recipe, calibration=calibration)
+    model = load_trained(artifacts / "model.keras")
+    recipe = get_recipe("tflite-int8-mixed")
+    export_aeq(model, tmp_path / "m.tflite", input_spec=None, recipe=recipe, calibration=calibration, float_layers=(conv,))
     interpreter = Interpreter(model_path=str(tmp_path / "m.tflite"))
     dtypes = {t["name"]: t["dtype"].__name__ for t in interpreter.get_tensor_details()}
     assert dtypes[conv] == "float32"  # the one named layer, while the others stay int8
@@ -193,7 +194,7 @@ def test_rerun_reuses_then_a_changed_model_or_gate_rebuilds(manifest, artifacts,
     config = stage.ExportConfig(artifacts=artifacts, recipes=("onnx-fp32",))
     assert stage.run(config).reused is True
     copy = copy_artifacts(artifacts, tmp_path / "a")
-    stricter = {**GATES, "fp32": Gate(0.9999, 1e-5)}
+    stricter = {**GATES, "fp32": Gate(min_agreement=0.9999, max_abs_diff=1e-5)}
     regated = stage.run(replace(config, artifacts=copy, gates=stricter))
     assert not regated.reused and regated.gates["fp32"]["min_agreement"] == 0.9999
     import keras
@@ -220,7 +221,14 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
     arrays = tmp_path / "arrays.npz"
     np.savez(arrays, calibration=np.zeros((1, 28, 28, 1), np.float32))
     for exporter, expected in (("export_segfault", "died (SIGSEGV)"), ("export_hang", "timed out after 20 s")):
-        recipe = Recipe("crash", "tflite", "fp32", "fp32", f"tests.export.crashing:{exporter}", ("tensorflow",))
+        recipe = Recipe(
+            name="crash",
+            format="tflite",
+            precision="fp32",
+            compute="fp32",
+            exporter=f"tests.export.crashing:{exporter}",
+            libraries=("tensorflow",),
+        )
         job = stage._job(recipe, config, source, arrays, tmp_path, {})
         artifact = stage._run_job(recipe, job, config, source)
         assert artifact.status == "failed" and expected in artifact.error
@@ -276,9 +284,9 @@ def test_defaults_by_model_kind_and_runtimes_refusing_a_recipe_name_known_things
 def test_gates_are_configurable():
     from sketch_edge.export.recipes import parse_gate
 
-    assert parse_gate("fp16:0.999:2e-3") == ("fp16", Gate(0.999, 2e-3))
-    assert parse_gate("quantized:0.95", 0.005) == ("quantized", Gate(0.95, None, 0.005))
-    assert get_recipe("onnx-int8").gate({"quantized": Gate(0.5, None)}) == Gate(0.5, None)
+    assert parse_gate("fp16:0.999:2e-3") == ("fp16", Gate(min_agreement=0.999, max_abs_diff=2e-3))
+    assert parse_gate("quantized:0.95", 0.005) == ("quantized", Gate(min_agreement=0.95, max_abs_diff=None, max_top1_drop=0.005))
+    assert get_recipe("onnx-int8").gate({"quantized": Gate(min_agreement=0.5, max_abs_diff=None)}).min_agreement == 0.5
     for bad in ("fp8:0.9", "fp16", "fp16:high"):
         with pytest.raises(ExportError, match="expected PRECISION:MIN_AGREEMENT"):
             parse_gate(bad)

@@ -23,9 +23,9 @@ def _exporter(float_path):
     from sketch_edge.export.calibration import CalibrationReader
     from sketch_edge.export.onnx import _quantize_static
 
-    def export(recipe, out):
-        _quantize_static(float_path, out, CalibrationReader(X[:200], "image"), recipe.options.get("float_layers", []))
-        return recipe.artifact(out)
+    def export(out, float_layers):
+        _quantize_static(float_path, out, CalibrationReader(X[:200], "image"), list(float_layers))
+        return get_recipe("onnx-int8-mixed").artifact(out)
 
     return export
 
@@ -105,9 +105,9 @@ def _scripted(monkeypatch, tmp_path, agreements):
     monkeypatch.setattr(fallback, "measure", lambda *args: Sensitivity("q", "f", 64, layers=layers))
     labels = np.zeros(100, dtype=int)
 
-    def export(recipe, out):
-        out.write_text(str(len(recipe.options.get("float_layers", []))))
-        return recipe.artifact(out)
+    def export(out, float_layers):
+        out.write_text(str(len(float_layers)))
+        return get_recipe("onnx-int8-mixed").artifact(out)
 
     def predict(path, x):
         right = int(100 * agreements[int(path.read_text())])

@@ -44,7 +44,7 @@ QEMU_SUITE = "trixie"
 QEMU_PACKAGE = "qemu-user"
 SYSROOT_SUITE = "bookworm"  # its python3.11 takes the cp311 wheels this project pins
 SYSROOT_PACKAGES = ("python3.11", "libstdc++6")  # numpy's and the runtimes' C++ need libstdc++, nothing else
-FORMATS = ("tflite", "onnx", "ort")  # the formats run under emulation (export/arm.py picks its files by these)
+FORMATS = tuple(name for name, spec in FORMAT_SPECS.items() if spec.emulated)  # run under emulation (export/arm.py picks by these)
 DISTRIBUTIONS = ("numpy", *dict.fromkeys(runtime_for(f"model{FORMAT_SPECS[f].suffixes[0]}").libraries[0] for f in FORMATS))
 """The distributions that run them (numpy and each format's default runtime): the same versions as this host's."""
 WHEEL_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64")

@@ -33,7 +33,7 @@ OPS = 2 * SIZE**3  # a multiply-accumulate counts as 2 operations
 MIN_RUNS = 7
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Kernel:
     name: str  # what defines a peak, as the report says it
     runtime: str
@@ -49,25 +49,39 @@ def _onnx(op: str) -> Callable[[Path], None]:
 
 def _litert(name: str, file: str, kinds: tuple[str, ...], recipe: str) -> Kernel:
     """A LiteRT kernel: one Dense layer made by the export recipe whose files it bounds."""
-    return Kernel(name, "litert", file, kinds, lambda path: _tflite_gemm(path, recipe), recipe)
+    return Kernel(name=name, runtime="litert", file=file, kinds=kinds, build=lambda path: _tflite_gemm(path, recipe), recipe=recipe)
 
 
 KERNELS = (
-    Kernel("ONNX Runtime MatMul fp32 (MLAS)", "onnxruntime", "ort-matmul-fp32.onnx", ("fp32", "fp16"), _onnx("MatMul")),
     Kernel(
-        "ONNX Runtime MatMulInteger u8 x s8 (MLAS)",
-        "onnxruntime",
-        "ort-matmulinteger.onnx",
-        ("int8", "dynamic-int8"),
-        _onnx("MatMulInteger"),
+        name="ONNX Runtime MatMul fp32 (MLAS)",
+        runtime="onnxruntime",
+        file="ort-matmul-fp32.onnx",
+        kinds=("fp32", "fp16"),
+        build=_onnx("MatMul"),
+    ),
+    Kernel(
+        name="ONNX Runtime MatMulInteger u8 x s8 (MLAS)",
+        runtime="onnxruntime",
+        file="ort-matmulinteger.onnx",
+        kinds=("int8", "dynamic-int8"),
+        build=_onnx("MatMulInteger"),
     ),
     _litert("LiteRT FULLY_CONNECTED fp32 (XNNPACK)", "litert-fc-fp32.tflite", ("fp32", "fp16"), "tflite-fp32"),
     _litert("LiteRT FULLY_CONNECTED fp16 weights", "litert-fc-fp16.tflite", ("fp16",), "tflite-fp16"),
     _litert("LiteRT FULLY_CONNECTED dynamic-range int8", "litert-fc-dynamic.tflite", ("dynamic-int8",), "tflite-dynamic"),
     _litert("LiteRT FULLY_CONNECTED int8 (XNNPACK)", "litert-fc-int8.tflite", ("int8",), "tflite-int8"),
     _litert("LiteRT FULLY_CONNECTED int16x8", "litert-fc-int16x8.tflite", ("int16x8",), "tflite-int16x8"),
-    Kernel("OpenVINO MatMul fp32 (oneDNN)", "openvino", "ov-matmul-fp32.onnx", ("fp32", "fp16"), _onnx("MatMul")),
-    Kernel("OpenVINO MatMul int8 from QDQ (oneDNN)", "openvino", "ov-matmul-qdq.onnx", ("int8", "dynamic-int8"), _onnx("QDQ MatMul")),
+    Kernel(
+        name="OpenVINO MatMul fp32 (oneDNN)", runtime="openvino", file="ov-matmul-fp32.onnx", kinds=("fp32", "fp16"), build=_onnx("MatMul")
+    ),
+    Kernel(
+        name="OpenVINO MatMul int8 from QDQ (oneDNN)",
+        runtime="openvino",
+        file="ov-matmul-qdq.onnx",
+        kinds=("int8", "dynamic-int8"),
+        build=_onnx("QDQ MatMul"),
+    ),
 )
 
 

@@ -11,13 +11,13 @@ The runtime modules collect the nodes (`RuntimeSpec.profiler`); this module sums
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sketch_edge.plugins import load
 from sketch_edge.runtime import RuntimeSpec
 
 
@@ -25,8 +25,7 @@ def profile(spec: RuntimeSpec, path: Path, threads: int, batch: np.ndarray, call
     """Per node and per operator type, microseconds per call and share of the total; None without a profiler."""
     if spec.profiler is None:
         return None
-    module, _, name = spec.profiler.partition(":")
-    nodes = getattr(importlib.import_module(module), name)(path, threads, batch, calls, scratch)
+    nodes = load(spec.profiler)(path, threads, batch, calls, scratch)
     return _summary(nodes, calls)
 
 

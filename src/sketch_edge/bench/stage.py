@@ -244,7 +244,7 @@ def mobile_records(manifest: Manifest) -> dict[str, Mobile]:
             continue
         twin = manifest.artifact(a.details.twin.twin) if a.details.twin else None
         providers = a.details.providers or (twin.details.providers if twin else ())
-        found[a.name] = Mobile(CLIENTS[recipe.client], a.details.client, providers, a.details.twin)
+        found[a.name] = Mobile(CLIENTS[recipe.client].description, a.details.client, providers, a.details.twin)
     return found
 
 

@@ -23,7 +23,9 @@ from sketch_edge.export.tflite import export_tflite
 from sketch_edge.manifest import Artifact
 
 
-def export_aeq(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+def export_aeq(
+    model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader, float_layers: tuple[str, ...] = ()
+) -> Artifact:
     from ai_edge_quantizer import quantizer
     from ai_edge_quantizer import recipe as recipes
     from ai_edge_quantizer.algorithm_manager import AlgorithmName
@@ -31,7 +33,7 @@ def export_aeq(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, 
     flatbuffer, ranges = _calibrated(model, input_spec, calibration)
     quantize = quantizer.Quantizer(bytearray(flatbuffer))
     quantize.load_quantization_recipe(recipes.static_wi8_ai8())
-    for tensor in recipe.options.get("float_layers", []):  # an op's scope: its output names, each followed by ";"
+    for tensor in float_layers:  # an op's scope: its output names, each followed by ";"
         quantize.update_quantization_recipe(regex=f"^{re.escape(tensor)};$", operation_name="*", algorithm_key=AlgorithmName.NO_QUANTIZE)
     result = quantize.quantize(ranges)
     with fileio.atomic_path(out) as tmp:

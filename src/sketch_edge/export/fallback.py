@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +80,7 @@ def choose_float_layers(
     recipe: Recipe,
     out: Path,
     float_twin: Path,
-    export: Callable[[Recipe, Path], Artifact],
+    export: Callable[[Path, tuple[str, ...]], Artifact],
     predict: Callable[[Path, np.ndarray], np.ndarray],
     validation: Validation,
     max_drop: float,
@@ -90,8 +90,7 @@ def choose_float_layers(
     the drop is within noise, no quantized layer adds noise, or another step would overrun `budget_s` (then `out`
     is the best file made); the artifact and what was tried."""
     started = last = time.perf_counter()  # the budget counts the first file too: its export may be most of the time
-    base = replace(recipe, options={k: v for k, v in recipe.options.items() if k != "fallback"})
-    artifact = export(base, out)
+    artifact = export(out, ())
     aim = validation.keras_top1 - max_drop
     floated: list[str] = []  # Keras layers, in the order they went to float
     nodes: list[str] = []
@@ -124,7 +123,7 @@ def choose_float_layers(
             break
         floated.append(worst[0])
         nodes += worst[1]
-        artifact = export(replace(base, options={**base.options, "float_layers": nodes}), out)
+        artifact = export(out, tuple(nodes))
     _, data, artifact, kept, kept_ops = best
     if kept != len(floated):  # an earlier file was the best: it is the one kept
         with fileio.atomic_path(out) as tmp:

@@ -17,13 +17,15 @@ from __future__ import annotations
 import importlib.util
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from sketch_edge import fileio
+from sketch_edge.formats import format_of
 from sketch_edge.isolation import library_versions, run_job, serve
-from sketch_edge.manifest import ClientCheck, ProviderCoverage
+from sketch_edge.manifest import ClientCheck, Details, ProviderCoverage
 from sketch_edge.records import Fraction, Record
 
 MIN_CLIENT_AGREEMENT = 0.999
@@ -43,6 +45,30 @@ class ClientJob(Record):
     truth: str  # .npy of the true class per image
     result: str  # the ClientCheck as JSON
     min_agreement: Fraction = MIN_CLIENT_AGREEMENT
+
+
+@dataclass(frozen=True)
+class ClientExamples:
+    """What a client's check is given besides the file: the test examples as stored (pixels: a client feeds them
+    itself), the class names, the runtime's probabilities on them and the truth."""
+
+    images: np.ndarray
+    labels: tuple[str, ...]
+    runtime_probs: np.ndarray
+    truth: np.ndarray
+
+
+def mediapipe_check(path: Path, details: Details, examples: ClientExamples) -> Details:
+    """The `mediapipe` client's check (export.recipes.CLIENTS): its ImageClassifier runs the file."""
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=fileio.owned_prefix(".client-")) as scratch:
+        check = check_with_mediapipe(path, examples.images, examples.labels, examples.runtime_probs, examples.truth, Path(scratch))
+    return replace(details, client=check)
+
+
+def ort_mobile_check(path: Path, details: Details, examples: ClientExamples) -> Details:
+    """The `onnxruntime-mobile` client's check: its usability checker reads an ONNX file (a converted .ort file is
+    judged by its twin's coverage and the twin check)."""
+    return replace(details, providers=usability(path)) if format_of(path).name == "onnx" else details
 
 
 def client_name() -> str:

@@ -29,11 +29,13 @@ from sketch_edge.manifest import Artifact
 OPSET = 17
 
 
-def export_onnx(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+def export_onnx(
+    model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader, float_layers: tuple[str, ...] = ()
+) -> Artifact:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    quantization = recipe.options.get("quantization")
-    mobile = bool(recipe.options.get("mobile"))
+    quantization = recipe.quantization
+    mobile = recipe.mobile
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
         converted, fp32, made = Path(scratch) / "converted.onnx", Path(scratch) / "fp32.onnx", Path(scratch) / "made.onnx"
         _convert_fp32(model, input_spec, converted, batch=1 if mobile else None)
@@ -41,7 +43,7 @@ def export_onnx(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe,
         if quantization is None:
             fp32.replace(made)
         elif quantization == "static-qdq":
-            _quantize_static(fp32, made, calibration, recipe.options.get("float_layers", []))
+            _quantize_static(fp32, made, calibration, list(float_layers))
         elif quantization == "dynamic":
             from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -30,16 +30,18 @@ TARGET_PLATFORM = "arm"
 
 def twin_path(out: Path, recipe: Recipe) -> Path:
     """The file of the artifact this recipe converts, beside its own."""
-    return out.with_name(f"{recipe.options['from']}.onnx")
+    return out.with_name(f"{recipe.converts}.onnx")
 
 
-def export_ort(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+def export_ort(
+    model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader, float_layers: tuple[str, ...] = ()
+) -> Artifact:
     import onnx
     from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
 
     twin = twin_path(out, recipe)
     if not twin.is_file():
-        raise ExportError(f"{twin}: the ONNX twin of {recipe.name} was not exported (export {recipe.options['from']} first)")
+        raise ExportError(f"{twin}: the ONNX twin of {recipe.name} was not exported (export {recipe.converts} first)")
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:
         source, converted = Path(scratch) / f"{out.stem}.onnx", Path(scratch) / "ort"
         proto = onnx.load(str(twin))

@@ -5,18 +5,19 @@ subprocess, so a converter that crashes takes down only its own process.
 Every recipe declares its compute kind: the arithmetic a runtime does with the
 file, which says which measured peak bounds it (the bench) and which gate it meets.
 Every exporter has one signature:
-`export_<format>(model, out, *, input_spec, recipe, calibration) -> Artifact`.
+`export_<format>(model, out, *, input_spec, recipe, calibration, float_layers=()) -> Artifact`.
 
 The mobile recipes make what the mobile toolchains take as it is (batch 1;
 MediaPipe's RGB input for TFLite, `.ort` files for ONNX Runtime Mobile) and name
 the `client` whose own check they pass at export (`export.mobile`). A recipe
-with a `from` option converts another recipe's file (its twin, exported first).
+that `converts` another recipe's file (its twin) is exported after it.
 
-Two options are read by the export worker rather than an exporter: a quantized
+Two things are done by the export worker rather than an exporter: a quantized
 recipe is compared layer by layer with its format's fp32 recipe (the
-sensitivity report), and `fallback: auto` makes a mixed recipe: the worker
-moves the noisiest layer to float, one at a time, passing them to the exporter
-as `float_layers`, until validation top-1 is near Keras's (`export.fallback`).
+sensitivity report), and a `fallback` recipe is a mixed one: the worker moves
+the noisiest layer to float, one at a time, passing them to the exporter as
+`float_layers`, until validation top-1 is near Keras's (`export.fallback`).
+Registry records are built by keyword only (`kw_only`): a field is never read by counting commas.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from sketch_edge import numbers
 from sketch_edge.data.dataset import InputSpec
-from sketch_edge.errors import ExportError, unknown_name
+from sketch_edge.errors import ExportError, RecordError, unknown_name
 from sketch_edge.formats import FORMATS
 from sketch_edge.manifest import Artifact
 from sketch_edge.records import Record
@@ -45,7 +46,7 @@ FALLBACK_MAX_DROP = 0.002
 """Default aim of the mixed recipes: top-1 within 0.2 points of Keras's."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Gate:
     """What an artifact must reproduce of the Keras model to be `ok`."""
 
@@ -55,16 +56,21 @@ class Gate:
 
 
 GATES = {
-    "fp32": Gate(0.999, 1e-4),
+    "fp32": Gate(min_agreement=0.999, max_abs_diff=1e-4),
     # fp16 weights round each weight by up to 2^-11 of itself; measured on probabilities: 6.5e-4 (cnn-bn), 1.9e-3
     # (seq-conv) and 2.5e-3 (seq-lstm), every one with 100% top-1 agreement. 5e-3 passes rounding and still fails a
     # conversion that changes answers; agreement and non-finite outputs are checked apart.
-    "fp16": Gate(0.999, 5e-3),
-    "quantized": Gate(0.98, None),
+    "fp16": Gate(min_agreement=0.999, max_abs_diff=5e-3),
+    "quantized": Gate(min_agreement=0.98, max_abs_diff=None),
 }
 
 
-@dataclass(frozen=True)
+QUANTIZATIONS = ("fp16", "dynamic", "int8", "int16x8", "static-qdq")
+"""What a recipe asks its converter for: TFLite's float16, dynamic-range, full-integer and 16x8 modes; ONNX Runtime's
+dynamic and static QDQ quantization."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Recipe(Record):
     name: str
     format: str  # a registered format (sketch_edge.formats)
@@ -72,7 +78,11 @@ class Recipe(Record):
     compute: str  # a key of COMPUTE_KINDS
     exporter: str  # "module:function"
     libraries: tuple[str, ...]  # the distributions that make and check the file: the manifest names their versions
-    options: dict[str, Any] = field(default_factory=dict)
+    quantization: str | None = None  # one of QUANTIZATIONS; None: float
+    mobile: bool = False  # the mobile form: batch 1, what the mobile toolchains take as it is
+    rgb_input: bool = False  # its files take the RGB form of a picture input (MediaPipe's ImageClassifier feeds RGB)
+    converts: str | None = None  # the recipe whose file it converts (its twin, exported first), or None
+    fallback: bool = False  # a mixed recipe: the worker moves the noisiest layers to float (export.fallback)
     default: bool = True
     not_default_for: dict[str, str] = field(default_factory=dict)  # model kind (models.model_kind) -> why not
     cannot_run_on: dict[str, str] = field(default_factory=dict)  # runtime -> why its files do not load there
@@ -81,7 +91,7 @@ class Recipe(Record):
 
     def file_input(self, contract: InputSpec) -> InputSpec:
         """The input its files take: the model's contract, or its RGB form (`input: rgb`, the MediaPipe recipes)."""
-        return contract.rgb() if self.options.get("input") == "rgb" else contract
+        return contract.rgb() if self.rgb_input else contract
 
     def takes(self, input_kind: str | None) -> bool:
         """Whether it is made for models of this input kind (None: not asked)."""
@@ -92,15 +102,10 @@ class Recipe(Record):
         return None if self.takes(input_kind) else f"made for {' and '.join(self.input_kinds)} models; this model reads {input_kind}"
 
     @property
-    def converts(self) -> str | None:
-        """The recipe whose file this one converts (its twin, exported first), or None."""
-        return self.options.get("from")
-
-    @property
     def measures_sensitivity(self) -> bool:
         """Quantized, by a quantizer, in the desktop form: a converted file's layers are its twin's, and a mobile file's
         the desktop recipe's (the same quantizer on the same model; its fixed batch would not take the samples at once)."""
-        return self.quantized and self.converts is None and not self.options.get("mobile")
+        return self.quantized and self.converts is None and not self.mobile
 
     @property
     def suffix(self) -> str:
@@ -111,6 +116,10 @@ class Recipe(Record):
     def quantized(self) -> bool:
         """Whether its arithmetic is quantized (then its sensitivity is measured against the fp32 file of its format)."""
         return self.compute not in ("fp32", "fp16")
+
+    def check(self, where: str) -> None:
+        if self.quantization is not None and self.quantization not in QUANTIZATIONS:
+            raise RecordError(f"quantization {self.quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
 
     def gate(self, gates: dict[str, Gate] = GATES) -> Gate:
         return gates.get(self.compute, gates["quantized"])
@@ -136,22 +145,54 @@ def parse_gate(text: str, max_top1_drop: float = MAX_TOP1_DROP) -> tuple[str, Ga
         max_diff = None if max_diff is None else numbers.check(max_diff, lo=0, hi=1e6)
     except ValueError as exc:
         raise ExportError(f"--gate {text!r}: {exc}") from None
-    return parts[0], Gate(agreement, max_diff, max_top1_drop)
+    return parts[0], Gate(min_agreement=agreement, max_abs_diff=max_diff, max_top1_drop=max_top1_drop)
 
 
-CLIENTS = {
-    "mediapipe": "MediaPipe Tasks ImageClassifier (Android, iOS, web, Python): runs the file on the test drawings",
-    "onnxruntime-mobile": "ONNX Runtime Mobile (Android, iOS): its usability checker per execution provider",
+@dataclass(frozen=True, kw_only=True)
+class Client:
+    """A mobile client a recipe's files are checked by at export: what it is, and its check ("module:function", taking
+    the file, its Details and `export.mobile.ClientExamples`, returning the Details with the client's verdict)."""
+
+    name: str
+    description: str
+    check: str
+
+
+CLIENTS: dict[str, Client] = {
+    c.name: c
+    for c in (
+        Client(
+            name="mediapipe",
+            description="MediaPipe Tasks ImageClassifier (Android, iOS, web, Python): runs the file on the test drawings",
+            check="sketch_edge.export.mobile:mediapipe_check",
+        ),
+        Client(
+            name="onnxruntime-mobile",
+            description="ONNX Runtime Mobile (Android, iOS): its usability checker per execution provider",
+            check="sketch_edge.export.mobile:ort_mobile_check",
+        ),
+    )
 }
-"""The mobile clients a recipe's files are checked by at export (export.mobile)."""
+"""The mobile clients a recipe's files are checked by at export (export.mobile): a new one is a check function and a line."""
 
-# (exporter, the distributions it converts with and its file is checked with)
-_SAVED = ("sketch_edge.export.saved_model:export_saved_model", ("tensorflow",))
-_TFLITE = ("sketch_edge.export.tflite:export_tflite", ("tensorflow", "ai-edge-litert"))
-_ONNX = ("sketch_edge.export.onnx:export_onnx", ("tensorflow", "tf2onnx", "onnx", "onnxruntime"))
-_ORT = ("sketch_edge.export.ort:export_ort", ("onnx", "onnxruntime"))
-_AEQ = ("sketch_edge.export.ai_edge_quantizer:export_aeq", ("tensorflow", "ai-edge-quantizer", "ai-edge-litert"))
-_AEQ_NOT_ON = {"openvino": "OpenVINO's TFLite reader cannot load ai-edge-quantizer's files (Check 'opts != nullptr')"}
+_SAVED: dict[str, Any] = {"exporter": "sketch_edge.export.saved_model:export_saved_model", "libraries": ("tensorflow",)}
+_TFLITE: dict[str, Any] = {
+    "format": "tflite",
+    "exporter": "sketch_edge.export.tflite:export_tflite",
+    "libraries": ("tensorflow", "ai-edge-litert"),
+}
+_ONNX: dict[str, Any] = {
+    "format": "onnx",
+    "exporter": "sketch_edge.export.onnx:export_onnx",
+    "libraries": ("tensorflow", "tf2onnx", "onnx", "onnxruntime"),
+}
+_ORT: dict[str, Any] = {"format": "ort", "exporter": "sketch_edge.export.ort:export_ort", "libraries": ("onnx", "onnxruntime")}
+_AEQ: dict[str, Any] = {
+    "format": "tflite",
+    "exporter": "sketch_edge.export.ai_edge_quantizer:export_aeq",
+    "libraries": ("tensorflow", "ai-edge-quantizer", "ai-edge-litert"),
+    "cannot_run_on": {"openvino": "OpenVINO's TFLite reader cannot load ai-edge-quantizer's files (Check 'opts != nullptr')"},
+}
 # Measured on seq-gru and seq-lstm trained on strokes/ (the export of every other recipe of theirs takes 15 s or less):
 _RECURRENT = {
     "tflite-int8-aeq": "ai-edge-quantizer's calibration of the unrolled cell takes about 2 minutes, and its int8 file "
@@ -161,60 +202,41 @@ _RECURRENT = {
     "onnx-int8-mixed": "ONNX Runtime's QDQ keeps the recurrent operator in float already, and excluding its nodes crashed "
     "ONNX Runtime (SIGABRT) on seq-gru",
 }
-
-_MEDIAPIPE: dict[str, Any] = {"input_kinds": ("bitmap", "image"), "client": "mediapipe"}  # an image classifier: pictures only
+_MEDIAPIPE: dict[str, Any] = {"mobile": True, "rgb_input": True, "input_kinds": ("bitmap", "image"), "client": "mediapipe"}
+_ORT_MOBILE: dict[str, Any] = {"mobile": True, "client": "onnxruntime-mobile"}
+_FP32: dict[str, Any] = {"precision": "fp32", "compute": "fp32"}
+_INT8: dict[str, Any] = {"precision": "int8", "compute": "int8"}
+_DYNAMIC: dict[str, Any] = {"precision": "dynamic-int8", "compute": "dynamic-int8"}
+_MIXED: dict[str, Any] = {"precision": "int8+fp32", "compute": "int8", "fallback": True}
 
 
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe("saved_model", "saved_model", "fp32", "fp32", *_SAVED),
-        Recipe("tflite-fp32", "tflite", "fp32", "fp32", *_TFLITE),
-        Recipe("tflite-fp16", "tflite", "fp16", "fp16", *_TFLITE, {"quantization": "fp16"}),
-        Recipe("tflite-dynamic", "tflite", "dynamic-int8", "dynamic-int8", *_TFLITE, {"quantization": "dynamic"}),
-        Recipe("tflite-int8", "tflite", "int8", "int8", *_TFLITE, {"quantization": "int8"}),
+        Recipe(name="saved_model", format="saved_model", **_FP32, **_SAVED),
+        Recipe(name="tflite-fp32", **_FP32, **_TFLITE),
+        Recipe(name="tflite-fp16", precision="fp16", compute="fp16", quantization="fp16", **_TFLITE),
+        Recipe(name="tflite-dynamic", quantization="dynamic", **_DYNAMIC, **_TFLITE),
+        Recipe(name="tflite-int8", quantization="int8", **_INT8, **_TFLITE),
+        Recipe(name="tflite-int8-aeq", **_INT8, **_AEQ, not_default_for={"recurrent": _RECURRENT["tflite-int8-aeq"]}),
+        Recipe(name="tflite-int8-mixed", **_MIXED, **_AEQ, not_default_for={"recurrent": _RECURRENT["tflite-int8-mixed"]}),
+        Recipe(name="tflite-int16x8", precision="int16x8", compute="int16x8", quantization="int16x8", default=False, **_TFLITE),
+        Recipe(name="onnx-fp32", **_FP32, **_ONNX),
+        Recipe(name="onnx-int8", quantization="static-qdq", **_INT8, **_ONNX),
         Recipe(
-            "tflite-int8-aeq",
-            "tflite",
-            "int8",
-            "int8",
-            *_AEQ,
-            not_default_for={"recurrent": _RECURRENT["tflite-int8-aeq"]},
-            cannot_run_on=_AEQ_NOT_ON,
-        ),
-        Recipe(
-            "tflite-int8-mixed",
-            "tflite",
-            "int8+fp32",
-            "int8",
-            *_AEQ,
-            {"fallback": "auto"},
-            not_default_for={"recurrent": _RECURRENT["tflite-int8-mixed"]},
-            cannot_run_on=_AEQ_NOT_ON,
-        ),
-        Recipe("tflite-int16x8", "tflite", "int16x8", "int16x8", *_TFLITE, {"quantization": "int16x8"}, default=False),
-        Recipe("onnx-fp32", "onnx", "fp32", "fp32", *_ONNX),
-        Recipe("onnx-int8", "onnx", "int8", "int8", *_ONNX, {"quantization": "static-qdq"}),
-        Recipe(
-            "onnx-int8-mixed",
-            "onnx",
-            "int8+fp32",
-            "int8",
-            *_ONNX,
-            {"quantization": "static-qdq", "fallback": "auto"},
+            name="onnx-int8-mixed",
+            quantization="static-qdq",
+            **_MIXED,
+            **_ONNX,
             not_default_for={"recurrent": _RECURRENT["onnx-int8-mixed"]},
         ),
-        Recipe("onnx-int8-dynamic", "onnx", "dynamic-int8", "dynamic-int8", *_ONNX, {"quantization": "dynamic"}),
-        Recipe("tflite-mobile-fp32", "tflite", "fp32", "fp32", *_TFLITE, {"mobile": True, "input": "rgb"}, **_MEDIAPIPE),
-        Recipe(
-            "tflite-mobile-int8", "tflite", "int8", "int8", *_TFLITE, {"mobile": True, "input": "rgb", "quantization": "int8"}, **_MEDIAPIPE
-        ),
-        Recipe("onnx-mobile-fp32", "onnx", "fp32", "fp32", *_ONNX, {"mobile": True}, client="onnxruntime-mobile"),
-        Recipe(
-            "onnx-mobile-int8", "onnx", "int8", "int8", *_ONNX, {"mobile": True, "quantization": "static-qdq"}, client="onnxruntime-mobile"
-        ),
-        Recipe("ort-mobile-fp32", "ort", "fp32", "fp32", *_ORT, {"from": "onnx-mobile-fp32"}, client="onnxruntime-mobile"),
-        Recipe("ort-mobile-int8", "ort", "int8", "int8", *_ORT, {"from": "onnx-mobile-int8"}, client="onnxruntime-mobile"),
+        Recipe(name="onnx-int8-dynamic", quantization="dynamic", **_DYNAMIC, **_ONNX),
+        Recipe(name="tflite-mobile-fp32", **_FP32, **_TFLITE, **_MEDIAPIPE),
+        Recipe(name="tflite-mobile-int8", quantization="int8", **_INT8, **_TFLITE, **_MEDIAPIPE),
+        Recipe(name="onnx-mobile-fp32", **_FP32, **_ONNX, **_ORT_MOBILE),
+        Recipe(name="onnx-mobile-int8", quantization="static-qdq", **_INT8, **_ONNX, **_ORT_MOBILE),
+        Recipe(name="ort-mobile-fp32", converts="onnx-mobile-fp32", **_FP32, **_ORT, **_ORT_MOBILE),
+        Recipe(name="ort-mobile-int8", converts="onnx-mobile-int8", **_INT8, **_ORT, **_ORT_MOBILE),
     )
 }
 

@@ -12,7 +12,9 @@ from sketch_edge.export.recipes import Recipe
 from sketch_edge.manifest import Artifact
 
 
-def export_saved_model(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+def export_saved_model(
+    model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader, float_layers: tuple[str, ...] = ()
+) -> Artifact:
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.export(str(tmp), format="tf_saved_model", verbose=False)

@@ -27,11 +27,13 @@ from sketch_edge.manifest import Artifact
 from sketch_edge.models.saved import recurrent_layers
 
 
-def export_tflite(model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader) -> Artifact:
+def export_tflite(
+    model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader, float_layers: tuple[str, ...] = ()
+) -> Artifact:
     import tensorflow as tf
 
     model, unrolled = _unrolled(model)
-    mobile = bool(recipe.options.get("mobile"))
+    mobile = recipe.mobile
     signature = None
     if mobile:
         if input_spec.colour != "rgb":
@@ -166,7 +168,7 @@ def _convert(tf: Any, converter: Any, recipe: Recipe, calibration: CalibrationRe
     quantization parameters that made seq-gru's int8 file 2.4 times its float one (the same agreement per tensor).
     A dynamic-range file's float biases carry none, so it keeps per-channel weights."""
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    quantization = recipe.options.get("quantization")
+    quantization = recipe.quantization
     converter._experimental_disable_per_channel_quantization_for_dense_layers = quantization == "int8" and not per_channel_dense
     if quantization is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -175,7 +177,7 @@ def _convert(tf: Any, converter: Any, recipe: Recipe, calibration: CalibrationRe
     elif quantization == "int8":
         converter.representative_dataset = calibration.representative_dataset
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        io_type = tf.uint8 if recipe.options.get("mobile") else tf.int8  # MediaPipe takes uint8 or float32, not int8
+        io_type = tf.uint8 if recipe.mobile else tf.int8  # MediaPipe takes uint8 or float32, not int8
         converter.inference_input_type = io_type
         converter.inference_output_type = io_type
     elif quantization == "int16x8":

@@ -13,7 +13,6 @@ kills only this process, and the stage records it as a failed artifact.
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 import time
 from collections import Counter
@@ -29,9 +28,9 @@ from sketch_edge.data import InputSpec
 from sketch_edge.errors import first_line
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.fallback import Validation, choose_float_layers
-from sketch_edge.export.mobile import check_with_mediapipe, usability
+from sketch_edge.export.mobile import ClientExamples
 from sketch_edge.export.ort import twin_path
-from sketch_edge.export.recipes import Recipe, float_recipe
+from sketch_edge.export.recipes import CLIENTS, Recipe, float_recipe
 from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
 from sketch_edge.fileio import sha256_file
@@ -40,6 +39,7 @@ from sketch_edge.isolation import serve
 from sketch_edge.manifest import Artifact, Details, Fallback, SensitivitySummary, TensorInfo, TwinCheck
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.saved import load_trained
+from sketch_edge.plugins import load
 from sketch_edge.records import Figure, Fraction, Record
 from sketch_edge.runtime.base import fixed_batch, predict_all
 
@@ -84,11 +84,6 @@ class ModelInputs:
         return self._archive[name]
 
 
-def exporter_function(exporter: str) -> Callable[..., Artifact]:
-    module, _, function = exporter.partition(":")
-    return getattr(importlib.import_module(module), function)
-
-
 def run_job(job: ExportJob) -> Artifact:
     recipe = job.recipe
     spec = job.input
@@ -97,17 +92,22 @@ def run_job(job: ExportJob) -> Artifact:
     model = load_trained(Path(job.model))
     calibration = CalibrationReader(arrays["calibration"], spec.name)
 
-    def export(r: Recipe, path: Path) -> Artifact:
-        return exporter_function(r.exporter)(model, path, input_spec=spec, recipe=r, calibration=calibration)
+    def export(path: Path, float_layers: tuple[str, ...] = ()) -> Artifact:
+        exporter = load(recipe.exporter)
+        return exporter(model, path, input_spec=spec, recipe=recipe, calibration=calibration, float_layers=float_layers)
+
+    def export_twin(path: Path) -> Artifact:
+        twin = float_recipe(recipe.format)
+        return load(twin.exporter)(model, path, input_spec=spec, recipe=twin, calibration=calibration)
 
     fallback: Fallback | None = None
     sensitivity: SensitivitySummary | None = None
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".twin-")) as scratch:
         float_twin = Path(scratch) / f"float{recipe.suffix}"
         if recipe.measures_sensitivity:
-            export(float_recipe(recipe.format), float_twin)
+            export_twin(float_twin)
         started = time.perf_counter()
-        if recipe.options.get("fallback") == "auto":
+        if recipe.fallback:
             keras_answers = arrays["reference"].argmax(axis=1)
             validation = Validation(
                 arrays["validation"], arrays["validation_labels"], keras_answers, job.min_agreement, arrays["calibration"]
@@ -116,7 +116,7 @@ def run_job(job: ExportJob) -> Artifact:
                 recipe, out, float_twin, export, _predict_file, validation, job.max_drop, job.fallback_budget_s
             )
         else:
-            artifact = export(recipe, out)
+            artifact = export(out)
         fmt = get_format(recipe.format)
         if fmt.embed_metadata is not None:
             fmt.embed_metadata(out, job.metadata)
@@ -154,13 +154,9 @@ def _mobile_checks(
     """The recipe's client's verdict (MediaPipe runs the file; ORT Mobile's checker reads it), and a converted file
     against its twin on the validation drawings."""
     recipe = job.recipe
-    if recipe.client == "mediapipe":
-        with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".client-")) as scratch:
-            labels = tuple(job.metadata["labels"])
-            check = check_with_mediapipe(out, arrays.stored("test"), labels, test_probs, arrays["test_labels"], Path(scratch))
-        details = replace(details, client=check)
-    if recipe.client == "onnxruntime-mobile" and recipe.format == "onnx":
-        details = replace(details, providers=usability(out))
+    if recipe.client is not None:
+        examples = ClientExamples(arrays.stored("test"), tuple(job.metadata["labels"]), test_probs, arrays["test_labels"])
+        details = load(CLIENTS[recipe.client].check)(out, details, examples)
     if recipe.converts is not None:
         twin = twin_path(out, recipe)
         reference = _predict_file(twin, arrays["validation"])

@@ -31,7 +31,7 @@ class GraphFacts:
     tensor_types: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Format:
     """An artifact format: one module of sketch_edge.formats, one line of FORMATS."""
 
@@ -44,6 +44,7 @@ class Format:
     graph_facts: Callable[[Path], GraphFacts] | None = None  # inputs, outputs and tensor types (files made elsewhere)
     count_macs: Callable[[Path], int] | None = None  # multiply-accumulates per example (files made elsewhere: peak %)
     runs_in_runtime: bool = True  # a runtime adapter opens it (else: its exporter's library, e.g. SavedModel)
+    emulated: bool = False  # verify-arm runs its files on emulated Arm cores (its default runtime has aarch64 wheels)
 
 
 def parse_metadata(text: bytes | str, path: Path) -> dict[str, Any]:

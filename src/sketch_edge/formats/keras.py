@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from sketch_edge.formats.base import Format
 
-FORMAT = Format("keras", (".keras",))
+FORMAT = Format(name="keras", suffixes=(".keras",))

@@ -133,4 +133,14 @@ def count_macs(path: Path) -> int:
     return int(total)
 
 
-FORMAT = Format("onnx", (".onnx",), read_metadata, embed_metadata, count_ops, check, graph_facts, count_macs)
+FORMAT = Format(
+    name="onnx",
+    suffixes=(".onnx",),
+    read_metadata=read_metadata,
+    embed_metadata=embed_metadata,
+    count_ops=count_ops,
+    check=check,
+    graph_facts=graph_facts,
+    count_macs=count_macs,
+    emulated=True,
+)

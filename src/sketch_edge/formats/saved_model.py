@@ -7,4 +7,4 @@ from __future__ import annotations
 
 from sketch_edge.formats.base import Format
 
-FORMAT = Format("saved_model", ("",), runs_in_runtime=False)
+FORMAT = Format(name="saved_model", suffixes=("",), runs_in_runtime=False)

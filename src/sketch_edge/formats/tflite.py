@@ -172,4 +172,13 @@ def count_macs(path: Path) -> int:
     return int(total)
 
 
-FORMAT = Format("tflite", (".tflite",), read_metadata, embed_metadata, count_ops, graph_facts=graph_facts, count_macs=count_macs)
+FORMAT = Format(
+    name="tflite",
+    suffixes=(".tflite",),
+    read_metadata=read_metadata,
+    embed_metadata=embed_metadata,
+    count_ops=count_ops,
+    graph_facts=graph_facts,
+    count_macs=count_macs,
+    emulated=True,
+)

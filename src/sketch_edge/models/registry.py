@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import keras
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelSpec:
     name: str
     input_kind: str
@@ -69,7 +69,15 @@ def register(
         _check_new(name, input_kind)
         doc = (builder.__doc__ or "").strip().splitlines()
         _REGISTRY[name] = ModelSpec(
-            name, input_kind, builder, doc[0] if doc else "", epochs, batch_size, learning_rate, augment, label_smoothing
+            name=name,
+            input_kind=input_kind,
+            build=builder,
+            description=doc[0] if doc else "",
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            augment=augment,
+            label_smoothing=label_smoothing,
         )
         return builder
 

@@ -8,7 +8,6 @@ tensor shapes), `run` (the runtime call, what a bare loop of its API does) and
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from sketch_edge.errors import ModelError, unknown_name
 from sketch_edge.formats import FORMATS
+from sketch_edge.plugins import load
 from sketch_edge.records import Record
 
 
@@ -61,7 +61,7 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuntimeSpec:
     """A CPU runtime: the files it runs, its adapter, and what the bench and the predictor need to know of it."""
 
@@ -85,8 +85,8 @@ class RuntimeSpec:
         return tuple(suffix for name in self.formats for suffix in FORMATS[name].suffixes)
 
     def adapter_class(self) -> type[Runner]:
-        module, _, name = self.adapter.partition(":")
-        return getattr(importlib.import_module(module), name)
+        adapter: type[Runner] = load(self.adapter)
+        return adapter
 
     def missing(self) -> str | None:
         """Why this runtime cannot run here (its package is not installed), or None."""
@@ -102,53 +102,53 @@ RUNTIMES: dict[str, RuntimeSpec] = {
     spec.name: spec
     for spec in (
         RuntimeSpec(
-            "keras",
-            ("keras",),
-            "sketch_edge.runtime.keras:KerasRunner",
-            False,
-            ("fp32",),
-            "keras",
-            ("keras", "tensorflow"),
-            "train",
-            True,
-            "s",
-            ":",
+            name="keras",
+            formats=("keras",),
+            adapter="sketch_edge.runtime.keras:KerasRunner",
+            thread_safe=False,
+            compute_kinds=("fp32",),
+            package="keras",
+            libraries=("keras", "tensorflow"),
+            extra="train",
+            needs_tensorflow=True,
+            marker="s",
+            line=":",
             no_profiler="not profiled (the reference row)",
         ),
         RuntimeSpec(
-            "litert",
-            ("tflite",),
-            "sketch_edge.runtime.litert:LiteRTRunner",
-            False,
-            _ALL_KINDS,
-            "ai_edge_litert",
-            ("ai-edge-litert",),
-            "litert",
+            name="litert",
+            formats=("tflite",),
+            adapter="sketch_edge.runtime.litert:LiteRTRunner",
+            thread_safe=False,
+            compute_kinds=_ALL_KINDS,
+            package="ai_edge_litert",
+            libraries=("ai-edge-litert",),
+            extra="litert",
             marker="o",
             line="-",
             no_profiler="LiteRT's Python API has no per-op profiler",
         ),
         RuntimeSpec(
-            "onnxruntime",
-            ("onnx", "ort"),
-            "sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
-            True,
-            _ONNX_KINDS,
-            "onnxruntime",
-            ("onnxruntime",),
+            name="onnxruntime",
+            formats=("onnx", "ort"),
+            adapter="sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
+            thread_safe=True,
+            compute_kinds=_ONNX_KINDS,
+            package="onnxruntime",
+            libraries=("onnxruntime",),
             marker="^",
             line="--",
             profiler="sketch_edge.runtime.onnxruntime:profile_nodes",
         ),
         RuntimeSpec(
-            "openvino",
-            ("onnx", "tflite"),
-            "sketch_edge.runtime.openvino:OpenVINORunner",
-            False,
-            _ALL_KINDS,
-            "openvino",
-            ("openvino",),
-            "openvino",
+            name="openvino",
+            formats=("onnx", "tflite"),
+            adapter="sketch_edge.runtime.openvino:OpenVINORunner",
+            thread_safe=False,
+            compute_kinds=_ALL_KINDS,
+            package="openvino",
+            libraries=("openvino",),
+            extra="openvino",
             marker="D",
             line="-.",
             profiler="sketch_edge.runtime.openvino:profile_nodes",
