@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sketch_edge.bench.stage import BenchConfig
+from sketch_edge.bench.plan import BenchConfig
 from sketch_edge.isolation import cpu_count
 
 
@@ -19,8 +19,8 @@ def test_full_grid_and_asked_cells_are_every_combination():
 
 
 def test_peaks_in_doubt_are_timed_again_and_a_peak_still_beaten_names_its_cells():
+    from sketch_edge.bench.derive import mark_beaten, peaks_to_remeasure
     from sketch_edge.bench.results import KernelTiming, Peak, Row
-    from sketch_edge.bench.stage import mark_beaten, peaks_to_remeasure
 
     measured = [
         KernelTiming("ORT int8", "onnxruntime", 2, noisy=False),

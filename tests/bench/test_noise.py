@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import pytest
 
 from sketch_edge.bench import noise
-from sketch_edge.bench.stage import BenchConfig, run
+from sketch_edge.bench.plan import BenchConfig
+from sketch_edge.bench.stage import run
 from sketch_edge.isolation import cpu_affinity
 from tests.helpers import copy_artifacts
 

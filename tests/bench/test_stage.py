@@ -8,8 +8,9 @@ import pytest
 from sketch_edge.bench import report
 from sketch_edge.bench.gates import check_complete, check_gates
 from sketch_edge.bench.peak import KERNELS
+from sketch_edge.bench.plan import BenchConfig
 from sketch_edge.bench.results import Results
-from sketch_edge.bench.stage import BenchConfig, run
+from sketch_edge.bench.stage import run
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, GateError, IncompleteError, ManifestError
 from sketch_edge.metrics import topk_accuracy
@@ -192,7 +193,7 @@ def test_bad_requests(tmp_path, benched):
 def test_a_runtime_not_installed_is_skipped_with_the_reason_not_failed(benched, monkeypatch):
     from dataclasses import replace
 
-    from sketch_edge.bench.stage import plan
+    from sketch_edge.bench.plan import plan
     from sketch_edge.manifest import Manifest
     from sketch_edge.runtime import RUNTIMES
 
@@ -234,7 +235,7 @@ def test_a_bitmap_and_a_stroke_model_bench_and_compare_on_the_same_drawings(benc
 
 
 def test_mobile_files_are_cells_at_their_fixed_batch_and_openvino_skips_ort_with_the_reason(exported):
-    from sketch_edge.bench.stage import plan
+    from sketch_edge.bench.plan import plan
 
     root, manifest = exported
     mobile = ("tflite-mobile-int8", "onnx-mobile-int8", "ort-mobile-int8")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sketch_edge.bench.stage import BenchConfig, run
+from sketch_edge.bench.plan import BenchConfig
+from sketch_edge.bench.stage import run
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError, ModelError, OutputError
 from sketch_edge.export.files import Described, FilesConfig, artifact_names, precision, take

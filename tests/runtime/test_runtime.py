@@ -98,8 +98,9 @@ def test_every_runtime_and_recipe_names_the_installed_distributions_its_figures_
     """results.json and the manifest name each library by these lists: one left out is a version no report gives."""
     from importlib import metadata
 
+    from sketch_edge.bench.derive import libraries
     from sketch_edge.bench.peak import KERNELS
-    from sketch_edge.bench.stage import Cell, libraries
+    from sketch_edge.bench.plan import Cell
     from sketch_edge.export import stage as export_stage
     from sketch_edge.export.recipes import RECIPES
     from sketch_edge.runtime import RUNTIMES

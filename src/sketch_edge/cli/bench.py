@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sketch_edge.bench import report
     from sketch_edge.bench.gates import check_complete, check_gates
-    from sketch_edge.bench.stage import BenchConfig
+    from sketch_edge.bench.plan import BenchConfig
     from sketch_edge.bench.stage import run as bench
     from sketch_edge.display import markup
     from sketch_edge.reporting import print_table

@@ -25,8 +25,8 @@ def run(job: CandidateJob) -> CandidateResult:
     from sketch_edge.quiet import import_tensorflow
 
     import_tensorflow()
+    from sketch_edge.bench.plan import BenchConfig
     from sketch_edge.bench.report import write_all as write_bench_report
-    from sketch_edge.bench.stage import BenchConfig
     from sketch_edge.bench.stage import run as bench
     from sketch_edge.data import DataRequest
     from sketch_edge.export.stage import ExportConfig

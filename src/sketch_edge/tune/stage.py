@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sketch_edge.bench.derive import pareto_front
 from sketch_edge.bench.machine import environment
-from sketch_edge.bench.stage import pareto_front
 from sketch_edge.data import DataRequest
 from sketch_edge.errors import RecordError, TuneError, unknown_name
 from sketch_edge.export.recipes import RECIPES
