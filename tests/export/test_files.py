@@ -13,8 +13,8 @@ from sketch_edge.bench.plan import BenchConfig
 from sketch_edge.bench.stage import run
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError, ModelError, OutputError
-from sketch_edge.export.files import Described, FilesConfig, artifact_names, precision, take
-from sketch_edge.manifest import FILES_MADE_ELSEWHERE, Manifest, TensorInfo
+from sketch_edge.export.files import FilesConfig, artifact_names, take
+from sketch_edge.manifest import FILES_MADE_ELSEWHERE, Manifest
 from tests.helpers import linear_softmax_onnx, softmax_tflite
 
 
@@ -34,31 +34,6 @@ def _linear(path: Path, metadata: dict | None = None) -> Path:
     """A linear classifier of those pictures: each class sums its half."""
     left = (np.arange(28 * 28) % 28 < 14).astype(np.float32)
     return linear_softmax_onnx(path, np.stack([left, 1 - left], axis=1) * 1e-2, metadata)
-
-
-def _described(ops: dict[str, int], types: tuple[str, ...] = ("float32",), dtype: str = "float32") -> Described:
-    tensor = TensorInfo(name="x", shape=(1, 28, 28, 1), dtype=dtype)
-    return Described(
-        runtime="litert",
-        inputs=1,
-        outputs=1,
-        input=tensor,
-        output=tensor,
-        tensor_types=types,
-        ops=ops,
-        metadata=None,
-        macs=None,
-    )
-
-
-def test_precision_is_read_from_ops_and_constant_types() -> None:
-    assert precision(_described({"CONV_2D": 2})) == "fp32"
-    assert precision(_described({"CONV_2D": 2}, ("float16", "float32"))) == "fp16"
-    assert precision(_described({"CONV_2D": 2}, ("float32", "int8"))) == "dynamic-int8"  # int8 weights, float input
-    assert precision(_described({"QUANTIZE": 1, "CONV_2D": 2}, ("int32", "int8"))) == "int8"
-    assert precision(_described({"CONV_2D": 2}, ("int8",), dtype="uint8")) == "int8"  # integer input
-    assert precision(_described({"DynamicQuantizeLinear": 1, "MatMulInteger": 1})) == "dynamic-int8"
-    assert precision(_described({"QuantizeLinear": 3, "DequantizeLinear": 5, "Conv": 2})) == "int8"
 
 
 def test_names_are_safe_distinct_and_never_a_recipes() -> None:

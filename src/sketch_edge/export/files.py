@@ -8,7 +8,7 @@ bench's agreement, verify-arm's "from Keras" columns) is the first float file gi
 the same images; the manifest's source names it. Bench and verify-arm then read OUT unchanged.
 
 No TensorFlow: each file is opened by the runtime that reads it in a worker process
-(`python -m sketch_edge.export.files JOB`), so a file that crashes its runtime costs a
+(`python -m sketch_edge.export.describe JOB`), so a file that crashes its runtime costs a
 one-line error. Each step is one function, in the order `take` calls them.
 """
 
@@ -18,7 +18,6 @@ import contextlib
 import re
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,20 +31,18 @@ from sketch_edge.data.dataset import InputSpec, contract_of, image_contract
 from sketch_edge.data.image_folder import EVAL_PER_CLASS, FolderListing, list_folder, read_labels, read_split
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError, ModelError, OutputError, RecordError, SketchEdgeError
+from sketch_edge.export.describe import Described, DescribeJob, precision
 from sketch_edge.export.recipes import RECIPES
-from sketch_edge.formats import Format, format_of
-from sketch_edge.isolation import library_versions, run_job, serve
+from sketch_edge.formats import format_of
+from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
-from sketch_edge.manifest import FILES_MADE_ELSEWHERE, Artifact, Details, Manifest, Source, TensorInfo
+from sketch_edge.manifest import FILES_MADE_ELSEWHERE, Artifact, Details, Manifest, Source
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.contract import MAX_SIDE, MIN_SIDE, are_probabilities
-from sketch_edge.records import Count, Record
 from sketch_edge.runtime import RUNTIMES, runtimes_for
 
 MAX_FILES = 32
 """Files one bench takes: each is copied, described and benched on every runtime that reads it."""
-QUANTIZING_OPS = frozenset({"QUANTIZE", "QuantizeLinear", "QLinearConv", "QLinearMatMul"})
-DYNAMIC_OPS = frozenset({"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"})
 
 
 @dataclass(frozen=True)
@@ -58,61 +55,6 @@ class FilesConfig:
     seed: int = 0
     eval_per_class: int = EVAL_PER_CLASS
     timeout_s: float = 300.0
-
-
-@dataclass(frozen=True)
-class DescribeJob(Record):
-    path: str
-    result: str
-
-
-@dataclass(frozen=True)
-class Described(Record):
-    """One file as its runtime opened it and its graph declares it."""
-
-    runtime: str
-    inputs: Count
-    outputs: Count
-    input: TensorInfo
-    output: TensorInfo
-    tensor_types: tuple[str, ...]
-    ops: dict[str, Count]
-    metadata: dict[str, Any] | None
-    macs: Count | None  # None: its format does not count them, or its graph defeated the count
-
-
-def describe(job: DescribeJob) -> Described:
-    """In the worker: open the file in its default runtime and read its graph (raises on a file it cannot open)."""
-    from sketch_edge.runtime import open_runner
-
-    path = Path(job.path)
-    fmt = format_of(path)
-    if fmt.graph_facts is None or fmt.count_ops is None:
-        raise ModelError(f"{path}: a {fmt.name} file cannot be benched on its own")
-    facts = fmt.graph_facts(path)
-    runner = open_runner(path, threads=1)
-    return Described(
-        runtime=runner.name,
-        inputs=facts.inputs,
-        outputs=facts.outputs,
-        input=runner.input_spec,
-        output=runner.output_spec,
-        tensor_types=facts.tensor_types,
-        ops=dict(Counter(fmt.count_ops(path)).most_common()),
-        metadata=runner.metadata,
-        macs=_macs(fmt, path),
-    )
-
-
-def _macs(fmt: Format, path: Path) -> int | None:
-    """The file's MACs per example, or None: the count reads shapes any converter may leave odd (a dynamic dimension,
-    an op it does not know), and a file that runs is benched without its peak % rather than refused."""
-    if fmt.count_macs is None:
-        return None
-    try:
-        return fmt.count_macs(path)
-    except Exception:  # best effort on graphs made by any converter: the bench then says "MACs not counted"
-        return None
 
 
 def take(config: FilesConfig, log: Callable[[str], None] = lambda _: None) -> Manifest:
@@ -163,7 +105,13 @@ def take(config: FilesConfig, log: Callable[[str], None] = lambda _: None) -> Ma
         origin=FILES_MADE_ELSEWHERE,
         outputs="probabilities" if are_probabilities(probs) else "logits",
     )
-    val, test = probs[: len(saved.val_y)], probs[len(saved.val_y) :]
+    return write_manifest(layout, config, source, probs[: len(saved.val_y)], probs[len(saved.val_y) :], artifacts)
+
+
+def write_manifest(
+    layout: Layout, config: FilesConfig, source: Source, val: np.ndarray, test: np.ndarray, artifacts: list[Artifact]
+) -> Manifest:
+    """The reference's outputs, then the manifest: written last, it makes OUT whole."""
     with fileio.atomic_path(layout.reference) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, validation=val, test=test, model_sha256=np.array(source.sha256))
     runtimes = {spec.name for path in config.files for spec in runtimes_for(path)}
@@ -236,7 +184,7 @@ def already_taken(config: FilesConfig, layout: Layout) -> Manifest | None:
 
 def describe_file(path: Path, stem: Path, timeout_s: float) -> Described:
     job = DescribeJob(path=str(path.resolve()), result=f"{stem}.result.json")
-    reason = run_job("sketch_edge.export.files", Path(f"{stem}.job.json"), job, timeout_s)
+    reason = run_job("sketch_edge.export.describe", Path(f"{stem}.job.json"), job, timeout_s)
     if reason is not None:
         raise ModelError(reason if reason.startswith(str(path.resolve())) else f"{path}: cannot be opened ({reason})")
     try:
@@ -315,17 +263,6 @@ def check_classes(config: FilesConfig, listing: FolderListing, described: dict[P
             )
 
 
-def precision(facts: Described) -> str:
-    """How the file stores the model, from its ops and constant types: integer input or quantizing ops: int8 (an
-    int16x8 file counts as int8); int8 weights otherwise: dynamic-int8; fp16 weights: fp16; else fp32."""
-    ops, types = set(facts.ops), set(facts.tensor_types)
-    if facts.input.dtype in ("int8", "uint8") or ops & QUANTIZING_OPS:
-        return "int8"
-    if ops & DYNAMIC_OPS or "int8" in types:
-        return "dynamic-int8"
-    return "fp16" if "float16" in types else "fp32"
-
-
 def artifact_names(files: tuple[Path, ...]) -> dict[Path, str]:
     """Each file's name in tables and keys: its stem, made safe; one that is a recipe's name, or taken, gets a suffix
     (a recipe's name would claim that recipe's checks)."""
@@ -385,11 +322,3 @@ def write_outputs(layout: Layout, config: FilesConfig, saved: SavedSplit, artifa
             shutil.copyfile(path, tmp)
         if fileio.sha256_file(layout.export / entry.path) != entry.sha256:
             raise OutputError(f"{path}: changed while it was copied; bench it again")
-
-
-def main() -> None:
-    serve(DescribeJob, describe, lambda job: Path(job.result))
-
-
-if __name__ == "__main__":
-    main()
