@@ -110,7 +110,21 @@ def test_every_runtime_and_recipe_names_the_installed_distributions_its_figures_
         assert libs, f"{name} names no distribution"
         for lib in libs:
             assert metadata.version(lib), (name, lib)  # a real, installed distribution name
-    cells = [Cell(r.name, r.format, r.precision, r.compute, rt, 1, 1, Path("x"), 1) for r in RECIPES.values() for rt in RUNTIMES]
+    cells = [
+        Cell(
+            recipe=r.name,
+            format=r.format,
+            precision=r.precision,
+            compute=r.compute,
+            runtime=rt,
+            threads=1,
+            batch=1,
+            path=Path("x"),
+            bytes=1,
+        )
+        for r in RECIPES.values()
+        for rt in RUNTIMES
+    ]
     benched = set(libraries(cells, list(KERNELS)))
     assert {lib for _, libs in named for lib in libs} | {"numpy"} == benched
     assert "ai-edge-quantizer" in export_stage.libraries([RECIPES["tflite-int8-aeq"]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sketch_edge.bench.results import Row
 from sketch_edge.errors import BenchError, unknown_name
@@ -46,7 +47,7 @@ class BenchConfig:
         return [(t, b) for t in (self.threads or tuple(sorted({1, cpu_count()}))) for b in (self.batches or (1, 64))]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Cell:
     recipe: str
     format: str
@@ -63,6 +64,63 @@ class Cell:
         return f"{self.recipe}/{self.runtime}/t{self.threads}/b{self.batch}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """A file the bench may run: the Keras model or an artifact, as the manifest lists it."""
+
+    name: str
+    format: str
+    precision: str
+    compute: str
+    path: Path
+    status: str
+    error: str | None
+    sha256: str
+
+    def row(self, runtime: str, **fields: Any) -> Row:
+        return Row(self.name, self.format, self.precision, self.compute, runtime, key=f"{self.name}/{runtime}", **fields)
+
+
+def entries(manifest: Manifest, layout: Layout) -> list[Entry]:
+    """The Keras model (none for files made elsewhere: a reference file stands for it) and every artifact a runtime opens."""
+    keras = Entry(
+        name="keras",
+        format="keras",
+        precision="fp32",
+        compute="fp32",
+        path=layout.model,
+        status="ok",
+        error=None,
+        sha256=manifest.source.sha256,
+    )
+    found = [keras] if manifest.source.has_keras else []
+    return found + [
+        Entry(
+            name=a.name,
+            format=a.format,
+            precision=a.precision,
+            compute=a.compute,
+            path=resolve(layout.export, a),
+            status=a.status,
+            error=a.error,
+            sha256=a.sha256,
+        )
+        for a in manifest.artifacts
+        if FORMATS[a.format].runs_in_runtime
+    ]
+
+
+def file_problem(entry: Entry) -> str | None:
+    """Why the entry's file must not be benched: a failed export, a missing file, or one changed since export."""
+    if entry.status != "ok":
+        return f"not benched: the export failed ({entry.error})"
+    if not entry.path.is_file():
+        return f"{entry.path}: file missing"
+    if sha256_file(entry.path) != entry.sha256:
+        return f"{entry.path}: sha256 differs from the manifest; refusing to bench a changed file"
+    return None
+
+
 def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]]:
     """The cells to run: every artifact in every runtime asked for that runs its format; and rows for what cannot run,
     each with its reason: `failed` (a failed export, a missing or changed file), `skipped` (the runtime is not installed,
@@ -70,60 +128,65 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]
     for name in config.runtimes:
         if name not in RUNTIMES:
             raise BenchError(unknown_name("runtime", name, RUNTIMES))
-    layout = config.layout
-    entries: list[tuple[str, str, str, str, Path, str, str | None, str]]
-    keras = ("keras", "keras", "fp32", "fp32", layout.model, "ok", None, manifest.source.sha256)
-    entries = [keras] if manifest.source.has_keras else []  # files made elsewhere have a reference file, no Keras model
-    entries += [
-        (a.name, a.format, a.precision, a.compute, resolve(layout.export, a), a.status, a.error, a.sha256)
-        for a in manifest.artifacts
-        if FORMATS[a.format].runs_in_runtime
-    ]
-    known = {e[0] for e in entries}
+    found = entries(manifest, config.layout)
+    known = {e.name for e in found}
     for name in config.recipes:
         if name not in known:
             raise BenchError(unknown_name("recipe", name, known))
-    grid = config.grid()
     fixed = {a.name: fixed_batch(a.inputs[0]) for a in manifest.artifacts if a.inputs}
     cells: list[Cell] = []
     refused: list[Row] = []
-    for name, fmt, precision, compute, path, status, error, sha256 in entries:
-        if config.recipes and name not in config.recipes:
-            continue
-        for spec in RUNTIMES.values():
-            if spec.name in config.runtimes and fmt in spec.refuses:
-                refused.append(
-                    Row(name, fmt, precision, compute, spec.name, key=f"{name}/{spec.name}", status="skipped", error=spec.refuses[fmt])
-                )
-        runtimes = [spec for spec in runtimes_for(path) if spec.name in config.runtimes]
-        if not runtimes:
-            continue
-        batch = fixed.get(name)
-        runs = [(t, b) for t, b in grid if batch is None or b == batch]
-        if status != "ok":
-            problem = f"not benched: the export failed ({error})"
-        elif not path.is_file():
-            problem = f"{path}: file missing"
-        elif sha256_file(path) != sha256:
-            problem = f"{path}: sha256 differs from the manifest; refusing to bench a changed file"
+    for entry in found:
+        if not config.recipes or entry.name in config.recipes:
+            made, not_made = _entry_cells(config, entry, fixed.get(entry.name))
+            cells += made
+            refused += not_made
+    return cells, refused
+
+
+def _entry_cells(config: BenchConfig, entry: Entry, batch: int | None) -> tuple[list[Cell], list[Row]]:
+    """One entry's cells in each runtime asked for, or the rows saying why it does not run there."""
+    refused = [
+        entry.row(spec.name, status="skipped", error=spec.refuses[entry.format])
+        for spec in RUNTIMES.values()
+        if spec.name in config.runtimes and entry.format in spec.refuses
+    ]
+    runtimes = [spec for spec in runtimes_for(entry.path) if spec.name in config.runtimes]
+    if not runtimes:
+        return [], refused
+    grid = config.grid()
+    runs = [(t, b) for t, b in grid if batch is None or b == batch]
+    problem = file_problem(entry)
+    cells: list[Cell] = []
+    for spec in runtimes:
+        base = entry.row(spec.name, status="skipped")
+        missing = spec.missing()
+        cannot = RECIPES[entry.name].cannot_run_on.get(spec.name) if entry.name in RECIPES else None
+        if cannot is not None:  # known not to load there: not a cell, and no failure
+            refused.append(replace(base, error=cannot))
+        elif problem is not None:
+            refused.append(replace(base, status="failed", error=problem))
+        elif missing is not None:
+            refused.append(replace(base, error=missing))
+        elif not runs:
+            asked = ", ".join(str(b) for b in sorted({b for _, b in grid}))
+            refused.append(replace(base, error=f"its batch is fixed to {batch} (a mobile file); the batches asked for are {asked}"))
         else:
-            problem = None
-        for spec in runtimes:
-            base = Row(name, fmt, precision, compute, spec.name, key=f"{name}/{spec.name}", status="skipped")
-            missing = spec.missing()
-            cannot = RECIPES[name].cannot_run_on.get(spec.name) if name in RECIPES else None
-            if cannot is not None:  # known not to load there: not a cell, and no failure
-                refused.append(replace(base, error=cannot))
-            elif problem is not None:
-                refused.append(replace(base, status="failed", error=problem))
-            elif missing is not None:
-                refused.append(replace(base, error=missing))
-            elif not runs:
-                asked = ", ".join(str(b) for b in sorted({b for _, b in grid}))
-                refused.append(replace(base, error=f"its batch is fixed to {batch} (a mobile file); the batches asked for are {asked}"))
-            else:
-                size = path.stat().st_size
-                cells += [Cell(name, fmt, precision, compute, spec.name, t, b, path, size) for t, b in runs]
+            size = entry.path.stat().st_size
+            cells += [
+                Cell(
+                    recipe=entry.name,
+                    format=entry.format,
+                    precision=entry.precision,
+                    compute=entry.compute,
+                    runtime=spec.name,
+                    threads=t,
+                    batch=b,
+                    path=entry.path,
+                    bytes=size,
+                )
+                for t, b in runs
+            ]
     return cells, refused
 
 
