@@ -102,18 +102,7 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
     keras_top1 = topk_accuracy(reference, y, 1)
     by_key = {row.key: judged(row, probs[row.key], reference, y, keras_top1, config.max_top1_drop) for row in timed}
     results = mark_pareto([by_key.get(row.key, row) for row in rows] + refused)
-    source = BenchSource(
-        model=manifest.source.model,
-        input_kind=manifest.source.input["kind"],
-        sha256=manifest.source.sha256,
-        labels=manifest.source.labels,
-        macs=manifest.source.macs,
-        keras_test_top1=keras_top1,
-        split=str(layout.split),
-        split_sha256=manifest.source.split_sha256,
-        test_drawings=saved.test_drawings(),
-        reference=manifest.source.reference,
-    )
+    source = bench_source(manifest, layout, saved, keras_top1)
     quantization = {a.name: Quantization(a.details.sensitivity, a.details.fallback) for a in manifest.artifacts if a.details.sensitivity}
     bench = Results(
         environment=environment(libraries(cells, kernels)),
@@ -130,6 +119,22 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
         profiles=profiled,
     )
     return bench, latencies
+
+
+def bench_source(manifest: Manifest, layout: Layout, saved: SavedSplit, keras_top1: float) -> BenchSource:
+    """What results.json says of the model (or reference file) and the test drawings the cells ran on."""
+    return BenchSource(
+        model=manifest.source.model,
+        input_kind=manifest.source.input["kind"],
+        sha256=manifest.source.sha256,
+        labels=manifest.source.labels,
+        macs=manifest.source.macs,
+        keras_test_top1=keras_top1,
+        split=str(layout.split),
+        split_sha256=manifest.source.split_sha256,
+        test_drawings=saved.test_drawings(),
+        reference=manifest.source.reference,
+    )
 
 
 def _measure_cells(

@@ -192,26 +192,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
             test_labels=saved.test_y,
             test_reference=test_reference,
         )
-        metadata = {
-            "labels": list(source.labels),
-            "input": source.input,
-            "source_sha256": source.sha256,
-            "model": source.model,  # the canonical name: builds the model again
-            "display_name": short_name(source.model),  # what people are shown: only the parameters off their defaults
-            "attribution": attribution(source.data),  # the data's licence: Quick, Draw! is CC BY 4.0
-        }
-        made: dict[str, Artifact] = {}
-        # Converted recipes (.ort) after the files they convert: a second wave, each only when its twin passed.
-        for wave in ([r for r in recipes if r.converts is None], [r for r in recipes if r.converts is not None]):
-            refusals = {r.name: _refusal(r, source, made) for r in wave}
-            for r in wave:
-                if refusals[r.name] is not None:
-                    made[r.name] = replace(r.artifact(layout.export / f"{r.name}{r.suffix}"), status="failed", error=refusals[r.name])
-            ready = [r for r in wave if refusals[r.name] is None]
-            with ThreadPoolExecutor(max_workers=config.workers) as pool:
-                jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in ready]
-                made |= {a.name: a for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs)}
-        artifacts = [made[r.name] for r in recipes]
+        artifacts = _run_recipes(config, source, recipes, arrays, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     reduced_build = _reduced_build(layout, artifacts)
@@ -229,6 +210,31 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
     )
     manifest.save(layout.manifest)
     return manifest
+
+
+def _run_recipes(config: ExportConfig, source: Source, recipes: list[Recipe], arrays: Path, scratch: Path) -> list[Artifact]:
+    """Every recipe in a worker, `config.workers` at a time; converted recipes (.ort) after the files they convert, in a
+    second wave, each only when its twin passed."""
+    metadata = {
+        "labels": list(source.labels),
+        "input": source.input,
+        "source_sha256": source.sha256,
+        "model": source.model,  # the canonical name: builds the model again
+        "display_name": short_name(source.model),  # what people are shown: only the parameters off their defaults
+        "attribution": attribution(source.data),  # the data's licence: Quick, Draw! is CC BY 4.0
+    }
+    made: dict[str, Artifact] = {}
+    for wave in ([r for r in recipes if r.converts is None], [r for r in recipes if r.converts is not None]):
+        refusals = {r.name: _refusal(r, source, made) for r in wave}
+        for r in wave:
+            if refusals[r.name] is not None:
+                out = config.layout.export / f"{r.name}{r.suffix}"
+                made[r.name] = replace(r.artifact(out), status="failed", error=refusals[r.name])
+        ready = [r for r in wave if refusals[r.name] is None]
+        with ThreadPoolExecutor(max_workers=config.workers) as pool:
+            jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in ready]
+            made |= {a.name: a for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs)}
+    return [made[r.name] for r in recipes]
 
 
 REDUCED_BUILD = "required_operators_and_types.config"
