@@ -188,3 +188,22 @@ def test_a_uint8_pixel_input_is_fed_the_pixels_themselves_as_mediapipe_feeds_the
     assert pixel_input(info, None) is None and pixel_input(info, {"input": {"kind": "strokes"}}) is None
     other = TensorInfo("image", (1, 4, 4, 3), "uint8", scale=0.5, zero_point=3)  # a uint8 input of another mapping
     assert pixel_input(other, {"input": contract.to_json()}) is None
+
+
+@pytest.mark.slow
+def test_a_float_output_dequantized_from_int8_has_the_int8_step(tmp_path):
+    """TensorFlow's converter keeps float input and output around an int8 graph unless told otherwise: verify-arm must
+    hold such a file to one int8 step, not to a float file's 1e-4 (it failed a file made elsewhere for 0.0039)."""
+    import keras
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4), keras.layers.Softmax()])
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([np.random.default_rng(i).normal(size=(1, 8)).astype(np.float32)] for i in range(20))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    path = tmp_path / "float-io-int8.tflite"
+    path.write_bytes(converter.convert())
+    runner = open_runner(path, threads=1)
+    assert runner.output_spec.dtype == "float32" and runner.output_spec.scale is None
+    assert runner.output_step() == pytest.approx(1 / 256)

@@ -44,7 +44,7 @@ class RunResult(Record):
     features: tuple[str, ...]  # the CPU's features as /proc/cpuinfo showed them to this process
     runtime: str  # "litert 2.3.0"
     kernels: str  # what ran the operators: "XNNPACK delegate", "LiteRT built-in kernels", "ONNX Runtime CPU (MLAS)"
-    output_scale: float | None  # a quantized output's scale (one step), from the file
+    output_scale: float | None  # one step of a quantized output (or of the int8 tensor a float output dequantizes)
     seconds: Figure
 
 
@@ -94,7 +94,7 @@ def run(job: RunJob) -> RunResult:
         features=cpu_features(Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")),
         runtime=f"{runner.name} {next(iter(version.values())) or ''}".strip(),
         kernels=kernels,
-        output_scale=runner.output_spec.scale,
+        output_scale=runner.output_step(),
         seconds=round(seconds, 2),
     )
 

@@ -50,6 +50,11 @@ class Runner(Protocol):
     def run(self, prepared: Any) -> np.ndarray:
         """The runtime call alone, on a prepared input: its raw output as a numpy array."""
 
+    def output_step(self) -> float | None:
+        """One step of the file's quantized output (its scale), or None for a float output: what two machines' answers
+        may differ by when their integer kernels round a tie otherwise."""
+        return self.output_spec.scale
+
     def finish(self, raw: np.ndarray) -> np.ndarray:
         """Raw output -> float32 probabilities (dequantized with the output's own scale when the file's output is int8)."""
         return to_probabilities(raw, self.output_spec)

@@ -58,6 +58,18 @@ class LiteRTRunner(Runner):
             raise ModelError(f"{path}: LiteRT cannot load it ({first_line(exc)})") from None
         return cls(interpreter, read_metadata(path))
 
+    def output_step(self) -> float | None:
+        """The output's scale; for a float output made by a DEQUANTIZE op (TensorFlow's converter keeps float input and
+        output around an int8 graph unless told otherwise), the scale of the int8 tensor it dequantizes."""
+        if self.output_spec.scale is not None:
+            return self.output_spec.scale
+        ops = self._interpreter._get_ops_details()
+        producer = next((op for op in ops if self._output in list(op["outputs"])), None)
+        if producer is None or producer["op_name"] != "DEQUANTIZE":
+            return None
+        scale, _ = self._interpreter._get_tensor_details(int(producer["inputs"][0]), 0)["quantization"]
+        return float(scale) or None
+
     def prepare(self, batch: np.ndarray) -> np.ndarray:
         """The input in the tensor's own type (int8 quantized with its scale and zero point); resizes for a new batch size."""
         tensor = to_tensor(batch, self.input_spec, self._pixels)
