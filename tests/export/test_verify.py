@@ -72,7 +72,7 @@ def test_a_near_tie_a_file_within_its_diff_tolerance_may_flip_is_not_a_disagreem
     candidate[3] = [0.4996, 0.5004]
     p = parity(reference, candidate)
     assert p.top1_agreement == pytest.approx(1 - 2 / 750) and p.flip_margins == pytest.approx((8e-4, 8e-4), abs=1e-6)
-    assert gate_failures(p, GATES["fp16"], classes=2, test_top1=0.9, keras_top1=0.9) == []  # margins <= 2 x 5e-3
+    assert gate_failures(p, GATES["fp16"], classes=2, test_top1=0.9, keras_top1=0.9) == []  # margins <= 2 x 3e-2
     (failure,) = gate_failures(p, GATES["fp32"], classes=2, test_top1=0.9, keras_top1=0.9)[:1]  # 1e-4: no excuse at 8e-4
     assert failure.startswith("top-1 agreement 0.9973 < 0.999")
     candidate[1] = [0.1, 0.9]  # a confident drawing flipped: no tolerance explains it

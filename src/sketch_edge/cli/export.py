@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PRECISION:AGREEMENT[:MAXDIFF]",
-        help="override a parity gate, e.g. fp16:0.999:2e-3 (defaults: fp32 0.999/1e-4, fp16 0.999/5e-3, quantized 0.98)",
+        help="override a parity gate, e.g. fp16:0.999:2e-3 (defaults: fp32 0.999/1e-4, fp16 0.999/3e-2, quantized 0.98)",
     )
     parser.add_argument(
         "--max-top1-drop",

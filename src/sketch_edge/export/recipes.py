@@ -57,10 +57,11 @@ class Gate:
 
 GATES = {
     "fp32": Gate(min_agreement=0.999, max_abs_diff=1e-4),
-    # fp16 weights round each weight by up to 2^-11 of itself; measured on probabilities: 6.5e-4 (cnn-bn), 1.9e-3
-    # (seq-conv) and 2.5e-3 (seq-lstm), every one with 100% top-1 agreement. 5e-3 passes rounding and still fails a
-    # conversion that changes answers; agreement and non-finite outputs are checked apart.
-    "fp16": Gate(min_agreement=0.999, max_abs_diff=5e-3),
+    # fp16 weights round each weight by up to 2^-11 of itself, and the rounding adds up with depth; measured on
+    # probabilities: 6.5e-4 (cnn-bn), 1.9e-3 (seq-conv), 2.5e-3 (seq-lstm), 7.6e-3 (MobileNetV3Small) and 2.3e-2
+    # (MobileNetV2-0.35, 52 convolutions), every one with 100% top-1 agreement. 3e-2 passes rounding and still fails
+    # a conversion that changes the outputs (a lost softmax, a wrong layer); agreement and non-finite outputs apart.
+    "fp16": Gate(min_agreement=0.999, max_abs_diff=3e-2),
     "quantized": Gate(min_agreement=0.98, max_abs_diff=None),
 }
 
