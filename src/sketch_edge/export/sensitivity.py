@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 import tempfile
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,9 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
+from sketch_edge.formats import FORMATS
 from sketch_edge.manifest import SensitivitySummary
+from sketch_edge.plugins import load
 from sketch_edge.reporting import pyplot
 
 MAX_SQNR_DB = 100.0
@@ -111,7 +112,10 @@ def sqnr_db(reference: np.ndarray, candidate: np.ndarray) -> float:
 def measure(fmt: str, float_path: Path, quant_path: Path, samples: np.ndarray) -> Sensitivity:
     """Compare every matched layer output of `quant_path` with `float_path` on `samples` (the first SAMPLES are used)."""
     x = samples[:SAMPLES].astype(np.float32)
-    layers, inputs, output, skipped, producers = COLLECTORS[fmt](float_path, quant_path, x)
+    collect = FORMATS[fmt].layers
+    if collect is None:
+        raise ValueError(f"the sensitivity report does not read {fmt} files")
+    layers, inputs, output, skipped, producers = load(collect)(float_path, quant_path, x)
     sqnr = {name: sqnr_db(f, q) for name, (f, q) in inputs.items()}
     sqnr |= {name: sqnr_db(f, q) for name, (_, _, _, f, q) in layers.items()}
 
@@ -145,7 +149,7 @@ Collected = tuple[Layers, dict[str, tuple[np.ndarray, np.ndarray]], str, list[st
 the float layer outputs skipped, and every float op output's input names."""
 
 
-def _onnx_layers(float_path: Path, quant_path: Path, x: np.ndarray) -> Collected:
+def onnx_layers(float_path: Path, quant_path: Path, x: np.ndarray) -> Collected:
     import onnx
     from onnxruntime.quantization.qdq_loss_debug import (
         collect_activations,
@@ -192,7 +196,7 @@ def _onnx_layers(float_path: Path, quant_path: Path, x: np.ndarray) -> Collected
     return layers, inputs, output_name, skipped, {name: list(node.input) for name, node in producer.items()}
 
 
-def _tflite_layers(float_path: Path, quant_path: Path, x: np.ndarray) -> Collected:
+def tflite_layers(float_path: Path, quant_path: Path, x: np.ndarray) -> Collected:
     float_tensors, float_ops, input_name, output_name = _tflite_run(float_path, x)
     quant_tensors, _, _, _ = _tflite_run(quant_path, x)
     layers: Layers = {}
@@ -265,7 +269,3 @@ def _plot(report: Sensitivity, path: Path) -> None:
     with fileio.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
-
-
-COLLECTORS: dict[str, Callable[[Path, Path, np.ndarray], Collected]] = {"onnx": _onnx_layers, "tflite": _tflite_layers}
-"""Per format (sketch_edge.formats), how its float and quantized layer outputs are collected."""

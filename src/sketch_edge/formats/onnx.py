@@ -142,5 +142,6 @@ FORMAT = Format(
     check=check,
     graph_facts=graph_facts,
     count_macs=count_macs,
+    layers="sketch_edge.export.sensitivity:onnx_layers",
     emulated=True,
 )

@@ -180,5 +180,6 @@ FORMAT = Format(
     count_ops=count_ops,
     graph_facts=graph_facts,
     count_macs=count_macs,
+    layers="sketch_edge.export.sensitivity:tflite_layers",
     emulated=True,
 )
