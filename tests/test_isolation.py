@@ -48,3 +48,20 @@ def test_a_hung_worker_is_a_time_out(tmp_path):
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"pid_file": str(tmp_path / "pid")}))
     assert run_module("tests.sleeper", job, 3) == "timed out after 3 s"
+
+
+def test_every_job_names_a_worker_module_with_the_one_entry_point():
+    """One worker protocol: a job record names its module, which has `work(job)` and `main()` (serve)."""
+    import importlib
+    import inspect
+
+    from sketch_edge.isolation import Job
+
+    for module in ("export.worker", "export.mobile", "export.describe", "arm.worker", "bench.peak", "bench.worker", "tune.candidate"):
+        importlib.import_module(f"sketch_edge.{module}")
+    jobs = Job.__subclasses__()
+    assert len(jobs) == 7
+    for job in jobs:
+        worker = importlib.import_module(job.WORKER)
+        assert callable(worker.work) and callable(worker.main), job.__name__
+        assert "serve(" in inspect.getsource(worker.main), job.__name__

@@ -13,21 +13,27 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from sketch_edge.records import Record
 
-J = TypeVar("J", bound=Record)
+
+class Job(Record):
+    """A work item for a worker process: its record names the worker module (`python -m WORKER JOB.json`), and that
+    module's `main` serves it with its `work` function (see `serve`)."""
+
+    WORKER: ClassVar[str]
+
+
+J = TypeVar("J", bound=Job)
 
 PARENT_ENV = "SKETCH_EDGE_PARENT_PID"
 
 
-def run_job(
-    module: str, job_file: Path, job: Record, timeout_s: float, python: Sequence[str] = (), env: Mapping[str, str] | None = None
-) -> str | None:
-    """Write the typed `job` to `job_file` and run its worker module on it (see run_module)."""
+def run_job(job_file: Path, job: Job, timeout_s: float, python: Sequence[str] = (), env: Mapping[str, str] | None = None) -> str | None:
+    """Write the typed `job` to `job_file` and run the worker module it names on it (see run_module)."""
     job.save(job_file)
-    return run_module(module, job_file, timeout_s, python, env)
+    return run_module(job.WORKER, job_file, timeout_s, python, env)
 
 
 def run_module(

@@ -36,7 +36,7 @@ def test_native_run_gives_the_runtime_s_outputs_and_says_what_ran_them(exported,
     x = SavedSplit.load(root / "split.npz").test_x[:16].astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     job = worker.RunJob(str(path), str(tmp_path / "x.npy"), str(tmp_path / "out.npy"), str(tmp_path / "result.json"))
-    result = worker.run(job)
+    result = worker.work(job)
     assert result.machine == "x86_64" and result.kernels.startswith(kernels) and result.output_scale == scale
     assert result.features and result.runtime.split()[0] in ("litert", "onnxruntime")
     np.testing.assert_array_equal(np.load(job.outputs), predict_all(open_runner(path), x, 1))

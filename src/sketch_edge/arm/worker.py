@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sketch_edge.isolation import library_versions, serve
+from sketch_edge.isolation import Job, library_versions, serve
 from sketch_edge.records import Figure, Record
 
 BATCH = 1
@@ -31,7 +31,9 @@ XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
 
 
 @dataclass(frozen=True)
-class RunJob(Record):
+class RunJob(Job):
+    WORKER = "sketch_edge.arm.worker"
+
     path: str  # the artifact
     inputs: str  # .npy of the drawings, in the file's contract
     outputs: str  # .npy written: its probabilities
@@ -73,7 +75,7 @@ def captured_stderr() -> Iterator[list[str]]:
             lines += sink.read().decode(errors="replace").splitlines()
 
 
-def run(job: RunJob) -> RunResult:
+def work(job: RunJob) -> RunResult:
     from sketch_edge.runtime import RUNTIMES, open_runner
     from sketch_edge.runtime.base import predict_all
 
@@ -100,7 +102,7 @@ def run(job: RunJob) -> RunResult:
 
 
 def main() -> None:
-    serve(RunJob, run, lambda job: Path(job.result))
+    serve(RunJob, work, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import numpy as np
 
 from sketch_edge.bench import noise
 from sketch_edge.bench.results import KernelTiming, Peak
-from sketch_edge.isolation import pin_to_core, serve
+from sketch_edge.isolation import Job, pin_to_core, serve
 from sketch_edge.records import Count, Figure, Record
 
 SIZE = 1024
@@ -86,8 +86,10 @@ KERNELS = (
 
 
 @dataclass(frozen=True)
-class PeakJob(Record):
+class PeakJob(Job):
     """What one peak process does: `build` every kernel's model into `folder`, or `measure` one runtime's."""
+
+    WORKER = "sketch_edge.bench.peak"
 
     action: Literal["build", "measure"]
     folder: str
@@ -234,8 +236,13 @@ def _adapter_caller(path: Path, threads: int, runtime: str) -> Callable[[], Any]
     return lambda: runner.run(prepared)
 
 
+def work(job: PeakJob) -> Record:
+    """Build the GEMM models, or time them: what the job's action says."""
+    return build(job) if job.action == "build" else measure(job)
+
+
 def main() -> None:
-    serve(PeakJob, lambda job: build(job) if job.action == "build" else measure(job), lambda job: Path(job.result))
+    serve(PeakJob, work, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

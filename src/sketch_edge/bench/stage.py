@@ -177,7 +177,7 @@ def _build_peaks(config: BenchConfig, cells: list[Cell], scratch: Path) -> list[
     folder = scratch / "peaks"
     folder.mkdir()
     job = PeakJob("build", str(folder), tuple(k.name for k in kernels), result=str(scratch / "peak-build.result.json"))
-    reason = run_job("sketch_edge.bench.peak", scratch / "peak-build.job.json", job, config.timeout_s)
+    reason = run_job(scratch / "peak-build.job.json", job, config.timeout_s)
     if reason is not None:
         raise BenchError(f"cannot build the peak GEMM models: {reason}")
     return kernels
@@ -200,7 +200,7 @@ def _time_peaks(
             seconds=0.3 if config.quick else 0.5,
             pin_core=pin_core if threads == 1 else None,
         )
-        reason = run_job("sketch_edge.bench.peak", Path(f"{stem}.job.json"), job, config.timeout_s)
+        reason = run_job(Path(f"{stem}.job.json"), job, config.timeout_s)
         if reason is not None:
             entries = [KernelTiming(n, runtime, threads, error=reason) for n in names]
         else:
@@ -237,7 +237,7 @@ def _run_cell(
         pin_core=pin_core if cell.threads == 1 else None,
         profile=f"{scratch / 'profile-'}{cell.key.replace('/', '_')}.json" if config.profile and round_ == 0 else None,
     )
-    reason = run_job("sketch_edge.bench.worker", Path(f"{stem}.job.json"), job, config.timeout_s)
+    reason = run_job(Path(f"{stem}.job.json"), job, config.timeout_s)
     if reason is not None:
         return reason
     measured = CellMeasurement.load(Path(job.result))

@@ -22,7 +22,7 @@ from sketch_edge.bench import noise
 from sketch_edge.bench.profile import profile
 from sketch_edge.bench.results import Latency
 from sketch_edge.bench.timing import summarize, time_calls
-from sketch_edge.isolation import pin_to_core, serve
+from sketch_edge.isolation import Job, pin_to_core, serve
 from sketch_edge.records import Count, Figure, Record
 from sketch_edge.runtime import open_runner, runtime_for
 from sketch_edge.runtime.base import predict_all
@@ -32,8 +32,10 @@ PROFILE_CALLS = 200
 
 
 @dataclass(frozen=True)
-class CellJob(Record):
+class CellJob(Job):
     """One cell as the bench stage asks for it; the paths are the stage's scratch files."""
+
+    WORKER = "sketch_edge.bench.worker"
 
     path: str  # the artifact
     runtime: str
@@ -79,7 +81,7 @@ def _peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def run_cell(job: CellJob) -> CellMeasurement:
+def work(job: CellJob) -> CellMeasurement:
     pin_to_core(job.pin_core)
     path = Path(job.path)
     spec = runtime_for(path, job.runtime)
@@ -138,7 +140,7 @@ def run_cell(job: CellJob) -> CellMeasurement:
 
 
 def main() -> None:
-    serve(CellJob, run_cell, lambda job: Path(job.result))
+    serve(CellJob, work, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ MAX_ABS_DIFF = 1e-4
 # ONNX Runtime's u8s8 kernels may saturate where Arm's sdot ones do not), so its output has no fixed step. It is
 # held to its own distance from Keras measured at export: the phone's file no further from x86 than x86's is from
 # Keras. Measured on the real 10-class subset: onnx-int8-dynamic 0.0285 from x86 on both cores (0.045 from Keras).
-WORKER = "sketch_edge.arm.worker"
 TIMEOUT_S = 1800.0
 
 
@@ -168,7 +167,7 @@ def _run_all(
         path = resolve(layout.export, artifact)
         job = RunJob(str(path), str(inputs[artifact.name]), str(scratch / f"{tag}.npy"), str(scratch / f"{tag}.json"))
         python = qemu.python_command(env, cpu) if cpu else ()
-        reason = run_job(WORKER, scratch / f"{tag}.job.json", job, TIMEOUT_S, python, qemu.environment(env) if cpu else None)
+        reason = run_job(scratch / f"{tag}.job.json", job, TIMEOUT_S, python, qemu.environment(env) if cpu else None)
         if cpu:
             log(f"verify-arm: {artifact.name} on {cpu}: {'ran' if reason is None else 'failed: ' + reason}")
         return RunResult.load(Path(job.result)) if reason is None else reason, Path(job.outputs)

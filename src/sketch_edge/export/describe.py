@@ -14,7 +14,7 @@ from typing import Any
 
 from sketch_edge.errors import ModelError
 from sketch_edge.formats import Format, format_of
-from sketch_edge.isolation import serve
+from sketch_edge.isolation import Job, serve
 from sketch_edge.manifest import TensorInfo
 from sketch_edge.records import Count, Record
 
@@ -23,7 +23,9 @@ DYNAMIC_OPS = frozenset({"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"
 
 
 @dataclass(frozen=True)
-class DescribeJob(Record):
+class DescribeJob(Job):
+    WORKER = "sketch_edge.export.describe"
+
     path: str
     result: str
 
@@ -43,7 +45,7 @@ class Described(Record):
     macs: Count | None  # None: its format does not count them, or its graph defeated the count
 
 
-def describe(job: DescribeJob) -> Described:
+def work(job: DescribeJob) -> Described:
     """In the worker: open the file in its default runtime and read its graph (raises on a file it cannot open)."""
     from sketch_edge.runtime import open_runner
 
@@ -89,7 +91,7 @@ def precision(facts: Described) -> str:
 
 
 def main() -> None:
-    serve(DescribeJob, describe, lambda job: Path(job.result))
+    serve(DescribeJob, work, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

@@ -184,7 +184,7 @@ def already_taken(config: FilesConfig, layout: Layout) -> Manifest | None:
 
 def describe_file(path: Path, stem: Path, timeout_s: float) -> Described:
     job = DescribeJob(path=str(path.resolve()), result=f"{stem}.result.json")
-    reason = run_job("sketch_edge.export.describe", Path(f"{stem}.job.json"), job, timeout_s)
+    reason = run_job(Path(f"{stem}.job.json"), job, timeout_s)
     if reason is not None:
         raise ModelError(reason if reason.startswith(str(path.resolve())) else f"{path}: cannot be opened ({reason})")
     try:
@@ -287,7 +287,7 @@ def run_reference(path: Path, spec: InputSpec, saved: SavedSplit, scratch: Path,
     inputs = scratch / "reference-inputs.npy"
     np.save(inputs, spec.model_input(np.concatenate([saved.val_x, saved.test_x])))
     job = RunJob(path=str(path.resolve()), inputs=str(inputs), outputs=str(scratch / "reference.npy"), result=str(scratch / "run.json"))
-    reason = run_job("sketch_edge.arm.worker", scratch / "run.job.json", job, timeout_s)
+    reason = run_job(scratch / "run.job.json", job, timeout_s)
     if reason is not None:
         raise ModelError(f"{path}: the reference file did not run on the images ({reason})")
     probs = np.load(job.outputs)

@@ -24,9 +24,9 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.formats import format_of
-from sketch_edge.isolation import library_versions, run_job, serve
+from sketch_edge.isolation import Job, library_versions, run_job, serve
 from sketch_edge.manifest import ClientCheck, Details, ProviderCoverage
-from sketch_edge.records import Fraction, Record
+from sketch_edge.records import Fraction
 
 MIN_CLIENT_AGREEMENT = 0.999
 """The client's top-1 must be the runtime's on this share of the drawings (the issue's bar: 99.9%)."""
@@ -35,8 +35,10 @@ MEDIAPIPE = "mediapipe"
 
 
 @dataclass(frozen=True)
-class ClientJob(Record):
+class ClientJob(Job):
     """One file for MediaPipe's ImageClassifier, with the runtime's answers to compare with."""
+
+    WORKER = "sketch_edge.export.mobile"
 
     path: str  # the .tflite file
     images: str  # .npy of (N, H, W, 3) uint8 RGB images
@@ -89,13 +91,13 @@ def check_with_mediapipe(
     np.save(files["truth"], truth)
     result = scratch / f"{path.stem}.client.json"
     job = ClientJob(str(path), str(files["images"]), labels, str(files["answers"]), str(files["truth"]), str(result))
-    reason = run_job("sketch_edge.export.mobile", scratch / f"{path.stem}.client.job.json", job, CLIENT_TIMEOUT_S)
+    reason = run_job(scratch / f"{path.stem}.client.job.json", job, CLIENT_TIMEOUT_S)
     if reason is not None:
         return ClientCheck(client_name(), "failed", reason=f"the client's process failed: {reason}")
     return ClientCheck.load(result)
 
 
-def run_client(job: ClientJob) -> ClientCheck:
+def work(job: ClientJob) -> ClientCheck:
     """Inside the client's process: classify every image, compare with the runtime's answers and the labels."""
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
@@ -169,7 +171,7 @@ def usability(path: Path) -> tuple[ProviderCoverage, ...]:
 
 
 def main() -> None:
-    serve(ClientJob, run_client, lambda job: Path(job.result))
+    serve(ClientJob, work, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

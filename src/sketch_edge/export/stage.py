@@ -288,7 +288,7 @@ def _run_job(recipe: Recipe, job: ExportJob, config: ExportConfig, source: Sourc
     """Run one worker; any way it can fail becomes a `failed` artifact with the reason."""
     failed = replace(recipe.artifact(Path(job.out)), status="failed")
     started = time.perf_counter()
-    reason = run_job("sketch_edge.export.worker", Path(job.result).with_suffix(".job.json"), job, config.timeout_s)
+    reason = run_job(Path(job.result).with_suffix(".job.json"), job, config.timeout_s)
     if reason is not None:
         return replace(failed, error=f"converter failed: {reason}", seconds=round(time.perf_counter() - started, 2))
     artifact = Artifact.load(Path(job.result))

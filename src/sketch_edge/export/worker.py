@@ -35,20 +35,22 @@ from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
 from sketch_edge.fileio import sha256_file
 from sketch_edge.formats import get_format
-from sketch_edge.isolation import serve
+from sketch_edge.isolation import Job, serve
 from sketch_edge.manifest import Artifact, Details, Fallback, SensitivitySummary, TensorInfo, TwinCheck
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.saved import load_trained
 from sketch_edge.plugins import load
-from sketch_edge.records import Figure, Fraction, Record
+from sketch_edge.records import Figure, Fraction
 from sketch_edge.runtime.base import fixed_batch, predict_all
 
 BATCH = 256
 
 
 @dataclass(frozen=True)
-class ExportJob(Record):
+class ExportJob(Job):
     """One recipe as the export stage asks for it."""
+
+    WORKER = "sketch_edge.export.worker"
 
     recipe: Recipe
     model: str  # model.keras
@@ -84,7 +86,7 @@ class ModelInputs:
         return self._archive[name]
 
 
-def run_job(job: ExportJob) -> Artifact:
+def work(job: ExportJob) -> Artifact:
     recipe = job.recipe
     spec = job.input
     arrays = ModelInputs(np.load(job.arrays), spec)
@@ -219,7 +221,7 @@ def _predict_file(path: Path, x: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    serve(ExportJob, run_job, lambda job: Path(job.result))
+    serve(ExportJob, work, lambda job: Path(job.result))
 
 
 if __name__ == "__main__":

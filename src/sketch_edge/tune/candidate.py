@@ -21,7 +21,7 @@ from sketch_edge.layout import Layout
 from sketch_edge.tune.results import CandidateJob, CandidateResult, TunedArtifact
 
 
-def run(job: CandidateJob) -> CandidateResult:
+def work(job: CandidateJob) -> CandidateResult:
     from sketch_edge.quiet import import_tensorflow
 
     import_tensorflow()
@@ -114,7 +114,7 @@ def _failed(result: CandidateResult, stage: str, reason: str, laps: _Laps) -> Ca
 
 
 def main() -> None:
-    serve(CandidateJob, run, lambda job: Layout(Path(job.out)).tune_result)
+    serve(CandidateJob, work, lambda job: Layout(Path(job.out)).tune_result)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sketch_edge.bench.results import Environment
+from sketch_edge.isolation import Job
 from sketch_edge.records import Count, Figure, Fraction, Record
 from sketch_edge.train.distill import Teaching
 
 
 @dataclass(frozen=True)
-class CandidateJob(Record):
+class CandidateJob(Job):
     """What the tune asks of one candidate's process."""
+
+    WORKER = "sketch_edge.tune.candidate"
 
     model: str  # the canonical name of the candidate's model
     key: str  # digest of (model, data request, target): its folder and its identity on resume

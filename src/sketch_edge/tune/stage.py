@@ -80,7 +80,7 @@ CandidateRunner = Callable[[CandidateJob, float], str | None]
 
 
 def run_candidate(job: CandidateJob, timeout_s: float) -> str | None:
-    return run_job("sketch_edge.tune.candidate", Path(job.out) / "tune_job.json", job, timeout_s)
+    return run_job(Path(job.out) / "tune_job.json", job, timeout_s)
 
 
 def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: None, runner: CandidateRunner = run_candidate) -> TuneResults:
