@@ -44,8 +44,8 @@ def test_the_csv_columns_are_the_rows_fields_in_the_published_order():
 @pytest.mark.parametrize(
     ("edit", "problem"),
     [
-        (lambda d: d.pop("schema_version"), "schema_version None, this version reads 5: bench again"),
-        (lambda d: d.update(schema_version=2), "schema_version 2, this version reads 5"),
+        (lambda d: d.pop("schema_version"), "schema_version None, this version reads 6: bench again"),
+        (lambda d: d.update(schema_version=2), "schema_version 2, this version reads 6"),
         (lambda d: d.update(results="rows"), "results is 'rows', not a list"),
         (lambda d: d["results"][0].update(threads="1"), r"results\[0\].threads is '1', not a whole number"),
         (lambda d: d["results"][0].update(batch=True), r"results\[0\].batch is True, not a whole number"),
