@@ -16,6 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+RESULTS = "results.json"
+"""In bench/ and tune/: the typed results (bench.results.Results, tune.results.TuneResults)."""
+RESULTS_CSV = "results.csv"
+REPORT = "report.md"
+PROFILES = "profiles"
+"""In bench/: one per-operator profile per profiled cell."""
+
 
 @dataclass(frozen=True)
 class Layout:

@@ -18,7 +18,7 @@ from sketch_edge.bench.derive import pareto_front
 from sketch_edge.bench.report import marker
 from sketch_edge.bench.results import Results, Row, read
 from sketch_edge.errors import BenchError
-from sketch_edge.layout import Layout
+from sketch_edge.layout import RESULTS, Layout
 from sketch_edge.models import short_name
 from sketch_edge.reporting import log_x, markdown_table, place_labels, pyplot, save_figure, step_front
 
@@ -45,7 +45,7 @@ def load_results(folders: list[Path]) -> list[Results]:
         raise BenchError("compare needs at least two artifacts folders, each benched (`make bench ARTIFACTS=...`)")
     loaded: list[Results] = []
     for folder in folders:
-        path = Layout(folder).bench / "results.json"
+        path = Layout(folder).bench / RESULTS
         if not path.is_file():
             raise BenchError(f"{path}: no bench results here (run `sketch-edge bench --artifacts {folder}`)")
         results = read(path)

@@ -14,6 +14,7 @@ from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Mobile, Results
 from sketch_edge.display import printable
 from sketch_edge.export.arm import TABLE_HEADER as ARM_HEADER
 from sketch_edge.export.arm import check_row
+from sketch_edge.layout import REPORT, RESULTS, RESULTS_CSV
 from sketch_edge.manifest import SensitivitySummary
 from sketch_edge.models import short_name
 from sketch_edge.reporting import fmt, log_x, markdown_table, place_labels, pyplot, save_figure, step_front
@@ -38,11 +39,11 @@ def flat(row: Row, column: str) -> Any:
 
 
 def write_all(results: Results, latencies: dict[str, np.ndarray], out: Path, baseline: Results | None) -> None:
-    results.save(out / "results.json")
+    results.save(out / RESULTS)
     rows = (["" if flat(row, c) is None else flat(row, c) for c in CSV_COLUMNS] for row in results.results)
-    fileio.write_csv(out / "results.csv", CSV_COLUMNS, rows)
+    fileio.write_csv(out / RESULTS_CSV, CSV_COLUMNS, rows)
     plots(results, latencies, out)
-    fileio.write_text(out / "report.md", markdown(results, baseline, out))
+    fileio.write_text(out / REPORT, markdown(results, baseline, out))
 
 
 def table_rows(results: Results, baseline: Results | None) -> tuple[list[str], list[list[str]]]:

@@ -39,7 +39,7 @@ from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, DataError
 from sketch_edge.fileio import sha256_file
 from sketch_edge.isolation import cpu_affinity, run_job
-from sketch_edge.layout import Layout
+from sketch_edge.layout import PROFILES, Layout
 from sketch_edge.manifest import Manifest
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.records import field_names
@@ -80,7 +80,7 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
     pin_core = max(cpu_affinity()) if config.pin else None
 
     scratch = fileio.scratch_dir(layout.bench, ".cells-", BenchError)
-    profiles = layout.bench / "profiles"
+    profiles = layout.bench / PROFILES
     try:
         arrays = scratch / "test.npz"
         np.savez(arrays, test=x)

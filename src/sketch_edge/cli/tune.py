@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from sketch_edge.display import markup
     from sketch_edge.errors import IncompleteError
     from sketch_edge.fileio import check_writable
-    from sketch_edge.layout import Layout
+    from sketch_edge.layout import REPORT, Layout
     from sketch_edge.models import get_model_spec, short_name
     from sketch_edge.reporting import print_table
     from sketch_edge.train.distill import check_teachers
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     summary = tune(config, progress)
     out = config.layout.tune
     write_all(summary, out)
-    print_table(COLUMNS, table_rows(summary), str(out / "report.md"), min_width=200)
+    print_table(COLUMNS, table_rows(summary), str(out / REPORT), min_width=200)
     rec = summary.recommended
     print(f"recommended: #{rec.number} {rec.model}" if rec.number else f"no recommendation: {rec.reason}")
     if not summary.counts.get("ok"):

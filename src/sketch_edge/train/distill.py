@@ -123,7 +123,7 @@ def check_teacher(path: Path, request: DataRequest, labels: tuple[str, ...], kin
         report = TrainReport.load(layout.train_report, missing="no train_report.json beside its model")
     except RecordError as exc:
         raise TeacherError(f"{where}: {exc}") from None
-    if fileio.sha256_file(layout.model) != report.files.get("model.keras"):
+    if fileio.sha256_file(layout.model) != report.files.get(layout.model.name):
         raise TeacherError(f"{where}: model.keras does not match the sha256 its train_report.json records (changed since training)")
     if report.classes != labels:
         same = sorted(report.classes) == sorted(labels)
@@ -142,7 +142,7 @@ def check_teacher(path: Path, request: DataRequest, labels: tuple[str, ...], kin
         raise TeacherError(f"{where}: trained on {theirs.get('source')!r}, the student reads {request.source!r}")
     if report.input_kind not in kinds:
         raise TeacherError(f"{where}: reads {report.input_kind}, which the student's data does not have (it has {', '.join(kinds)})")
-    return Teacher(str(path), report.model, report.input_kind, report.test.top1, report.files["model.keras"])
+    return Teacher(str(path), report.model, report.input_kind, report.test.top1, report.files[Layout(path).model.name])
 
 
 def _first_difference(report: TrainReport, files: dict[str, Any]) -> str:
@@ -238,7 +238,7 @@ def load_teachers(teachers: tuple[Teacher, ...]) -> list[Any]:
     from sketch_edge.models.saved import load_trained
 
     try:
-        return [load_trained(Path(t.path) / "model.keras") for t in teachers]
+        return [load_trained(Layout(Path(t.path)).model) for t in teachers]
     except ModelError as exc:
         raise TeacherError(f"teacher {exc}") from None
 

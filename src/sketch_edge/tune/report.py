@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge import fileio
+from sketch_edge.layout import REPORT, RESULTS, RESULTS_CSV
 from sketch_edge.reporting import fmt, log_x, markdown_table, place_labels, pyplot, save_figure, step_front
 from sketch_edge.tune.results import TuneResults, TuneRow
 
@@ -62,12 +63,12 @@ def table_rows(summary: TuneResults) -> list[list[str]]:
 
 def write_all(summary: TuneResults, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    summary.save(out / "results.json")
-    fileio.write_csv(out / "results.csv", COLUMNS, table_rows(summary))
+    summary.save(out / RESULTS)
+    fileio.write_csv(out / RESULTS_CSV, COLUMNS, table_rows(summary))
     ok = [r for r in summary.candidates if r.status == "ok" and r.p50_us is not None]
     if ok:
         _plot(summary, ok, out / "pareto.png")
-    fileio.write_text(out / "report.md", markdown(summary, bool(ok)))
+    fileio.write_text(out / REPORT, markdown(summary, bool(ok)))
 
 
 def markdown(summary: TuneResults, plotted: bool) -> str:
