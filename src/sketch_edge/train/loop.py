@@ -69,6 +69,60 @@ def fit(
 
     `teach` builds the teachers' models (under the strategy's scope) for consistent teaching: their averaged
     probabilities of each augmented batch, softened at the schedule's temperature, are the distillation targets."""
+    model, teachers, optimizer = _build(strategy, build, teach, schedule)
+    synced = _synchronize_batch_norm(strategy, model)
+    loss_fn = keras.losses.CategoricalCrossentropy(label_smoothing=schedule.label_smoothing, reduction=None)
+    batches = iter(strategy.distribute_datasets_from_function(make_stream))
+    train_step = _train_step(strategy, model, teachers, optimizer, loss_fn, schedule)
+    average_stats = _average_stats(strategy, model)
+    predict = tf.function(lambda x: model(x, training=False), autograph=False)
+    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    stop = _EarlyStop(schedule)
+    progress = _Progress(schedule.epochs) if verbose else None
+    started = time.perf_counter()
+    steps = 0
+    try:
+        for epoch in range(schedule.epochs):
+            loss_sum = correct = 0.0
+            for _ in range(schedule.steps_per_epoch):
+                step_loss, step_correct = train_step(batches)
+                if not steps:  # the stream's generators have started: TensorFlow's malloc setting is in place now
+                    allocator.restore()
+                beat()
+                loss_sum += float(step_loss)
+                correct += float(step_correct)
+                steps += 1
+            if not np.isfinite(loss_sum):  # summed across workers: every worker stops here alike
+                raise TrainingError(f"training diverged: the loss is {loss_sum} in epoch {epoch + 1}")
+            average_stats()
+            seen = schedule.steps_per_epoch * schedule.global_batch
+            probs = predict_in_batches(predict, val[0], beat)
+            targets = keras.utils.to_categorical(val[1], probs.shape[1])
+            history["loss"].append(loss_sum / seen)
+            history["accuracy"].append(correct / seen)
+            history["val_loss"].append(float(np.mean(loss_fn(targets, probs))))
+            history["val_accuracy"].append(float(np.mean(probs.argmax(1) == val[1])))
+            if progress:
+                progress.epoch_done(epoch, history)
+            if stop.after(epoch, history["val_accuracy"][-1], model):
+                break
+    except tf.errors.OpError as exc:
+        raise _training_error(exc, errors, strategy) from None
+    finally:
+        if progress:
+            progress.stop()
+    seconds = time.perf_counter() - started
+    for layer in synced:
+        layer.synchronized = False
+    if stop.best is not None:
+        model.set_weights(stop.best[1])
+    return Fitted(model=model, history=history, seconds=seconds, steps=steps, weights_identical=_weights_identical(strategy, model))
+
+
+def _build(
+    strategy: tf.distribute.Strategy, build: Callable[[], Any], teach: Callable[[], list[Any]] | None, schedule: Schedule
+) -> tuple[Any, list[Any], Any]:
+    """The model, its teachers and the optimizer, made under the strategy's scope."""
     with strategy.scope():
         model = build()
         teachers = teach() if teach is not None else []
@@ -76,20 +130,25 @@ def fit(
         lr = keras.optimizers.schedules.CosineDecay(
             schedule.learning_rate, decay_steps=schedule.epochs * schedule.steps_per_epoch, alpha=0.02
         )
-        optimizer = keras.optimizers.Adam(lr)
-    # Batch statistics over the global batch: each worker reads its own files (its own classes, with one file per
-    # class), so per-worker statistics would normalise differently than the model will at inference. Only while
-    # training: the saved layer is the plain one, as one process writes it.
-    synced = (
-        [layer for layer in _layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
-        if strategy.num_replicas_in_sync > 1
-        else []
-    )
+        return model, teachers, keras.optimizers.Adam(lr)
+
+
+def _synchronize_batch_norm(strategy: tf.distribute.Strategy, model: Any) -> list[Any]:
+    """Batch statistics over the global batch: each worker reads its own files (its own classes, with one file per
+    class), so per-worker statistics would normalise differently than the model will at inference. Only while
+    training: the saved layer is the plain one, as one process writes it. Returns the layers synchronized."""
+    if strategy.num_replicas_in_sync <= 1:
+        return []
+    synced = [layer for layer in _layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
     for layer in synced:
         layer.synchronized = True
-    loss_fn = keras.losses.CategoricalCrossentropy(label_smoothing=schedule.label_smoothing, reduction=None)
-    batches = iter(strategy.distribute_datasets_from_function(make_stream))
-    stats = [v for v in model.non_trainable_variables if v.dtype.startswith("float")]  # batch-norm statistics, not seed states
+    return synced
+
+
+def _train_step(
+    strategy: tf.distribute.Strategy, model: Any, teachers: list[Any], optimizer: Any, loss_fn: Any, schedule: Schedule
+) -> Callable[[Any], tuple[Any, Any]]:
+    """One step on every replica: the summed loss and correct answers of the global batch."""
 
     @tf.function(autograph=False)
     def train_step(batches: Any) -> tuple[Any, Any]:
@@ -114,6 +173,15 @@ def fit(
         loss_sum, correct = strategy.run(step, args=next(batches))
         return strategy.reduce("SUM", loss_sum, axis=None), strategy.reduce("SUM", correct, axis=None)
 
+    return train_step
+
+
+def _average_stats(strategy: tf.distribute.Strategy, model: Any) -> Callable[[], None]:
+    """After each epoch, every worker's batch-norm statistics made their mean (a no-op on one worker)."""
+    stats = [v for v in model.non_trainable_variables if v.dtype.startswith("float")]  # batch-norm statistics, not seed states
+    if not stats or strategy.num_replicas_in_sync <= 1:
+        return lambda: None
+
     @tf.function(autograph=False)
     def average_stats() -> None:
         def average() -> None:
@@ -123,62 +191,38 @@ def fit(
 
         strategy.run(average)
 
-    predict = tf.function(lambda x: model(x, training=False), autograph=False)
-    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
-    best: tuple[float, list[np.ndarray]] | None = None
-    waited = 0
-    progress = _Progress(schedule.epochs) if verbose else None
-    started = time.perf_counter()
-    steps = 0
-    try:
-        for epoch in range(schedule.epochs):
-            loss_sum = correct = 0.0
-            for _ in range(schedule.steps_per_epoch):
-                step_loss, step_correct = train_step(batches)
-                if not steps:  # the stream's generators have started: TensorFlow's malloc setting is in place now
-                    allocator.restore()
-                beat()
-                loss_sum += float(step_loss)
-                correct += float(step_correct)
-                steps += 1
-            if not np.isfinite(loss_sum):  # summed across workers: every worker stops here alike
-                raise TrainingError(f"training diverged: the loss is {loss_sum} in epoch {epoch + 1}")
-            if stats and strategy.num_replicas_in_sync > 1:
-                average_stats()
-            seen = schedule.steps_per_epoch * schedule.global_batch
-            probs = predict_in_batches(predict, val[0], beat)
-            targets = keras.utils.to_categorical(val[1], probs.shape[1])
-            history["loss"].append(loss_sum / seen)
-            history["accuracy"].append(correct / seen)
-            history["val_loss"].append(float(np.mean(loss_fn(targets, probs))))
-            history["val_accuracy"].append(float(np.mean(probs.argmax(1) == val[1])))
-            if progress:
-                progress.epoch_done(epoch, history)
-            # Not before half the planned epochs: under a cosine schedule the best epochs are the late, low-rate ones,
-            # and the early high-rate ones are noisy enough to trip the patience (seq-conv stopped at epoch 14 of 20 at
-            # val 93.1%; run to the end it reached 94.5%).
-            score = history["val_accuracy"][-1]
-            if best is None or score > best[0]:
-                best, waited = (score, model.get_weights()), 0
-            elif epoch >= schedule.epochs // 2:
-                waited += 1
-                if waited >= schedule.patience:
-                    break
-    except tf.errors.OpError as exc:
-        if errors.seen:  # a generator's own one-line error, not tf.data's wrapping of it
-            raise errors.seen[0] from None
-        if strategy.num_replicas_in_sync > 1:  # a peer died: its connection reset (a hung one, its supervisor stops)
-            raise ClusterError(f"lost the other workers during training ({first_line(exc)[:200]})") from None
-        raise
-    finally:
-        if progress:
-            progress.stop()
-    seconds = time.perf_counter() - started
-    for layer in synced:
-        layer.synchronized = False
-    if best is not None:
-        model.set_weights(best[1])
-    return Fitted(model=model, history=history, seconds=seconds, steps=steps, weights_identical=_weights_identical(strategy, model))
+    return average_stats
+
+
+class _EarlyStop:
+    """The best epoch's weights, and when to stop. Not before half the planned epochs: under a cosine schedule the best
+    epochs are the late, low-rate ones, and the early high-rate ones are noisy enough to trip the patience (seq-conv
+    stopped at epoch 14 of 20 at val 93.1%; run to the end it reached 94.5%)."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+        self.best: tuple[float, list[np.ndarray]] | None = None
+        self.waited = 0
+
+    def after(self, epoch: int, score: float, model: Any) -> bool:
+        """Record the epoch's validation top-1; whether training stops now."""
+        if self.best is None or score > self.best[0]:
+            self.best, self.waited = (score, model.get_weights()), 0
+            return False
+        if epoch < self.schedule.epochs // 2:
+            return False
+        self.waited += 1
+        return self.waited >= self.schedule.patience
+
+
+def _training_error(exc: Exception, errors: Errors, strategy: tf.distribute.Strategy) -> BaseException:
+    """What a TensorFlow op error during training means: a generator's own one-line error (not tf.data's wrapping of
+    it), a lost peer (its connection reset; a hung one, its supervisor stops), or the error itself."""
+    if errors.seen:
+        return errors.seen[0]
+    if strategy.num_replicas_in_sync > 1:
+        return ClusterError(f"lost the other workers during training ({first_line(exc)[:200]})")
+    return exc
 
 
 def distillation_loss(teachers: Any, probs: Any, temperature: float) -> Any:
