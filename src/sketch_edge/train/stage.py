@@ -19,12 +19,12 @@ from sketch_edge.errors import DataError
 from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
-from sketch_edge.models import get_model_spec, short_name
+from sketch_edge.models import ModelSpec, get_model_spec, short_name
 from sketch_edge.reporting import pyplot
 from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.distill import Teaching, check_teachers, load_teachers, targets
 from sketch_edge.train.input import Errors, train_size, train_stream
-from sketch_edge.train.loop import Schedule, fit, predict_in_batches
+from sketch_edge.train.loop import Fitted, Schedule, fit, predict_in_batches
 from sketch_edge.train.report import Distillation, Distribution, History, TestScores, TrainReport
 
 
@@ -81,21 +81,22 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
         batch = context.get_per_replica_batch_size(global_batch)
         return train_stream(source, shards, spec.input_kind, seed, batch, spec.augment, errors, cluster.index, taught, run_seed)
 
+    schedule = Schedule(
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        global_batch=global_batch,
+        learning_rate=spec.learning_rate,
+        label_smoothing=spec.label_smoothing,
+        patience=config.patience or spec.patience,
+        temperature=teaching.temperature if teaching else 1.0,
+        mix=teaching.mix if teaching else 0.0,
+    )
     fitted = fit(
         strategy,
         lambda: spec.build(len(source.labels)),
         make_stream,
         (saved.val_x, saved.val_y),
-        Schedule(
-            epochs,
-            steps_per_epoch,
-            global_batch,
-            spec.learning_rate,
-            spec.label_smoothing,
-            config.patience or spec.patience,
-            temperature=teaching.temperature if teaching else 1.0,
-            mix=teaching.mix if teaching else 0.0,
-        ),
+        schedule,
         errors,
         verbose=config.verbose and cluster.is_chief,
         beat=heartbeat.beat,
@@ -108,13 +109,50 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     if cluster.is_chief and files:
         description["files"] = files
     saved = replace(saved, source={"request": config.data.to_json(), **description})
+    report = _report(
+        spec=spec,
+        config=config,
+        description=description,
+        classes=tuple(source.labels),
+        saved=saved,
+        train_drawings=train_drawings,
+        fitted=fitted,
+        test=test,
+        cluster=cluster,
+        distillation=distillation,
+        schedule=schedule,
+        seed=seed,
+        run_seed=run_seed,
+    )
+    return write_outputs(Layout(config.out), model, saved, report) if cluster.is_chief else report
+
+
+def _report(
+    *,
+    spec: ModelSpec,
+    config: TrainConfig,
+    description: dict[str, Any],
+    classes: tuple[str, ...],
+    saved: SavedSplit,
+    train_drawings: int,
+    fitted: Fitted,
+    test: TestScores,
+    cluster: Cluster,
+    distillation: Distillation | None,
+    schedule: Schedule,
+    seed: int,
+    run_seed: int,
+) -> TrainReport:
+    """The training report of a run (its files are filled in when the chief writes them)."""
+    epochs, steps_per_epoch, global_batch = schedule.epochs, schedule.steps_per_epoch, schedule.global_batch
+    model = fitted.model
     report = TrainReport(
         model=spec.name,
         model_description=spec.description,
         parameters=int(model.count_params()),
         input=spec.input_spec.to_json(),
         data={**description, "request": config.data.to_json()},
-        classes=tuple(source.labels),
+        classes=classes,
         splits={"train": train_drawings, "val": len(saved.val_y), "test": len(saved.test_y)},
         seed=seed,
         run_seed=run_seed,
@@ -139,7 +177,7 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
         files={},
         distillation=distillation,
     )
-    return write_outputs(Layout(config.out), model, saved, report) if cluster.is_chief else report
+    return report
 
 
 def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainReport) -> TrainReport:
