@@ -14,6 +14,7 @@ from sketch_edge.cli.options import (
     FRACTION,
     MICROSECONDS,
     REPEAT,
+    RUNNABLE,
     THREAD_LIST,
     add_own_data_options,
     names,
@@ -47,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="a .tflite, .onnx or .ort file made elsewhere, benched on --data's images into --artifacts (repeatable; "
+        help=f"a {RUNNABLE} file made elsewhere, benched on --data's images into --artifacts (repeatable; "
         "the first float file is the reference the others are compared with)",
     )
     add_own_data_options(parser)
@@ -136,7 +137,7 @@ def _files_config(args: argparse.Namespace) -> FilesConfig | None:
     given = own_data_flags(args)
     if not args.model:
         if given:
-            raise ModelError(f"{given[0]} goes with --model FILE (a .tflite, .onnx or .ort file made elsewhere)")
+            raise ModelError(f"{given[0]} goes with --model FILE (a {RUNNABLE} file made elsewhere)")
         return None
     if args.data is None:
         raise ModelError(f"{args.model[0]}: --model needs --data FOLDER (your images, one subfolder per class)")

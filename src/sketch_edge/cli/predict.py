@@ -9,19 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sketch_edge.cli.options import THREADS, TOP, registry_names
+from sketch_edge.cli.options import RUNNABLE, THREADS, TOP, registry_names
 
 if TYPE_CHECKING:
     from sketch_edge.runtime import Predictor
 
 NAME = "predict"
-HELP = "classify images, .npy bitmaps or .ndjson drawings with an .onnx, .ort or .tflite model"
+HELP = f"classify images, .npy bitmaps or .ndjson drawings with an {RUNNABLE} model"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sketch_edge.runtime import RUNTIMES
 
-    parser.add_argument("artifact", type=Path, help="an exported .onnx, .ort or .tflite file")
+    parser.add_argument("artifact", type=Path, help=f"an exported (or any) {RUNNABLE} file")
     parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files, .npy bitmap files, .ndjson(.gz) drawing files")
     parser.add_argument("--top", type=TOP, default=3, help="classes shown per input (default: 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per input line instead of a table")
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runtime",
         default=None,
-        help=f"{registry_names(RUNTIMES)} (default: the file's first: ONNX Runtime for .onnx and .ort, LiteRT for .tflite)",
+        help=f"{registry_names(RUNTIMES)} (default: the first that runs the file's format)",
     )
 
 

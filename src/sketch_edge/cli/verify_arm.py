@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, names
+from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, names, suffixes
 from sketch_edge.display import markup
 from sketch_edge.numbers import option
 
 NAME = "verify-arm"
-HELP = "run every exported TFLite, ONNX and .ort file on emulated Arm CPUs (qemu) and compare with x86"
+EMULATED = suffixes(lambda fmt: fmt.emulated)
+HELP = f"run every exported {EMULATED} file on emulated Arm CPUs (qemu) and compare with x86"
 STEPS = option(lo=0, hi=255)
 DIFF = option(lo=0, hi=1)
 
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=list(DEFAULT_CPUS),
         help=f"qemu CPU models (default: {','.join(DEFAULT_CPUS)}; known: {', '.join(CPUS)})",
     )
-    add("--recipes", type=names, default=None, help="comma-separated artifacts (default: every ok TFLite, ONNX and .ort file)")
+    add("--recipes", type=names, default=None, help=f"comma-separated artifacts (default: every ok {EMULATED} file)")
     add("--float-samples", type=COUNT, default=FLOAT_SAMPLES, help=f"test drawings a float file runs on (default: {FLOAT_SAMPLES})")
     add(
         "--max-steps", type=STEPS, default=MAX_STEPS, help=f"quantized outputs: the steps they may differ from x86 (default: {MAX_STEPS:g})"
