@@ -59,6 +59,15 @@ def export_ort(
     return recipe.artifact(out)
 
 
+REDUCED_BUILD = "required_operators_and_types.config"
+
+
+def reduced_build(ort_files: list[Path], folder: Path) -> str:
+    """The .ort format's step after export (`Format.after_export`): their reduced-build config; its name in `folder`."""
+    reduced_build_config(ort_files, folder / REDUCED_BUILD)
+    return REDUCED_BUILD
+
+
 def reduced_build_config(ort_files: list[Path], out: Path) -> None:
     """One `required_operators_and_types.config` for all the .ort files: the operators and types a reduced ONNX Runtime
     build must keep (`build.sh --include_ops_by_config`), from ONNX Runtime's own reader of .ort files."""

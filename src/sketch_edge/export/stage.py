@@ -30,12 +30,14 @@ from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, 
 from sketch_edge.export.verify import clear_agreement, gate_failures, mobile_failures
 from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
+from sketch_edge.formats import FORMATS
 from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Details, Manifest, Parity, SensitivitySummary, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind, predict_stored
+from sketch_edge.plugins import load
 from sketch_edge.reporting import fmt
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
@@ -237,9 +239,6 @@ def _run_recipes(config: ExportConfig, source: Source, recipes: list[Recipe], ar
     return [made[r.name] for r in recipes]
 
 
-REDUCED_BUILD = "required_operators_and_types.config"
-
-
 def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str | None:
     """Why a recipe is not run for this model (a row of the manifest, not an error), or None."""
     why = recipe.not_for(source.input["kind"])
@@ -252,14 +251,14 @@ def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str |
 
 
 def _reduced_build(layout: Layout, artifacts: list[Artifact]) -> str | None:
-    """Write one reduced-build config for every .ort file made, for an ONNX Runtime build with only their operators."""
-    ort_files = [layout.export / a.path for a in artifacts if a.format == "ort" and a.status == "ok"]
-    if not ort_files:
-        return None
-    from sketch_edge.export.ort import reduced_build_config
-
-    reduced_build_config(ort_files, layout.export / REDUCED_BUILD)
-    return REDUCED_BUILD
+    """Each format's step over all its ok files (`Format.after_export`): the .ort files' one reduced-build config, for
+    an ONNX Runtime build with only their operators. The name of the file written, if any."""
+    written = None
+    for spec in FORMATS.values():
+        files = [layout.export / a.path for a in artifacts if a.format == spec.name and a.status == "ok"]
+        if spec.after_export is not None and files:
+            written = load(spec.after_export)(files, layout.export)
+    return written
 
 
 def libraries(recipes: list[Recipe]) -> tuple[str, ...]:

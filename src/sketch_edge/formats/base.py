@@ -44,6 +44,7 @@ class Format:
     graph_facts: Callable[[Path], GraphFacts] | None = None  # inputs, outputs and tensor types (files made elsewhere)
     count_macs: Callable[[Path], int] | None = None  # multiply-accumulates per example (files made elsewhere: peak %)
     runs_in_runtime: bool = True  # a runtime adapter opens it (else: its exporter's library, e.g. SavedModel)
+    after_export: str | None = None  # "module:function"(files, folder) -> name: one file made from all its exported files
     layers: str | None = None  # "module:function" collecting a float and a quantized file's layer outputs (sensitivity)
     emulated: bool = False  # verify-arm runs its files on emulated Arm cores (its default runtime has aarch64 wheels)
 

@@ -62,4 +62,12 @@ def graph_facts(path: Path) -> GraphFacts:
     return GraphFacts(inputs=len(inputs), outputs=graph.OutputsLength(), tensor_types=tuple(sorted(types)))
 
 
-FORMAT = Format(name="ort", suffixes=(".ort",), read_metadata=read_metadata, count_ops=count_ops, graph_facts=graph_facts, emulated=True)
+FORMAT = Format(
+    name="ort",
+    suffixes=(".ort",),
+    read_metadata=read_metadata,
+    count_ops=count_ops,
+    graph_facts=graph_facts,
+    after_export="sketch_edge.export.ort:reduced_build",
+    emulated=True,
+)
