@@ -63,7 +63,6 @@ REGISTRY_HOMES = (
 """Where a format, runtime or client name may be spelled: its own modules (its format, adapter, exporter, client
 check), the registry tables, and the CLI's help."""
 NOT_YET = {
-    "arm/worker.py": 1,  # the LiteRT delegate line (a RuntimeSpec field to come)
     "bench/plan.py": 2,  # the Keras reference row
     "export/arm.py": 2,  # an ONNX or .ort output's step (a Format field to come)
     "export/files.py": 2,  # a .keras file is refused with the export --model hint; no file is named "keras"

@@ -27,7 +27,6 @@ from sketch_edge.records import Figure, Record
 
 BATCH = 1
 """One drawing a call, as an app classifies them (LiteRT's resize to batch 8 failed now and then under `-cpu cortex-a76`)."""
-XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
 
 
 @dataclass(frozen=True)
@@ -86,11 +85,10 @@ def work(job: RunJob) -> RunResult:
     outputs = predict_all(runner, x, BATCH)
     seconds = time.perf_counter() - started
     np.save(job.outputs, outputs)
-    if runner.name == "litert":
-        kernels = "XNNPACK delegate" if any(XNNPACK_LINE in line for line in said) else "LiteRT built-in kernels"
-    else:
-        kernels = "ONNX Runtime CPU execution provider (MLAS)"  # the only provider the adapter asks for
-    version = library_versions(RUNTIMES[runner.name].libraries[:1])  # the runtime's own distribution
+    spec = RUNTIMES[runner.name]
+    delegated = spec.delegate_line is None or any(spec.delegate_line in line for line in said)
+    kernels = spec.kernels if delegated else spec.fallback
+    version = library_versions(spec.libraries[:1])  # the runtime's own distribution
     return RunResult(
         machine=platform.machine(),
         features=cpu_features(Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")),

@@ -83,6 +83,9 @@ class RuntimeSpec:
     line: str = "-."  # its latency curves (matplotlib line style)
     profiler: str | None = None  # "module:function" giving each node's time (bench.profile sums them)
     no_profiler: str = "no per-op profiler"  # said in the report when there is none
+    kernels: str = ""  # what runs its operators, as verify-arm reports it
+    delegate_line: str | None = None  # what its native code prints when its fast kernels are in place (else: `fallback`)
+    fallback: str = ""  # what runs the operators when that line was not printed
     refuses: dict[str, str] = field(default_factory=dict)  # formats it does not read, that a user might expect it to: why
 
     @property
@@ -124,6 +127,9 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             name="litert",
             formats=("tflite",),
             adapter="sketch_edge.runtime.litert:LiteRTRunner",
+            kernels="XNNPACK delegate",
+            delegate_line="Created TensorFlow Lite XNNPACK delegate",
+            fallback="LiteRT built-in kernels",
             thread_safe=False,
             compute_kinds=_ALL_KINDS,
             package="ai_edge_litert",
@@ -137,6 +143,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             name="onnxruntime",
             formats=("onnx", "ort"),
             adapter="sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
+            kernels="ONNX Runtime CPU execution provider (MLAS)",  # the only provider the adapter asks for
             thread_safe=True,
             compute_kinds=_ONNX_KINDS,
             package="onnxruntime",
@@ -149,6 +156,7 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             name="openvino",
             formats=("onnx", "tflite"),
             adapter="sketch_edge.runtime.openvino:OpenVINORunner",
+            kernels="OpenVINO CPU plugin (oneDNN)",
             thread_safe=False,
             compute_kinds=_ALL_KINDS,
             package="openvino",
