@@ -76,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
     from sketch_edge.quiet import import_tensorflow
 
     import_tensorflow()
-    from sketch_edge.export.stage import TABLE_HEADER, ExportConfig, table_rows
+    from sketch_edge.export.stage import ExportConfig
     from sketch_edge.export.stage import run as export
+    from sketch_edge.export.table import TABLE_HEADER, table_rows
     from sketch_edge.layout import Layout
 
     layout = Layout(args.artifacts)

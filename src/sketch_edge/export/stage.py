@@ -24,21 +24,19 @@ from sketch_edge.data import INPUT_SPECS, attribution
 from sketch_edge.data.dataset import contract_of
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
-from sketch_edge.export.arm import cell as arm_cell
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
 from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
-from sketch_edge.export.verify import clear_agreement, gate_failures, mobile_failures
+from sketch_edge.export.verify import gate_failures, mobile_failures
 from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
 from sketch_edge.formats import FORMATS
 from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
-from sketch_edge.manifest import Artifact, Details, Manifest, Parity, SensitivitySummary, Source
+from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind, predict_stored
 from sketch_edge.plugins import load
-from sketch_edge.reporting import fmt
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
 
@@ -318,73 +316,3 @@ def _digest(path: Path) -> str:
         return sha256_file(path)
     listing = "".join(f"{p.relative_to(path)}:{sha256_file(p)}\n" for p in sorted(path.rglob("*")) if p.is_file())
     return hashlib.sha256(listing.encode()).hexdigest()
-
-
-TABLE_HEADER = (
-    "recipe",
-    "status",
-    "size kB",
-    "agreement",
-    "max |diff|",
-    "test top-1",
-    "seconds",
-    "worst layer (noise added, SQNR)",
-    "float layers",
-    "mobile check",
-    "emulated Arm",
-)
-
-
-def table_rows(manifest: Manifest) -> list[list[str]]:
-    """One row per artifact for the terminal table (TABLE_HEADER)."""
-    return [
-        [
-            a.name,
-            a.status,
-            f"{a.bytes / 1024:.1f}",
-            agreement_cell(a.parity),
-            fmt(a.parity and a.parity.max_abs_diff, ".1e"),
-            fmt(a.details.test_top1, ".4f"),
-            f"{a.seconds:.1f}",
-            _worst_layer(a.details.sensitivity) or "",
-            fmt(a.details.fallback and a.details.fallback.k),
-            mobile_check(a.details),
-            arm_cell(a),
-        ]
-        for a in manifest.artifacts
-    ]
-
-
-def agreement_cell(p: Parity | None) -> str:
-    """Top-1 agreement on the validation drawings; for a quantized file with near-ties, the clear drawings' too."""
-    if p is None:
-        return ""
-    clear = clear_agreement(p)
-    return f"{p.top1_agreement:.4f}" + (f" ({clear:.4f} w/o {p.near_ties} ties)" if p.near_ties and clear != p.top1_agreement else "")
-
-
-SHORT_PROVIDERS = {"NNAPI": "NNAPI", "CoreML NeuralNetwork": "CoreML NN", "CoreML MLProgram": "CoreML MLProgram"}
-
-
-def mobile_check(d: Details) -> str:
-    """What the mobile checks said, in a table cell: the client's run, the providers' coverage, the twin's match."""
-    said = []
-    if d.client is not None:
-        c = d.client
-        said.append(
-            f"MediaPipe {c.status}" + (f": same top-1 as LiteRT on {c.agreement:.2%} of {c.samples}" if c.agreement is not None else "")
-        )
-    said += [f"{SHORT_PROVIDERS.get(p.provider, p.provider)} {p.verdict} {p.supported_nodes}/{p.nodes}" for p in d.providers]
-    if d.twin is not None:
-        said.append(f"as {d.twin.twin} (max |diff| {fmt(d.twin.max_abs_diff, '.0e', 'not finite')})")
-    return "; ".join(said)
-
-
-def _worst_layer(s: SensitivitySummary | None) -> str | None:
-    if s is None:
-        return None
-    if s.error is not None:
-        return s.error
-    if s.worst_layer is None:
-        return f"no layer matched ({s.skipped} skipped)"
-    return f"{s.worst_layer} (+{100 * (s.worst_added_noise or 0):.2f}%, SQNR {fmt(s.worst_sqnr_db, '.1f')} dB)"
