@@ -73,9 +73,9 @@ def _mobile_io(flatbuffer: bytes, out: Path, input_spec: InputSpec) -> bytes:
     because the converter puts a QUANTIZE op behind a uint8 input, which requantizes from whatever it declares."""
     from ai_edge_litert import schema_py_generated as schema
 
-    from sketch_edge.formats.tflite_metadata import pack
+    from sketch_edge.formats.tflite_metadata import pack, unpack
 
-    tree = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
+    tree = unpack(flatbuffer)
     graph = tree.subgraphs[0]
     image, probabilities = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
     if image.type == schema.TensorType.UINT8:
@@ -124,12 +124,9 @@ def short_names(flatbuffer: bytes) -> bytes:
     """The flatbuffer with every tensor name over MAX_NAME characters cut to its first part and a count of the rest:
     names only label tensors, the first part is the one the sensitivity report reads, and the float and int8 files of
     a model are cut alike, so their tensors still match by name."""
-    from ai_edge_litert import schema_py_generated as schema
+    from sketch_edge.formats.tflite_metadata import pack, unpack
 
-    from sketch_edge.formats.tflite_metadata import inline_buffers, pack
-
-    tree = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
-    inline_buffers(tree, flatbuffer)
+    tree = unpack(flatbuffer)
     long = [t for graph in tree.subgraphs for t in graph.tensors if t.name is not None and len(t.name) > MAX_NAME]
     for tensor in long:
         parts = tensor.name.split(b";")

@@ -141,8 +141,7 @@ def attach(model: bytes, metadata: bytes) -> bytes:
     """The model flatbuffer with `metadata` as its TFLITE_METADATA buffer (replacing one it had); the rest kept."""
     from ai_edge_litert import schema_py_generated as schema
 
-    tree = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
-    inline_buffers(tree, model)
+    tree = unpack(model)
     tree.metadata = [m for m in (tree.metadata or []) if m.name not in (METADATA_BUFFER, METADATA_BUFFER.encode())]
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(metadata, dtype=np.uint8)
@@ -153,11 +152,15 @@ def attach(model: bytes, metadata: bytes) -> bytes:
     return pack(tree)
 
 
-def inline_buffers(tree: Any, model: bytes) -> None:
-    """Move constants stored after the flatbuffer into it. Writers of large models (ai-edge-quantizer) put a buffer's
-    bytes past the flatbuffer's end and record their `offset` and `size`; packing the tree again writes only the
-    flatbuffer, so those offsets would point past the new file's end ("Constant buffer N specified an out of range
-    offset" when LiteRT loads it). Only models under 2 GB are packed here, which a flatbuffer holds whole."""
+def unpack(model: bytes) -> Any:
+    """A model file as an object tree to edit and `pack` again, its constants all inside the flatbuffer. Writers of
+    large models (ai-edge-quantizer) put a buffer's bytes past the flatbuffer's end and record their `offset` and
+    `size`; packing the tree again writes only the flatbuffer, so those offsets would point past the new file's end
+    ("Constant buffer N specified an out of range offset" when LiteRT loads it). Only models under 2 GB are packed
+    here, which a flatbuffer holds whole."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    tree = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
     for buffer in tree.buffers or []:
         if buffer.offset > 1:  # 0 and 1 mean "no external data" in the schema
             end = buffer.offset + buffer.size
@@ -165,6 +168,7 @@ def inline_buffers(tree: Any, model: bytes) -> None:
                 raise ValueError(f"a buffer's data at {buffer.offset}..{end} lies past the file's end ({len(model)} bytes)")
             buffer.data = np.frombuffer(model[buffer.offset : end], dtype=np.uint8)
             buffer.offset, buffer.size = 0, 0
+    return tree
 
 
 def pack(tree: Any) -> bytes:
