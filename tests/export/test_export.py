@@ -315,7 +315,6 @@ def test_recurrent_layers_are_unrolled_for_tflite_and_give_keras_outputs(name, t
     from sketch_edge.data import INPUT_SPECS, load_source
     from sketch_edge.data.sequence import to_sequences
     from sketch_edge.export.tflite import export_tflite
-    from sketch_edge.export.worker import op_counts
     from sketch_edge.formats import FORMATS
     from sketch_edge.models import get_model_spec
     from sketch_edge.runtime import open_runner
@@ -326,7 +325,7 @@ def test_recurrent_layers_are_unrolled_for_tflite_and_give_keras_outputs(name, t
     spec = INPUT_SPECS["strokes"]
     artifact = export_tflite(model, out, input_spec=spec, recipe=get_recipe("tflite-fp32"), calibration=CalibrationReader(x, spec.name))
     assert artifact.details.recurrent == f"{name.split('-')[1]} unrolled over 100 steps"
-    ops = op_counts(out, FORMATS["tflite"].count_ops)
+    ops = FORMATS["tflite"].op_counts(out)
     assert "WHILE" not in ops and ops["FULLY_CONNECTED"] >= 100, ops
     runner = open_runner(out, threads=1)
     np.testing.assert_allclose(runner.predict(x), np.asarray(model(x, training=False)), atol=1e-5)

@@ -109,6 +109,10 @@ class SavedSplit:
         with fileio.atomic_path(path) as tmp, open(tmp, "wb") as handle:
             np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **{name: getattr(self, name) for name in _ARRAYS})
 
+    def save_labels(self, path: Path) -> None:
+        """labels.txt beside the split: one class a line, in the model's output order (what apps and --labels read)."""
+        fileio.write_text(path, "".join(f"{name}\n" for name in self.labels))
+
     @classmethod
     def load(cls, path: Path) -> SavedSplit:
         """The saved split, or a one-line `DataError` naming the file and what is wrong with it."""

@@ -7,7 +7,6 @@ it stores the model. `export.files` takes what this says.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ def work(job: DescribeJob) -> Described:
 
     path = Path(job.path)
     fmt = format_of(path)
-    if fmt.graph_facts is None or fmt.count_ops is None:
+    if fmt.graph_facts is None:
         raise ModelError(f"{path}: a {fmt.name} file cannot be benched on its own")
     facts = fmt.graph_facts(path)
     runner = open_runner(path, threads=1)
@@ -62,7 +61,7 @@ def work(job: DescribeJob) -> Described:
         input=runner.input_spec,
         output=runner.output_spec,
         tensor_types=facts.tensor_types,
-        ops=dict(Counter(fmt.count_ops(path)).most_common()),
+        ops=fmt.op_counts(path),
         metadata=runner.metadata,
         macs=_macs(fmt, path),
     )

@@ -316,7 +316,7 @@ def artifact(name: str, path: Path, facts: Described) -> Artifact:
 def write_outputs(layout: Layout, config: FilesConfig, saved: SavedSplit, artifacts: list[Artifact]) -> None:
     """The split, labels and a copy of each file, each renamed into place (the manifest, written last, lists them)."""
     saved.save(layout.split)
-    fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
+    saved.save_labels(layout.labels)
     for path, entry in zip(config.files, artifacts, strict=True):
         with fileio.atomic_path(layout.export / entry.path) as tmp:
             shutil.copyfile(path, tmp)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -135,7 +134,7 @@ def work(job: ExportJob) -> Artifact:
         test_top1=topk_accuracy(test_probs, arrays["test_labels"], 1),
         test_samples=len(test_probs),
         test_changes=changes(arrays["test_reference"].argmax(axis=1), test_probs.argmax(axis=1), arrays["test_labels"]),
-        ops=op_counts(out, fmt.count_ops) if fmt.count_ops else {},
+        ops=fmt.op_counts(out),
         sensitivity=sensitivity,
         fallback=fallback,
     )
@@ -177,12 +176,6 @@ def _sensitivity(fmt: str, float_twin: Path, out: Path, samples: np.ndarray, fil
         return SensitivitySummary(error=f"not measured: {first_line(exc)}")
     report.write(Path(files["json"]), Path(files["png"]))
     return report.summary()
-
-
-def op_counts(path: Path, count: Callable[[Path], list[str]]) -> dict[str, int]:
-    """How many of each operator the file runs, most frequent first: shows a fused LSTM from an unrolled one,
-    or which layers a quantizer left in float."""
-    return dict(Counter(count(path)).most_common())
 
 
 def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[TensorInfo, ...], tuple[TensorInfo, ...]]:

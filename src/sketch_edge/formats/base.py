@@ -10,6 +10,7 @@ check of what was read: size, JSON, an object.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,11 @@ class Format:
     after_export: str | None = None  # "module:function"(files, folder) -> name: one file made from all its exported files
     layers: str | None = None  # "module:function" collecting a float and a quantized file's layer outputs (sensitivity)
     emulated: bool = False  # verify-arm runs its files on emulated Arm cores (its default runtime has aarch64 wheels)
+
+    def op_counts(self, path: Path) -> dict[str, int]:
+        """How many of each operator the file runs, most frequent first (empty when the format cannot count them):
+        shows a fused LSTM from an unrolled one, or which layers a quantizer left in float."""
+        return dict(Counter(self.count_ops(path)).most_common()) if self.count_ops is not None else {}
 
 
 def parse_metadata(text: bytes | str, path: Path) -> dict[str, Any]:

@@ -180,7 +180,7 @@ def write_outputs(layout: Layout, source: Path, model: Any | None, saved: SavedS
             shutil.copyfile(source, tmp)
         else:
             model.save(tmp)
-    fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
+    saved.save_labels(layout.labels)
     for stale in (layout.train_report, layout.curves):
         if stale.exists():
             os.unlink(stale)

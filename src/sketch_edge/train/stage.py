@@ -188,7 +188,7 @@ def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainRe
     saved.save(layout.split)
     with fileio.atomic_path(layout.model) as tmp:
         model.save(tmp)
-    fileio.write_text(layout.labels, "".join(f"{name}\n" for name in saved.labels))
+    saved.save_labels(layout.labels)
     report = replace(report, files={path.name: fileio.sha256_file(path) for path in (layout.model, layout.split)})
     report.save(layout.train_report)
     layout.origin.unlink(missing_ok=True)  # a model taken from elsewhere earlier is no longer this folder's model
