@@ -196,6 +196,15 @@ def _stack(chosen: tuple[list[np.ndarray], list[int], list[int]], size: tuple[in
     return x, np.asarray(ys, dtype=np.int64), np.asarray(positions, dtype=np.int64)
 
 
+def check_outputs(listing: FolderListing, outputs: int, model: Path, labels: Path | None) -> None:
+    """The model's outputs must be the folder's classes, one each: the class order is the user's fact, never guessed."""
+    if outputs != len(listing.labels):
+        raise DataError(
+            f"{labels or listing.root}: {len(listing.labels)} classes, but {model} has {outputs} outputs "
+            "(give the model's class order with --labels FILE, one name a line)"
+        )
+
+
 def read_labels(path: Path) -> tuple[str, ...]:
     """A labels file: one class name per line, in the model's output order; blank lines ignored."""
     try:

@@ -28,9 +28,9 @@ import numpy as np
 from sketch_edge import fileio
 from sketch_edge.arm.worker import RunJob
 from sketch_edge.data.dataset import InputSpec, contract_of, image_contract
-from sketch_edge.data.image_folder import EVAL_PER_CLASS, FolderListing, list_folder, read_labels, read_split
+from sketch_edge.data.image_folder import EVAL_PER_CLASS, check_outputs, list_folder, read_labels, read_split
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import DataError, ModelError, OutputError, RecordError, SketchEdgeError
+from sketch_edge.errors import ModelError, OutputError, RecordError, SketchEdgeError
 from sketch_edge.export.describe import Described, DescribeJob, precision
 from sketch_edge.export.recipes import RECIPES
 from sketch_edge.formats import format_of
@@ -79,7 +79,8 @@ def take(config: FilesConfig, log: Callable[[str], None] = lambda _: None) -> Ma
             check_graph(path, facts)
         spec = file_contract(config, described)
         listing = list_folder(config.data, class_order(config, described))
-        check_classes(config, listing, described)
+        for path, facts in described.items():
+            check_outputs(listing, int(facts.output.shape[-1] or 0), path, config.labels)
         saved = read_split(listing, spec.size, spec.shape[-1], config.seed, config.eval_per_class)
         names = artifact_names(config.files)
         reference = reference_file(config.files, described)
@@ -94,7 +95,7 @@ def take(config: FilesConfig, log: Callable[[str], None] = lambda _: None) -> Ma
         raise
     shutil.rmtree(scratch, ignore_errors=True)
     source = Source(
-        sha256=fileio.sha256_file(reference),
+        sha256=next(a.sha256 for a in artifacts if a.name == names[reference]),
         model=names[reference],
         labels=saved.labels,
         input=spec.to_json(),
@@ -252,15 +253,6 @@ def class_order(config: FilesConfig, described: dict[Path, Described]) -> tuple[
         if isinstance(labels, list) and labels and all(isinstance(label, str) for label in labels):
             return tuple(labels)
     return None
-
-
-def check_classes(config: FilesConfig, listing: FolderListing, described: dict[Path, Described]) -> None:
-    for path, facts in described.items():
-        if facts.output.shape[-1] != len(listing.labels):
-            raise DataError(
-                f"{config.labels or config.data}: {len(listing.labels)} classes, but {path} has {facts.output.shape[-1]} outputs "
-                "(give the files' class order with --labels FILE, one name a line)"
-            )
 
 
 def artifact_names(files: tuple[Path, ...]) -> dict[Path, str]:

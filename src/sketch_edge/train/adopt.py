@@ -22,7 +22,7 @@ import numpy as np
 from sketch_edge import fileio
 from sketch_edge.data.dataset import InputSpec
 from sketch_edge.data.image import open_image
-from sketch_edge.data.image_folder import EVAL_PER_CLASS, FolderListing, list_folder, read_labels, read_split
+from sketch_edge.data.image_folder import EVAL_PER_CLASS, FolderListing, check_outputs, list_folder, read_labels, read_split
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError, ModelError, RecordError
 from sketch_edge.layout import Layout
@@ -57,7 +57,7 @@ def adopt(config: AdoptConfig) -> Origin:
     model = load_trained(config.model)
     shape = check_shape(model, str(config.model))
     listing = list_folder(config.data, read_labels(config.labels) if config.labels else None)
-    check_classes(config, listing, shape)
+    check_outputs(listing, shape.classes, config.model, config.labels)
     size = input_size(shape, listing)
     spec = contract(model, size, shape.channels, config.input_range, str(config.model))
     saved = read_split(listing, size, shape.channels, config.seed, config.eval_per_class)
@@ -113,15 +113,6 @@ def already_taken(config: AdoptConfig, layout: Layout) -> Origin | None:
     if not config.model.is_file() or fileio.sha256_file(config.model) != origin.sha256:
         return None
     return replace(origin, reused=True)
-
-
-def check_classes(config: AdoptConfig, listing: FolderListing, shape: Shape) -> None:
-    if len(listing.labels) != shape.classes:
-        where = config.labels or config.data
-        raise DataError(
-            f"{where}: {len(listing.labels)} classes, but {config.model} has {shape.classes} outputs "
-            "(give the model's class order with --labels FILE, one name a line)"
-        )
 
 
 def input_size(shape: Shape, listing: FolderListing) -> tuple[int, int]:
