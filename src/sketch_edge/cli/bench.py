@@ -20,6 +20,7 @@ from sketch_edge.cli.options import (
     names,
     own_data_flags,
     registry_names,
+    skipped_note,
 )
 
 if TYPE_CHECKING:
@@ -154,10 +155,8 @@ def _take(config: FilesConfig, console: Any) -> None:
         console.print(f"{markup(str(config.out))}: already holds these files, taken with the same options")
         return
     source = manifest.source
-    skipped = source.data.get("skipped") or {}
     kinds = ", ".join(f"{markup(a.name)} ({a.format} {a.precision})" for a in manifest.artifacts)
     console.print(
         f"{kinds}; input {markup(source.input['description'])}; reference {markup(source.model)}: top-1 "
-        f"{source.keras_test_top1:.4f} on {len(source.labels)} classes"
-        + (f"; skipped {', '.join(f'{n} {markup(why)}' for why, n in skipped.items())}" if skipped else "")
+        f"{source.keras_test_top1:.4f} on {len(source.labels)} classes" + skipped_note(source.data)
     )

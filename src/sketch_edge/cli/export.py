@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sketch_edge.cli.options import DEFAULT_ARTIFACTS, POINTS, SECONDS, add_own_data_options, names, own_data_flags
+from sketch_edge.cli.options import DEFAULT_ARTIFACTS, POINTS, SECONDS, add_own_data_options, names, own_data_flags, skipped_note
 from sketch_edge.display import markup
 
 if TYPE_CHECKING:
@@ -138,10 +138,8 @@ def _adopt(config: AdoptConfig, console: Any) -> None:
     if origin.reused:
         console.print(f"{markup(str(config.out))}: already holds this model, taken with the same options")
         return
-    skipped = origin.data.get("skipped") or {}
     console.print(
         f"{markup(origin.model)}: {len(origin.classes)} classes, input {markup(origin.input['description'])} "
         f"(from {markup(origin.contract_from)}), outputs {origin.outputs}; Keras test top-1 {origin.test_top1:.4f} on "
-        f"{origin.splits['test']:,} images"
-        + (f"; skipped {', '.join(f'{n} {markup(why)}' for why, n in skipped.items())}" if skipped else "")
+        f"{origin.splits['test']:,} images" + skipped_note(origin.data)
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sketch_edge import numbers
-from sketch_edge.display import printable
+from sketch_edge.display import markup, printable
 from sketch_edge.formats import FORMATS, Format
 
 if TYPE_CHECKING:
@@ -111,6 +111,12 @@ def data_request(args: argparse.Namespace) -> DataRequest:
         tfds_download=args.tfds_download,
         **({"eval_per_class": args.eval_per_class} if getattr(args, "eval_per_class", None) else {}),
     )
+
+
+def skipped_note(description: dict[str, Any]) -> str:
+    """ "; skipped 3 images that do not decode, ..." for a summary line (markup-safe), or "" when nothing was skipped."""
+    skipped = description.get("skipped") or {}
+    return f"; skipped {', '.join(f'{n} {markup(why)}' for why, n in skipped.items())}" if skipped else ""
 
 
 def warn_skipped(description: dict[str, Any]) -> None:
