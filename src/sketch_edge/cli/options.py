@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sketch_edge import numbers
 from sketch_edge.display import markup, printable
-from sketch_edge.formats import FORMATS, Format
+from sketch_edge.formats import suffix_list
 
 if TYPE_CHECKING:
     from sketch_edge.data import DataRequest
@@ -48,13 +47,7 @@ def registry_names(registry: dict[str, Any]) -> str:
     return ", ".join(registry)
 
 
-def suffixes(where: Callable[[Format], bool]) -> str:
-    """The file suffixes of the formats `where` picks, for help texts: ".onnx, .ort or .tflite"."""
-    found = sorted(s for fmt in FORMATS.values() if where(fmt) for s in fmt.suffixes if s)
-    return found[0] if len(found) == 1 else f"{', '.join(found[:-1])} or {found[-1]}"
-
-
-RUNNABLE = suffixes(lambda fmt: fmt.graph_facts is not None)
+RUNNABLE = suffix_list(lambda fmt: fmt.graph_facts is not None)
 """The files a runtime opens and the predictor, bench --model and verify-arm take (not the Keras model)."""
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, names, suffixes
+from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, names
 from sketch_edge.display import markup
+from sketch_edge.formats import suffix_list
 from sketch_edge.numbers import option
 
 NAME = "verify-arm"
-EMULATED = suffixes(lambda fmt: fmt.emulated)
+EMULATED = suffix_list(lambda fmt: fmt.emulated)
 HELP = f"run every exported {EMULATED} file on emulated Arm CPUs (qemu) and compare with x86"
 STEPS = option(lo=0, hi=255)
 DIFF = option(lo=0, hi=1)

@@ -33,7 +33,7 @@ from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ModelError, OutputError, RecordError, SketchEdgeError
 from sketch_edge.export.describe import Described, DescribeJob, precision
 from sketch_edge.export.recipes import RECIPES
-from sketch_edge.formats import format_of
+from sketch_edge.formats import format_of, suffix_list
 from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import FILES_MADE_ELSEWHERE, Artifact, Details, Manifest, Source
@@ -128,8 +128,9 @@ def write_manifest(
 
 
 def check_files(files: tuple[Path, ...]) -> None:
+    runnable = suffix_list(lambda fmt: fmt.graph_facts is not None)
     if not files:
-        raise ModelError("--model: name at least one .tflite, .onnx or .ort file")
+        raise ModelError(f"--model: name at least one {runnable} file")
     if len(files) > MAX_FILES:
         raise ModelError(f"--model: {len(files)} files given; at most {MAX_FILES} are benched at once")
     seen: set[Path] = set()
@@ -138,7 +139,7 @@ def check_files(files: tuple[Path, ...]) -> None:
         if fmt.name == "keras":
             raise ModelError(f"{path}: a Keras model is exported first: `sketch-edge export --model {path} --data FOLDER`, then benched")
         if fmt.graph_facts is None:
-            raise ModelError(f"{path}: a {fmt.name} file is not benched on its own (give .tflite, .onnx or .ort files)")
+            raise ModelError(f"{path}: a {fmt.name} file is not benched on its own (give {runnable} files)")
         if not path.is_file():
             raise ModelError(f"{path}: no such file")
         if path.resolve() in seen:

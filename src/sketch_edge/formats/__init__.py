@@ -7,6 +7,7 @@ it, and the predictor and the runtimes read metadata with `read_metadata`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,17 @@ from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, GraphFacts, par
 
 FORMATS: dict[str, Format] = {f.name: f for f in (tflite.FORMAT, onnx.FORMAT, ort.FORMAT, saved_model.FORMAT, keras.FORMAT)}
 
-__all__ = ["FORMATS", "MAX_METADATA_BYTES", "Format", "GraphFacts", "format_of", "get_format", "parse_metadata", "read_metadata"]
+__all__ = [
+    "FORMATS",
+    "MAX_METADATA_BYTES",
+    "Format",
+    "GraphFacts",
+    "format_of",
+    "get_format",
+    "parse_metadata",
+    "read_metadata",
+    "suffix_list",
+]
 
 
 def get_format(name: str) -> Format:
@@ -33,6 +44,12 @@ def format_of(path: str | Path) -> Format:
             return fmt
     known = ", ".join(s for f in FORMATS.values() for s in f.suffixes if s)
     raise ModelError(f"{path}: metadata is read from {known} files only")
+
+
+def suffix_list(where: Callable[[Format], bool]) -> str:
+    """The file suffixes of the formats `where` picks, for messages and help: ".onnx, .ort or .tflite"."""
+    found = sorted(s for fmt in FORMATS.values() if where(fmt) for s in fmt.suffixes if s)
+    return found[0] if len(found) == 1 else f"{', '.join(found[:-1])} or {found[-1]}"
 
 
 def read_metadata(path: str | Path) -> dict[str, Any] | None:
