@@ -9,7 +9,6 @@ from sketch_edge.manifest import TensorInfo
 def _described(ops: dict[str, int], types: tuple[str, ...] = ("float32",), dtype: str = "float32") -> Described:
     tensor = TensorInfo(name="x", shape=(1, 28, 28, 1), dtype=dtype)
     return Described(
-        runtime="litert",
         inputs=1,
         outputs=1,
         input=tensor,

@@ -33,7 +33,6 @@ class DescribeJob(Job):
 class Described(Record):
     """One file as its runtime opened it and its graph declares it."""
 
-    runtime: str
     inputs: Count
     outputs: Count
     input: TensorInfo
@@ -55,7 +54,6 @@ def work(job: DescribeJob) -> Described:
     facts = fmt.graph_facts(path)
     runner = open_runner(path, threads=1)
     return Described(
-        runtime=runner.name,
         inputs=facts.inputs,
         outputs=facts.outputs,
         input=runner.input_spec,
