@@ -46,7 +46,7 @@ def unexplained_agreement(p: Parity, max_abs_diff: float | None) -> float:
     tolerance (the quantized gate), `clear_agreement`."""
     if max_abs_diff is None:
         return clear_agreement(p)
-    if len(p.flip_margins) < round((1 - p.top1_agreement) * p.samples):
+    if not _margins_kept(p):
         return p.top1_agreement
     explained = sum(m <= 2 * max_abs_diff for m in p.flip_margins)
     return p.top1_agreement + explained / p.samples
@@ -59,15 +59,20 @@ def clear_agreement(p: Parity) -> float:
     file agreed on 93.8-94.9% while its test top-1 fell 0.24 points. The near-ties are left out of the count, not
     called agreeing; the test top-1 drop (noise-aware) still judges every drawing. A file so noisy that most drawings
     are near-ties is judged on all of them."""
-    flips = round((1 - p.top1_agreement) * p.samples)
     clear = p.samples - p.near_ties
-    if p.noise is None or len(p.flip_margins) < flips or clear < p.samples * MIN_CLEAR:
+    if p.noise is None or not _margins_kept(p) or clear < p.samples * MIN_CLEAR:
         return p.top1_agreement
     return 1 - sum(m > 2 * p.noise for m in p.flip_margins) / clear
 
 
 NOISE_SIGMAS = 2.0
 MAX_FLIPS_KEPT = 1000
+def _margins_kept(p: Parity) -> bool:
+    """Whether the parity kept the margin of every drawing answered otherwise (it keeps MAX_FLIPS_KEPT): a near-tie
+    can be excused only where it is known to be one."""
+    return len(p.flip_margins) >= round((1 - p.top1_agreement) * p.samples)
+
+
 NOISE_PERCENTILE = 95
 """A file's noise is what it does to nearly every drawing: the 95th percentile of each drawing's largest change."""
 MIN_CLEAR = 0.5
