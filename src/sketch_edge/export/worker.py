@@ -93,20 +93,16 @@ def work(job: ExportJob) -> Artifact:
     model = load_trained(Path(job.model))
     calibration = CalibrationReader(arrays["calibration"], spec.name)
 
-    def export(path: Path, float_layers: tuple[str, ...] = ()) -> Artifact:
-        exporter = load(recipe.exporter)
-        return exporter(model, path, input_spec=spec, recipe=recipe, calibration=calibration, float_layers=float_layers)
-
-    def export_twin(path: Path) -> Artifact:
-        twin = float_recipe(recipe.format)
-        return load(twin.exporter)(model, path, input_spec=spec, recipe=twin, calibration=calibration)
+    def export(path: Path, float_layers: tuple[str, ...] = (), made: Recipe = recipe) -> Artifact:
+        exporter = load(made.exporter)
+        return exporter(model, path, input_spec=spec, recipe=made, calibration=calibration, float_layers=float_layers)
 
     fallback: Fallback | None = None
     sensitivity: SensitivitySummary | None = None
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".twin-")) as scratch:
         float_twin = Path(scratch) / f"float{recipe.suffix}"
         if recipe.measures_sensitivity:
-            export_twin(float_twin)
+            export(float_twin, made=float_recipe(recipe.format))
         started = time.perf_counter()
         if recipe.fallback:
             keras_answers = arrays["reference"].argmax(axis=1)
