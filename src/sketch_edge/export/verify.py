@@ -67,6 +67,8 @@ def clear_agreement(p: Parity) -> float:
 
 NOISE_SIGMAS = 2.0
 MAX_FLIPS_KEPT = 1000
+
+
 def _margins_kept(p: Parity) -> bool:
     """Whether the parity kept the margin of every drawing answered otherwise (it keeps MAX_FLIPS_KEPT): a near-tie
     can be excused only where it is known to be one."""
