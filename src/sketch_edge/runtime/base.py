@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sketch_edge.errors import ModelError, unknown_name
 from sketch_edge.formats import FORMATS
 from sketch_edge.plugins import load
 from sketch_edge.records import Record
@@ -104,97 +103,6 @@ class RuntimeSpec:
         return f"{self.name} is not installed ({how})"
 
 
-_ALL_KINDS = ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
-_ONNX_KINDS = ("fp32", "dynamic-int8", "int8")
-RUNTIMES: dict[str, RuntimeSpec] = {
-    spec.name: spec
-    for spec in (
-        RuntimeSpec(
-            name="keras",
-            formats=("keras",),
-            adapter="sketch_edge.runtime.keras:KerasRunner",
-            thread_safe=False,
-            compute_kinds=("fp32",),
-            package="keras",
-            libraries=("keras", "tensorflow"),
-            extra="train",
-            needs_tensorflow=True,
-            marker="s",
-            line=":",
-            no_profiler="not profiled (the reference row)",
-        ),
-        RuntimeSpec(
-            name="litert",
-            formats=("tflite",),
-            adapter="sketch_edge.runtime.litert:LiteRTRunner",
-            kernels="XNNPACK delegate",
-            delegate_line="Created TensorFlow Lite XNNPACK delegate",
-            fallback="LiteRT built-in kernels",
-            thread_safe=False,
-            compute_kinds=_ALL_KINDS,
-            package="ai_edge_litert",
-            libraries=("ai-edge-litert",),
-            extra="litert",
-            marker="o",
-            line="-",
-            no_profiler="LiteRT's Python API has no per-op profiler",
-        ),
-        RuntimeSpec(
-            name="onnxruntime",
-            formats=("onnx", "ort"),
-            adapter="sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
-            kernels="ONNX Runtime CPU execution provider (MLAS)",  # the only provider the adapter asks for
-            thread_safe=True,
-            compute_kinds=_ONNX_KINDS,
-            package="onnxruntime",
-            libraries=("onnxruntime",),
-            marker="^",
-            line="--",
-            profiler="sketch_edge.runtime.onnxruntime:profile_nodes",
-        ),
-        RuntimeSpec(
-            name="openvino",
-            formats=("onnx", "tflite"),
-            adapter="sketch_edge.runtime.openvino:OpenVINORunner",
-            kernels="OpenVINO CPU plugin (oneDNN)",
-            thread_safe=False,
-            compute_kinds=_ALL_KINDS,
-            package="openvino",
-            libraries=("openvino",),
-            extra="openvino",
-            marker="D",
-            line="-.",
-            profiler="sketch_edge.runtime.openvino:profile_nodes",
-            refuses={"ort": "OpenVINO reads .onnx and .tflite files, not ONNX Runtime's own .ort format"},
-        ),
-    )
-}
-"""In order of preference: a file's default runtime is the first here that runs its suffix."""
-
-
-def runtimes_for(path: str | Path) -> list[RuntimeSpec]:
-    """Every runtime that runs `path`, by its suffix, the default first; a one-line `ModelError` for any other file."""
-    path = Path(path)
-    found = [spec for spec in RUNTIMES.values() if path.suffix in spec.suffixes]
-    if not found:
-        known = ", ".join(sorted({s for spec in RUNTIMES.values() for s in spec.suffixes}))
-        raise ModelError(f"{path}: no runtime for {path.suffix or 'files without a suffix'} (expected {known})")
-    return found
-
-
-def runtime_for(path: str | Path, runtime: str | None = None) -> RuntimeSpec:
-    """The runtime named (which must run `path`'s suffix), or the file's default one."""
-    found = runtimes_for(path)
-    if runtime is None:
-        return found[0]
-    for spec in found:
-        if spec.name == runtime:
-            return spec
-    if runtime not in RUNTIMES:
-        raise ModelError(unknown_name("runtime", runtime, RUNTIMES))
-    raise ModelError(f"{path}: {runtime} does not run {Path(path).suffix} files (these do: {', '.join(s.name for s in found)})")
-
-
 def quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
     """Real values -> the integer type of a quantized tensor, with its own scale and zero point."""
     dtype = np.dtype(info.dtype)
@@ -247,12 +155,3 @@ def predict_all(runner: Runner, x: np.ndarray, batch: int) -> np.ndarray:
 
 def to_probabilities(raw: np.ndarray, info: TensorInfo) -> np.ndarray:
     return dequantize(raw, info) if info.scale is not None else raw.astype(np.float32, copy=False)
-
-
-def open_runner(path: str | Path, threads: int = 1, runtime: str | None = None) -> Runner:
-    """Load `path` in the named runtime or its format's default one (imported only then: apps load just the one they use)."""
-    spec = runtime_for(path, runtime)
-    reason = spec.missing()
-    if reason is not None:
-        raise ModelError(f"{path}: {reason}")
-    return spec.adapter_class().load(Path(path), threads)

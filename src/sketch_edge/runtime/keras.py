@@ -12,11 +12,26 @@ from typing import Any
 
 import numpy as np
 
-from sketch_edge.runtime.base import Runner, TensorInfo
+from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo
+
+RUNTIME = RuntimeSpec(
+    name="keras",
+    formats=("keras",),
+    adapter="sketch_edge.runtime.keras:KerasRunner",
+    thread_safe=False,
+    compute_kinds=("fp32",),
+    package="keras",
+    libraries=("keras", "tensorflow"),
+    extra="train",
+    needs_tensorflow=True,
+    marker="s",
+    line=":",
+    no_profiler="not profiled (the reference row)",
+)
 
 
 class KerasRunner(Runner):
-    name = "keras"
+    name = RUNTIME.name
     metadata = None  # the export stage embeds metadata in deployable files only
     thread_safe = False
 

@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 from sketch_edge.errors import ModelError, first_line
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, TensorInfo, pixel_input, to_tensor
+from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo, pixel_input, to_tensor
+
+if TYPE_CHECKING:
+    from ai_edge_litert.interpreter import Interpreter
+
+RUNTIME = RuntimeSpec(
+    name="litert",
+    formats=("tflite",),
+    adapter="sketch_edge.runtime.litert:LiteRTRunner",
+    kernels="XNNPACK delegate",
+    delegate_line="Created TensorFlow Lite XNNPACK delegate",
+    fallback="LiteRT built-in kernels",
+    thread_safe=False,
+    compute_kinds=("fp32", "fp16", "dynamic-int8", "int8", "int16x8"),
+    package="ai_edge_litert",
+    libraries=("ai-edge-litert",),
+    extra="litert",
+    marker="o",
+    line="-",
+    no_profiler="LiteRT's Python API has no per-op profiler",
+)
 
 
 def _tensor_info(detail: dict) -> TensorInfo:
@@ -28,6 +47,8 @@ def _tensor_info(detail: dict) -> TensorInfo:
 
 def file_tensor_infos(path: Path) -> tuple[TensorInfo, TensorInfo]:
     """The first input and output as the file declares them (with int8 scale and zero point), without allocating tensors."""
+    from ai_edge_litert.interpreter import Interpreter
+
     try:
         interpreter = Interpreter(model_path=str(path))
     except (ValueError, RuntimeError) as exc:
@@ -36,7 +57,7 @@ def file_tensor_infos(path: Path) -> tuple[TensorInfo, TensorInfo]:
 
 
 class LiteRTRunner(Runner):
-    name = "litert"
+    name = RUNTIME.name
     thread_safe = False  # one interpreter holds one set of tensors
 
     def __init__(self, interpreter: Interpreter, metadata: dict[str, Any] | None = None) -> None:
@@ -51,6 +72,8 @@ class LiteRTRunner(Runner):
 
     @classmethod
     def load(cls, path: Path, threads: int) -> LiteRTRunner:
+        from ai_edge_litert.interpreter import Interpreter
+
         try:
             interpreter = Interpreter(model_path=str(path), num_threads=threads)
             interpreter.allocate_tensors()

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnxruntime as ort
 
 from sketch_edge.errors import ModelError, first_line
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, TensorInfo
+from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+RUNTIME = RuntimeSpec(
+    name="onnxruntime",
+    formats=("onnx", "ort"),
+    adapter="sketch_edge.runtime.onnxruntime:OnnxRuntimeRunner",
+    kernels="ONNX Runtime CPU execution provider (MLAS)",  # the only provider the adapter asks for
+    thread_safe=True,
+    compute_kinds=("fp32", "dynamic-int8", "int8"),
+    package="onnxruntime",
+    libraries=("onnxruntime",),
+    marker="^",
+    line="--",
+    profiler="sketch_edge.runtime.onnxruntime:profile_nodes",
+)
 
 _ONNX_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}
 
@@ -23,6 +39,8 @@ def _tensor_info(arg: ort.NodeArg) -> TensorInfo:
 
 def session_options(threads: int) -> ort.SessionOptions:
     """The settings every ONNX Runtime session of the project uses (adapter, peaks, profiles)."""
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
@@ -32,7 +50,7 @@ def session_options(threads: int) -> ort.SessionOptions:
 
 
 class OnnxRuntimeRunner(Runner):
-    name = "onnxruntime"
+    name = RUNTIME.name
     thread_safe = True  # InferenceSession.run is documented as safe to call concurrently
 
     def __init__(self, session: ort.InferenceSession, path: Path) -> None:
@@ -45,6 +63,8 @@ class OnnxRuntimeRunner(Runner):
 
     @classmethod
     def load(cls, path: Path, threads: int) -> OnnxRuntimeRunner:
+        import onnxruntime as ort
+
         try:
             session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/NoSuchFile types
@@ -63,6 +83,8 @@ class OnnxRuntimeRunner(Runner):
 
 def profile_nodes(path: Path, threads: int, batch: np.ndarray, calls: int, scratch: Path) -> dict[str, dict[str, Any]]:
     """Run `calls` predictions under ONNX Runtime's profiler: each node's kernel time (bench.profile sums them)."""
+    import onnxruntime as ort
+
     options = session_options(threads)
     options.enable_profiling = True
     options.profile_file_prefix = str(scratch / "ort-profile")

@@ -10,14 +10,32 @@ dimension is made dynamic so one compiled model takes any batch size.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import openvino as ov
 
 from sketch_edge.errors import ModelError
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, TensorInfo, fixed_batch, pixel_input, to_tensor
+from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo, fixed_batch, pixel_input, to_tensor
+
+if TYPE_CHECKING:
+    import openvino as ov
+
+RUNTIME = RuntimeSpec(
+    name="openvino",
+    formats=("onnx", "tflite"),
+    adapter="sketch_edge.runtime.openvino:OpenVINORunner",
+    kernels="OpenVINO CPU plugin (oneDNN)",
+    thread_safe=False,
+    compute_kinds=("fp32", "fp16", "dynamic-int8", "int8", "int16x8"),
+    package="openvino",
+    libraries=("openvino",),
+    extra="openvino",
+    marker="D",
+    line="-.",
+    profiler="sketch_edge.runtime.openvino:profile_nodes",
+    refuses={"ort": "OpenVINO reads .onnx and .tflite files, not ONNX Runtime's own .ort format"},
+)
 
 CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
 _core: ov.Core | None = None
@@ -27,6 +45,8 @@ def core() -> ov.Core:
     """One `Core` per process: creating it loads the plugins."""
     global _core
     if _core is None:
+        import openvino as ov
+
         _core = ov.Core()
     return _core
 
@@ -57,7 +77,7 @@ def compile_model(model: ov.Model, threads: int, config: dict[str, str] = CONFIG
 
 
 class OpenVINORunner(Runner):
-    name = "openvino"
+    name = RUNTIME.name
     thread_safe = False  # one infer request holds one set of tensors
 
     def __init__(self, compiled: ov.CompiledModel, path: Path, metadata: dict[str, Any] | None) -> None:

@@ -21,8 +21,9 @@ from sketch_edge import numbers
 from sketch_edge.data.dataset import INPUT_SPECS, InputSpec, contract_of, image_contract
 from sketch_edge.display import printable
 from sketch_edge.errors import ModelError, RecordError
-from sketch_edge.runtime.base import RUNTIMES, fixed_batch, open_runner
+from sketch_edge.runtime.base import fixed_batch
 from sketch_edge.runtime.inputs import as_bitmaps, as_pictures, as_sequences
+from sketch_edge.runtime.registry import RUNTIMES, open_runner
 
 SUFFIXES = tuple(dict.fromkeys(suffix for spec in RUNTIMES.values() if not spec.needs_tensorflow for suffix in spec.suffixes))
 Prepare = Callable[[Any], tuple[np.ndarray, bool]]
