@@ -7,6 +7,7 @@ import pytest
 
 from sketch_edge.arm import worker
 from sketch_edge.data.saved_split import SavedSplit
+from sketch_edge.isolation import run_job
 from sketch_edge.runtime import open_runner
 from sketch_edge.runtime.base import predict_all
 
@@ -36,7 +37,10 @@ def test_native_run_gives_the_runtime_s_outputs_and_says_what_ran_them(exported,
     x = SavedSplit.load(root / "split.npz").test_x[:16].astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     job = worker.RunJob(str(path), str(tmp_path / "x.npy"), str(tmp_path / "out.npy"), str(tmp_path / "result.json"))
-    result = worker.work(job)
+    # In its own process, as verify-arm runs it: LiteRT says its delegate line once per process, so a test that
+    # opened a .tflite file earlier in this one would hide it.
+    assert run_job(tmp_path / "job.json", job, timeout_s=120) is None
+    result = worker.RunResult.load(tmp_path / "result.json")
     assert result.machine == "x86_64" and result.kernels.startswith(kernels) and result.output_scale == scale
     assert result.features and result.runtime.split()[0] in ("litert", "onnxruntime")
     np.testing.assert_array_equal(np.load(job.outputs), predict_all(open_runner(path), x, 1))
