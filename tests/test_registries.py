@@ -64,7 +64,6 @@ REGISTRY_HOMES = (
 check), the registry tables, and the CLI's help."""
 NOT_YET = {
     "bench/plan.py": 2,  # the Keras reference row
-    "export/arm.py": 2,  # an ONNX or .ort output's step (a Format field to come)
     "export/files.py": 2,  # a .keras file is refused with the export --model hint; no file is named "keras"
     "export/stage.py": 1,  # "keras": the distribution
     "train/stage.py": 1,  # "keras": the distribution's version

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from sketch_edge.errors import EmulationError, RecordError
 from sketch_edge.fileio import scratch_dir
-from sketch_edge.formats import FORMATS as FORMAT_SPECS
+from sketch_edge.formats import FORMATS
 from sketch_edge.records import Figure, Record
 from sketch_edge.runtime import runtime_for
 
@@ -44,8 +44,8 @@ QEMU_SUITE = "trixie"
 QEMU_PACKAGE = "qemu-user"
 SYSROOT_SUITE = "bookworm"  # its python3.11 takes the cp311 wheels this project pins
 SYSROOT_PACKAGES = ("python3.11", "libstdc++6")  # numpy's and the runtimes' C++ need libstdc++, nothing else
-FORMATS = tuple(name for name, spec in FORMAT_SPECS.items() if spec.emulated)  # run under emulation (export/arm.py picks by these)
-DISTRIBUTIONS = ("numpy", *dict.fromkeys(runtime_for(f"model{FORMAT_SPECS[f].suffixes[0]}").libraries[0] for f in FORMATS))
+EMULATED = tuple(name for name, spec in FORMATS.items() if spec.emulated)  # run under emulation (export/arm.py picks by these)
+DISTRIBUTIONS = ("numpy", *dict.fromkeys(runtime_for(f"model{FORMATS[f].suffixes[0]}").libraries[0] for f in EMULATED))
 """The distributions that run them (numpy and each format's default runtime): the same versions as this host's."""
 WHEEL_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64")
 MIRROR = os.environ.get("SKETCH_EDGE_DEBIAN_MIRROR", "http://deb.debian.org/debian")

@@ -23,12 +23,13 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.arm import qemu
-from sketch_edge.arm.environment import FORMATS, Environment, prepare
+from sketch_edge.arm.environment import EMULATED, Environment, prepare
 from sketch_edge.arm.worker import RunJob, RunResult
 from sketch_edge.data.dataset import contract_of
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import EmulationError, ExportError, ManifestError
 from sketch_edge.fileio import sha256_file
+from sketch_edge.formats import get_format
 from sketch_edge.isolation import run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import ARM_FAILURE, ArmCheck, Artifact, Manifest, resolve
@@ -122,7 +123,7 @@ def _chosen(manifest: Manifest, export_dir: Path, recipes: tuple[str, ...]) -> l
             raise ManifestError(f"no artifact {name!r} in the manifest; it has {', '.join(sorted(names))}")
     chosen = []
     for a in manifest.artifacts:
-        if a.format not in FORMATS or (recipes and a.name not in recipes) or manifest.made(a.name) is None:
+        if a.format not in EMULATED or (recipes and a.name not in recipes) or manifest.made(a.name) is None:
             continue
         path = resolve(export_dir, a)
         if not path.is_file() or sha256_file(path) != a.sha256:
@@ -185,22 +186,13 @@ def held_to(artifact: Artifact, manifest: Manifest, export_dir: Path, config: Ar
 
 
 def output_step(artifact: Artifact, export_dir: Path, artifacts: tuple[Artifact, ...]) -> float | None:
-    """One step of a quantized ONNX output: the scale of the DequantizeLinear that makes it (an `.ort` file's from
-    its twin, the same graph). None for a float output; a TFLite file's scale is read by the worker from the file."""
-    if artifact.format == "ort" and artifact.details.twin is not None:
+    """One step of a quantized output whose runtime hides it, read by its format (a converted file's from the twin it
+    was made from: the same graph). None for a float output; a TFLite file's scale is read by the worker."""
+    if artifact.details.twin is not None:
         twin = next((a for a in artifacts if a.name == artifact.details.twin.twin), None)
         return None if twin is None else output_step(twin, export_dir, artifacts)
-    if artifact.format != "onnx":
-        return None
-    import onnx
-    from onnx import numpy_helper
-
-    graph = onnx.load(str(resolve(export_dir, artifact))).graph
-    producer = next((n for n in graph.node if graph.output[0].name in n.output), None)
-    if producer is None or producer.op_type != "DequantizeLinear":
-        return None
-    scale = next((numpy_helper.to_array(t) for t in graph.initializer if t.name == producer.input[1]), None)
-    return None if scale is None or scale.size != 1 else float(scale.reshape(()))
+    read = get_format(artifact.format).output_step
+    return None if read is None else read(resolve(export_dir, artifact))
 
 
 def compare(x86: Run, arm: Run, held: Held, truth: Truth, emulator: str) -> ArmCheck:

@@ -44,6 +44,7 @@ class Format:
     check: Callable[[Path], None] | None = None  # a format's own validity check, before it is run (raises)
     graph_facts: Callable[[Path], GraphFacts] | None = None  # inputs, outputs and tensor types (files made elsewhere)
     count_macs: Callable[[Path], int] | None = None  # multiply-accumulates per example (files made elsewhere: peak %)
+    output_step: Callable[[Path], float | None] | None = None  # a quantized output's step, when its runtime hides it
     runs_in_runtime: bool = True  # a runtime adapter opens it (else: its exporter's library, e.g. SavedModel)
     after_export: str | None = None  # "module:function"(files, folder) -> name: one file made from all its exported files
     layers: str | None = None  # "module:function" collecting a float and a quantized file's layer outputs (sensitivity)

@@ -133,6 +133,20 @@ def count_macs(path: Path) -> int:
     return int(total)
 
 
+def output_step(path: Path) -> float | None:
+    """One step of a quantized output: the scale of the DequantizeLinear that makes it (None for a float output).
+    ONNX Runtime gives the file's float output only, so verify-arm reads the step from the graph."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    producer = next((n for n in graph.node if graph.output[0].name in n.output), None)
+    if producer is None or producer.op_type != "DequantizeLinear":
+        return None
+    scale = next((numpy_helper.to_array(t) for t in graph.initializer if t.name == producer.input[1]), None)
+    return None if scale is None or scale.size != 1 else float(scale.reshape(()))
+
+
 FORMAT = Format(
     name="onnx",
     suffixes=(".onnx",),
@@ -142,6 +156,7 @@ FORMAT = Format(
     check=check,
     graph_facts=graph_facts,
     count_macs=count_macs,
+    output_step=output_step,
     layers="sketch_edge.export.sensitivity:onnx_layers",
     emulated=True,
 )
