@@ -11,7 +11,7 @@ from sketch_edge.bench.results import Row
 from sketch_edge.errors import BenchError, unknown_name
 from sketch_edge.export.recipes import RECIPES
 from sketch_edge.fileio import sha256_file
-from sketch_edge.formats import FORMATS
+from sketch_edge.formats import FORMATS, SOURCE
 from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
@@ -84,8 +84,8 @@ class Entry:
 def entries(manifest: Manifest, layout: Layout) -> list[Entry]:
     """The Keras model (none for files made elsewhere: a reference file stands for it) and every artifact a runtime opens."""
     keras = Entry(
-        name="keras",
-        format="keras",
+        name=SOURCE.name,
+        format=SOURCE.name,
         precision="fp32",
         compute="fp32",
         path=layout.model,

@@ -21,12 +21,14 @@ HELP = "train, export and bench candidate models of a search space: accuracy aga
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sketch_edge.tune.stage import targets
+    from sketch_edge.tune.stage import DEFAULT_TARGET, targets
 
     add_data_options(parser)
     parser.add_argument("--budget-minutes", type=MINUTES, default=10.0, help="total time for every candidate (default: 10)")
     parser.add_argument(
-        "--target", default="litert", help=f"runtime the int8 artifacts are timed on: {', '.join(targets())} (default: litert)"
+        "--target",
+        default=DEFAULT_TARGET,
+        help=f"runtime the int8 artifacts are timed on: {', '.join(targets())} (default: {DEFAULT_TARGET})",
     )
     parser.add_argument("--space", type=Path, default=None, help="search space JSON file (default: the built-in edge-cnn space)")
     parser.add_argument("--candidates", type=COUNT, default=None, help="at most this many candidates (default: until the budget)")

@@ -33,7 +33,7 @@ from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ModelError, OutputError, RecordError, SketchEdgeError
 from sketch_edge.export.describe import Described, DescribeJob, precision
 from sketch_edge.export.recipes import RECIPES
-from sketch_edge.formats import format_of, suffix_list
+from sketch_edge.formats import SOURCE, format_of, suffix_list
 from sketch_edge.isolation import library_versions, run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import FILES_MADE_ELSEWHERE, Artifact, Details, Manifest, Source
@@ -136,7 +136,7 @@ def check_files(files: tuple[Path, ...]) -> None:
     seen: set[Path] = set()
     for path in files:
         fmt = format_of(path)
-        if fmt.name == "keras":
+        if fmt is SOURCE:
             raise ModelError(f"{path}: a Keras model is exported first: `sketch-edge export --model {path} --data FOLDER`, then benched")
         if fmt.graph_facts is None:
             raise ModelError(f"{path}: a {fmt.name} file is not benched on its own (give {runnable} files)")
@@ -262,7 +262,7 @@ def artifact_names(files: tuple[Path, ...]) -> dict[Path, str]:
     names: dict[Path, str] = {}
     for path in files:
         base = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.")[:60] or "file"
-        base = f"{base}-given" if base in RECIPES or base == "keras" else base
+        base = f"{base}-given" if base in RECIPES or base == SOURCE.name else base
         name, n = base, 2
         while name in names.values():
             name, n = f"{base}-{n}", n + 1

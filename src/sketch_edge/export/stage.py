@@ -37,12 +37,13 @@ from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import load_trained, model_kind, predict_stored
 from sketch_edge.plugins import load
+from sketch_edge.runtime import REFERENCE
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
 
 VALIDATION_MAX = 2000
 """Validation drawings an artifact is checked on: every k-th of the saved split, which lists them class by class."""
-LIBRARIES = ("numpy", "keras")
+LIBRARIES = ("numpy", *REFERENCE.libraries)
 """What every export runs on (the trained model is read with Keras); each recipe adds its own (`Recipe.libraries`)."""
 
 

@@ -16,10 +16,13 @@ from sketch_edge.formats import keras, onnx, ort, saved_model, tflite
 from sketch_edge.formats.base import MAX_METADATA_BYTES, Format, GraphFacts, parse_metadata
 
 FORMATS: dict[str, Format] = {f.name: f for f in (tflite.FORMAT, onnx.FORMAT, ort.FORMAT, saved_model.FORMAT, keras.FORMAT)}
+SOURCE = keras.FORMAT
+"""The format `train` writes and `export` reads: the model every artifact is made from and checked against."""
 
 __all__ = [
     "FORMATS",
     "MAX_METADATA_BYTES",
+    "SOURCE",
     "Format",
     "GraphFacts",
     "format_of",

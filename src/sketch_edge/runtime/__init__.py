@@ -11,9 +11,10 @@ a file of its format is opened, Pillow when an image is given.
 from sketch_edge.errors import DataError, ModelError, SketchEdgeError
 from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo
 from sketch_edge.runtime.predictor import Prediction, Predictor
-from sketch_edge.runtime.registry import RUNTIMES, open_runner, runtime_for, runtimes_for
+from sketch_edge.runtime.registry import REFERENCE, RUNTIMES, open_runner, runtime_for, runtimes_for
 
 __all__ = [
+    "REFERENCE",
     "RUNTIMES",
     "DataError",
     "ModelError",

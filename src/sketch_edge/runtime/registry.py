@@ -15,6 +15,9 @@ from sketch_edge.runtime.base import Runner, RuntimeSpec
 
 RUNTIMES: dict[str, RuntimeSpec] = {spec.name: spec for spec in (keras.RUNTIME, litert.RUNTIME, onnxruntime.RUNTIME, openvino.RUNTIME)}
 """In order of preference: a file's default runtime is the first here that runs its suffix."""
+REFERENCE = keras.RUNTIME
+"""The runtime of the trained model itself: the bench's reference row, and the libraries training and export read
+the model with."""
 
 
 def runtimes_for(path: str | Path) -> list[RuntimeSpec]:

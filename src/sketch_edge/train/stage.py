@@ -16,11 +16,12 @@ from sketch_edge.data import DataRequest, Source
 from sketch_edge.data.local import fingerprint
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError
-from sketch_edge.isolation import cpu_count
+from sketch_edge.isolation import cpu_count, library_versions
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models import ModelSpec, get_model_spec, short_name
 from sketch_edge.reporting import pyplot
+from sketch_edge.runtime import REFERENCE
 from sketch_edge.train.cluster import Cluster, Heartbeat
 from sketch_edge.train.distill import Teaching, check_teachers, load_teachers, targets
 from sketch_edge.train.input import Errors, train_size, train_stream
@@ -173,7 +174,7 @@ def _report(
             drawings_per_second_per_worker=round(fitted.steps * global_batch / cluster.workers / fitted.seconds, 1),
             weights_identical_across_workers=fitted.weights_identical,
         ),
-        machine={"cpus": cpu_count(), "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        machine={"cpus": cpu_count(), "python": platform.python_version(), **library_versions(REFERENCE.libraries)},
         files={},
         distillation=distillation,
     )

@@ -29,7 +29,7 @@ from sketch_edge.errors import RecordError, TuneError, unknown_name
 from sketch_edge.export.recipes import RECIPES
 from sketch_edge.isolation import run_job
 from sketch_edge.layout import Layout
-from sketch_edge.runtime import RUNTIMES
+from sketch_edge.runtime import REFERENCE, RUNTIMES
 from sketch_edge.train.distill import Teaching
 from sketch_edge.tune.results import CandidateJob, CandidateResult, Recommendation, TuneResults, TuneRow
 from sketch_edge.tune.space import Candidate, SearchSpace
@@ -42,6 +42,10 @@ def targets() -> dict[str, tuple[str, ...]]:
     """Every runtime that runs one of the int8 recipes' files, and those recipes."""
     runs = {name: tuple(r for r in INT8_RECIPES if RECIPES[r].suffix in spec.suffixes) for name, spec in RUNTIMES.items()}
     return {name: recipes for name, recipes in runs.items() if recipes}
+
+
+DEFAULT_TARGET = next(iter(targets()))
+"""The first runtime in the registry's order of preference that runs an int8 recipe's files."""
 
 
 def target_recipes(target: str) -> tuple[str, ...]:
@@ -58,7 +62,7 @@ class TuneConfig:
     space: SearchSpace
     out: Path  # an artifacts folder: the tune writes to out/tune/
     budget_s: float
-    target: str = "litert"
+    target: str = DEFAULT_TARGET
     limit: int | None = None  # at most this many candidates
     max_p50_us: float | None = None  # the recommendation's latency budget
     teaching: Teaching | None = None  # every candidate distils from these teachers (their targets cached in out/tune)
@@ -140,7 +144,7 @@ def _finished(folder: Path) -> CandidateResult | None:
 def libraries(target: str) -> tuple[str, ...]:
     """What a tune's figures depend on: training (Keras on TensorFlow), the int8 recipes and the target runtime."""
     recipes = [RECIPES[name] for name in target_recipes(target)]
-    return ("numpy", "keras", "tensorflow", *RUNTIMES[target].libraries, *(lib for r in recipes for lib in r.libraries))
+    return ("numpy", *REFERENCE.libraries, *RUNTIMES[target].libraries, *(lib for r in recipes for lib in r.libraries))
 
 
 def summarize(config: TuneConfig, rows: list[TuneRow], seconds: float) -> TuneResults:
