@@ -15,7 +15,7 @@ from typing import Any
 
 from sketch_edge import fileio
 from sketch_edge.bench.derive import pareto_front
-from sketch_edge.bench.report import marker
+from sketch_edge.bench.plots import marker
 from sketch_edge.bench.results import Results, Row, read
 from sketch_edge.errors import BenchError
 from sketch_edge.layout import RESULTS, Layout
