@@ -76,6 +76,17 @@ def _by_keras_layer(ranking: Sensitivity) -> list[tuple[str, list[str]]]:
     return [(name, nodes[name]) for name in sorted(noise, key=lambda n: -noise[n]) if noise[name] > 0]
 
 
+def _good_enough(validation: Validation, top1: float, agreement: float, aim: float, changed: tuple[int, int]) -> str | None:
+    """Why a file that agrees with Keras enough is kept as it is (its top-1 meets the aim, or its drop is within
+    noise), or None to go on."""
+    if agreement < validation.min_agreement:
+        return None
+    if top1 >= aim:
+        return "aim reached"
+    lost, gained = changed
+    return None if beyond_noise(lost, gained) else f"drop within noise ({lost} drawings lost, {gained} gained)"
+
+
 def choose_float_layers(
     recipe: Recipe,
     out: Path,
@@ -105,11 +116,8 @@ def choose_float_layers(
         rank = (agreement >= validation.min_agreement, float(correct.mean()), agreement, -len(floated))
         if best is None or rank > best[0]:
             best = (rank, out.read_bytes(), artifact, len(floated), len(nodes))
-        if agreement >= validation.min_agreement and correct.mean() >= aim:
-            stopped = "aim reached"
-            break
-        if agreement >= validation.min_agreement and not beyond_noise(lost, gained):
-            stopped = f"drop within noise ({lost} drawings lost, {gained} gained)"
+        stopped = _good_enough(validation, float(correct.mean()), agreement, aim, (lost, gained))
+        if stopped:
             break
         now = time.perf_counter()
         step_s, last = now - last, now  # the last step (export, predict, measure): what the next one will take

@@ -10,6 +10,7 @@ every epoch, which bounds memory by the shuffle buffer.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,23 +66,7 @@ def train_stream(
     shuffle = (seed if run_seed is None else run_seed) + worker
 
     def generate(index: Any) -> Any:
-        shard = shards[int(index)]
-        found = 0
-        try:
-            for chunk in source.chunks((shard,), lambda label, positions: assign(seed, source.labels[label], positions) == TRAIN):
-                found += len(chunk)
-                if not len(chunk):
-                    continue
-                features = chunk.features(kind).astype(np.uint8)  # 0-255 integers in both kinds: exact
-                if teachers is None:
-                    yield features, chunk.labels
-                else:
-                    yield features, chunk.labels, teachers.lookup(int(index), chunk.labels, chunk.positions)
-            if not found:
-                raise DataError(f"{shard.name}: no training drawings in this file")
-        except SketchEdgeError as exc:
-            errors.seen.append(exc)
-            raise
+        yield from _file_batches(source, shards[int(index)], int(index), kind, seed, teachers, errors)
 
     signature: tuple[tf.TensorSpec, ...] = (tf.TensorSpec((None, *shape), tf.uint8), tf.TensorSpec((None,), tf.int32))
     if teachers is not None:
@@ -106,12 +91,39 @@ def train_stream(
             x = _augment_points(x, augment)
         return (x, targets, *taught)
 
+    return ds.map(prepare, num_parallel_calls=2).prefetch(2).with_options(_options())
+
+
+def _file_batches(
+    source: Source, shard: Shard, index: int, kind: str, seed: int, teachers: Targets | None, errors: Errors
+) -> Iterator[tuple[np.ndarray, ...]]:
+    """One file's training drawings as (0-255 uint8 features, labels[, teacher targets]) chunks; a file with none is
+    an error, recorded in `errors` too (see `Errors`)."""
+    found = 0
+    try:
+        for chunk in source.chunks((shard,), lambda label, positions: assign(seed, source.labels[label], positions) == TRAIN):
+            found += len(chunk)
+            if not len(chunk):
+                continue
+            features = chunk.features(kind).astype(np.uint8)  # 0-255 integers in both kinds: exact
+            if teachers is None:
+                yield features, chunk.labels
+            else:
+                yield features, chunk.labels, teachers.lookup(index, chunk.labels, chunk.positions)
+        if not found:
+            raise DataError(f"{shard.name}: no training drawings in this file")
+    except SketchEdgeError as exc:
+        errors.seen.append(exc)
+        raise
+
+
+def _options() -> tf.data.Options:
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF  # sharded by file above
     # Fixed parallelism, no autotuning: with it, tearing the iterator down after a 15-epoch run on the real subset
     # waited 40 s at full CPU for tf.data's optimisation thread; two map calls keep up with training (benchmarks/streaming.py).
     options.autotune.enabled = False
-    return ds.map(prepare, num_parallel_calls=2).prefetch(2).with_options(options)
+    return options
 
 
 def _augment_points(points: Any, strength: float) -> Any:

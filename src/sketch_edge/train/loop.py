@@ -83,15 +83,8 @@ def fit(
     steps = 0
     try:
         for epoch in range(schedule.epochs):
-            loss_sum = correct = 0.0
-            for _ in range(schedule.steps_per_epoch):
-                step_loss, step_correct = train_step(batches)
-                if not steps:  # the stream's generators have started: TensorFlow's malloc setting is in place now
-                    allocator.restore()
-                beat()
-                loss_sum += float(step_loss)
-                correct += float(step_correct)
-                steps += 1
+            loss_sum, correct = _run_epoch(lambda: train_step(batches), schedule.steps_per_epoch, first=not steps, beat=beat)
+            steps += schedule.steps_per_epoch
             if not np.isfinite(loss_sum):  # summed across workers: every worker stops here alike
                 raise TrainingError(f"training diverged: the loss is {loss_sum} in epoch {epoch + 1}")
             average_stats()
@@ -117,6 +110,19 @@ def fit(
     if stop.best is not None:
         model.set_weights(stop.best[1])
     return Fitted(model=model, history=history, seconds=seconds, steps=steps, weights_identical=_weights_identical(strategy, model))
+
+
+def _run_epoch(step: Callable[[], tuple[Any, Any]], steps: int, *, first: bool, beat: Callable[[], None]) -> tuple[float, float]:
+    """One epoch's training steps: the summed loss and correct answers (summed across workers)."""
+    loss_sum = correct = 0.0
+    for n in range(steps):
+        step_loss, step_correct = step()
+        if first and not n:  # the stream's generators have started: TensorFlow's malloc setting is in place now
+            allocator.restore()
+        beat()
+        loss_sum += float(step_loss)
+        correct += float(step_correct)
+    return loss_sum, correct
 
 
 def _build(

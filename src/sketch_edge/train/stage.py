@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from sketch_edge import fileio
-from sketch_edge.data import DataRequest, Source
+from sketch_edge.data import DataRequest, Shard, Source
 from sketch_edge.data.local import fingerprint
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import DataError
@@ -23,7 +23,7 @@ from sketch_edge.models import ModelSpec, get_model_spec, short_name
 from sketch_edge.reporting import pyplot
 from sketch_edge.runtime import REFERENCE
 from sketch_edge.train.cluster import Cluster, Heartbeat
-from sketch_edge.train.distill import Teaching, check_teachers, load_teachers, targets
+from sketch_edge.train.distill import Targets, Teacher, Teaching, check_teachers, load_teachers, targets
 from sketch_edge.train.input import Errors, train_size, train_stream
 from sketch_edge.train.loop import Fitted, Schedule, fit, predict_in_batches
 from sketch_edge.train.report import Distillation, Distribution, History, TestScores, TrainReport
@@ -53,45 +53,26 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
     source = source if source is not None else config.data.open()
     seed = config.data.seed
     shards = source.worker_shards(cluster.index, cluster.workers)
-    epochs = config.epochs or spec.epochs
-    global_batch = config.batch_size or spec.batch_size
-    if global_batch % cluster.workers:
-        raise DataError(f"--batch-size {global_batch} does not divide evenly between {cluster.workers} workers")
+    global_batch = _global_batch(config, spec, cluster)
     teaching = config.teaching
     # Each file's size and sha256: a full read, done once, for the chief's record and for the teachers' check.
     files = fingerprint(source) if any(shard.path for shard in source.shards) and (cluster.is_chief or teaching) else {}
     teachers = check_teachers(teaching, config.data, source, spec.input_kind, files) if teaching else ()  # before training
     saved = SavedSplit.collect(source, spec.input_kind, seed, config.data.eval_per_class)
     train_drawings = train_size(source, source.shards, seed)
-    steps_per_epoch = config.steps_per_epoch or max(1, train_drawings // global_batch)
     run_seed = seed if config.run_seed is None else config.run_seed
     keras.utils.set_random_seed(run_seed)
     errors = Errors()
     heartbeat = Heartbeat.from_env()
     heartbeat.beat("connecting")
     strategy = cluster.connect()  # before any other TensorFlow op, as collective ops require
-    taught, distillation = None, None
-    if teaching and teaching.consistent:
-        distillation = Distillation(teaching.temperature, teaching.mix, teachers, 0.0, cached=False, consistent=True)
-    elif teaching:
-        taught, distillation = targets(
-            source, shards, seed, teaching, teachers, lambda m, x: predict_in_batches(lambda b: m(b, training=False), x, heartbeat.beat)
-        )
+    taught, distillation = _distillation(teaching, teachers, source, shards, seed, heartbeat)
 
     def make_stream(context: tf.distribute.InputContext) -> tf.data.Dataset:
         batch = context.get_per_replica_batch_size(global_batch)
         return train_stream(source, shards, spec.input_kind, seed, batch, spec.augment, errors, cluster.index, taught, run_seed)
 
-    schedule = Schedule(
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        global_batch=global_batch,
-        learning_rate=spec.learning_rate,
-        label_smoothing=spec.label_smoothing,
-        patience=config.patience or spec.patience,
-        temperature=teaching.temperature if teaching else 1.0,
-        mix=teaching.mix if teaching else 0.0,
-    )
+    schedule = _schedule(config, spec, train_drawings, global_batch)
     fitted = fit(
         strategy,
         lambda: spec.build(len(source.labels)),
@@ -103,12 +84,8 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
         beat=heartbeat.beat,
         teach=(lambda: load_teachers(teachers)) if teaching and teaching.consistent else None,
     )
-    model = fitted.model
-    probs = predict_in_batches(lambda x: model(x, training=False), saved.test_x)
-    test = TestScores(topk_accuracy(probs, saved.test_y, 1), topk_accuracy(probs, saved.test_y, 3), len(saved.test_y))
-    description = {**source.description, "skipped": dict(source.skipped)}
-    if cluster.is_chief and files:
-        description["files"] = files
+    test = _test_scores(fitted.model, saved)
+    description = {**source.description, "skipped": dict(source.skipped), **({"files": files} if cluster.is_chief and files else {})}
     saved = replace(saved, source={"request": config.data.to_json(), **description})
     report = _report(
         spec=spec,
@@ -125,7 +102,47 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
         seed=seed,
         run_seed=run_seed,
     )
-    return write_outputs(Layout(config.out), model, saved, report) if cluster.is_chief else report
+    return write_outputs(Layout(config.out), fitted.model, saved, report) if cluster.is_chief else report
+
+
+def _global_batch(config: TrainConfig, spec: ModelSpec, cluster: Cluster) -> int:
+    global_batch = config.batch_size or spec.batch_size
+    if global_batch % cluster.workers:
+        raise DataError(f"--batch-size {global_batch} does not divide evenly between {cluster.workers} workers")
+    return global_batch
+
+
+def _distillation(
+    teaching: Teaching | None, teachers: tuple[Teacher, ...], source: Source, shards: tuple[Shard, ...], seed: int, heartbeat: Heartbeat
+) -> tuple[Targets | None, Distillation | None]:
+    """The teachers' targets for every training drawing (computed once, before training) and what the report says of
+    them; a consistent teaching computes none here: the loop runs the teachers on each augmented batch."""
+    if teaching is None:
+        return None, None
+    if teaching.consistent:
+        return None, Distillation(teaching.temperature, teaching.mix, teachers, 0.0, cached=False, consistent=True)
+    return targets(
+        source, shards, seed, teaching, teachers, lambda m, x: predict_in_batches(lambda b: m(b, training=False), x, heartbeat.beat)
+    )
+
+
+def _schedule(config: TrainConfig, spec: ModelSpec, train_drawings: int, global_batch: int) -> Schedule:
+    teaching = config.teaching
+    return Schedule(
+        epochs=config.epochs or spec.epochs,
+        steps_per_epoch=config.steps_per_epoch or max(1, train_drawings // global_batch),
+        global_batch=global_batch,
+        learning_rate=spec.learning_rate,
+        label_smoothing=spec.label_smoothing,
+        patience=config.patience or spec.patience,
+        temperature=teaching.temperature if teaching else 1.0,
+        mix=teaching.mix if teaching else 0.0,
+    )
+
+
+def _test_scores(model: Any, saved: SavedSplit) -> TestScores:
+    probs = predict_in_batches(lambda x: model(x, training=False), saved.test_x)
+    return TestScores(topk_accuracy(probs, saved.test_y, 1), topk_accuracy(probs, saved.test_y, 3), len(saved.test_y))
 
 
 def _report(
