@@ -231,7 +231,7 @@ class Manifest(Record):
     libraries: dict[str, str | None]
     gates: dict[str, dict[str, Any]]  # the gate settings the artifacts were checked against
     artifacts: tuple[Artifact, ...]
-    left_out: dict[str, str] = field(default_factory=dict)  # default recipes not made for this model's kind, and why
+    left_out: dict[str, str] = field(default_factory=dict)  # default recipes not made for this model's architecture or input, and why
     reduced_build: str | None = None  # the ONNX Runtime reduced-build config of every .ort file, relative to the folder
     reused: bool = False  # set when export found this manifest up to date; never saved
 

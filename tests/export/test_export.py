@@ -269,12 +269,12 @@ def test_default_recipes_leave_out_the_experimental_one():
     assert "tflite-int16x8" not in list_recipes(defaults_only=True) and "onnx-int8" in list_recipes(defaults_only=True)
 
 
-def test_defaults_by_model_kind_and_runtimes_refusing_a_recipe_name_known_things_with_a_reason():
-    from sketch_edge.models.saved import MODEL_KINDS
+def test_defaults_by_architecture_and_runtimes_refusing_a_recipe_name_known_things_with_a_reason():
+    from sketch_edge.models.saved import ARCHITECTURES
     from sketch_edge.runtime import RUNTIMES
 
     for recipe in RECIPES.values():
-        assert set(recipe.not_default_for) <= set(MODEL_KINDS) and all(recipe.not_default_for.values()), recipe.name
+        assert set(recipe.not_default_for) <= set(ARCHITECTURES) and all(recipe.not_default_for.values()), recipe.name
         assert set(recipe.cannot_run_on) <= set(RUNTIMES) and all(recipe.cannot_run_on.values()), recipe.name
     recurrent, feed_forward = list_recipes(True, "recurrent"), list_recipes(True, "feed-forward")
     assert set(feed_forward) - set(recurrent) == {"tflite-int8-aeq", "tflite-int8-mixed", "onnx-int8-mixed"}

@@ -28,9 +28,9 @@ def test_a_truncated_keras_file_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_model_kind_says_whether_a_model_recurs():
+def test_the_architecture_says_whether_a_model_recurs():
     from sketch_edge.models import get_model_spec
-    from sketch_edge.models.saved import model_kind, recurrent_layers
+    from sketch_edge.models.saved import architecture_of, recurrent_layers
 
-    assert model_kind(get_model_spec("seq-gru").build(3)) == "recurrent" and recurrent_layers(get_model_spec("seq-lstm").build(3))
-    assert model_kind(get_model_spec("seq-conv").build(3)) == model_kind(get_model_spec("cnn-seed").build(3)) == "feed-forward"
+    assert architecture_of(get_model_spec("seq-gru").build(3)) == "recurrent" and recurrent_layers(get_model_spec("seq-lstm").build(3))
+    assert architecture_of(get_model_spec("seq-conv").build(3)) == architecture_of(get_model_spec("cnn-seed").build(3)) == "feed-forward"

@@ -47,7 +47,7 @@ def registry_names(registry: dict[str, Any]) -> str:
     return ", ".join(registry)
 
 
-RUNNABLE = suffix_list(lambda fmt: fmt.graph_facts is not None)
+RUNNABLE = suffix_list(lambda file_format: file_format.graph_facts is not None)
 """The files a runtime opens and the predictor, bench --model and verify-arm take (not the Keras model)."""
 
 

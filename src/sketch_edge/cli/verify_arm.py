@@ -11,7 +11,7 @@ from sketch_edge.formats import suffix_list
 from sketch_edge.numbers import option
 
 NAME = "verify-arm"
-EMULATED = suffix_list(lambda fmt: fmt.emulated)
+EMULATED = suffix_list(lambda file_format: file_format.emulated)
 HELP = f"run every exported {EMULATED} file on emulated Arm CPUs (qemu) and compare with x86"
 STEPS = option(lo=0, hi=255)
 DIFF = option(lo=0, hi=1)

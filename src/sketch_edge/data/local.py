@@ -45,21 +45,23 @@ def class_files(folder: Path) -> tuple[str, dict[str, Path]]:
         raise DataError(f"{folder}: not a folder (give the folder that holds one file per class)")
     found: dict[str, dict[str, Path]] = {}
     for path in sorted(folder.iterdir()):
-        for suffix, fmt in SUFFIXES.items():
+        for suffix, data_format in SUFFIXES.items():
             if path.is_file() and path.name.endswith(suffix) and len(path.name) > len(suffix):
                 name = path.name[: -len(suffix)]
                 if any(unicodedata.category(c) == "Cc" for c in name):
                     raise DataError(f"{printable(path)}: its class name holds a control character; rename the file")
-                if name in found.get(fmt, {}):
-                    raise DataError(f"{folder}: two files for the class {printable(name)} ({found[fmt][name].name}, {path.name}); keep one")
-                found.setdefault(fmt, {})[name] = path
+                if name in found.get(data_format, {}):
+                    raise DataError(
+                        f"{folder}: two files for the class {printable(name)} ({found[data_format][name].name}, {path.name}); keep one"
+                    )
+                found.setdefault(data_format, {})[name] = path
                 break
     if not found:
         raise DataError(f"{folder}: no QuickDraw files here (expected <class>.npy, <class>.ndjson[.gz] or <class>.npz)")
     if len(found) > 1:
         raise DataError(f"{folder}: mixes formats ({', '.join(sorted(found))}); keep one format per folder")
-    fmt, files = next(iter(found.items()))
-    return fmt, files
+    data_format, files = next(iter(found.items()))
+    return data_format, files
 
 
 def open_folder(
@@ -71,16 +73,16 @@ def open_folder(
     skip_bad_lines: bool = False,
 ) -> Source:
     """The folder as a stream of its class files; opening reads only headers (and counts ndjson lines)."""
-    fmt, files = class_files(folder)
+    data_format, files = class_files(folder)
     if classes:
         for name in classes:
             if name not in files:
                 raise DataError(f"{folder}: {unknown_name('class', name, files)}")
         files = {name: files[name] for name in classes}
     cap = per_class if per_class is not None else np.iinfo(np.int64).max
-    if fmt == "numpy_bitmap":
+    if data_format == "numpy_bitmap":
         shards = tuple(file_shard(path, label, min(cap, len(_npy_rows(path)))) for label, path in enumerate(files.values()))
-    elif fmt == "ndjson":
+    elif data_format == "ndjson":
         shards = tuple(file_shard(path, label, _count_lines(path, cap)) for label, path in enumerate(files.values()))
     else:
         shards = tuple(file_shard(path, label, cap) for label, path in enumerate(files.values()))  # known once read
@@ -88,25 +90,25 @@ def open_folder(
     formats_seen: set[str] = set()
     description = {
         "source": str(folder),
-        "format": fmt,
+        "format": data_format,
         "files": {path.name: {"bytes": path.stat().st_size} for path in files.values()},
     }
 
     def read(shard: Shard, want: Want) -> Iterator[Chunk]:
         assert shard.path is not None and shard.label is not None
-        if fmt == "numpy_bitmap":
+        if data_format == "numpy_bitmap":
             yield from _npy_chunks(shard.path, shard.label, shard.size, want)
-        elif fmt == "ndjson":
+        elif data_format == "ndjson":
             drawings = ndjson_drawings(shard.path, recognized_only, skip_bad_lines, skipped, formats_seen)
             for chunk in _drawing_chunks(drawings, shard.label, per_class, want):
-                description["format"] = " + ".join(sorted(formats_seen)) or fmt  # raw or simplified: known once read
+                description["format"] = " + ".join(sorted(formats_seen)) or data_format  # raw or simplified: known once read
                 yield chunk
         else:
             yield from _drawing_chunks(_sketchrnn_drawings(shard.path), shard.label, per_class, want)
 
     return Source(
         labels=tuple(files),
-        kinds=("bitmap",) if fmt == "numpy_bitmap" else ("bitmap", "strokes"),
+        kinds=("bitmap",) if data_format == "numpy_bitmap" else ("bitmap", "strokes"),
         shards=shards,
         read=read,
         description=description,

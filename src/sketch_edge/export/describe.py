@@ -48,10 +48,10 @@ def work(job: DescribeJob) -> Described:
     from sketch_edge.runtime import open_runner
 
     path = Path(job.path)
-    fmt = format_of(path)
-    if fmt.graph_facts is None:
-        raise ModelError(f"{path}: a {fmt.name} file cannot be benched on its own")
-    facts = fmt.graph_facts(path)
+    file_format = format_of(path)
+    if file_format.graph_facts is None:
+        raise ModelError(f"{path}: a {file_format.name} file cannot be benched on its own")
+    facts = file_format.graph_facts(path)
     runner = open_runner(path, threads=1)
     return Described(
         inputs=facts.inputs,
@@ -59,19 +59,19 @@ def work(job: DescribeJob) -> Described:
         input=runner.input_spec,
         output=runner.output_spec,
         tensor_types=facts.tensor_types,
-        ops=fmt.op_counts(path),
+        ops=file_format.op_counts(path),
         metadata=runner.metadata,
-        macs=_macs(fmt, path),
+        macs=_macs(file_format, path),
     )
 
 
-def _macs(fmt: Format, path: Path) -> int | None:
+def _macs(file_format: Format, path: Path) -> int | None:
     """The file's MACs per example, or None: the count reads shapes any converter may leave odd (a dynamic dimension,
     an op it does not know), and a file that runs is benched without its peak % rather than refused."""
-    if fmt.count_macs is None:
+    if file_format.count_macs is None:
         return None
     try:
-        return fmt.count_macs(path)
+        return file_format.count_macs(path)
     except Exception:  # best effort on graphs made by any converter: the bench then says "MACs not counted"
         return None
 

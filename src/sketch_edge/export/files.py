@@ -128,18 +128,18 @@ def write_manifest(
 
 
 def check_files(files: tuple[Path, ...]) -> None:
-    runnable = suffix_list(lambda fmt: fmt.graph_facts is not None)
+    runnable = suffix_list(lambda file_format: file_format.graph_facts is not None)
     if not files:
         raise ModelError(f"--model: name at least one {runnable} file")
     if len(files) > MAX_FILES:
         raise ModelError(f"--model: {len(files)} files given; at most {MAX_FILES} are benched at once")
     seen: set[Path] = set()
     for path in files:
-        fmt = format_of(path)
-        if fmt is SOURCE:
+        file_format = format_of(path)
+        if file_format is SOURCE:
             raise ModelError(f"{path}: a Keras model is exported first: `sketch-edge export --model {path} --data FOLDER`, then benched")
-        if fmt.graph_facts is None:
-            raise ModelError(f"{path}: a {fmt.name} file is not benched on its own (give {runnable} files)")
+        if file_format.graph_facts is None:
+            raise ModelError(f"{path}: a {file_format.name} file is not benched on its own (give {runnable} files)")
         if not path.is_file():
             raise ModelError(f"{path}: no such file")
         if path.resolve() in seen:
@@ -290,11 +290,11 @@ def run_reference(path: Path, spec: InputSpec, saved: SavedSplit, scratch: Path,
 
 
 def artifact(name: str, path: Path, facts: Described) -> Artifact:
-    fmt = format_of(path)
+    file_format = format_of(path)
     kind = precision(facts)
     return Artifact(
         name=name,
-        format=fmt.name,
+        format=file_format.name,
         precision=kind,
         compute=kind,
         path=f"{name}{path.suffix}",

@@ -85,7 +85,7 @@ class Recipe(Record):
     converts: str | None = None  # the recipe whose file it converts (its twin, exported first), or None
     fallback: bool = False  # a mixed recipe: the worker moves the noisiest layers to float (export.fallback)
     default: bool = True
-    not_default_for: dict[str, str] = field(default_factory=dict)  # model kind (models.model_kind) -> why not
+    not_default_for: dict[str, str] = field(default_factory=dict)  # architecture (models.saved.architecture_of) -> why not
     cannot_run_on: dict[str, str] = field(default_factory=dict)  # runtime -> why its files do not load there
     input_kinds: tuple[str, ...] = ()  # the model input kinds it is made for (empty: any)
     client: str | None = None  # the mobile client that takes its files: a key of CLIENTS
@@ -242,16 +242,18 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def float_recipe(fmt: str) -> Recipe:
+def float_recipe(format_name: str) -> Recipe:
     """The fp32 recipe of a format: the float twin a quantized artifact is compared with, layer by layer (only desktop
     recipes measure sensitivity, `Recipe.measures_sensitivity`, so the first fp32 recipe of the format is the one)."""
-    return next(r for r in RECIPES.values() if r.format == fmt and r.compute == "fp32")
+    return next(r for r in RECIPES.values() if r.format == format_name and r.compute == "fp32")
 
 
-def list_recipes(defaults_only: bool = False, kind: str | None = None, input_kind: str | None = None) -> list[str]:
-    """Every recipe, or the defaults (of a model kind, `models.saved.model_kind`, and an input kind)."""
+def list_recipes(defaults_only: bool = False, architecture: str | None = None, input_kind: str | None = None) -> list[str]:
+    """Every recipe, or the defaults (of an architecture, `models.saved.architecture_of`, and an input kind)."""
     return [
-        name for name, r in RECIPES.items() if not defaults_only or (r.default and kind not in r.not_default_for and r.takes(input_kind))
+        name
+        for name, r in RECIPES.items()
+        if not defaults_only or (r.default and architecture not in r.not_default_for and r.takes(input_kind))
     ]
 
 

@@ -109,12 +109,12 @@ def sqnr_db(reference: np.ndarray, candidate: np.ndarray) -> float:
     return float(min(MAX_SQNR_DB, 20 * math.log10(signal / noise)))
 
 
-def measure(fmt: str, float_path: Path, quant_path: Path, samples: np.ndarray) -> Sensitivity:
+def measure(format_name: str, float_path: Path, quant_path: Path, samples: np.ndarray) -> Sensitivity:
     """Compare every matched layer output of `quant_path` with `float_path` on `samples` (the first SAMPLES are used)."""
     x = samples[:SAMPLES].astype(np.float32)
-    collect = FORMATS[fmt].layers
+    collect = FORMATS[format_name].layers
     if collect is None:
-        raise ValueError(f"the sensitivity report does not read {fmt} files")
+        raise ValueError(f"the sensitivity report does not read {format_name} files")
     layers, inputs, output, skipped, producers = load(collect)(float_path, quant_path, x)
     sqnr = {name: sqnr_db(f, q) for name, (f, q) in inputs.items()}
     sqnr |= {name: sqnr_db(f, q) for name, (_, _, _, f, q) in layers.items()}

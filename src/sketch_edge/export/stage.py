@@ -35,7 +35,7 @@ from sketch_edge.layout import Layout
 from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
-from sketch_edge.models.saved import load_trained, model_kind, predict_stored
+from sketch_edge.models.saved import architecture_of, load_trained, predict_stored
 from sketch_edge.plugins import load
 from sketch_edge.runtime import REFERENCE
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
@@ -68,14 +68,14 @@ def run(config: ExportConfig) -> Manifest:
         get_recipe(name)
     source = _describe_source(config.layout)
     model = load_trained(config.layout.model)
-    kind, input_kind = model_kind(model), source.input["kind"]
-    names = config.recipes or tuple(list_recipes(defaults_only=True, kind=kind, input_kind=input_kind))
+    architecture, input_kind = architecture_of(model), source.input["kind"]
+    names = config.recipes or tuple(list_recipes(defaults_only=True, architecture=architecture, input_kind=input_kind))
     recipes = [get_recipe(name) for name in _with_twins(names)]
     left_out = {}
     if not config.recipes:
         for r in RECIPES.values():
-            if r.default and kind in r.not_default_for:
-                left_out[r.name] = f"not a default for {kind} models: {r.not_default_for[kind]}"
+            if r.default and architecture in r.not_default_for:
+                left_out[r.name] = f"not a default for {architecture} models: {r.not_default_for[architecture]}"
             elif r.default and r.not_for(input_kind):
                 left_out[r.name] = str(r.not_for(input_kind))
     manifest = _reusable_manifest(config, source, recipes)

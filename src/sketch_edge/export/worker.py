@@ -114,9 +114,9 @@ def work(job: ExportJob) -> Artifact:
             )
         else:
             artifact = export(out)
-        fmt = get_format(recipe.format)
-        if fmt.embed_metadata is not None:
-            fmt.embed_metadata(out, job.metadata)
+        file_format = get_format(recipe.format)
+        if file_format.embed_metadata is not None:
+            file_format.embed_metadata(out, job.metadata)
         seconds = time.perf_counter() - started
         if recipe.measures_sensitivity:
             sensitivity = _sensitivity(recipe.format, float_twin, out, arrays["calibration"], job.sensitivity)
@@ -130,7 +130,7 @@ def work(job: ExportJob) -> Artifact:
         test_top1=topk_accuracy(test_probs, arrays["test_labels"], 1),
         test_samples=len(test_probs),
         test_changes=changes(arrays["test_reference"].argmax(axis=1), test_probs.argmax(axis=1), arrays["test_labels"]),
-        ops=fmt.op_counts(out),
+        ops=file_format.op_counts(out),
         sensitivity=sensitivity,
         fallback=fallback,
     )
@@ -163,20 +163,20 @@ def _mobile_checks(
     return details
 
 
-def _sensitivity(fmt: str, float_twin: Path, out: Path, samples: np.ndarray, files: dict[str, str]) -> SensitivitySummary:
+def _sensitivity(format_name: str, float_twin: Path, out: Path, samples: np.ndarray, files: dict[str, str]) -> SensitivitySummary:
     """The report written beside the artifact, and its summary for the manifest. It is a diagnosis of a file that
     passed or failed its own gates already: a graph it cannot read is recorded as its error, not the recipe's."""
     try:
-        report = measure(fmt, float_twin, out, samples)
+        report = measure(format_name, float_twin, out, samples)
     except Exception as exc:  # ONNX Runtime and LiteRT raise their own types for a graph they cannot augment or run
         return SensitivitySummary(error=f"not measured: {first_line(exc)}")
     report.write(Path(files["json"]), Path(files["png"]))
     return report.summary()
 
 
-def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[TensorInfo, ...], tuple[TensorInfo, ...]]:
+def _open(path: Path, format_name: str) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[TensorInfo, ...], tuple[TensorInfo, ...]]:
     """A predict function for the artifact in its own runtime, with its declared inputs and outputs."""
-    if not get_format(fmt).runs_in_runtime:  # a SavedModel: TensorFlow's own loader
+    if not get_format(format_name).runs_in_runtime:  # a SavedModel: TensorFlow's own loader
         import tensorflow as tf
 
         serve = tf.saved_model.load(str(path)).signatures["serving_default"]
@@ -190,7 +190,7 @@ def _open(path: Path, fmt: str) -> tuple[Callable[[np.ndarray], np.ndarray], tup
         out_spec = serve.structured_outputs[out_name]
         inputs = (TensorInfo(in_name, tuple(spec.shape.as_list()), spec.dtype.name),)
         return predict, inputs, (TensorInfo(out_name, tuple(out_spec.shape.as_list()), out_spec.dtype.name),)
-    check = get_format(fmt).check
+    check = get_format(format_name).check
     if check is not None:
         check(path)
     from sketch_edge.runtime import open_runner

@@ -42,20 +42,20 @@ def get_format(name: str) -> Format:
 def format_of(path: str | Path) -> Format:
     """The format of a file, by its suffix; a one-line ModelError for any other."""
     suffix = Path(path).suffix
-    for fmt in FORMATS.values():
-        if suffix and suffix in fmt.suffixes:
-            return fmt
+    for file_format in FORMATS.values():
+        if suffix and suffix in file_format.suffixes:
+            return file_format
     known = ", ".join(s for f in FORMATS.values() for s in f.suffixes if s)
     raise ModelError(f"{path}: metadata is read from {known} files only")
 
 
 def suffix_list(where: Callable[[Format], bool]) -> str:
     """The file suffixes of the formats `where` picks, for messages and help: ".onnx, .ort or .tflite"."""
-    found = sorted(s for fmt in FORMATS.values() if where(fmt) for s in fmt.suffixes if s)
+    found = sorted(s for file_format in FORMATS.values() if where(file_format) for s in file_format.suffixes if s)
     return found[0] if len(found) == 1 else f"{', '.join(found[:-1])} or {found[-1]}"
 
 
 def read_metadata(path: str | Path) -> dict[str, Any] | None:
     """The sketch-edge metadata of an artifact file, or None when it carries none."""
-    fmt = format_of(path)
-    return fmt.read_metadata(Path(path)) if fmt.read_metadata else None
+    file_format = format_of(path)
+    return file_format.read_metadata(Path(path)) if file_format.read_metadata else None

@@ -42,7 +42,10 @@ def predict_stored(model: Any, spec: InputSpec, stored: np.ndarray, batch: int =
     return np.concatenate(parts)
 
 
-MODEL_KINDS = {"recurrent": "has a recurrent layer (LSTM, GRU): unrolled into hundreds of ops for TFLite", "feed-forward": "no recurrence"}
+ARCHITECTURES = {
+    "recurrent": "has a recurrent layer (LSTM, GRU): unrolled into hundreds of ops for TFLite",
+    "feed-forward": "no recurrence",
+}
 
 
 def recurrent_layers(model: Any) -> list[str]:
@@ -52,6 +55,6 @@ def recurrent_layers(model: Any) -> list[str]:
     return [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
 
 
-def model_kind(model: Any) -> str:
-    """What the export recipes' defaults go by (a key of MODEL_KINDS)."""
+def architecture_of(model: Any) -> str:
+    """What the export recipes' defaults go by (a key of ARCHITECTURES)."""
     return "recurrent" if recurrent_layers(model) else "feed-forward"
