@@ -221,10 +221,11 @@ class Source(Record):
 @dataclass(frozen=True)
 class Manifest(Record):
     FILE = "manifest.json"
-    SCHEMA_VERSION = 5  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build;
+    SCHEMA_VERSION = 6  # 1: the first with a version; 2: the mobile checks (Details.client/providers/twin), reduced_build;
     # 3: the emulated Arm runs (Details.arm); 4: Source.origin and Source.outputs, and the input contract's colour,
-    # scale and offset (a model trained elsewhere); 5: Parity.noise and near_ties (the near-tie-aware int8 gate).
-    READS_VERSIONS = (3, 4)  # a 3 or 4 lacks only fields whose defaults it meant
+    # scale and offset (a model trained elsewhere); 5: Parity.noise and near_ties (the near-tie-aware int8 gate);
+    # 6: after_export, each format's file made after export, in place of the .ort format's reduced_build.
+    READS_VERSIONS = (3, 4, 5)  # a 3 or 4 lacks only fields whose defaults it meant; a 5's reduced_build is read below
 
     created: str
     source: Source
@@ -232,7 +233,7 @@ class Manifest(Record):
     gates: dict[str, dict[str, Any]]  # the gate settings the artifacts were checked against
     artifacts: tuple[Artifact, ...]
     left_out: dict[str, str] = field(default_factory=dict)  # default recipes not made for this model's architecture or input, and why
-    reduced_build: str | None = None  # the ONNX Runtime reduced-build config of every .ort file, relative to the folder
+    after_export: dict[str, str] = field(default_factory=dict)  # format -> its file made from all its files (`Format.after_export`)
     reused: bool = False  # set when export found this manifest up to date; never saved
 
     def artifact(self, name: str) -> Artifact | None:
@@ -250,6 +251,14 @@ class Manifest(Record):
         data = super().to_json()
         data.pop("reused")
         return data
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "") -> Manifest:
+        """Versions 2 to 5 named one after-export file, the .ort files' reduced-build config, `reduced_build`."""
+        if isinstance(data, dict) and not where and "reduced_build" in data and data.get("schema_version") in cls.READS_VERSIONS:
+            old = data["reduced_build"]
+            data = {k: v for k, v in data.items() if k != "reduced_build"} | {"after_export": {"ort": old} if old is not None else {}}
+        return super().from_json(data, where)
 
     def check(self, where: str) -> None:
         if not self.artifacts:

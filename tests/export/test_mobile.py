@@ -104,7 +104,7 @@ def test_ort_files_are_their_twins_converted_and_share_one_reduced_build_config(
         assert artifact.status == "ok", artifact.error
         assert artifact.details.twin.twin == twin and artifact.details.twin.sha256 == manifest.artifact(twin).sha256
         assert artifact.details.twin.max_abs_diff <= 1e-5 and artifact.details.twin.agreement == 1.0
-    config = root / "export" / manifest.reduced_build
+    config = root / "export" / manifest.after_export["ort"]
     text = config.read_text()
     assert "ort-mobile-fp32.ort" in text and "ort-mobile-int8.ort" in text
     assert "ai.onnx;" in text and "Softmax" in text and "QLinearConv" in text  # the int8 file's fused kernels too

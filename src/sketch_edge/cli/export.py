@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sketch_edge.errors import ExportError
     from sketch_edge.export.recipes import GATES, get_recipe, parse_gate
+    from sketch_edge.formats import FORMATS
     from sketch_edge.reporting import print_table
 
     for name in args.recipes or ():
@@ -102,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
     for name, why in manifest.left_out.items():
         hint = "" if get_recipe(name).not_for(manifest.source.input["kind"]) else f" (`--recipes {markup(name)}` makes it)"
         console.print(f"{markup(name)}: {markup(why)}{hint}")
-    if manifest.reduced_build is not None:
-        config_file = markup(str(layout.export / manifest.reduced_build))
-        console.print(f"ONNX Runtime reduced build: {config_file} (the operators and types of every .ort file)")
+    for format_name, made in manifest.after_export.items():
+        says = FORMATS[format_name].after_export_says if format_name in FORMATS else f"made from the {format_name} files"
+        console.print(f"{markup(says)}: {markup(str(layout.export / made))}")
     state = "up to date, reused" if manifest.reused else f"exported in {time.perf_counter() - started:.1f} s"
     console.print(f"Keras test top-1 {manifest.source.keras_test_top1:.4f}; {state}")
     failed = manifest.failed()

@@ -28,18 +28,13 @@ from sketch_edge.manifest import Artifact
 TARGET_PLATFORM = "arm"
 
 
-def twin_path(out: Path, recipe: Recipe) -> Path:
-    """The file of the artifact this recipe converts, beside its own."""
-    return out.with_name(f"{recipe.converts}.onnx")
-
-
 def export_ort(
     model: Any, out: Path, *, input_spec: InputSpec, recipe: Recipe, calibration: CalibrationReader, float_layers: tuple[str, ...] = ()
 ) -> Artifact:
     import onnx
     from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
 
-    twin = twin_path(out, recipe)
+    twin = recipe.twin_path(out)
     if not twin.is_file():
         raise ExportError(f"{twin}: the ONNX twin of {recipe.name} was not exported (export {recipe.converts} first)")
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=fileio.owned_prefix(".convert-")) as scratch:

@@ -113,6 +113,13 @@ class Recipe(Record):
         """Of its files: its format's (sketch_edge.formats)."""
         return FORMATS[self.format].suffixes[0]
 
+    def twin_path(self, out: Path) -> Path:
+        """The file of the recipe this one converts (`converts`), beside `out`: export writes every recipe's file as
+        its name and suffix in one folder."""
+        if self.converts is None:
+            raise ValueError(f"{self.name} converts no other recipe's file")
+        return out.with_name(f"{self.converts}{RECIPES[self.converts].suffix}")
+
     @property
     def quantized(self) -> bool:
         """Whether its arithmetic is quantized (then its sensitivity is measured against the fp32 file of its format)."""

@@ -160,7 +160,7 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
             return None
         if recipe.measures_sensitivity and not layout.sensitivity(recipe.name)[0].is_file():
             return None
-    if manifest.reduced_build is not None and not (layout.export / manifest.reduced_build).is_file():
+    if any(not (layout.export / name).is_file() for name in manifest.after_export.values()):
         return None
     return replace(manifest, reused=True)
 
@@ -196,7 +196,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
         artifacts = _run_recipes(config, source, recipes, arrays, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    reduced_build = _reduced_build(layout, artifacts)
+    after_export = _after_export(layout, artifacts)
 
     with fileio.atomic_path(layout.reference) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, validation=reference, test=test_reference, model_sha256=np.array(source.sha256))
@@ -207,7 +207,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
         gates=_gates_json(config),
         artifacts=tuple(artifacts),
         left_out=left_out,
-        reduced_build=reduced_build,
+        after_export=after_export,
     )
     manifest.save(layout.manifest)
     return manifest
@@ -249,14 +249,14 @@ def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str |
     return None
 
 
-def _reduced_build(layout: Layout, artifacts: list[Artifact]) -> str | None:
-    """Each format's step over all its ok files (`Format.after_export`): the .ort files' one reduced-build config, for
-    an ONNX Runtime build with only their operators. The name of the file written, if any."""
-    written = None
+def _after_export(layout: Layout, artifacts: list[Artifact]) -> dict[str, str]:
+    """Each format's step over all its ok files (`Format.after_export`; the .ort files' one reduced-build config, for
+    an ONNX Runtime build with only their operators): the name of the file each wrote."""
+    written = {}
     for spec in FORMATS.values():
         files = [layout.export / a.path for a in artifacts if a.format == spec.name and a.status == "ok"]
         if spec.after_export is not None and files:
-            written = load(spec.after_export)(files, layout.export)
+            written[spec.name] = load(spec.after_export)(files, layout.export)
     return written
 
 

@@ -28,7 +28,6 @@ from sketch_edge.errors import first_line
 from sketch_edge.export.calibration import CalibrationReader
 from sketch_edge.export.fallback import Validation, choose_float_layers
 from sketch_edge.export.mobile import ClientExamples
-from sketch_edge.export.ort import twin_path
 from sketch_edge.export.recipes import CLIENTS, Recipe, float_recipe
 from sketch_edge.export.sensitivity import measure
 from sketch_edge.export.verify import changes, parity
@@ -155,7 +154,7 @@ def _mobile_checks(
         examples = ClientExamples(arrays.stored("test"), tuple(job.metadata["labels"]), test_probs, arrays["test_labels"])
         details = load(CLIENTS[recipe.client].check)(out, details, examples)
     if recipe.converts is not None:
-        twin = twin_path(out, recipe)
+        twin = recipe.twin_path(out)
         reference = _predict_file(twin, arrays["validation"])
         same = parity(reference, validation_probs)
         twin_check = TwinCheck(recipe.converts, sha256_file(twin), same.max_abs_diff, same.top1_agreement, same.samples)

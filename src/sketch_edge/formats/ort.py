@@ -69,5 +69,6 @@ FORMAT = Format(
     count_ops=count_ops,
     graph_facts=graph_facts,
     after_export="sketch_edge.export.ort:reduced_build",
+    after_export_says="ONNX Runtime reduced build (the operators and types of every .ort file)",
     emulated=True,
 )
