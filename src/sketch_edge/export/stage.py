@@ -36,7 +36,6 @@ from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import architecture_of, load_trained, predict_stored
-from sketch_edge.plugins import load
 from sketch_edge.runtime import REFERENCE
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
@@ -256,7 +255,7 @@ def _after_export(layout: Layout, artifacts: list[Artifact]) -> dict[str, str]:
     for spec in FORMATS.values():
         files = [layout.export / a.path for a in artifacts if a.format == spec.name and a.status == "ok"]
         if spec.after_export is not None and files:
-            written[spec.name] = load(spec.after_export)(files, layout.export)
+            written[spec.name] = spec.after_export(files, layout.export)
     return written
 
 

@@ -46,7 +46,7 @@ class Format:
     count_macs: Callable[[Path], int] | None = None  # multiply-accumulates per example (files made elsewhere: peak %)
     output_step: Callable[[Path], float | None] | None = None  # a quantized output's step, when its runtime hides it
     runs_in_runtime: bool = True  # a runtime adapter opens it (else: its exporter's library, e.g. SavedModel)
-    after_export: str | None = None  # "module:function"(files, folder) -> name: one file made from all its exported files
+    after_export: Callable[[list[Path], Path], str] | None = None  # (files, folder) -> name: one file made from all its files
     after_export_says: str = ""  # what that file is, as export's output names it
     layers: str | None = None  # "module:function" collecting a float and a quantized file's layer outputs (sensitivity)
     emulated: bool = False  # verify-arm runs its files on emulated Arm cores (its default runtime has aarch64 wheels)

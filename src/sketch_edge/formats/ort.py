@@ -9,10 +9,12 @@ is the same `sketch_edge` entry (written into the ONNX twin before it is convert
 
 from __future__ import annotations
 
+import logging
 import struct
 from pathlib import Path
 from typing import Any
 
+from sketch_edge import fileio
 from sketch_edge.errors import ModelError
 from sketch_edge.formats.base import Format, GraphFacts, parse_metadata
 from sketch_edge.formats.onnx import METADATA_KEY
@@ -62,13 +64,32 @@ def graph_facts(path: Path) -> GraphFacts:
     return GraphFacts(inputs=len(inputs), outputs=graph.OutputsLength(), tensor_types=tuple(sorted(types)))
 
 
+REDUCED_BUILD = "required_operators_and_types.config"
+
+
+def reduced_build(ort_files: list[Path], folder: Path) -> str:
+    """The .ort format's step after export (`Format.after_export`): their reduced-build config; its name in `folder`."""
+    reduced_build_config(ort_files, folder / REDUCED_BUILD)
+    return REDUCED_BUILD
+
+
+def reduced_build_config(ort_files: list[Path], out: Path) -> None:
+    """One `required_operators_and_types.config` for all the .ort files: the operators and types a reduced ONNX Runtime
+    build must keep (`build.sh --include_ops_by_config`), from ONNX Runtime's own reader of .ort files."""
+    from onnxruntime.tools.ort_format_model.utils import create_config_from_models
+
+    logging.getLogger("ort_format_model.utils").setLevel(logging.WARNING)  # it logs the temporary file's name
+    with fileio.atomic_path(out) as tmp:
+        create_config_from_models([p.resolve() for p in sorted(ort_files)], tmp, enable_type_reduction=True)
+
+
 FORMAT = Format(
     name="ort",
     suffixes=(".ort",),
     read_metadata=read_metadata,
     count_ops=count_ops,
     graph_facts=graph_facts,
-    after_export="sketch_edge.export.ort:reduced_build",
+    after_export=reduced_build,
     after_export_says="ONNX Runtime reduced build (the operators and types of every .ort file)",
     emulated=True,
 )
