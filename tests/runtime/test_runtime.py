@@ -101,7 +101,7 @@ def test_every_runtime_and_recipe_names_the_installed_distributions_its_figures_
     from sketch_edge.bench.derive import libraries
     from sketch_edge.bench.peak import KERNELS
     from sketch_edge.bench.plan import Cell
-    from sketch_edge.export import stage as export_stage
+    from sketch_edge.export import plan as export_plan
     from sketch_edge.export.recipes import RECIPES
     from sketch_edge.runtime import RUNTIMES
 
@@ -127,8 +127,8 @@ def test_every_runtime_and_recipe_names_the_installed_distributions_its_figures_
     ]
     benched = set(libraries(cells, list(KERNELS)))
     assert {lib for _, libs in named for lib in libs} | {"numpy"} == benched
-    assert "ai-edge-quantizer" in export_stage.libraries([RECIPES["tflite-int8-aeq"]])
-    assert "ai-edge-quantizer" not in export_stage.libraries([RECIPES["tflite-int8"]])
+    assert "ai-edge-quantizer" in export_plan.libraries([RECIPES["tflite-int8-aeq"]])
+    assert "ai-edge-quantizer" not in export_plan.libraries([RECIPES["tflite-int8"]])
 
 
 def test_predictor_runs_the_tensorflow_free_runtimes():

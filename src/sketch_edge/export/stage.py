@@ -25,7 +25,8 @@ from sketch_edge.data.dataset import contract_of
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import ExportError, RecordError, SketchEdgeError
 from sketch_edge.export.fallback import BUDGET_S as FALLBACK_BUDGET_S
-from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, RECIPES, Gate, Recipe, get_recipe, list_recipes
+from sketch_edge.export.plan import Plan, plan, refusal, with_twins
+from sketch_edge.export.recipes import FALLBACK_MAX_DROP, GATES, Gate, Recipe
 from sketch_edge.export.verify import gate_failures, mobile_failures
 from sketch_edge.export.worker import ExportJob
 from sketch_edge.fileio import sha256_file
@@ -36,14 +37,11 @@ from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import architecture_of, load_trained, predict_stored
-from sketch_edge.runtime import REFERENCE
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
 
 VALIDATION_MAX = 2000
 """Validation drawings an artifact is checked on: every k-th of the saved split, which lists them class by class."""
-LIBRARIES = ("numpy", *REFERENCE.libraries)
-"""What every export runs on (the trained model is read with Keras); each recipe adds its own (`Recipe.libraries`)."""
 
 
 @dataclass(frozen=True)
@@ -63,31 +61,12 @@ class ExportConfig:
 
 def run(config: ExportConfig) -> Manifest:
     """Export every recipe, or reuse an up-to-date manifest. Failed recipes are rows of the manifest, not exceptions."""
-    for name in config.recipes:
-        get_recipe(name)
+    with_twins(config.recipes)  # a wrong name fails now, before the model is read
     source = _describe_source(config.layout)
     model = load_trained(config.layout.model)
-    architecture, input_kind = architecture_of(model), source.input["kind"]
-    names = config.recipes or tuple(list_recipes(defaults_only=True, architecture=architecture, input_kind=input_kind))
-    recipes = [get_recipe(name) for name in _with_twins(names)]
-    left_out = {}
-    if not config.recipes:
-        for r in RECIPES.values():
-            if r.default and architecture in r.not_default_for:
-                left_out[r.name] = f"not a default for {architecture} models: {r.not_default_for[architecture]}"
-            elif r.default and r.not_for(input_kind):
-                left_out[r.name] = str(r.not_for(input_kind))
-    manifest = _reusable_manifest(config, source, recipes)
-    return manifest if manifest is not None else _export(config, source, recipes, model, left_out)
-
-
-def _with_twins(names: tuple[str, ...]) -> list[str]:
-    """The recipes asked for, each converted one's twin added before it when it was not asked for too."""
-    found: list[str] = []
-    for name in names:
-        twin = get_recipe(name).converts
-        found += [n for n in (twin, name) if n is not None and n not in found]
-    return found
+    planned = plan(config.recipes, architecture_of(model), source.input["kind"])
+    manifest = _reusable_manifest(config, source, planned.recipes)
+    return manifest if manifest is not None else _export(config, source, planned, model)
 
 
 def _describe_source(layout: Layout) -> Source:
@@ -140,7 +119,7 @@ def _gates_json(config: ExportConfig) -> dict[str, dict[str, Any]]:
     return {name: asdict(gate) for name, gate in sorted(config.gates.items())} | {"mixed": mixed}
 
 
-def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recipe]) -> Manifest | None:
+def _reusable_manifest(config: ExportConfig, source: Source, recipes: tuple[Recipe, ...]) -> Manifest | None:
     """The existing manifest, if it was made from this model and split, under these gates, and its files are intact."""
     layout = config.layout
     try:
@@ -164,7 +143,7 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: list[Recip
     return replace(manifest, reused=True)
 
 
-def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: Any, left_out: dict[str, str]) -> Manifest:
+def _export(config: ExportConfig, source: Source, planned: Plan, model: Any) -> Manifest:
     layout = config.layout
     saved = SavedSplit.load(layout.split)
     if saved.labels != source.labels:
@@ -192,7 +171,7 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
             test_labels=saved.test_y,
             test_reference=test_reference,
         )
-        artifacts = _run_recipes(config, source, recipes, arrays, scratch)
+        artifacts = _run_recipes(config, source, planned, arrays, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     after_export = _after_export(layout, artifacts)
@@ -202,17 +181,17 @@ def _export(config: ExportConfig, source: Source, recipes: list[Recipe], model: 
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         source=source,
-        libraries=library_versions(libraries(recipes)) | {"python": platform.python_version()},
+        libraries=library_versions(planned.libraries) | {"python": platform.python_version()},
         gates=_gates_json(config),
         artifacts=tuple(artifacts),
-        left_out=left_out,
+        left_out=planned.left_out,
         after_export=after_export,
     )
     manifest.save(layout.manifest)
     return manifest
 
 
-def _run_recipes(config: ExportConfig, source: Source, recipes: list[Recipe], arrays: Path, scratch: Path) -> list[Artifact]:
+def _run_recipes(config: ExportConfig, source: Source, planned: Plan, arrays: Path, scratch: Path) -> list[Artifact]:
     """Every recipe in a worker, `config.workers` at a time; converted recipes (.ort) after the files they convert, in a
     second wave, each only when its twin passed."""
     metadata = {
@@ -224,8 +203,8 @@ def _run_recipes(config: ExportConfig, source: Source, recipes: list[Recipe], ar
         "attribution": attribution(source.data),  # the data's licence: Quick, Draw! is CC BY 4.0
     }
     made: dict[str, Artifact] = {}
-    for wave in ([r for r in recipes if r.converts is None], [r for r in recipes if r.converts is not None]):
-        refusals = {r.name: _refusal(r, source, made) for r in wave}
+    for wave in planned.waves:
+        refusals = {r.name: refusal(r, source.input["kind"], made) for r in wave}
         for r in wave:
             if refusals[r.name] is not None:
                 out = config.layout.export / f"{r.name}{r.suffix}"
@@ -234,18 +213,7 @@ def _run_recipes(config: ExportConfig, source: Source, recipes: list[Recipe], ar
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in ready]
             made |= {a.name: a for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs)}
-    return [made[r.name] for r in recipes]
-
-
-def _refusal(recipe: Recipe, source: Source, made: dict[str, Artifact]) -> str | None:
-    """Why a recipe is not run for this model (a row of the manifest, not an error), or None."""
-    why = recipe.not_for(source.input["kind"])
-    if why is not None:
-        return f"{recipe.name} is {why}"
-    twin = made.get(recipe.converts) if recipe.converts else None
-    if recipe.converts and (twin is None or twin.status != "ok"):
-        return f"not converted: its twin {recipe.converts} " + ("was not exported" if twin is None else "failed")
-    return None
+    return [made[r.name] for r in planned.recipes]
 
 
 def _after_export(layout: Layout, artifacts: list[Artifact]) -> dict[str, str]:
@@ -257,11 +225,6 @@ def _after_export(layout: Layout, artifacts: list[Artifact]) -> dict[str, str]:
         if spec.after_export is not None and files:
             written[spec.name] = spec.after_export(files, layout.export)
     return written
-
-
-def libraries(recipes: list[Recipe]) -> tuple[str, ...]:
-    """The distributions the artifacts of `recipes` depend on, each once, in a stable order."""
-    return tuple(dict.fromkeys([*LIBRARIES, *(name for r in recipes for name in r.libraries)]))
 
 
 def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scratch: Path, metadata: dict[str, Any]) -> ExportJob:
