@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -125,13 +125,15 @@ def check_writable(folder: Path, error: type[SketchEdgeError] = OutputError) -> 
         made.rmdir()
 
 
-def refuse_overlap(out: Path, inputs: dict[str, Path], flag: str) -> None:
-    """An output folder must not hold, equal or lie inside what it is made from: writing it would destroy them."""
+def refuse_overlap(out: Path, inputs: Mapping[str, Path], flag: str) -> None:
+    """An output must not hold, equal or lie inside what it is made from (nor the reverse): writing it would change
+    or destroy what it reads. `inputs` names each input as the message should ("the image folder", "--teacher");
+    `flag` is the option that chose `out`."""
     target = out.resolve()
     for name, path in inputs.items():
         given = path.resolve()
         if given == target or target in given.parents or given in target.parents:
-            raise OutputError(f"{out}: the output folder overlaps {name} {path}; choose another {flag}")
+            raise OutputError(f"{out}: the output folder overlaps {name} {path}, which it reads; choose another {flag}")
 
 
 def _unwritable(folder: Path, exc: OSError, error: type[SketchEdgeError]) -> SketchEdgeError:

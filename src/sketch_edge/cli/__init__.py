@@ -1,6 +1,7 @@
 """The `sketch-edge` command: a thin layer over the library, one module per sub-command.
 
-Each command module has `NAME`, `HELP`, `add_arguments(parser)` and `run(args)`;
+Each command module has `NAME`, `HELP`, `add_arguments(parser)`, `paths(args)` (what it reads
+and writes, checked apart before it runs) and `run(args)`;
 `COMMANDS` lists them in the order `--help` shows. This file is the one place
 that maps errors to exit codes: a `SketchEdgeError` prints as one line and exits
 with its code (2 for bad input; 3 a failed bench gate; 4 an incomplete bench).
@@ -15,8 +16,10 @@ import sys
 from types import ModuleType
 
 from sketch_edge.cli import bench, compare, data, export, models, predict, train, tune, verify_arm, web
+from sketch_edge.cli.options import Paths
 from sketch_edge.display import printable
 from sketch_edge.errors import SketchEdgeError
+from sketch_edge.fileio import refuse_overlap
 
 COMMANDS: tuple[ModuleType, ...] = (data, models, train, export, verify_arm, bench, compare, tune, predict, web)
 
@@ -26,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # local workers rerun the same command
     try:
+        refuse_overlaps(args.paths(args))
         code: int = args.run(args)
         return code
     except SketchEdgeError as exc:
@@ -36,10 +40,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def refuse_overlaps(paths: Paths) -> None:
+    """Before any work: no output of a command may hold, equal or lie inside what it reads (nor the reverse)."""
+    for flag, out in paths.writes.items():
+        refuse_overlap(out, paths.reads, flag)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sketch-edge", description="Train, export, bench and embed a Quick, Draw! sketch classifier.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_arguments(sub.add_parser(command.NAME, help=command.HELP))
-        sub.choices[command.NAME].set_defaults(run=command.run)
+        sub.choices[command.NAME].set_defaults(run=command.run, paths=command.paths)
     return parser

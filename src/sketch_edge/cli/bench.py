@@ -16,10 +16,13 @@ from sketch_edge.cli.options import (
     REPEAT,
     RUNNABLE,
     THREAD_LIST,
+    Paths,
     add_own_data_options,
+    data_path,
     names,
     own_data_flags,
     registry_names,
+    repeated,
     skipped_note,
 )
 
@@ -83,6 +86,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=DURATION, default=None, help="least seconds of timed calls per cell (default: 1, 2 with --full)")
     parser.add_argument("--quick", action="store_true", help="few calls and a tenth of the test split (for smoke tests)")
     parser.add_argument("--baseline", type=Path, default=None, help="an earlier results.json: show each figure's ratio to it")
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    """With --model, the files and images made into --artifacts; else ARTIFACTS/bench is written (an earlier
+    results.json there given as --baseline would be replaced by the run it is compared with)."""
+    from sketch_edge.layout import Layout
+
+    baseline = {"--baseline": args.baseline} if args.baseline else {}
+    if not args.model:
+        return Paths(reads=baseline, writes={"--artifacts": Layout(args.artifacts).bench})
+    labels = {"--labels": args.labels} if args.labels else {}
+    reads = repeated("--model", args.model) | data_path(args.data) | labels | baseline
+    return Paths(reads=reads, writes={"--artifacts": args.artifacts})
 
 
 def run(args: argparse.Namespace) -> int:

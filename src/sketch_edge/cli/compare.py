@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import BATCH, THREADS
+from sketch_edge.cli.options import BATCH, THREADS, Paths, repeated
 
 NAME = "compare"
 HELP = "several benched models (bitmap and stroke) on one table and one Pareto plot"
@@ -16,6 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("compare"), help="folder for compare.md/.json/.png (default: compare)")
     parser.add_argument("--threads", type=THREADS, default=1, help="the cells' thread count (default: 1)")
     parser.add_argument("--batch", type=BATCH, default=1, help="the cells' batch size (default: 1)")
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    from sketch_edge.layout import Layout
+
+    return Paths(reads=repeated("ARTIFACTS", [Layout(a).bench for a in args.artifacts]), writes={"--out": args.out})
 
 
 def run(args: argparse.Namespace) -> int:

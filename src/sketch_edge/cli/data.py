@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sketch_edge.cli.options import DEFAULT_ARTIFACTS, add_data_options, data_request
+from sketch_edge.cli.options import DEFAULT_ARTIFACTS, Paths, add_data_options, data_path, data_request
 from sketch_edge.display import markup
 
 NAME = "data"
@@ -17,6 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser)
     parser.add_argument("--out", type=Path, default=DEFAULT_ARTIFACTS, help="folder for data_samples.png (default: artifacts)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    return Paths(reads=data_path(args.data), writes={"--out": args.out})
 
 
 def run(args: argparse.Namespace) -> int:

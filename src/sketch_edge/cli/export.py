@@ -8,7 +8,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sketch_edge.cli.options import DEFAULT_ARTIFACTS, POINTS, SECONDS, add_own_data_options, names, own_data_flags, skipped_note
+from sketch_edge.cli.options import (
+    DEFAULT_ARTIFACTS,
+    POINTS,
+    SECONDS,
+    Paths,
+    add_own_data_options,
+    data_path,
+    names,
+    own_data_flags,
+    skipped_note,
+)
 from sketch_edge.display import markup
 
 if TYPE_CHECKING:
@@ -59,6 +69,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"mixed recipes: stop the search with the best file made after this long (default: {FALLBACK_BUDGET_S:g})",
     )
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    """With --model, the user's model, images and labels made into --artifacts; else the folder exports in place."""
+    if args.model is None:
+        return Paths()
+    labels = {"--labels": args.labels} if args.labels else {}
+    return Paths(reads={"--model": args.model} | data_path(args.data) | labels, writes={"--artifacts": args.artifacts})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from sketch_edge.cli.options import Paths
+
 NAME = "models"
 HELP = "list the registered models"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     pass
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    """It reads and writes no files."""
+    return Paths()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,29 @@ if TYPE_CHECKING:
     from sketch_edge.train.distill import Teaching
 
 DEFAULT_ARTIFACTS = Path("artifacts")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Paths:
+    """What a command reads and what it writes, known from its options before it runs: `cli.main` refuses an output
+    that holds, equals or lies inside an input (or the reverse) before any work, for every command alike."""
+
+    reads: dict[str, Path] = field(default_factory=dict)  # by the option that names it ("--teacher 2")
+    writes: dict[str, Path] = field(default_factory=dict)
+
+
+def data_path(spec: str | Path | None) -> dict[str, Path]:
+    """`--data` as a path the command reads, when it names one (not 'synthetic' nor a 'tfds:' source)."""
+    if spec is None or str(spec) == "synthetic" or str(spec).startswith("tfds:"):
+        return {}
+    return {"--data": Path(spec).expanduser()}
+
+
+def repeated(flag: str, paths: list[Path]) -> dict[str, Path]:
+    """A repeatable option's paths, each named apart: {"--teacher": a} or {"--teacher 1": a, "--teacher 2": b}."""
+    return {flag if len(paths) == 1 else f"{flag} {i + 1}": path for i, path in enumerate(paths)}
+
+
 # Option types: every number from the command line bounded and finite (numbers.py says why).
 COUNT = numbers.option(lo=1, hi=numbers.MAX_COUNT, integer=True)
 BATCH = numbers.option(lo=1, hi=numbers.MAX_BATCH, integer=True)

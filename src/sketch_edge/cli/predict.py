@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sketch_edge.cli.options import RUNNABLE, THREADS, TOP, registry_names
+from sketch_edge.cli.options import RUNNABLE, THREADS, TOP, Paths, registry_names
 
 if TYPE_CHECKING:
     from sketch_edge.runtime import Predictor
@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"{registry_names(RUNTIMES)} (default: the first that runs the file's format)",
     )
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    """It writes no files."""
+    return Paths()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,9 +13,12 @@ from sketch_edge.cli.options import (
     SECONDS,
     SEED,
     WORKERS,
+    Paths,
     add_data_options,
     add_teacher_options,
+    data_path,
     data_request,
+    repeated,
     teaching_of,
     warn_skipped,
 )
@@ -61,6 +64,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=120,
         help="seconds a worker may wait for the others, to connect and between steps (default: 120)",
     )
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    return Paths(reads=data_path(args.data) | repeated("--teacher", args.teacher), writes={"--out": args.out})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,9 +10,12 @@ from sketch_edge.cli.options import (
     DEFAULT_ARTIFACTS,
     MICROSECONDS,
     MINUTES,
+    Paths,
     add_data_options,
     add_teacher_options,
+    data_path,
     data_request,
+    repeated,
     teaching_of,
 )
 
@@ -37,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=DEFAULT_ARTIFACTS, help="artifacts folder; the tune writes to OUT/tune (default: artifacts)"
     )
     add_teacher_options(parser)
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    space = {"--space": args.space} if args.space else {}
+    return Paths(reads=data_path(args.data) | space | repeated("--teacher", args.teacher), writes={"--out": args.out})
 
 
 def run(args: argparse.Namespace) -> int:

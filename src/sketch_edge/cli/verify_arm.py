@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, names
+from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, Paths, names
 from sketch_edge.display import markup
 from sketch_edge.formats import suffix_list
 from sketch_edge.numbers import option
@@ -38,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--max-dynamic-diff", type=DIFF, default=None, help="dynamic-range files' (default: each file's own max |diff| from Keras)")
     add("--cache", type=Path, default=None, help="where the emulated machine is built (default: ~/.cache/sketch-edge/arm)")
     add("--keep-going", action="store_true", help="exit 0 even when a file failed on Arm (it is marked failed in the manifest)")
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    """It updates ARTIFACTS's manifest in place."""
+    return Paths()
 
 
 def run(args: argparse.Namespace) -> int:

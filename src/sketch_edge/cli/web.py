@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import DEFAULT_ARTIFACTS
+from sketch_edge.cli.options import DEFAULT_ARTIFACTS, Paths
 
 NAME = "web"
 HELP = "build the demo page (the exported ONNX models, onnxruntime-web) into ARTIFACTS/web"
@@ -16,6 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding export/manifest.json (default: artifacts)"
     )
     parser.add_argument("--out", type=Path, default=None, help="page folder (default: ARTIFACTS/web)")
+
+
+def paths(args: argparse.Namespace) -> Paths:
+    from sketch_edge.layout import Layout
+
+    layout = Layout(args.artifacts)
+    return Paths(reads={"ARTIFACTS's export folder": layout.export}, writes={"--out": args.out or layout.web})
 
 
 def run(args: argparse.Namespace) -> int:
