@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -38,8 +39,43 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        if isinstance(exc, SketchEdgeError) or exc.errno not in WRITE_ERRNOS:
+            raise
+        raise write_failure(target, exc, _size(tmp_path)) from None
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM})
+"""What writing a file can fail with that the user must fix (space, quota, a read-only or failing disk, permissions)."""
+
+
+def write_failure(target: Path, exc: OSError, writing: int | None = None) -> OutputError:
+    """One line for a write that failed: the file, why, and on a full disk the space free there and what was being
+    written. Nothing was renamed into place, so earlier outputs are as they were."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        free = free_bytes(target.parent)
+        wrote = f"; {writing / 1e6:,.1f} MB had been written" if writing else ""
+        limit = "the file size limit was reached" if exc.errno == errno.EFBIG else "the disk is full"
+        return OutputError(
+            f"{target}: not written, {limit} ({free / 1e6:,.1f} MB free there{wrote}); free some space and run again "
+            "(earlier outputs are as they were)"
+        )
+    return OutputError(f"{target}: not written ({exc.strerror or exc}); earlier outputs are as they were")
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space on the file system holding `folder` (its nearest existing parent)."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("/"))
+    return shutil.disk_usage(existing).free
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def write_text(target: str | os.PathLike, text: str) -> None:

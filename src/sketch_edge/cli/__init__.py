@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from types import ModuleType
 
 from sketch_edge.cli import bench, compare, data, export, models, predict, train, tune, verify_arm, web
 from sketch_edge.cli.options import Paths
 from sketch_edge.display import printable
 from sketch_edge.errors import SketchEdgeError
-from sketch_edge.fileio import refuse_overlap
+from sketch_edge.fileio import WRITE_ERRNOS, refuse_overlap, write_failure
 
 COMMANDS: tuple[ModuleType, ...] = (data, models, train, export, verify_arm, bench, compare, tune, predict, web)
 
@@ -35,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     except SketchEdgeError as exc:
         print(f"sketch-edge: error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a write outside the atomic writer (a library's own save): the same one line
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        failure = write_failure(Path(exc.filename or "."), exc)
+        print(f"sketch-edge: error: {printable(failure)}", file=sys.stderr)
+        return failure.exit_code
     except KeyboardInterrupt:
         print("sketch-edge: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 130
