@@ -118,6 +118,29 @@ def scratch_dir(folder: Path, prefix: str, error: type[SketchEdgeError] = Output
         raise _unwritable(folder, exc, error) from None
 
 
+def move_into(staged: Path, target: Path, record: Path | None, merge: tuple[str, ...] = ()) -> None:
+    """Move every entry of the folder `staged` to the same name in `target` (one file system: each a rename): a stage's
+    outputs made in full first, then committed together. `record` is the file describing the others (a manifest, a
+    train report): the old one is removed first and the staged one moved last, so a kill in between leaves no
+    record, never one describing a mix of old and new files (the stage's readers refuse the folder, and the next run
+    makes it whole). A staged folder replaces the old one whole, except those named in `merge`, whose files join
+    the files already there."""
+    target.mkdir(parents=True, exist_ok=True)
+    if record is not None:
+        record.unlink(missing_ok=True)
+    for entry in sorted(staged.iterdir(), key=lambda e: (record is not None and e.name == record.name, e.name)):
+        into = target / entry.name
+        if entry.name in merge and entry.is_dir():
+            move_into(entry, into, None)
+        elif entry.is_dir() and into.is_dir() and not into.is_symlink():
+            old = into.with_name(f".{into.name}.old{owned_prefix('')}")
+            into.replace(old)
+            entry.replace(into)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            entry.replace(into)
+
+
 def owned_prefix(prefix: str) -> str:
     """A temporary name's prefix carrying this process's PID, so a later run can tell what a killed one left."""
     return f"{prefix}~{os.getpid()}~"

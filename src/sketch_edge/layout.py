@@ -66,10 +66,13 @@ class Layout:
     def manifest(self) -> Path:
         return self.export / "manifest.json"
 
+    @property
+    def sensitivity_folder(self) -> Path:
+        return self.export / "sensitivity"
+
     def sensitivity(self, recipe: str) -> tuple[Path, Path]:
         """A quantized recipe's per-layer comparison with its float twin: the JSON report and its plot."""
-        folder = self.export / "sensitivity"
-        return folder / f"{recipe}.json", folder / f"{recipe}.png"
+        return self.sensitivity_folder / f"{recipe}.json", self.sensitivity_folder / f"{recipe}.png"
 
     @property
     def reference(self) -> Path:

@@ -307,7 +307,9 @@ def artifact(name: str, path: Path, facts: Described) -> Artifact:
 
 
 def write_outputs(layout: Layout, config: FilesConfig, saved: SavedSplit, artifacts: list[Artifact]) -> None:
-    """The split, labels and a copy of each file, each renamed into place (the manifest, written last, lists them)."""
+    """The split, labels and a copy of each file, each renamed into place (the manifest, written last, lists them); an
+    earlier manifest is removed first, so none ever describes copies it did not hash."""
+    layout.manifest.unlink(missing_ok=True)
     saved.save(layout.split)
     saved.save_labels(layout.labels)
     for path, entry in zip(config.files, artifacts, strict=True):

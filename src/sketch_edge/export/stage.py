@@ -160,6 +160,7 @@ def _export(config: ExportConfig, source: Source, planned: Plan, model: Any) -> 
 
     scratch = fileio.scratch_dir(layout.export, ".jobs-", ExportError)
     try:
+        staged = Layout(scratch / "staged")  # every file is made here, then moved into export/ together
         arrays = scratch / "arrays.npz"
         np.savez(
             arrays,
@@ -171,29 +172,30 @@ def _export(config: ExportConfig, source: Source, planned: Plan, model: Any) -> 
             test_labels=saved.test_y,
             test_reference=test_reference,
         )
-        artifacts = _run_recipes(config, source, planned, arrays, scratch)
+        staged.export.mkdir(parents=True)
+        artifacts = _run_recipes(config, staged, source, planned, arrays, scratch)
+        after_export = _after_export(staged, artifacts)
+        with fileio.atomic_path(staged.reference) as tmp, open(tmp, "wb") as handle:
+            np.savez_compressed(handle, validation=reference, test=test_reference, model_sha256=np.array(source.sha256))
+        manifest = Manifest(
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            source=source,
+            libraries=library_versions(planned.libraries) | {"python": platform.python_version()},
+            gates=_gates_json(config),
+            artifacts=tuple(artifacts),
+            left_out=planned.left_out,
+            after_export=after_export,
+        )
+        manifest.save(staged.manifest)
+        fileio.move_into(staged.export, layout.export, record=layout.manifest, merge=(layout.sensitivity_folder.name,))
+        return manifest
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    after_export = _after_export(layout, artifacts)
-
-    with fileio.atomic_path(layout.reference) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(handle, validation=reference, test=test_reference, model_sha256=np.array(source.sha256))
-    manifest = Manifest(
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        source=source,
-        libraries=library_versions(planned.libraries) | {"python": platform.python_version()},
-        gates=_gates_json(config),
-        artifacts=tuple(artifacts),
-        left_out=planned.left_out,
-        after_export=after_export,
-    )
-    manifest.save(layout.manifest)
-    return manifest
 
 
-def _run_recipes(config: ExportConfig, source: Source, planned: Plan, arrays: Path, scratch: Path) -> list[Artifact]:
+def _run_recipes(config: ExportConfig, staged: Layout, source: Source, planned: Plan, arrays: Path, scratch: Path) -> list[Artifact]:
     """Every recipe in a worker, `config.workers` at a time; converted recipes (.ort) after the files they convert, in a
-    second wave, each only when its twin passed."""
+    second wave, each only when its twin passed. Each writes its files into the `staged` folder."""
     metadata = {
         "labels": list(source.labels),
         "input": source.input,
@@ -207,11 +209,11 @@ def _run_recipes(config: ExportConfig, source: Source, planned: Plan, arrays: Pa
         refusals = {r.name: refusal(r, source.input["kind"], made) for r in wave}
         for r in wave:
             if refusals[r.name] is not None:
-                out = config.layout.export / f"{r.name}{r.suffix}"
+                out = staged.export / f"{r.name}{r.suffix}"
                 made[r.name] = replace(r.artifact(out), status="failed", error=refusals[r.name])
         ready = [r for r in wave if refusals[r.name] is None]
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
-            jobs = [(r, _job(r, config, source, arrays, scratch, metadata)) for r in ready]
+            jobs = [(r, _job(r, config, staged, source, arrays, scratch, metadata)) for r in ready]
             made |= {a.name: a for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs)}
     return [made[r.name] for r in planned.recipes]
 
@@ -227,12 +229,14 @@ def _after_export(layout: Layout, artifacts: list[Artifact]) -> dict[str, str]:
     return written
 
 
-def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scratch: Path, metadata: dict[str, Any]) -> ExportJob:
+def _job(
+    recipe: Recipe, config: ExportConfig, staged: Layout, source: Source, arrays: Path, scratch: Path, metadata: dict[str, Any]
+) -> ExportJob:
     contract = contract_of(source.input)
     return ExportJob(
         recipe=recipe,
         model=str(config.layout.model),
-        out=str(config.layout.export / f"{recipe.name}{recipe.suffix}"),
+        out=str(staged.export / f"{recipe.name}{recipe.suffix}"),
         arrays=str(arrays),
         input=contract,
         metadata=metadata | {"recipe": recipe.name, "precision": recipe.precision, "input": recipe.file_input(contract).to_json()},
@@ -240,7 +244,7 @@ def _job(recipe: Recipe, config: ExportConfig, source: Source, arrays: Path, scr
         max_drop=config.max_drop,
         fallback_budget_s=config.fallback_budget_s,
         min_agreement=recipe.gate(config.gates).min_agreement,
-        sensitivity=dict(zip(("json", "png"), map(str, config.layout.sensitivity(recipe.name)), strict=True)),
+        sensitivity=dict(zip(("json", "png"), map(str, staged.sensitivity(recipe.name)), strict=True)),
     )
 
 
@@ -252,7 +256,7 @@ def _run_job(recipe: Recipe, job: ExportJob, config: ExportConfig, source: Sourc
     if reason is not None:
         return replace(failed, error=f"converter failed: {reason}", seconds=round(time.perf_counter() - started, 2))
     artifact = Artifact.load(Path(job.result))
-    path = config.layout.export / artifact.path
+    path = Path(job.out).parent / artifact.path
     artifact = replace(artifact, bytes=_size(path), sha256=_digest(path))
     if artifact.parity is None:
         return replace(failed, error="the converter's worker returned no parity", seconds=artifact.seconds)

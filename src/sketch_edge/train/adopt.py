@@ -9,7 +9,6 @@ unchanged. Each step is one function, in the order `adopt` calls them.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import zipfile
@@ -24,7 +23,7 @@ from sketch_edge.data.dataset import InputSpec
 from sketch_edge.data.image import open_image
 from sketch_edge.data.image_folder import EVAL_PER_CLASS, FolderListing, check_outputs, list_folder, read_labels, read_split
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import DataError, ModelError, RecordError
+from sketch_edge.errors import DataError, ModelError, OutputError, RecordError
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.contract import MAX_SIDE, MIN_SIDE, Shape, are_probabilities, check_shape, contract
@@ -84,9 +83,8 @@ def adopt(config: AdoptConfig) -> Origin:
         seconds=0.0,
         request=request(config),
     )
-    write_outputs(layout, config.model, model if added else None, saved)
     origin = replace(origin, seconds=round(time.perf_counter() - started, 2))
-    origin.save(layout.origin)
+    write_outputs(layout, config.model, model if added else None, saved, origin)
     return origin
 
 
@@ -162,16 +160,23 @@ def saved_keras_version(path: Path) -> str:
     return version if isinstance(version, str) else ""
 
 
-def write_outputs(layout: Layout, source: Path, model: Any | None, saved: SavedSplit) -> None:
-    """Split, model and labels, each renamed into place; a train report or curves of an earlier model are removed
-    (origin.json, written last by the caller, describes this one)."""
-    saved.save(layout.split)
-    with fileio.atomic_path(layout.model) as tmp:
-        if model is None:
-            shutil.copyfile(source, tmp)
-        else:
-            model.save(tmp)
-    saved.save_labels(layout.labels)
-    for stale in (layout.train_report, layout.curves):
-        if stale.exists():
-            os.unlink(stale)
+def write_outputs(layout: Layout, source: Path, model: Any | None, saved: SavedSplit, origin: Origin) -> None:
+    """Split, model, labels and origin.json made in a scratch folder, then moved in together, origin.json (which
+    describes the others) last; a train report or curves of an earlier model are removed first. A kill or a full disk
+    meanwhile leaves the earlier outputs, or a folder without a record of its model: never a mix."""
+    scratch = fileio.scratch_dir(layout.root, ".adopt-", OutputError)
+    try:
+        staged = Layout(scratch)
+        saved.save(staged.split)
+        with fileio.atomic_path(staged.model) as tmp:
+            if model is None:
+                shutil.copyfile(source, tmp)
+            else:
+                model.save(tmp)
+        saved.save_labels(staged.labels)
+        origin.save(staged.origin)
+        for stale in (layout.train_report, layout.curves):
+            stale.unlink(missing_ok=True)
+        fileio.move_into(scratch, layout.root, record=layout.origin)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from sketch_edge import fileio
 from sketch_edge.data import DataRequest, Shard, Source
 from sketch_edge.data.local import fingerprint
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import DataError
+from sketch_edge.errors import DataError, OutputError
 from sketch_edge.isolation import cpu_count, library_versions
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
@@ -199,18 +200,24 @@ def _report(
 
 
 def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainReport) -> TrainReport:
-    """Split, model, labels, report and curves, each written to a temporary file and renamed into place; the report
-    as written, with the digests of the files (a student checks its teachers against them).
-
-    The split goes first: a model.keras is never left without the split it was tested on."""
-    saved.save(layout.split)
-    with fileio.atomic_path(layout.model) as tmp:
-        model.save(tmp)
-    saved.save_labels(layout.labels)
-    report = replace(report, files={path.name: fileio.sha256_file(path) for path in (layout.model, layout.split)})
-    report.save(layout.train_report)
-    layout.origin.unlink(missing_ok=True)  # a model taken from elsewhere earlier is no longer this folder's model
-    save_curves(report, layout.curves)
+    """Split, model, labels, report and curves, made in a scratch folder and then moved in together; the report, moved
+    last, carries the digests of the files (a student checks its teachers against them, export its model and split).
+    A kill or a full disk meanwhile leaves the earlier outputs, or none with no report: never a new split beside an
+    old model."""
+    scratch = fileio.scratch_dir(layout.root, ".train-", OutputError)
+    try:
+        staged = Layout(scratch)
+        saved.save(staged.split)
+        with fileio.atomic_path(staged.model) as tmp:
+            model.save(tmp)
+        saved.save_labels(staged.labels)
+        report = replace(report, files={path.name: fileio.sha256_file(path) for path in (staged.model, staged.split)})
+        report.save(staged.train_report)
+        save_curves(report, staged.curves)
+        layout.origin.unlink(missing_ok=True)  # a model taken from elsewhere earlier is no longer this folder's model
+        fileio.move_into(scratch, layout.root, record=layout.train_report)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return report
 
 
