@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from sketch_edge.errors import ModelError, first_line
 from sketch_edge.formats import FORMATS
 from sketch_edge.plugins import load
 from sketch_edge.records import Record
@@ -35,6 +36,7 @@ class Runner(Protocol):
     """What every runtime adapter is; adapters subclass it to inherit `predict`."""
 
     name: str
+    path: Path = Path("the model")  # the file it runs (set by `open_runner`): errors name it
     input_spec: TensorInfo  # as the file declares it (int8 models: with scale and zero point)
     output_spec: TensorInfo
     metadata: dict[str, Any] | None  # what the export stage embedded (labels, input contract), if anything
@@ -59,8 +61,15 @@ class Runner(Protocol):
         return to_probabilities(raw, self.output_spec)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        """The three steps in a row, here once for every adapter: the end-to-end path is exactly what the bench times."""
-        return self.finish(self.run(self.prepare(batch)))
+        """The three steps in a row, here once for every adapter: the end-to-end path is exactly what the bench times.
+        A file that loaded but fails in a node when run (a damaged or hostile file) is the project's one-line error,
+        naming the file and, as the runtime says it, the node."""
+        prepared = self.prepare(batch)
+        try:
+            raw = self.run(prepared)
+        except Exception as exc:  # each runtime raises its own types (ORT's Fail, RuntimeError, OpenVINO's Exception)
+            raise ModelError(f"{self.path}: {self.name} failed running it ({first_line(exc)})") from None
+        return self.finish(raw)
 
     def close(self) -> None: ...
 

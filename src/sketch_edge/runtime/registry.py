@@ -49,4 +49,6 @@ def open_runner(path: str | Path, threads: int = 1, runtime: str | None = None) 
     reason = spec.missing()
     if reason is not None:
         raise ModelError(f"{path}: {reason}")
-    return spec.adapter_class().load(Path(path), threads)
+    runner = spec.adapter_class().load(Path(path), threads)
+    runner.path = Path(path)
+    return runner
