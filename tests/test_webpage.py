@@ -87,3 +87,13 @@ def test_missing_onnxruntime_web_leaves_the_old_page_alone(tmp_path, ort_dist):
         web_build.build(artifacts, artifacts / "web")
     assert (artifacts / "web" / "index.html").read_text() == "the previous page"
     assert [p.name for p in artifacts.iterdir() if p.name.startswith(".web")] == []
+
+
+def test_names_from_a_hand_edited_manifest_reach_the_terminal_escaped(tmp_path, ort_dist, capsys):
+    from sketch_edge.cli import main
+
+    hostile = "onnx-fp32\x1b[2J\x07\u202e"
+    artifacts = _artifacts(tmp_path, [{**_row("onnx-fp32"), "name": hostile}])
+    assert main(["web", "--artifacts", str(artifacts)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out and "\\x1b[2J" in out

@@ -171,7 +171,7 @@ def _take(config: FilesConfig, console: Any) -> None:
         console.print(f"{markup(str(config.out))}: already holds these files, taken with the same options")
         return
     source = manifest.source
-    kinds = ", ".join(f"{markup(a.name)} ({a.format} {a.precision})" for a in manifest.artifacts)
+    kinds = ", ".join(f"{markup(a.name)} ({markup(a.format)} {markup(a.precision)})" for a in manifest.artifacts)
     console.print(
         f"{kinds}; input {markup(source.input['description'])}; reference {markup(source.model)}: top-1 "
         f"{source.keras_test_top1:.4f} on {len(source.labels)} classes" + skipped_note(source.data)

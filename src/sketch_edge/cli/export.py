@@ -159,6 +159,6 @@ def _adopt(config: AdoptConfig, console: Any) -> None:
         return
     console.print(
         f"{markup(origin.model)}: {len(origin.classes)} classes, input {markup(origin.input['description'])} "
-        f"(from {markup(origin.contract_from)}), outputs {origin.outputs}; Keras test top-1 {origin.test_top1:.4f} on "
+        f"(from {markup(origin.contract_from)}), outputs {markup(origin.outputs)}; Keras test top-1 {origin.test_top1:.4f} on "
         f"{origin.splits['test']:,} images" + skipped_note(origin.data)
     )

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sketch_edge.cli.options import DEFAULT_ARTIFACTS, Paths
+from sketch_edge.display import printable
 
 NAME = "web"
 HELP = "build the demo page (the exported ONNX models, onnxruntime-web) into ARTIFACTS/web"
@@ -31,5 +32,6 @@ def run(args: argparse.Namespace) -> int:
 
     out = args.out or Layout(args.artifacts).web
     entries = build(args.artifacts, out)
-    print(f"built {out}: {', '.join(str(e['name']) for e in entries)} (default {entries[0]['name']})")
+    names = ", ".join(printable(e["name"]) for e in entries)
+    print(f"built {printable(out)}: {names} (default {printable(entries[0]['name'])})")
     return 0
