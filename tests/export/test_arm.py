@@ -74,8 +74,6 @@ def test_a_dynamic_range_file_is_held_to_its_own_distance_from_keras(exported):
 @pytest.mark.parametrize(
     ("here", "b", "reason"),
     [
-        (result(machine="x86_64", features=X86), [[1.0, 0.0]], "seeing no Arm CPU features"),
-        (result(features=()), [[1.0, 0.0]], "seeing no Arm CPU features"),
         (result(kernels="LiteRT built-in kernels"), [[1.0, 0.0]], "did not create its XNNPACK delegate"),
         (result(), [[1.0, 0.0], [1.0, 0.0]], "output shape (2, 2) here, (1, 2) on x86"),
         (result(), [[np.nan, 0.0]], "not a finite number"),
@@ -84,6 +82,17 @@ def test_a_dynamic_range_file_is_held_to_its_own_distance_from_keras(exported):
 def test_a_run_that_is_not_the_phone_s_kernels_or_not_comparable_fails(tmp_path, here, b, reason):
     found = check(tmp_path, [[1.0, 0.0]], b, here=here)
     assert found.status == "failed" and reason in found.reason
+
+
+@pytest.mark.parametrize("here", [result(machine="x86_64", features=X86), result(features=())])
+def test_an_emulator_that_does_not_emulate_arm_is_a_refusal_not_a_failed_file(tmp_path, here):
+    from sketch_edge.errors import EmulationError
+
+    done = {("tflite-int8", None): (result("x86_64", X86), tmp_path / "a.npy"), ("tflite-int8", "cortex-a55"): (here, tmp_path / "b.npy")}
+    env = type("Env", (), {"qemu": tmp_path / "qemu-aarch64"})()
+    with pytest.raises(EmulationError, match="seeing no Arm CPU features: this emulator does not emulate Arm"):
+        arm.refuse_a_host_that_is_not_arm(done, env)
+    arm.refuse_a_host_that_is_not_arm({("tflite-int8", "cortex-a55"): (result(), tmp_path / "b.npy")}, env)  # Arm: passes
 
 
 def test_a_run_that_crashed_fails_with_its_reason(tmp_path):

@@ -58,11 +58,18 @@ SEED = numbers.option(lo=0, hi=numbers.MAX_SEED, integer=True)
 WORKERS = numbers.option(lo=1, hi=64, integer=True)
 
 
+MAX_NAMES = 1000
+"""Names one option takes: every QuickDraw class (345) fits; a list a thousand names long is a mistake or an attack."""
+
+
 def names(text: str) -> list[str]:
-    """A comma-separated list of names (classes, recipes, runtimes)."""
-    found = [n.strip() for n in text.split(",") if n.strip()]
+    """A comma-separated list of names (classes, recipes, runtimes, CPUs), each once, in the order given: a name
+    repeated does its work once."""
+    found = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     if not found:
         raise argparse.ArgumentTypeError("give at least one name")
+    if len(found) > MAX_NAMES:
+        raise argparse.ArgumentTypeError(f"{len(found):,} names given; at most {MAX_NAMES:,}")
     return found
 
 

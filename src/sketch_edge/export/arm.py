@@ -101,6 +101,7 @@ def verify(config: ArmConfig, log: Callable[[str], None] = print) -> Manifest:
     scratch = fileio.scratch_dir(layout.export, ".arm-", ExportError)
     try:
         done = _run_all(config, layout, env, chosen, contract_of(manifest.source.input).model_input(saved.test_x), rows, scratch, log)
+        refuse_a_host_that_is_not_arm(done, env)
         checked = {
             a.name: {cpu: compare(done[a.name, None], done[a.name, cpu], held[a.name], truth[a.name], emulator) for cpu in config.cpus}
             for a in chosen
@@ -112,6 +113,18 @@ def verify(config: ArmConfig, log: Callable[[str], None] = print) -> Manifest:
     manifest = replace(manifest, artifacts=artifacts)
     manifest.save(layout.manifest)
     return manifest
+
+
+def refuse_a_host_that_is_not_arm(done: dict[tuple[str, str | None], Run], env: Environment) -> None:
+    """An emulated worker that saw the host's CPU (its runtimes chose x86 kernels or none: a qemu without Arm's
+    /proc/cpuinfo, a binfmt rule sending the binary elsewhere) says nothing about phones: the run is refused, exit 2,
+    the manifest left as it was, rather than every file marked failed."""
+    for (name, cpu), (result, _) in done.items():
+        if cpu is not None and not isinstance(result, str) and (result.machine != "aarch64" or "asimd" not in result.features):
+            raise EmulationError(
+                f"{env.qemu}: the worker for {name} on {cpu} ran on {result.machine} seeing no Arm CPU features: this "
+                "emulator does not emulate Arm here; nothing was checked and the manifest is as it was"
+            )
 
 
 def _chosen(manifest: Manifest, export_dir: Path, recipes: tuple[str, ...]) -> list[Artifact]:
@@ -203,9 +216,6 @@ def compare(x86: Run, arm: Run, held: Held, truth: Truth, emulator: str) -> ArmC
     if isinstance(result, str):
         return ArmCheck("failed", emulator=emulator, reference=_cpu(reference), reason=f"it did not run: {result}")
     base = ArmCheck("failed", kernels=result.kernels, features=result.features, emulator=emulator, reference=_cpu(reference))
-    if result.machine != "aarch64" or "asimd" not in result.features:
-        # The emulated process saw the host's CPU: its runtimes chose x86 kernels or none (qemu without /proc/cpuinfo).
-        return replace(base, reason=f"the worker ran on {result.machine} seeing no Arm CPU features")
     if result.kernels.startswith("LiteRT") and reference.kernels != result.kernels:
         return replace(base, reason="LiteRT did not create its XNNPACK delegate: not the kernels a phone runs")
     a, b = np.load(reference_out), np.load(out)
