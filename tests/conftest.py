@@ -12,11 +12,14 @@ from tests.helpers import TINY_DATA
 
 @pytest.fixture
 def bitmap_folder(tmp_path: Path) -> Path:
-    """Two numpy_bitmap classes of 20 random-ink bitmaps each, one with a space in its name."""
+    """Two numpy_bitmap classes of 20 random-ink bitmaps each, one with a space in its name; in a folder of its own
+    (a command may not write inside the data it reads)."""
     rng = np.random.default_rng(0)
+    folder = tmp_path / "data"
+    folder.mkdir()
     for name in ("cat", "The Eiffel Tower"):
-        np.save(tmp_path / f"{name}.npy", rng.integers(0, 256, size=(20, 784), dtype=np.uint8))
-    return tmp_path
+        np.save(folder / f"{name}.npy", rng.integers(0, 256, size=(20, 784), dtype=np.uint8))
+    return folder
 
 
 @pytest.fixture(scope="session")

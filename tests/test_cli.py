@@ -154,10 +154,12 @@ def test_export_of_a_model_keras_that_is_not_one_is_one_line(exported, tmp_path,
 
 
 def test_corrupt_file_error_names_the_file(tmp_path):
-    (tmp_path / "cat.npy").write_bytes(b"\x93NUMPY garbage")
-    np.save(tmp_path / "dog.npy", np.zeros((5, 784), np.uint8))
-    result = run_cli("data", "--data", str(tmp_path), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2 and f"{tmp_path / 'cat.npy'}: not a readable .npy file" in result.stderr
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "cat.npy").write_bytes(b"\x93NUMPY garbage")
+    np.save(data / "dog.npy", np.zeros((5, 784), np.uint8))
+    result = run_cli("data", "--data", str(data), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and f"{data / 'cat.npy'}: not a readable .npy file" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -28,8 +28,8 @@ def test_round_trip(tmp_path):
     ("edit", "message"),
     [
         (lambda m: [m], "the file is not a JSON object"),
-        (lambda m: {k: v for k, v in m.items() if k != "schema_version"}, "schema_version None, this version reads 5: export again"),
-        (lambda m: m | {"schema_version": 1}, "schema_version 1, this version reads 5"),
+        (lambda m: {k: v for k, v in m.items() if k != "schema_version"}, "schema_version None, this version reads 6: export again"),
+        (lambda m: m | {"schema_version": 1}, "schema_version 1, this version reads 6"),
         (lambda m: m | {"artifacts": {}}, "artifacts is .*, not a list"),
         (lambda m: m | {"artifacts": []}, "lists no artifacts"),
         (lambda m: m | {"source": "model.keras"}, "source is not a JSON object"),

@@ -229,7 +229,7 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
             exporter=f"tests.export.crashing:{exporter}",
             libraries=("tensorflow",),
         )
-        job = stage._job(recipe, config, source, arrays, tmp_path, {})
+        job = stage._job(recipe, config, config.layout, source, arrays, tmp_path, {})
         artifact = stage._run_job(recipe, job, config, source)
         assert artifact.status == "failed" and expected in artifact.error
         assert not (copy / "export" / "crash.tflite").exists()

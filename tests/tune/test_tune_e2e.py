@@ -31,14 +31,14 @@ def test_a_two_candidate_search_then_a_resume(exported, tmp_path, capsys):
         "--budget-minutes",
         "10",
         "--out",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "--max-p50-us",
         "1000",
         "--teacher",
         str(exported[0]),
     ]
     assert main(argv) == 0
-    out = Layout(tmp_path).tune
+    out = Layout(tmp_path / "out").tune
     summary = json.loads((out / "results.json").read_text())
     rows = summary["candidates"]
     assert [r["status"] for r in rows] == ["ok", "ok"], [r.get("reason") for r in rows]
