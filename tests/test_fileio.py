@@ -70,3 +70,32 @@ def test_a_zip_member_that_would_inflate_a_thousandfold_is_named(tmp_path):
     with zipfile.ZipFile(tmp_path / "ok.npz", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("a.npy", bytes(1 << 19))  # small members inflate freely: the 1 MB allowance
     assert fileio.archive_problem(tmp_path / "ok.npz") is None
+
+
+def test_read_limited_refuses_a_pipe_without_blocking_a_folder_and_a_file_too_long(tmp_path):
+    import errno
+    import os
+
+    from sketch_edge.fileio import read_limited
+
+    (tmp_path / "ok.json").write_bytes(b"{}")
+    assert read_limited(tmp_path / "ok.json", 2) == b"{}"
+    with pytest.raises(OSError, match="2 bytes, over the 1 a file of this kind may have") as long:
+        read_limited(tmp_path / "ok.json", 1)
+    assert long.value.errno == errno.EFBIG
+    os.mkfifo(tmp_path / "pipe")  # no writer: a plain open would block forever
+    with pytest.raises(OSError, match="not a regular file"):
+        read_limited(tmp_path / "pipe", 1 << 20)
+    with pytest.raises(OSError, match="a folder"):
+        read_limited(tmp_path, 1 << 20)
+
+
+def test_a_manifest_that_is_a_named_pipe_is_one_line_not_a_hang(tmp_path):
+    import os
+
+    from sketch_edge.errors import ManifestError
+    from sketch_edge.manifest import Manifest
+
+    os.mkfifo(tmp_path / "manifest.json")
+    with pytest.raises(ManifestError, match="manifest.json: not a readable manifest.json \\(not a regular file"):
+        Manifest.load(tmp_path / "manifest.json")

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -182,6 +183,29 @@ def check_writable(folder: Path, error: type[SketchEdgeError] = OutputError) -> 
     scratch.rmdir()
     for made in missing:  # deepest first
         made.rmdir()
+
+
+def read_limited(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. A named pipe, a device or a folder is refused without
+    blocking (opened non-blocking, checked before reading), a longer file before it is read: an input that never ends
+    or takes gigabytes is an OSError saying so, which each reader turns into its own one-line error."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except IsADirectoryError:
+        raise OSError(errno.EISDIR, "a folder, not a file", str(path)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, a device or a folder)", str(path))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"{info.st_size:,} bytes, over the {limit:,} a file of this kind may have", str(path))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while it was read
+        raise OSError(errno.EFBIG, f"over the {limit:,} bytes a file of this kind may have", str(path))
+    return data
 
 
 def refuse_overlap(out: Path, inputs: Mapping[str, Path], flag: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
 
 from sketch_edge.errors import RecordError
+from sketch_edge.fileio import read_limited
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,12 @@ class Record:
         """The record in the JSON file at `path`; RecordError naming the file and what is wrong (`missing`: the
         advice when there is no file). Each stage raises its own error type with the message."""
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise RecordError(f"{path}: over {MAX_FILE_BYTES >> 20} MB, not a {cls.FILE}")
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_limited(path, MAX_FILE_BYTES).decode("utf-8"))
         except FileNotFoundError:
             raise RecordError(f"{path}: {missing}") from None
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        except OSError as exc:
+            raise RecordError(f"{path}: not a readable {cls.FILE} ({exc.strerror or type(exc).__name__})") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise RecordError(f"{path}: not a readable {cls.FILE} ({type(exc).__name__})") from None
         try:
             return cls.from_json(data)

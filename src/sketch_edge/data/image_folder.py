@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from sketch_edge import fileio
 from sketch_edge.data.dataset import TEST, TRAIN, VAL, assign
 from sketch_edge.data.image import fit_picture, open_image
 from sketch_edge.data.saved_split import CALIBRATION_SIZE, SavedSplit
@@ -205,12 +206,15 @@ def check_outputs(listing: FolderListing, outputs: int, model: Path, labels: Pat
         )
 
 
+MAX_LABELS_BYTES = 1 << 20
+"""345 class names take 4 kB; a labels file of a megabyte is not one."""
+
+
 def read_labels(path: Path) -> tuple[str, ...]:
     """A labels file: one class name per line, in the model's output order; blank lines ignored."""
     try:
-        if path.stat().st_size > 1 << 20:
-            raise DataError(f"{path}: a labels file over 1 MB; refusing to read it")
-        names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        text = fileio.read_limited(path, MAX_LABELS_BYTES).decode("utf-8")
+        names = [line.strip() for line in text.splitlines() if line.strip()]
     except OSError as exc:
         raise DataError(f"{path}: cannot read the labels file ({exc.strerror})") from None
     except UnicodeDecodeError:

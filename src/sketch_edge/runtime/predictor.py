@@ -19,8 +19,9 @@ import numpy as np
 
 from sketch_edge import numbers
 from sketch_edge.data.dataset import INPUT_SPECS, InputSpec, contract_of, image_contract
+from sketch_edge.data.image_folder import read_labels
 from sketch_edge.display import printable
-from sketch_edge.errors import ModelError, RecordError
+from sketch_edge.errors import DataError, ModelError, RecordError
 from sketch_edge.runtime.base import fixed_batch
 from sketch_edge.runtime.inputs import as_bitmaps, as_pictures, as_sequences
 from sketch_edge.runtime.registry import RUNTIMES, open_runner
@@ -37,7 +38,6 @@ the file's contract (the sketch kinds' need nothing of it: no call per predictio
 
 CHUNK = 256
 """Drawings per runtime call: a caller's batch of a million runs in these, so memory stays that of 256."""
-MAX_LABELS_BYTES = 1 << 20
 
 Prediction = list[tuple[str, float]]
 """(label, probability) pairs, most probable first."""
@@ -178,14 +178,9 @@ def _labels(path: Path, given: Sequence[str] | str | Path | None, metadata: dict
         return tuple(labels)
     if isinstance(given, str | Path):
         try:
-            if Path(given).stat().st_size > MAX_LABELS_BYTES:
-                raise ModelError(f"{given}: a labels file over {MAX_LABELS_BYTES >> 20} MB; refusing to read it")
-            names = Path(given).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise ModelError(f"{given}: cannot read the labels file ({exc.strerror})") from None
-        except UnicodeDecodeError:
-            raise ModelError(f"{given}: the labels file is not UTF-8 text") from None
-        return tuple(name for name in names if name.strip())
+            return read_labels(Path(given))
+        except DataError as exc:
+            raise ModelError(str(exc)) from None
     if not isinstance(given, Sequence | np.ndarray) or not all(isinstance(label, str) for label in given):
         raise ModelError(f"labels: expected a list of strings or a labels.txt path, got {type(given).__name__}")
     return tuple(str(label) for label in given)

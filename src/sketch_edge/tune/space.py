@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ModelError, SpaceError
+from sketch_edge.fileio import read_limited
 from sketch_edge.models import list_families
 from sketch_edge.models.registry import family_params, model_name
 
@@ -108,14 +109,20 @@ def parse_space(data: Any, origin: str) -> SearchSpace:
     return SearchSpace(family, tuple({key: list(dict.fromkeys(values)) for key, values in grid.items()} for grid in grids))
 
 
+MAX_SPACE_BYTES = 1 << 20
+"""A search space is a few hundred bytes; a megabyte is generous, and a file that never ends is refused."""
+
+
 def load_space(path: Path | None) -> SearchSpace:
     """The space in `path` (JSON), or the default space."""
     if path is None:
         return parse_space(DEFAULT_SPACE, "the default space")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_limited(path, MAX_SPACE_BYTES).decode("utf-8"))
     except OSError as exc:
         raise SpaceError(f"{path}: cannot read the search space ({exc.strerror or exc})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SpaceError(f"{path}: not JSON ({exc})") from None
+    except RecursionError:
+        raise SpaceError(f"{path}: nested too deep to be a search space") from None
     return parse_space(data, str(path))
