@@ -104,9 +104,9 @@ def test_folders_without_a_model_or_a_report(tmp_path):
         check_teacher(tmp_path / "empty", REQUEST, LABELS, ("bitmap",), FILES)
 
 
-@pytest.mark.parametrize("temperature", [0, -1, float("nan"), float("inf")])
-def test_a_temperature_must_be_positive_and_finite(temperature):
-    with pytest.raises(TeacherError, match="--temperature .*positive finite number"):
+@pytest.mark.parametrize("temperature", [0, -1, float("nan"), float("inf"), 1e-310, 1e300, 0.09, 101])
+def test_a_temperature_must_lie_where_softening_is_defined_in_float32(temperature):
+    with pytest.raises(TeacherError, match=r"--temperature .*must be a number in \[0.1, 100\]"):
         check_numbers(temperature, 0.5)
     with pytest.raises(TeacherError):
         Teaching(("t",), temperature, 0.5)
@@ -149,3 +149,17 @@ def test_the_cache_is_read_when_it_is_whole_and_ignored_when_not(tmp_path):
     assert distill._read_cache(path) is None
     path.write_bytes(b"not a zip")
     assert distill._read_cache(path) is None
+
+
+def test_a_teacher_whose_outputs_are_not_the_student_s_classes_is_refused_before_training(tmp_path):
+    import keras
+
+    from sketch_edge.train.distill import load_teachers
+    from sketch_edge.train.report import Teacher
+
+    inputs = keras.Input((28, 28, 1))
+    keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs))).save(tmp_path / "model.keras")
+    teacher = Teacher(path=str(tmp_path), model="cnn-seed", input_kind="bitmap", test_top1=0.9, sha256="0" * 64)
+    with pytest.raises(TeacherError, match=r"model.keras: gives 3 outputs, and the student has 4 classes"):
+        load_teachers((teacher,), 4)
+    assert len(load_teachers((teacher,), 3)) == 1

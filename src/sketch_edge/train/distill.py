@@ -66,9 +66,16 @@ class Teaching(Record):
         check_numbers(self.temperature, self.mix)
 
 
+TEMPERATURES = (0.1, 100.0)
+"""The temperatures taken. Softening divides log-probabilities (down to log 1e-7, about -16) by T, and the loss scales
+by T squared, in float32: at 1e-310 (a denormal that passes `> 0`) the logits overflow and the loss turns NaN, at
+1e300 its scale does; past 100 every target is uniform to float32's precision, below 0.1 one-hot."""
+
+
 def check_numbers(temperature: float, mix: float) -> None:
-    if not (isinstance(temperature, int | float) and math.isfinite(temperature) and temperature > 0):
-        raise TeacherError(f"--temperature {temperature!r}: must be a positive finite number (2 softens; 1 leaves as is)")
+    lo, hi = TEMPERATURES
+    if not (isinstance(temperature, int | float) and math.isfinite(temperature) and lo <= temperature <= hi):
+        raise TeacherError(f"--temperature {temperature!r}: must be a number in [{lo:g}, {hi:g}] (2 softens; 1 leaves as is)")
     if not (isinstance(mix, int | float) and 0 < mix <= 1):
         raise TeacherError(f"--mix {mix!r}: must be a fraction in (0, 1], the teachers' share of the loss")
 
@@ -175,7 +182,8 @@ def targets(
         def training(label: int, positions: np.ndarray) -> np.ndarray:
             return assign(seed, source.labels[label], positions) == TRAIN
 
-        found = _compute(source.chunks, shards, training, teachers, teaching.temperature, predict)
+        models = load_teachers(teachers, len(source.labels))
+        found = _compute(source.chunks, shards, training, teachers, models, teaching.temperature, predict)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             with fileio.atomic_path(path) as tmp, open(tmp, "wb") as handle:
@@ -213,11 +221,11 @@ def _compute(
     shards: tuple[Shard, ...],
     want: Want,
     teachers: tuple[Teacher, ...],
+    models: list[Any],
     temperature: float,
     predict: Callable[[Any, np.ndarray], np.ndarray],
 ) -> Targets:
     """Every teacher's softened probabilities of the `want`ed drawings of each shard, averaged, keyed by drawing."""
-    models = load_teachers(teachers)
     keys, rows = [], []
     for index, shard in enumerate(shards):
         for chunk in chunks((shard,), want):
@@ -233,14 +241,24 @@ def _compute(
     return Targets(np.concatenate(keys)[order], np.concatenate(rows)[order])
 
 
-def load_teachers(teachers: tuple[Teacher, ...]) -> list[Any]:
-    """The teachers' Keras models (under a strategy's scope, for consistent teaching); a TeacherError naming the file."""
+def load_teachers(teachers: tuple[Teacher, ...], classes: int) -> list[Any]:
+    """The teachers' Keras models (under a strategy's scope, for consistent teaching); a TeacherError naming the file,
+    also for a model whose outputs are not the student's `classes` (its report edited to pass the check by name):
+    its probabilities could not be compared with the student's, and training would wait on a step that never runs."""
     from sketch_edge.models.saved import load_trained
 
-    try:
-        return [load_trained(Layout(Path(t.path)).model) for t in teachers]
-    except ModelError as exc:
-        raise TeacherError(f"teacher {exc}") from None
+    models = []
+    for t in teachers:
+        path = Layout(Path(t.path)).model
+        try:
+            model = load_trained(path)
+        except ModelError as exc:
+            raise TeacherError(f"teacher {exc}") from None
+        outputs = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+        if outputs != classes:
+            raise TeacherError(f"teacher {path}: gives {outputs} outputs, and the student has {classes} classes")
+        models.append(model)
+    return models
 
 
 def soften(probs: np.ndarray, temperature: float) -> np.ndarray:

@@ -83,7 +83,7 @@ def run(config: TrainConfig, source: Source | None = None) -> TrainReport:
         errors,
         verbose=config.verbose and cluster.is_chief,
         beat=heartbeat.beat,
-        teach=(lambda: load_teachers(teachers)) if teaching and teaching.consistent else None,
+        teach=(lambda: load_teachers(teachers, len(source.labels))) if teaching and teaching.consistent else None,
     )
     test = _test_scores(fitted.model, saved)
     description = {**source.description, "skipped": dict(source.skipped), **({"files": files} if cluster.is_chief and files else {})}
