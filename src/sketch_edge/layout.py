@@ -91,9 +91,13 @@ class Layout:
     def tune(self) -> Path:
         return self.root / "tune"
 
+    @property
+    def tune_candidates(self) -> Path:
+        return self.tune / "candidates"
+
     def tune_candidate(self, key: str) -> Path:
         """A candidate's own artifacts folder (train, export and bench outputs as above)."""
-        return self.tune / "candidates" / key
+        return self.tune_candidates / key
 
     @property
     def tune_result(self) -> Path:

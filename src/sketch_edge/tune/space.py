@@ -68,12 +68,13 @@ class SearchSpace:
                 seen.setdefault(json.dumps(point, sort_keys=True), point)
         return list(seen.values())
 
-    def candidates(self, seed: int, limit: int | None = None) -> list[Candidate]:
-        """Up to `limit` points in a seeded random order (random search: every order is as good a priori,
-        and a budget cut leaves a spread sample rather than one corner of the grid)."""
+    def ordered(self, seed: int, limit: int | None = None) -> list[dict[str, Any]]:
+        """Up to `limit` points in a seeded random order (random search: every order is as good a priori, and a
+        budget cut leaves a spread sample rather than one corner of the grid). A point becomes a `candidate` when
+        it is taken: a tune that stops early builds no more of a million points than it tried."""
         points = self.points()
         random.Random(seed).shuffle(points)
-        return [self.candidate(values) for values in points[:limit]]
+        return points[:limit]
 
     def candidate(self, values: dict[str, Any]) -> Candidate:
         try:

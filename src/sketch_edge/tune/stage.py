@@ -87,6 +87,11 @@ def run_candidate(job: CandidateJob, timeout_s: float) -> str | None:
     return run_job(Path(job.out) / "tune_job.json", job, timeout_s)
 
 
+MAX_ROWS_OF_A_KIND = 100
+"""Invalid and not-run candidates listed in results.json (and printed); more are counted: a space of a million
+points must not make a million rows."""
+
+
 def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: None, runner: CandidateRunner = run_candidate) -> TuneResults:
     """Every candidate's row, the front and the recommendation (what results.json holds). Candidates finished by an
     earlier run are read, not rerun."""
@@ -95,12 +100,21 @@ def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: No
     recipes = target_recipes(config.target)
     started = time.monotonic()
     rows: list[TuneRow] = []
-    for number, candidate in enumerate(config.space.candidates(config.data.seed, config.limit), 1):
+    unlisted = {"invalid": 0, "not run": 0}
+    points = config.space.ordered(config.data.seed, config.limit)
+    resumable = config.layout.tune_candidates.is_dir()
+    for number, values in enumerate(points, 1):
         first = not any(r.status in ("ok", "failed", "stopped") and not r.resumed for r in rows)
-        row = _tune_one(config, number, candidate, recipes, started, runner, first)
+        row = _tune_one(config, number, config.space.candidate(values), recipes, started, runner, first)
+        if row.status == "not run" and not resumable:
+            unlisted["not run"] = len(points) - number + 1  # no earlier run left results to read: counted, not built
+            break
+        if row.status in unlisted and sum(r.status == row.status for r in rows) >= MAX_ROWS_OF_A_KIND:
+            unlisted[row.status] += 1  # a space of a million bad points is counted, not listed nor printed
+            continue
         rows.append(row)
         progress(row)
-    return summarize(config, rows, time.monotonic() - started)
+    return summarize(config, rows, time.monotonic() - started, unlisted)
 
 
 def _tune_one(
@@ -147,7 +161,7 @@ def libraries(target: str) -> tuple[str, ...]:
     return ("numpy", *REFERENCE.libraries, *RUNTIMES[target].libraries, *(lib for r in recipes for lib in r.libraries))
 
 
-def summarize(config: TuneConfig, rows: list[TuneRow], seconds: float) -> TuneResults:
+def summarize(config: TuneConfig, rows: list[TuneRow], seconds: float, unlisted: dict[str, int] | None = None) -> TuneResults:
     """Mark the Pareto front (validation top-1 against int8 p50) of the finished rows, recommend one."""
     ok = [i for i, r in enumerate(rows) if r.status == "ok" and r.result and r.p50_us is not None]
     front = pareto_front([(None, rows[i].p50_us or 0.0, rows[i].val_top1) for i in ok])
@@ -166,7 +180,10 @@ def summarize(config: TuneConfig, rows: list[TuneRow], seconds: float) -> TuneRe
         environment=environment(libraries(config.target)),
         settings=settings,
         seconds=round(seconds, 1),
-        counts={status: sum(r.status == status for r in rows) for status in ("ok", "failed", "invalid", "stopped", "not run")},
+        counts={
+            status: sum(r.status == status for r in rows) + (unlisted or {}).get(status, 0)
+            for status in ("ok", "failed", "invalid", "stopped", "not run")
+        },
         recommended=recommend([marked[i] for i in ok], config.max_p50_us),
         candidates=tuple(r for r in marked if r.status != "not run"),
     )
