@@ -25,6 +25,10 @@ MAX_RESAMPLED_POINTS = 10_000
 this many, the spacing grows so the drawing gives this many, which bounds the simplification's time."""
 
 
+MAX_COORDINATE = 1e9
+"""Raw coordinates are screen pixels (thousands); past this, measuring a drawing's extent overflows float64."""
+
+
 def parse_drawing(obj: Any, where: str) -> tuple[Drawing, bool]:
     """Check a JSON `drawing` value; return it in simplified form and whether it was raw.
 
@@ -50,6 +54,8 @@ def parse_drawing(obj: Any, where: str) -> tuple[Drawing, bool]:
             raise DataError(f"{where}: stroke {i} has x and y rows of different or zero length")
         if not np.isfinite(xy).all():
             raise DataError(f"{where}: stroke {i} has NaN or infinite coordinates")
+        if np.abs(xy).max() > MAX_COORDINATE:
+            raise DataError(f"{where}: stroke {i} has a coordinate beyond ±{MAX_COORDINATE:.0e}, which no screen has")
         raw = raw or len(stroke) == 3 or not np.array_equal(xy, np.round(xy))
         strokes.append(xy)
     if raw:
