@@ -196,7 +196,7 @@ def test_a_model_with_another_input_is_refused(tmp_path):
         ({"drawing": "circle"}, "non-empty list of strokes"),
         ([[[0, 300], [0, 10]]], "0-255"),
         ([[[0, float("nan")], [0, 10]]], "NaN"),
-        ({"drawing": [[[0, 1e308, -1e308], [0, 1e308, 1], [0, 1, 2]]]}, "beyond ±1e+09"),  # its extent overflows
+        ({"drawing": [[[0, 1e308, -1e308], [0, 1e308, 1], [0, 1, 2]]]}, "beyond ±1e\\+09"),  # its extent overflows
         ("no/such/image.png", "no such image file"),
         (3.5, "got float"),
         ([np.zeros((2, 28, 28))], "batch inside a batch"),
