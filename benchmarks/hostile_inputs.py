@@ -4,9 +4,13 @@
 
 Each case writes one file, then reads it in a fresh process the way the project does
 (`load_source` for data folders, `open_image` + `bitmap_from_image` for images,
-`read_metadata` for models) and reports the outcome (accepted, or the one-line error),
-the wall time and the process's peak resident memory above its baseline after imports.
+`read_metadata` for models, `Manifest.load`, `load_space`, a tune whose budget is spent,
+the predictor on a drawing or on a file that fails when run, the CLI on a command line)
+and reports the outcome (accepted, or the one-line error), the wall time and the
+process's peak resident memory above its baseline after imports.
 The project's rule: every such file is answered in under 5 s using under 500 MB.
+A full disk and a kill at any moment are faults, not files: tests/test_faults.py and
+tests/test_kills.py inject them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import gzip
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +32,7 @@ import numpy as np
 
 READER = """
 import json, sys, time
+import numpy as np
 from pathlib import Path
 from typing import Any
 from sketch_edge.data import load_source
@@ -48,6 +54,35 @@ try:
         outcome = f"accepted ({len(load_source(str(path), skip_bad_lines=True))} drawings)"
     elif kind == "image":
         outcome = f"accepted (ink {int(bitmap_from_image(open_image(path)).sum())})"
+    elif kind == "manifest":
+        from sketch_edge.manifest import Manifest
+        outcome = f"accepted ({len(Manifest.load(path).artifacts)} artifacts)"
+    elif kind == "space":
+        from sketch_edge.tune.space import load_space
+        outcome = f"accepted ({load_space(path).size:,} points)"
+    elif kind == "tune":
+        from sketch_edge.data import DataRequest
+        from sketch_edge.tune.space import load_space
+        from sketch_edge.tune.stage import TuneConfig, run
+        config = TuneConfig(DataRequest(per_class=20), load_space(path), path.parent / "out", budget_s=1e-9)
+        outcome = f"accepted (counts {run(config, runner=lambda job, s: None).counts})"
+    elif kind == "drawing":
+        from sketch_edge.runtime.inputs import as_bitmaps
+        outcome = f"accepted (ink {int(as_bitmaps(json.loads(path.read_text()))[0].sum())})"
+    elif kind == "run":
+        from sketch_edge.runtime import Predictor
+        with Predictor(path, labels=["a", "b"]) as predictor:
+            outcome = f"accepted ({predictor.predict(np.zeros((28, 28), np.uint8))})"
+    elif kind == "cli":
+        import contextlib, io as text_io
+        from sketch_edge.cli import main
+        err = text_io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(text_io.StringIO()):
+            try:
+                code = main(json.loads(path.read_text()))
+            except SystemExit as exit:
+                code = exit.code
+        outcome = f"exit {code}: {err.getvalue().strip().splitlines()[-1][:200] if err.getvalue().strip() else ''}"
     else:
         outcome = f"accepted ({read_metadata(path)})"
 except SketchEdgeError as exc:
@@ -112,7 +147,78 @@ def image(folder: Path, size: tuple[int, int]) -> tuple[str, Path]:
     return "image", folder / "sketch.png"
 
 
+def written(kind: str, name: str, text: str) -> Callable[[Path], tuple[str, Path]]:
+    def make(folder: Path) -> tuple[str, Path]:
+        (folder / name).write_text(text)
+        return kind, folder / name
+
+    return make
+
+
+def fifo(kind: str, name: str) -> Callable[[Path], tuple[str, Path]]:
+    """A named pipe no one writes to: a reader that opens it plainly blocks forever."""
+
+    def make(folder: Path) -> tuple[str, Path]:
+        os.mkfifo(folder / name)
+        return kind, folder / name
+
+    return make
+
+
+def command(argv: list[str]) -> Callable[[Path], tuple[str, Path]]:
+    """A command line, `{d}` standing for the case's folder (made with a teacher-like subfolder `a`)."""
+
+    def make(folder: Path) -> tuple[str, Path]:
+        (folder / "a").mkdir()
+        (folder / "argv.json").write_text(json.dumps([arg.format(d=folder) for arg in argv]))
+        return "cli", folder / "argv.json"
+
+    return make
+
+
+def fails_when_run(folder: Path) -> tuple[str, Path]:
+    """An ONNX file that loads but fails in its Gather node when run (an index past the input)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["image"], ["flat"]),
+            helper.make_node("Gather", ["flat", "index"], ["picked"], axis=1, name="hostile_gather"),
+            helper.make_node("Softmax", ["picked"], ["probabilities"], axis=1),
+        ],
+        "damaged",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28, 1])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 2])],
+        initializer=[numpy_helper.from_array(np.array([0, 5000], dtype=np.int64), "index")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(folder / "m.onnx"))
+    return "run", folder / "m.onnx"
+
+
+LIMIT = json.dumps(
+    {"family": "edge-cnn", "params": {"width": list(range(8, 108)), "depth": list(range(1, 11)), "dropout": [i / 100 for i in range(100)]}}
+)
+MILLION = json.dumps(
+    {"family": "edge-cnn", "params": {"width": list(range(8, 108)), "depth": list(range(1, 101)), "dropout": [i / 100 for i in range(100)]}}
+)
+
+
 CASES: dict[str, Callable[[Path], tuple[str, Path]]] = {
+    "manifest.json that is a named pipe": fifo("manifest", "manifest.json"),
+    "search space that never ends (/dev/zero)": lambda f: ("space", Path("/dev/zero")),
+    "search space nested 100,000 deep": written("space", "space.json", "[" * 100_000 + "]" * 100_000),
+    "tune of 100,000 points (the limit), budget spent": written("tune", "space.json", LIMIT),
+    "search space of 1,000,000 points": written("space", "space.json", MILLION),
+    "raw drawing whose extent overflows": written(
+        "drawing", "d.json", json.dumps({"drawing": [[[0, 1e308, -1e308], [0, 1e308, 1], [0, 1, 2]]]})
+    ),
+    ".onnx that fails in a node when run": fails_when_run,
+    "train --out over its --teacher": command(["train", "--teacher", "{d}/a", "--out", "{d}/a"]),
+    "web --out over its artifacts": command(["web", "--artifacts", "{d}/a", "--out", "{d}/a"]),
+    "verify-arm --cpus a name 1,000 times": command(["verify-arm", "--artifacts", "{d}/a", "--cpus", ",".join(["cortex-a55"] * 1000)]),
+    "train --temperature 1e-310": command(["train", "--teacher", "{d}/a", "--temperature", "1e-310"]),
+    "train --temperature 1e300": command(["train", "--teacher", "{d}/a", "--temperature", "1e300"]),
     "raw zigzag, 10,000 points": lambda f: zigzag(f, 10_000),
     "raw zigzag, 20,000 points": lambda f: zigzag(f, 20_000),
     "raw zigzag, 48,000 points": lambda f: zigzag(f, 48_000),
@@ -143,7 +249,7 @@ def main() -> int:
                 rows[name] = {"bytes": size, **json.loads(done.stdout)}
         r = rows[name]
         shown = f"{r['seconds']:6.2f} s {r['extra_mb']:7.1f} MB" if "seconds" in r else ""
-        print(f"{name:38} {r['bytes'] / 1024:8.1f} kB {shown}  {r['outcome'][:110]}")
+        print(f"{name:50} {r['bytes'] / 1024:8.1f} kB {shown}  {r['outcome'][:110]}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

@@ -279,3 +279,13 @@ def test_predict_bad_model_is_one_line(tmp_path):
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+def test_a_name_list_is_each_name_once_and_bounded():
+    import argparse
+
+    from sketch_edge.cli.options import MAX_NAMES, names
+
+    assert names("cortex-a55," * 1000 + "cortex-a76") == ["cortex-a55", "cortex-a76"]
+    with pytest.raises(argparse.ArgumentTypeError, match=f"at most {MAX_NAMES:,}"):
+        names(",".join(f"class{i}" for i in range(MAX_NAMES + 1)))

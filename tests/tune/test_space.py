@@ -89,7 +89,7 @@ def test_a_huge_space_with_a_spent_budget_is_counted_not_built(tmp_path):
     huge = parse_space(
         {
             "family": "edge-cnn",
-            "params": {"width": list(range(8, 108)), "depth": list(range(1, 21)), "dropout": [i / 100 for i in range(100)]},
+            "params": {"width": list(range(8, 108)), "depth": list(range(1, 11)), "dropout": [i / 100 for i in range(100)]},
         },
         "huge",
     )
@@ -100,5 +100,5 @@ def test_a_huge_space_with_a_spent_budget_is_counted_not_built(tmp_path):
         summary = run(TuneConfig(DataRequest(per_class=20), huge, tmp_path, budget_s=1e-9), runner=lambda job, s: None)
     finally:
         SearchSpace.candidate = original  # type: ignore[method-assign]
-    assert sum(summary.counts.values()) == 200_000 and summary.counts["not run"] > 190_000  # deep ones are invalid
-    assert len(summary.candidates) <= 100 and len(built) < 1000 and summary.settings["space"]["size"] == 200_000
+    assert sum(summary.counts.values()) == 100_000 and summary.counts["not run"] > 99_000  # deep ones are invalid
+    assert len(summary.candidates) <= 100 and len(built) < 1000 and summary.settings["space"]["size"] == 100_000

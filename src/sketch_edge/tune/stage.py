@@ -88,8 +88,8 @@ def run_candidate(job: CandidateJob, timeout_s: float) -> str | None:
 
 
 MAX_ROWS_OF_A_KIND = 100
-"""Invalid and not-run candidates listed in results.json (and printed); more are counted: a space of a million
-points must not make a million rows."""
+"""Invalid and not-run candidates listed in results.json (and printed); more are counted: a space of 100,000
+points must not make 100,000 rows."""
 
 
 def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: None, runner: CandidateRunner = run_candidate) -> TuneResults:
@@ -110,7 +110,7 @@ def run(config: TuneConfig, progress: Callable[[TuneRow], None] = lambda row: No
             unlisted["not run"] = len(points) - number + 1  # no earlier run left results to read: counted, not built
             break
         if row.status in unlisted and sum(r.status == row.status for r in rows) >= MAX_ROWS_OF_A_KIND:
-            unlisted[row.status] += 1  # a space of a million bad points is counted, not listed nor printed
+            unlisted[row.status] += 1  # a space of many bad points is counted, not listed nor printed
             continue
         rows.append(row)
         progress(row)
