@@ -209,37 +209,17 @@ def test_a_float_output_dequantized_from_int8_has_the_int8_step(tmp_path):
     assert runner.output_step() == pytest.approx(1 / 256)
 
 
-def _fails_when_run(path):
-    """An ONNX file that loads (its graph and shapes are valid) but fails in its Gather node when run: the index is
-    past the input's 784 values, which no load-time check reads."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["image"], ["flat"], name="flatten"),
-            helper.make_node("Gather", ["flat", "index"], ["picked"], axis=1, name="hostile_gather"),
-            helper.make_node("Softmax", ["picked"], ["probabilities"], axis=1),
-        ],
-        "damaged",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28, 1])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 2])],
-        initializer=[numpy_helper.from_array(np.array([0, 5000], dtype=np.int64), "index")],
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
-    return path
-
-
 def test_a_file_that_fails_in_a_node_when_run_is_one_line_naming_the_file_and_node(tmp_path, capsys):
+    from benchmarks.hostile_inputs import fails_when_run  # the hostile case, built once for the bench and the test
     from sketch_edge.cli import main
     from sketch_edge.errors import ModelError
 
-    path = _fails_when_run(tmp_path / "damaged.onnx")
+    _, path = fails_when_run(tmp_path)
     runner = open_runner(path)
-    with pytest.raises(ModelError, match=r"damaged.onnx: onnxruntime failed running it \(.*hostile_gather"):
+    with pytest.raises(ModelError, match=r"m.onnx: onnxruntime failed running it \(.*hostile_gather"):
         runner.predict(np.zeros((1, 28, 28, 1), np.float32))
     (tmp_path / "labels.txt").write_text("a\nb\n")
     np.save(tmp_path / "drawing.npy", np.zeros((1, 28, 28), np.uint8))
     assert main(["predict", str(path), str(tmp_path / "drawing.npy"), "--labels", str(tmp_path / "labels.txt")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "damaged.onnx: onnxruntime failed running it" in err
+    assert err.count("\n") == 1 and "m.onnx: onnxruntime failed running it" in err
