@@ -53,7 +53,7 @@ def manifest_state(root: Path) -> tuple[str, ...] | None:
 def test_export_killed_at_any_moment_leaves_the_old_manifest_or_the_new_one(exported, tmp_path):
     root = copy_artifacts(exported[0], tmp_path / "artifacts")
     old = manifest_state(root)
-    moments = sorted(random.Random(SEED).uniform(2.0, 9.0) for _ in range(2))
+    moments = [random.Random(SEED).uniform(2.0, 9.0)]  # one seeded moment a run: the suite stays within its time
     for after_s in moments:
         assert killed(["export", "--artifacts", str(root), *EXPORT], after_s) is None, "it ended before the kill"
         assert manifest_state(root) in (old, None, tuple(RECIPES.split(","))), f"killed after {after_s:.1f} s"

@@ -220,7 +220,8 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
     source = stage._describe_source(config.layout)
     arrays = tmp_path / "arrays.npz"
     np.savez(arrays, calibration=np.zeros((1, 28, 28, 1), np.float32))
-    for exporter, expected in (("export_segfault", "died (SIGSEGV)"), ("export_hang", "timed out after 20 s")):
+    # The crash must reach the exporter (the worker loads the model first); the hang is cut at once.
+    for exporter, expected, timeout_s in (("export_segfault", "died (SIGSEGV)", 20), ("export_hang", "timed out after 3 s", 3)):
         recipe = Recipe(
             name="crash",
             format="tflite",
@@ -230,7 +231,7 @@ def test_converter_crash_and_timeout_become_failed_rows(artifacts, tmp_path):
             libraries=("tensorflow",),
         )
         job = stage._job(recipe, config, config.layout, source, arrays, tmp_path, {})
-        artifact = stage._run_job(recipe, job, config, source)
+        artifact = stage._run_job(recipe, job, replace(config, timeout_s=timeout_s), source)
         assert artifact.status == "failed" and expected in artifact.error
         assert not (copy / "export" / "crash.tflite").exists()
 
