@@ -72,9 +72,10 @@ def test_bench_gates_exit_3_naming_the_cell_after_writing_the_report(exported, t
     passed = run_cli(*common, "--quick", "--min-top1", "0.3", "--max-p50-us", "onnx-int8=1000000")
     assert passed.returncode == 0, passed.stderr
     assert "I0000" not in passed.stderr + passed.stdout and "peaks: 1 thread(s)" in passed.stdout
+    assert passed.stderr.splitlines() == ["bench 1/1 onnx-int8/onnxruntime/t1/b1: ok"]  # progress, a line a cell
     failed = run_cli(*common, "--quick", "--no-profile", "--max-p50-us", "onnx-int8=0.5")
     assert failed.returncode == 3 and (root / "bench" / "report.md").is_file()
-    (line,) = failed.stderr.strip().splitlines()
+    progress, line = failed.stderr.strip().splitlines()
     assert re.fullmatch(r"sketch-edge: error: 1 gate\(s\) failed: onnx-int8/onnxruntime/t1/b1: p50 [\d.]+ us > 0.5 us", line), line
 
 
@@ -212,18 +213,18 @@ def test_predict_npy_ndjson_and_image_files(tmp_path, linear_model):
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [row["input"].rsplit("/", 1)[-1] for row in rows] == [
-        "bitmaps.npy[0]",
-        "bitmaps.npy[1]",
-        "bitmaps.npy[2]",
-        "drawings.ndjson[0]",
-        "drawings.ndjson[1]",
+        "bitmaps.npy:1",
+        "bitmaps.npy:2",
+        "bitmaps.npy:3",
+        "drawings.ndjson:1",
+        "drawings.ndjson:2",
         "bottom.png",
     ]
     assert [row["top"][0]["label"] for row in rows] == ["top", "bottom", "top", rows[3]["top"][0]["label"], "bottom", "bottom"]
     assert all(len(row["top"]) == 1 and 0.5 <= row["top"][0]["probability"] <= 1 for row in rows)
 
     table = run_cli("predict", str(linear_model), "bitmaps.npy", cwd=tmp_path)
-    assert table.returncode == 0 and "halves" in table.stdout and "bitmaps.npy[2]" in table.stdout and "top" in table.stdout
+    assert table.returncode == 0 and "halves" in table.stdout and "bitmaps.npy:3" in table.stdout and "top" in table.stdout
 
     openvino = run_cli("predict", str(linear_model), str(tmp_path / "bitmaps.npy"), "--json", "--top", "1", "--runtime", "openvino")
     assert openvino.returncode == 0, openvino.stderr
@@ -247,6 +248,19 @@ def test_predict_bad_input_is_one_line(tmp_path, linear_model, make_input, messa
     done = run_cli("predict", str(linear_model), str(make_input(tmp_path)))
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_predict_answers_every_good_input_around_a_bad_one_and_takes_a_single_bitmap(tmp_path, linear_model):
+    np.save(tmp_path / "one.npy", np.zeros(784, np.uint8))  # one drawing saved flat, as a user saves it
+    np.save(tmp_path / "square.npy", np.zeros((28, 28), np.uint8))
+    _write(tmp_path / "notes.png", "hello")
+    inputs = [str(tmp_path / n) for n in ("one.npy", "notes.png", "square.npy")]
+    done = run_cli("predict", str(linear_model), *inputs, "--json")
+    (error,) = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and error.startswith(f"sketch-edge: error: {inputs[1]}: cannot decode it as an image")
+    assert [json.loads(line)["input"] for line in done.stdout.splitlines()] == [f"{inputs[0]}:1", f"{inputs[2]}:1"]
+    keras = run_cli("predict", str(linear_model), inputs[0], "--runtime", "keras")
+    assert keras.returncode == 2 and "invalid choice: 'keras'" in keras.stderr  # not offered: it runs no predictor file
 
 
 def test_predict_with_a_stroke_model(tmp_path):

@@ -74,7 +74,7 @@ def test_a_path_outside_the_export_folder_is_refused(tmp_path, ort_dist):
 
 
 def test_no_manifest(tmp_path, ort_dist):
-    with pytest.raises(SketchEdgeError, match="run `make export` first"):
+    with pytest.raises(SketchEdgeError, match=f"no manifest \\(run `sketch-edge export --artifacts {tmp_path}` first\\)"):
         web_build.build(tmp_path, tmp_path / "web")
 
 

@@ -88,9 +88,6 @@ class OutputError(SketchEdgeError, OSError):
     """An output location cannot be written."""
 
 
-MAX_NAMES_SHOWN = 15
-
-
 def first_line(exc: BaseException) -> str:
     """An exception's first line, or its type when it says nothing: libraries' messages run to many lines."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -101,5 +98,4 @@ def unknown_name(kind: str, name: str, valid: Iterable[str]) -> str:
     valid = sorted(valid)
     close = get_close_matches(name, valid, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    shown = ", ".join(valid[:MAX_NAMES_SHOWN]) + (f", ... ({len(valid)} in all)" if len(valid) > MAX_NAMES_SHOWN else "")
-    return f"unknown {kind} {name!r}{hint}; valid: {shown}"
+    return f"unknown {kind} {name!r}{hint}; valid: {', '.join(valid)}"

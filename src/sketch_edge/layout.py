@@ -13,6 +13,7 @@ ARTIFACTS/tune/candidates/KEY/: an artifacts folder per candidate, + tune_result
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,11 @@ PROFILES = "profiles"
 @dataclass(frozen=True)
 class Layout:
     root: Path
+
+    @property
+    def export_command(self) -> str:
+        """The command that (re)makes this folder's export, for messages: the one that fixes what they report."""
+        return f"`sketch-edge export --artifacts {shlex.quote(str(self.root))}`"
 
     @property
     def model(self) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sketch_edge.errors import ManifestError, RecordError
+from sketch_edge.layout import Layout
 from sketch_edge.records import Count, Figure, Fraction, Record
 from sketch_edge.runtime.base import TensorInfo
 
@@ -271,8 +272,10 @@ class Manifest(Record):
         return "export again with this version (`make export`)"
 
     @classmethod
-    def load(cls, path: Path, missing: str = "no manifest (run `make export` first)") -> Manifest:
-        """The manifest at `path`; a one-line ManifestError naming the file and the field otherwise."""
+    def load(cls, path: Path, missing: str | None = None) -> Manifest:
+        """The manifest at `path`; a one-line ManifestError naming the file and the field otherwise (without one: the
+        command that makes it, for the folder it belongs to)."""
+        missing = missing or f"no manifest (run {Layout(path.parent.parent).export_command} first)"
         try:
             return super().load(path, missing)
         except RecordError as exc:

@@ -8,25 +8,36 @@ errors) is passed on unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 
-# absl's INFO prefix, e.g. "I0000 00:00:1795669573.977131    7594 port.cc:153] ".
-_INFO = re.compile(r"^(I\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] |WARNING: All log messages before absl::InitializeLog\(\) is called)")
+# absl's INFO prefix, e.g. "I0000 00:00:1795669573.977131    7594 port.cc:153] "; TFLite's own ("INFO: Created
+# TensorFlow Lite XNNPACK delegate for CPU.", which LiteRT prints for every interpreter a process makes first).
+_INFO = re.compile(r"^(I\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] |WARNING: All log messages before absl::InitializeLog\(\) is called|INFO: )")
 
 
 def import_tensorflow() -> None:
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with without_native_info():
+        import tensorflow  # noqa: F401
+
+
+@contextlib.contextmanager
+def without_native_info() -> Iterator[None]:
+    """File descriptor 2 captured while the block runs (native code writes there, below Python's sys.stderr);
+    every captured line that is not an INFO line (warnings, errors) is passed on unchanged afterwards."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            yield
         finally:
             os.dup2(saved, 2)
             os.close(saved)

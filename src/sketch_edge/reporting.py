@@ -10,7 +10,7 @@ named without overlap.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,10 @@ from sketch_edge import fileio
 from sketch_edge.display import markup
 
 Point = tuple[float, float]  # (p50 latency in us, top-1)
+
+
+Progress = Callable[[int, int, str], None]
+"""(steps done, steps in all, what the last one was): a long stage's progress, which the CLI prints as it comes."""
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[Any]], title: str, min_width: int = 160) -> None:

@@ -42,7 +42,7 @@ def build(artifacts: Path, out: Path) -> list[dict[str, object]]:
     files = {a.name: resolve(layout.export, a) for a in models}
     absent = [a.path for a in models if not files[a.name].is_file()]
     if absent:
-        raise WebBuildError(f"{layout.export}: {', '.join(absent)} listed in the manifest but missing (run `make export`)")
+        raise WebBuildError(f"{layout.export}: {', '.join(absent)} listed in the manifest but missing (run {layout.export_command})")
     missing = [name for name in ORT_FILES if not (ORT_DIST / name).is_file()]
     if missing:
         raise WebBuildError(f"{ORT_DIST}: {', '.join(missing)} missing (run `npm ci` in {WEB}; `make demo` does)")

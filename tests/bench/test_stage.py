@@ -1,6 +1,7 @@
 """The bench stage on the small exported model shared with the export tests: every figure within its bounds."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from sketch_edge.bench.results import Results
 from sketch_edge.bench.stage import run
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.errors import BenchError, GateError, IncompleteError, ManifestError
+from sketch_edge.manifest import Manifest
 from sketch_edge.metrics import topk_accuracy
 from tests.helpers import copy_artifacts
 
@@ -188,13 +190,17 @@ def test_bad_requests(tmp_path, benched):
         run(BenchConfig(artifacts=benched[0], runtimes=("tensorrt",)))
     with pytest.raises(BenchError, match="unknown recipe 'onnx-int4'"):
         run(BenchConfig(artifacts=benched[0], recipes=("onnx-int4",)))
+    copy = copy_artifacts(benched[0], tmp_path / "one")
+    manifest = Manifest.load(copy / "export" / "manifest.json")
+    replace(manifest, artifacts=tuple(a for a in manifest.artifacts if a.name != "tflite-int16x8")).save(copy / "export" / "manifest.json")
+    with pytest.raises(
+        BenchError, match=r"tflite-int16x8 was not exported here; make it with `sketch-edge export --artifacts .* --recipes tflite-int16x8`"
+    ):
+        run(BenchConfig(artifacts=copy, recipes=("tflite-int16x8",)))  # a known recipe, not made: said so, and how
 
 
 def test_a_runtime_not_installed_is_skipped_with_the_reason_not_failed(benched, monkeypatch):
-    from dataclasses import replace
-
     from sketch_edge.bench.plan import plan
-    from sketch_edge.manifest import Manifest
     from sketch_edge.runtime import RUNTIMES
 
     monkeypatch.setitem(RUNTIMES, "openvino", replace(RUNTIMES["openvino"], package="no_such_openvino"))

@@ -170,6 +170,7 @@ def test_the_cli_takes_a_negative_input_range(user: Path, tmp_path: Path) -> Non
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert Origin.load(Layout(out).origin).input["offset"] == -1.0
+    assert "export 1/1 tflite-fp32: ok" in proc.stderr.splitlines()  # progress: a line a recipe, as it ends
 
 
 def test_what_does_not_fit_is_refused_before_anything_is_written(user: Path, tmp_path: Path) -> None:

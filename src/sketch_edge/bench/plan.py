@@ -131,6 +131,11 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]
     found = entries(manifest, config.layout)
     known = {e.name for e in found}
     for name in config.recipes:
+        if name in RECIPES and name not in known:
+            raise BenchError(
+                f"{config.layout.manifest}: {name} was not exported here; make it with "
+                f"`sketch-edge export --artifacts {config.layout.root} --recipes {name}` (this folder has {', '.join(sorted(known))})"
+            )
         if name not in known:
             raise BenchError(unknown_name("recipe", name, known))
     fixed = {a.name: fixed_batch(a.inputs[0]) for a in manifest.artifacts if a.inputs}

@@ -43,12 +43,13 @@ from sketch_edge.layout import PROFILES, Layout
 from sketch_edge.manifest import Manifest
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.records import field_names
+from sketch_edge.reporting import Progress
 
 
 def load_test(layout: Layout, manifest: Manifest) -> tuple[SavedSplit, np.ndarray]:
     """The saved test split and Keras's probabilities on it, both checked against the manifest."""
     if not layout.split.is_file() or sha256_file(layout.split) != manifest.source.split_sha256:
-        raise BenchError(f"{layout.split}: missing or not the split the artifacts were exported from (run `make export`)")
+        raise BenchError(f"{layout.split}: missing or not the split the artifacts were exported from (run {layout.export_command})")
     saved = SavedSplit.load(layout.split)
     try:
         problem = fileio.archive_problem(layout.reference)
@@ -57,16 +58,19 @@ def load_test(layout: Layout, manifest: Manifest) -> tuple[SavedSplit, np.ndarra
         with np.load(layout.reference, allow_pickle=False) as archive:
             reference, model_sha = archive["test"], str(archive["model_sha256"])
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise BenchError(f"{layout.reference}: Keras's reference outputs are missing or unreadable ({exc}); run `make export`") from None
+        raise BenchError(
+            f"{layout.reference}: Keras's reference outputs are missing or unreadable ({exc}); run {layout.export_command}"
+        ) from None
     if model_sha != manifest.source.sha256 or reference.shape != (len(saved.test_y), len(manifest.source.labels)):
-        raise BenchError(f"{layout.reference}: not the outputs of this model on this split (run `make export`)")
+        raise BenchError(f"{layout.reference}: not the outputs of this model on this split (run {layout.export_command})")
     if reference.dtype.kind != "f" or not np.isfinite(reference).all():
-        raise BenchError(f"{layout.reference}: Keras's outputs are not all finite numbers (run `make export`)")
+        raise BenchError(f"{layout.reference}: Keras's outputs are not all finite numbers (run {layout.export_command})")
     return saved, reference
 
 
-def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
-    """Bench every planned cell: the results, and every cell's timed latencies (for the plots; not in results.json)."""
+def run(config: BenchConfig, progress: Progress = lambda done, total, what: None) -> tuple[Results, dict[str, np.ndarray]]:
+    """Bench every planned cell: the results, and every cell's timed latencies (for the plots; not in results.json).
+    `progress(done, total, what)` hears of each cell as it ends (a minute of silence is no way to run a bench)."""
     layout = config.layout
     manifest = Manifest.load(layout.manifest)
     cells, refused = plan(config, manifest)
@@ -87,7 +91,7 @@ def run(config: BenchConfig) -> tuple[Results, dict[str, np.ndarray]]:
         kernels = _build_peaks(config, cells, scratch)
         groups = {(k.runtime, t) for k in kernels for t in {c.threads for c in cells}}
         measured = _time_peaks(config, kernels, groups, scratch, pin_core, round_=0)
-        rows, probs, latencies = _measure_cells(cells, config, arrays, scratch, pin_core)
+        rows, probs, latencies = _measure_cells(cells, config, arrays, scratch, pin_core, progress)
         timed = [replace(row, **accuracy(probs[row.key], y, reference, manifest.source.labels)) for row in rows if row.key in probs]
         timed, peaks = _costs(timed, measured, manifest.source.macs)
         again = peaks_to_remeasure(timed, measured)
@@ -137,8 +141,12 @@ def bench_source(manifest: Manifest, layout: Layout, saved: SavedSplit, keras_to
     )
 
 
+def _said(measured: object) -> str:
+    return f"failed ({measured})" if isinstance(measured, str) else "ok"
+
+
 def _measure_cells(
-    cells: list[Cell], config: BenchConfig, arrays: Path, scratch: Path, pin_core: int | None
+    cells: list[Cell], config: BenchConfig, arrays: Path, scratch: Path, pin_core: int | None, progress: Progress
 ) -> tuple[list[Row], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Rows, test-split probabilities and latencies per cell key. With --repeat, rounds are interleaved across
     cells (a slow drift of the machine hits every cell alike); a cell failing in any round is a failed row."""
@@ -150,6 +158,7 @@ def _measure_cells(
             if rows[cell.key].status == "failed":
                 continue
             measured = _run_cell(cell, config, arrays, scratch, round_, pin_core)
+            progress(round_ * len(cells) + cells.index(cell) + 1, len(cells) * config.repeat, f"{cell.key}: {_said(measured)}")
             if isinstance(measured, str):
                 rows[cell.key] = replace(rows[cell.key], status="failed", error=measured)
                 probs.pop(cell.key, None)

@@ -24,6 +24,7 @@ from sketch_edge.cli.options import (
     registry_names,
     repeated,
     skipped_note,
+    step_printer,
 )
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         profile=not args.no_profile,
     )
     started = time.perf_counter()
-    results, latencies = bench(config)
+    results, latencies = bench(config, step_printer("bench"))
     header, rows = report.table_rows(results, baseline)
     out = config.layout.bench
     report.write_all(results, latencies, out, baseline)

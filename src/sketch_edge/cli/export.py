@@ -18,6 +18,7 @@ from sketch_edge.cli.options import (
     names,
     own_data_flags,
     skipped_note,
+    step_printer,
 )
 from sketch_edge.display import markup
 
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         gates=gates,
         fallback_budget_s=args.fallback_budget,
     )
-    manifest = export(config)
+    manifest = export(config, step_printer("export"))
     print_table(TABLE_HEADER, table_rows(manifest), str(layout.manifest), min_width=200)
     console = Console(soft_wrap=True)
     for artifact in manifest.artifacts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,16 @@ class Paths:
 
     reads: dict[str, Path] = field(default_factory=dict)  # by the option that names it ("--teacher 2")
     writes: dict[str, Path] = field(default_factory=dict)
+
+
+def step_printer(stage: str) -> Callable[[int, int, str], None]:
+    """A long stage's progress as one line a step on stderr, flushed as it happens ("export 3/17 onnx-int8: ok"):
+    a terminal and a CI log both show where the stage is."""
+
+    def say(done: int, total: int, what: str) -> None:
+        print(f"{stage} {done}/{total} {printable(what)}", file=sys.stderr, flush=True)
+
+    return say
 
 
 def data_path(spec: str | Path | None) -> dict[str, Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,10 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", type=Path, default=None, help="labels.txt, for model files without sketch-edge metadata")
     parser.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines instead of failing")
     parser.add_argument("--threads", type=THREADS, default=1, help="runtime threads (default: 1)")
+    served = {name: spec for name, spec in RUNTIMES.items() if not spec.needs_tensorflow}  # what runs a predictor file
     parser.add_argument(
         "--runtime",
         default=None,
-        help=f"{registry_names(RUNTIMES)} (default: the first that runs the file's format)",
+        choices=list(served),
+        help=f"{registry_names(served)} (default: the first that runs the file's format)",
     )
 
 
@@ -41,14 +44,32 @@ def paths(args: argparse.Namespace) -> Paths:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Every input answered: a bad one is one error line and the others still get their row (exit 2 at the end)."""
+    from sketch_edge.display import printable
+    from sketch_edge.errors import SketchEdgeError
+    from sketch_edge.quiet import without_native_info
     from sketch_edge.runtime import Predictor
 
-    with Predictor(args.artifact, labels=args.labels, threads=args.threads, runtime=args.runtime) as predictor:
-        rows = [(name, top) for path in args.inputs for name, top in _predict_file(predictor, path, args)]
+    rows: list[tuple[str, Any]] = []
+    failed = 0
+    with without_native_info():  # LiteRT's "INFO: Created ... XNNPACK delegate" line is not for users
+        predictor = Predictor(args.artifact, labels=args.labels, threads=args.threads, runtime=args.runtime)
+    with predictor:
+        for path in args.inputs:
+            try:
+                rows += list(_predict_file(predictor, path, args))
+            except SketchEdgeError as exc:
+                failed += 1
+                print(f"sketch-edge: error: {printable(exc)}", file=sys.stderr)
+    _show(rows, predictor, args)
+    return 2 if failed else 0
+
+
+def _show(rows: list[tuple[str, Any]], predictor: Predictor, args: argparse.Namespace) -> None:
     if args.json:
         for name, top in rows:
             print(json.dumps({"input": name, "top": [{"label": label, "probability": round(p, 6)} for label, p in top]}))
-        return 0
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -61,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
     for name, top in rows:
         table.add_row(markup(name), *(markup(f"{label} {p:.1%}") for label, p in top))
     Console().print(table)
-    return 0
 
 
 def _predict_file(predictor: Predictor, path: Path, args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
-    """(name, top pairs) for every item of one input file: each bitmap of an .npy, each drawing of an .ndjson, or the image."""
+    """(name, top pairs) for every item of one input file: each bitmap of an .npy (or its one bitmap), each drawing of an
+    .ndjson, or the image."""
     from collections import Counter
 
     from sketch_edge.data.local import read_ndjson, read_npy_bitmaps
@@ -76,7 +97,7 @@ def _predict_file(predictor: Predictor, path: Path, args: argparse.Namespace) ->
         raise DataError(f"{path}: no such input file")
     items: Any
     if path.suffix == ".npy":
-        items = read_npy_bitmaps(path, limit=None)
+        items = read_npy_bitmaps(path, limit=None, single=True)
     elif path.name.endswith((".ndjson", ".ndjson.gz")):
         items = read_ndjson(path, None, recognized_only=False, skip_bad_lines=args.skip_bad_lines, skipped=Counter(), formats_seen=set())
         if not items:
@@ -86,4 +107,4 @@ def _predict_file(predictor: Predictor, path: Path, args: argparse.Namespace) ->
         return
     for start in range(0, len(items), CHUNK):
         for offset, top in enumerate(predictor.predict(items[start : start + CHUNK], top=args.top)):
-            yield f"{path}[{start + offset}]", top
+            yield f"{path}:{start + offset + 1}", top  # counted from 1, as an ndjson error names its line

@@ -121,8 +121,9 @@ def fingerprint(source: Source) -> dict[str, dict[str, Any]]:
     return {Path(s.path).name: {"bytes": s.path.stat().st_size, "sha256": sha256_file(s.path)} for s in source.shards if s.path}
 
 
-def _npy_rows(path: Path) -> np.memmap:
-    """The file's bitmaps, memory-mapped and checked: (N, 784), (N, 1, 784) or (N, 28, 28) uint8."""
+def _npy_rows(path: Path, single: bool = False) -> np.memmap:
+    """The file's bitmaps, memory-mapped and checked: (N, 784), (N, 1, 784) or (N, 28, 28) uint8; with `single`, also
+    one bitmap saved as (784,) or (28, 28) (what a user saves of one drawing; never a class file's shape)."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError, KeyError, tokenize.TokenError) as exc:  # numpy parses the header
@@ -131,12 +132,15 @@ def _npy_rows(path: Path) -> np.memmap:
         raise DataError(f"{path}: bitmaps must be uint8 (0-255), got {arr.dtype}")
     if arr.ndim == 2 and arr.shape[1] == 784 or arr.ndim == 3 and arr.shape[1:] in ((1, 784), (28, 28)):
         return arr
-    raise DataError(f"{path}: bitmaps must have shape (N, 784), (N, 1, 784) or (N, 28, 28), got {arr.shape}")
+    if single and arr.shape in ((784,), (28, 28)):
+        return arr.reshape(1, 784)
+    one = ", or one bitmap of (784,) or (28, 28)" if single else ""
+    raise DataError(f"{path}: bitmaps must have shape (N, 784), (N, 1, 784) or (N, 28, 28){one}, got {arr.shape}")
 
 
-def read_npy_bitmaps(path: Path, limit: int | None) -> np.ndarray:
-    """(N, 28, 28) uint8 from a numpy_bitmap file."""
-    return np.array(_npy_rows(path)[:limit]).reshape(-1, 28, 28)
+def read_npy_bitmaps(path: Path, limit: int | None, single: bool = False) -> np.ndarray:
+    """(N, 28, 28) uint8 from a numpy_bitmap file (`single`: or a file of one bitmap)."""
+    return np.array(_npy_rows(path, single)[:limit]).reshape(-1, 28, 28)
 
 
 def _npy_chunks(path: Path, label: int, size: int, want: Want) -> Iterator[Chunk]:

@@ -140,7 +140,9 @@ def _chosen(manifest: Manifest, export_dir: Path, recipes: tuple[str, ...]) -> l
             continue
         path = resolve(export_dir, a)
         if not path.is_file() or sha256_file(path) != a.sha256:
-            raise ManifestError(f"{path}: missing, or not the file the manifest lists (sha256); export again (`make export`)")
+            raise ManifestError(
+                f"{path}: missing, or not the file the manifest lists (sha256); export again ({Layout(export_dir.parent).export_command})"
+            )
         chosen.append(replace(a, status="ok", error=None))
     if not chosen:
         raise ManifestError("no ok TFLite, ONNX or .ort artifact to run on Arm (run `make export`)")

@@ -37,6 +37,7 @@ from sketch_edge.manifest import Artifact, Manifest, Source
 from sketch_edge.models import short_name
 from sketch_edge.models.macs import count_macs
 from sketch_edge.models.saved import architecture_of, load_trained, predict_stored
+from sketch_edge.reporting import Progress
 from sketch_edge.train.origin import TRAINED_ELSEWHERE, Origin
 from sketch_edge.train.report import TrainReport
 
@@ -59,14 +60,15 @@ class ExportConfig:
         return Layout(self.artifacts)
 
 
-def run(config: ExportConfig) -> Manifest:
-    """Export every recipe, or reuse an up-to-date manifest. Failed recipes are rows of the manifest, not exceptions."""
+def run(config: ExportConfig, progress: Progress = lambda done, total, what: None) -> Manifest:
+    """Export every recipe, or reuse an up-to-date manifest. Failed recipes are rows of the manifest, not exceptions.
+    `progress(done, total, what)` hears of each recipe as it ends."""
     with_twins(config.recipes)  # a wrong name fails now, before the model is read
     source = _describe_source(config.layout)
     model = load_trained(config.layout.model)
     planned = plan(config.recipes, architecture_of(model), source.input["kind"])
     manifest = _reusable_manifest(config, source, planned.recipes)
-    return manifest if manifest is not None else _export(config, source, planned, model)
+    return manifest if manifest is not None else _export(config, source, planned, model, progress)
 
 
 def _describe_source(layout: Layout) -> Source:
@@ -143,7 +145,7 @@ def _reusable_manifest(config: ExportConfig, source: Source, recipes: tuple[Reci
     return replace(manifest, reused=True)
 
 
-def _export(config: ExportConfig, source: Source, planned: Plan, model: Any) -> Manifest:
+def _export(config: ExportConfig, source: Source, planned: Plan, model: Any, progress: Progress) -> Manifest:
     layout = config.layout
     saved = SavedSplit.load(layout.split)
     if saved.labels != source.labels:
@@ -173,7 +175,7 @@ def _export(config: ExportConfig, source: Source, planned: Plan, model: Any) -> 
             test_reference=test_reference,
         )
         staged.export.mkdir(parents=True)
-        artifacts = _run_recipes(config, staged, source, planned, arrays, scratch)
+        artifacts = _run_recipes(config, staged, source, planned, arrays, scratch, progress)
         after_export = _after_export(staged, artifacts)
         with fileio.atomic_path(staged.reference) as tmp, open(tmp, "wb") as handle:
             np.savez_compressed(handle, validation=reference, test=test_reference, model_sha256=np.array(source.sha256))
@@ -193,7 +195,9 @@ def _export(config: ExportConfig, source: Source, planned: Plan, model: Any) -> 
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_recipes(config: ExportConfig, staged: Layout, source: Source, planned: Plan, arrays: Path, scratch: Path) -> list[Artifact]:
+def _run_recipes(
+    config: ExportConfig, staged: Layout, source: Source, planned: Plan, arrays: Path, scratch: Path, progress: Progress
+) -> list[Artifact]:
     """Every recipe in a worker, `config.workers` at a time; converted recipes (.ort) after the files they convert, in a
     second wave, each only when its twin passed. Each writes its files into the `staged` folder."""
     metadata = {
@@ -214,7 +218,9 @@ def _run_recipes(config: ExportConfig, staged: Layout, source: Source, planned: 
         ready = [r for r in wave if refusals[r.name] is None]
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             jobs = [(r, _job(r, config, staged, source, arrays, scratch, metadata)) for r in ready]
-            made |= {a.name: a for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs)}
+            for a in pool.map(lambda item: _run_job(item[0], item[1], config, source), jobs):
+                made[a.name] = a
+                progress(len(made), len(planned.recipes), f"{a.name}: {a.status}" + (f" ({a.error})" if a.error else ""))
     return [made[r.name] for r in planned.recipes]
 
 
