@@ -29,19 +29,30 @@ def import_tensorflow() -> None:
 
 
 @contextlib.contextmanager
-def without_native_info() -> Iterator[None]:
-    """File descriptor 2 captured while the block runs (native code writes there, below Python's sys.stderr);
-    every captured line that is not an INFO line (warnings, errors) is passed on unchanged afterwards."""
+def captured_stderr() -> Iterator[list[str]]:
+    """Collect what native code writes to file descriptor 2 while the block runs (below Python's sys.stderr: LiteRT
+    announces its delegate there, absl its start-up); the lines are in the list once the block ends."""
     sys.stderr.flush()
+    lines: list[str] = []
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
         try:
-            yield
+            yield lines
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-            capture.seek(0)
-            for line in capture.read().decode(errors="replace").splitlines(keepends=True):
-                if not _INFO.match(line):
-                    sys.stderr.write(line)
+            sink.seek(0)
+            lines += sink.read().decode(errors="replace").splitlines()
+
+
+@contextlib.contextmanager
+def without_native_info() -> Iterator[None]:
+    """Native code's lines on file descriptor 2 while the block runs, all but the INFO ones passed on unchanged
+    afterwards (warnings, errors)."""
+    said: list[str] = []
+    try:
+        with captured_stderr() as said:
+            yield
+    finally:  # also when the block raised: its warnings may say why
+        sys.stderr.writelines(f"{line}\n" for line in said if not _INFO.match(line))

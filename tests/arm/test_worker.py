@@ -8,6 +8,7 @@ import pytest
 from sketch_edge.arm import worker
 from sketch_edge.data.saved_split import SavedSplit
 from sketch_edge.isolation import run_job
+from sketch_edge.quiet import captured_stderr
 from sketch_edge.runtime import open_runner
 from sketch_edge.runtime.base import predict_all
 
@@ -25,7 +26,7 @@ def test_cpu_features_of_arm_and_x86_cpuinfo():
 
 
 def test_captured_stderr_takes_what_native_code_writes_to_fd_2():
-    with worker.captured_stderr() as said:
+    with captured_stderr() as said:
         os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
     assert said == ["INFO: Created TensorFlow Lite XNNPACK delegate for CPU."]
 

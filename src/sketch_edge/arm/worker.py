@@ -11,18 +11,15 @@ created (without it the file ran on LiteRT's reference kernels, not the phone's)
 
 from __future__ import annotations
 
-import contextlib
-import os
 import platform
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sketch_edge.isolation import Job, library_versions, serve
+from sketch_edge.quiet import captured_stderr
 from sketch_edge.records import Figure, Record
 
 BATCH = 1
@@ -56,22 +53,6 @@ def cpu_features(cpuinfo: str) -> tuple[str, ...]:
         if key.strip() in ("Features", "flags"):
             return tuple(value.split())
     return ()
-
-
-@contextlib.contextmanager
-def captured_stderr() -> Iterator[list[str]]:
-    """Collect what native code writes to file descriptor 2 (LiteRT announces its delegate there)."""
-    lines: list[str] = []
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield lines
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            lines += sink.read().decode(errors="replace").splitlines()
 
 
 def work(job: RunJob) -> RunResult:
