@@ -74,6 +74,10 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
+EVERY_COMPUTE_KIND = ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
+"""The compute kinds of every recipe (export.recipes.COMPUTE_KINDS names the same), for a runtime that runs them all."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class RuntimeSpec:
     """A CPU runtime: the files it runs, its adapter, and what the bench and the predictor need to know of it."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from sketch_edge.errors import ModelError, first_line
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo, pixel_input, to_tensor
+from sketch_edge.runtime.base import EVERY_COMPUTE_KIND, Runner, RuntimeSpec, TensorInfo, pixel_input, to_tensor
 
 if TYPE_CHECKING:
     from ai_edge_litert.interpreter import Interpreter
@@ -22,7 +22,7 @@ RUNTIME = RuntimeSpec(
     delegate_line="Created TensorFlow Lite XNNPACK delegate",
     fallback="LiteRT built-in kernels",
     thread_safe=False,
-    compute_kinds=("fp32", "fp16", "dynamic-int8", "int8", "int16x8"),
+    compute_kinds=EVERY_COMPUTE_KIND,
     package="ai_edge_litert",
     libraries=("ai-edge-litert",),
     extra="litert",

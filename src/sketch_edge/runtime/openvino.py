@@ -16,7 +16,7 @@ import numpy as np
 
 from sketch_edge.errors import ModelError
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo, fixed_batch, pixel_input, to_tensor
+from sketch_edge.runtime.base import EVERY_COMPUTE_KIND, Runner, RuntimeSpec, TensorInfo, fixed_batch, pixel_input, to_tensor
 
 if TYPE_CHECKING:
     import openvino as ov
@@ -27,7 +27,7 @@ RUNTIME = RuntimeSpec(
     adapter="sketch_edge.runtime.openvino:OpenVINORunner",
     kernels="OpenVINO CPU plugin (oneDNN)",
     thread_safe=False,
-    compute_kinds=("fp32", "fp16", "dynamic-int8", "int8", "int16x8"),
+    compute_kinds=EVERY_COMPUTE_KIND,
     package="openvino",
     libraries=("openvino",),
     extra="openvino",
