@@ -142,6 +142,18 @@ def move_into(staged: Path, target: Path, record: Path | None, merge: tuple[str,
             entry.replace(into)
 
 
+@contextlib.contextmanager
+def committed(target: Path, record: Path, prefix: str) -> Iterator[Path]:
+    """A scratch folder inside `target` for a stage's outputs, moved into `target` together when the block ends
+    without error (`move_into`, `record` last); removed either way."""
+    scratch = scratch_dir(target, prefix)
+    try:
+        yield scratch
+        move_into(scratch, target, record)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def owned_prefix(prefix: str) -> str:
     """A temporary name's prefix carrying this process's PID, so a later run can tell what a killed one left."""
     return f"{prefix}~{os.getpid()}~"

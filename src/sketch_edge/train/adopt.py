@@ -23,7 +23,7 @@ from sketch_edge.data.dataset import InputSpec
 from sketch_edge.data.image import open_image
 from sketch_edge.data.image_folder import EVAL_PER_CLASS, FolderListing, check_outputs, list_folder, read_labels, read_split
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import DataError, ModelError, OutputError, RecordError
+from sketch_edge.errors import DataError, ModelError, RecordError
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
 from sketch_edge.models.contract import MAX_SIDE, MIN_SIDE, Shape, are_probabilities, check_shape, contract
@@ -164,8 +164,7 @@ def write_outputs(layout: Layout, source: Path, model: Any | None, saved: SavedS
     """Split, model, labels and origin.json made in a scratch folder, then moved in together, origin.json (which
     describes the others) last; a train report or curves of an earlier model are removed first. A kill or a full disk
     meanwhile leaves the earlier outputs, or a folder without a record of its model: never a mix."""
-    scratch = fileio.scratch_dir(layout.root, ".adopt-", OutputError)
-    try:
+    with fileio.committed(layout.root, layout.origin, ".adopt-") as scratch:
         staged = Layout(scratch)
         saved.save(staged.split)
         with fileio.atomic_path(staged.model) as tmp:
@@ -177,6 +176,3 @@ def write_outputs(layout: Layout, source: Path, model: Any | None, saved: SavedS
         origin.save(staged.origin)
         for stale in (layout.train_report, layout.curves):
             stale.unlink(missing_ok=True)
-        fileio.move_into(scratch, layout.root, record=layout.origin)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from sketch_edge import fileio
 from sketch_edge.data import DataRequest, Shard, Source
 from sketch_edge.data.local import fingerprint
 from sketch_edge.data.saved_split import SavedSplit
-from sketch_edge.errors import DataError, OutputError
+from sketch_edge.errors import DataError
 from sketch_edge.isolation import cpu_count, library_versions
 from sketch_edge.layout import Layout
 from sketch_edge.metrics import topk_accuracy
@@ -204,8 +203,7 @@ def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainRe
     last, carries the digests of the files (a student checks its teachers against them, export its model and split).
     A kill or a full disk meanwhile leaves the earlier outputs, or none with no report: never a new split beside an
     old model."""
-    scratch = fileio.scratch_dir(layout.root, ".train-", OutputError)
-    try:
+    with fileio.committed(layout.root, layout.train_report, ".train-") as scratch:
         staged = Layout(scratch)
         saved.save(staged.split)
         with fileio.atomic_path(staged.model) as tmp:
@@ -215,9 +213,6 @@ def write_outputs(layout: Layout, model: Any, saved: SavedSplit, report: TrainRe
         report.save(staged.train_report)
         save_curves(report, staged.curves)
         layout.origin.unlink(missing_ok=True)  # a model taken from elsewhere earlier is no longer this folder's model
-        fileio.move_into(scratch, layout.root, record=layout.train_report)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     return report
 
 
