@@ -68,19 +68,15 @@ REDUCED_BUILD = "required_operators_and_types.config"
 
 
 def reduced_build(ort_files: list[Path], folder: Path) -> str:
-    """The .ort format's step after export (`Format.after_export`): their reduced-build config; its name in `folder`."""
-    reduced_build_config(ort_files, folder / REDUCED_BUILD)
-    return REDUCED_BUILD
-
-
-def reduced_build_config(ort_files: list[Path], out: Path) -> None:
-    """One `required_operators_and_types.config` for all the .ort files: the operators and types a reduced ONNX Runtime
-    build must keep (`build.sh --include_ops_by_config`), from ONNX Runtime's own reader of .ort files."""
+    """The .ort format's step after export (`Format.after_export`): one `required_operators_and_types.config` for all
+    the .ort files, the operators and types a reduced ONNX Runtime build must keep (`build.sh
+    --include_ops_by_config`), from ONNX Runtime's own reader of .ort files; its name in `folder`."""
     from onnxruntime.tools.ort_format_model.utils import create_config_from_models
 
     logging.getLogger("ort_format_model.utils").setLevel(logging.WARNING)  # it logs the temporary file's name
-    with fileio.atomic_path(out) as tmp:
+    with fileio.atomic_path(folder / REDUCED_BUILD) as tmp:
         create_config_from_models([p.resolve() for p in sorted(ort_files)], tmp, enable_type_reduction=True)
+    return REDUCED_BUILD
 
 
 FORMAT = Format(
