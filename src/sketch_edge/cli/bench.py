@@ -20,6 +20,7 @@ from sketch_edge.cli.options import (
     add_own_data_options,
     data_path,
     names,
+    optional_path,
     own_data_flags,
     registry_names,
     repeated,
@@ -94,11 +95,10 @@ def paths(args: argparse.Namespace) -> Paths:
     results.json there given as --baseline would be replaced by the run it is compared with)."""
     from sketch_edge.layout import Layout
 
-    baseline = {"--baseline": args.baseline} if args.baseline else {}
+    baseline = optional_path("--baseline", args.baseline)
     if not args.model:
         return Paths(reads=baseline, writes={"--artifacts": Layout(args.artifacts).bench})
-    labels = {"--labels": args.labels} if args.labels else {}
-    reads = repeated("--model", args.model) | data_path(args.data) | labels | baseline
+    reads = repeated("--model", args.model) | data_path(args.data) | optional_path("--labels", args.labels) | baseline
     return Paths(reads=reads, writes={"--artifacts": args.artifacts})
 
 

@@ -16,6 +16,7 @@ from sketch_edge.cli.options import (
     add_own_data_options,
     data_path,
     names,
+    optional_path,
     own_data_flags,
     skipped_note,
     step_printer,
@@ -76,8 +77,8 @@ def paths(args: argparse.Namespace) -> Paths:
     """With --model, the user's model, images and labels made into --artifacts; else the folder exports in place."""
     if args.model is None:
         return Paths()
-    labels = {"--labels": args.labels} if args.labels else {}
-    return Paths(reads={"--model": args.model} | data_path(args.data) | labels, writes={"--artifacts": args.artifacts})
+    reads = {"--model": args.model} | data_path(args.data) | optional_path("--labels", args.labels)
+    return Paths(reads=reads, writes={"--artifacts": args.artifacts})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -46,6 +46,11 @@ def data_path(spec: str | Path | None) -> dict[str, Path]:
     return {"--data": Path(spec).expanduser()}
 
 
+def optional_path(flag: str, path: Path | None) -> dict[str, Path]:
+    """An optional path option as {flag: path}, or {} when it was not given."""
+    return {flag: path} if path is not None else {}
+
+
 def repeated(flag: str, paths: list[Path]) -> dict[str, Path]:
     """A repeatable option's paths, each named apart: {"--teacher": a} or {"--teacher 1": a, "--teacher 2": b}."""
     return {flag if len(paths) == 1 else f"{flag} {i + 1}": path for i, path in enumerate(paths)}

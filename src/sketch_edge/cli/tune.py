@@ -15,6 +15,7 @@ from sketch_edge.cli.options import (
     add_teacher_options,
     data_path,
     data_request,
+    optional_path,
     repeated,
     teaching_of,
 )
@@ -43,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def paths(args: argparse.Namespace) -> Paths:
-    space = {"--space": args.space} if args.space else {}
+    space = optional_path("--space", args.space)
     return Paths(reads=data_path(args.data) | space | repeated("--teacher", args.teacher), writes={"--out": args.out})
 
 
