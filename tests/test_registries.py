@@ -64,7 +64,6 @@ REGISTRY_HOMES = (
 check), the registry tables, and the CLI's help."""
 NOT_YET = {
     "manifest.py": 1,  # the reader of a version 5 manifest: its reduced_build was the .ort format's after-export file
-    "webpage.py": 1,  # the page runs onnxruntime-web on ONNX files: a runtime of its own with issue "the bench where apps run"
 }
 """Names still spelled outside their registries, counted: the count may only fall (issue "one module each")."""
 

@@ -53,7 +53,7 @@ def test_builds_a_self_contained_folder_with_int8_first(tmp_path, ort_dist):
 
 def test_no_usable_onnx_model(tmp_path, ort_dist):
     artifacts = _artifacts(tmp_path, [_row("onnx-int8", precision="int8", status="failed"), _row("tflite-fp32", "tflite")])
-    with pytest.raises(SketchEdgeError, match="no ONNX artifact passed export"):
+    with pytest.raises(SketchEdgeError, match="no .onnx artifact passed export"):
         web_build.build(artifacts, artifacts / "web")
 
 
@@ -97,3 +97,24 @@ def test_names_from_a_hand_edited_manifest_reach_the_terminal_escaped(tmp_path, 
     assert main(["web", "--artifacts", str(artifacts)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out and "\\x1b[2J" in out
+
+
+def test_the_first_model_is_the_one_the_bench_of_these_files_answered_for_the_browser(tmp_path, ort_dist):
+    from dataclasses import replace
+
+    from sketch_edge.bench.answer import BROWSER
+    from sketch_edge.bench.results import Answer, read
+    from sketch_edge.manifest import Manifest
+    from tests.helpers import EXAMPLES
+
+    artifacts = _artifacts(tmp_path, [_row("onnx-fp32"), _row("onnx-int8", precision="int8")])
+    sha = Manifest.load(artifacts / "export" / "manifest.json").source.sha256
+    example = read(EXAMPLES / "results.json")
+    answered = Answer(target=BROWSER, description="the page", cell="onnx-fp32/onnxruntime/t1/b1", recipe="onnx-fp32")
+    bench = artifacts / "bench"
+    bench.mkdir()
+    replace(example, source=replace(example.source, sha256=sha), answers=(answered,)).save(bench / "results.json")
+    assert web_build.build(artifacts, artifacts / "web")[0]["name"] == "onnx-fp32"
+    # a bench of other files (an export since) is not an answer for these
+    replace(example, answers=(answered,)).save(bench / "results.json")
+    assert web_build.build(artifacts, artifacts / "web")[0]["name"] == web_build.FALLBACK_DEFAULT

@@ -9,7 +9,6 @@ named without overlap.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,15 +23,46 @@ Progress = Callable[[int, int, str], None]
 """(steps done, steps in all, what the last one was): a long stage's progress, which the CLI prints as it comes."""
 
 
-def print_table(header: Sequence[str], rows: Sequence[Sequence[Any]], title: str, min_width: int = 160) -> None:
-    """A rich table on the terminal, never narrower than `min_width` (a cut column hides the figure)."""
+WIDEST_CELL = 32
+"""A column is given at most this many characters when tables are laid out; a longer cell wraps inside it."""
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[Any]], title: str, keys: int = 1) -> None:
+    """Rich tables on the terminal, as wide as it is (80 columns when output is not a terminal): the columns that do
+    not fit go to a further table, each repeating the first `keys` columns, so no cell is cut or wrapped mid-figure."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*header, title=markup(title))
-    for row in rows:
-        table.add_row(*(markup(cell) for cell in row))
-    Console(width=max(shutil.get_terminal_size().columns, min_width)).print(table)
+    console = Console()
+    for number, group in enumerate(column_groups(header, rows, console.width, keys)):
+        shown = title if number == 0 else f"{title} (continued)"
+        table = Table(title=markup(shown) if shown else None)
+        for i in group:
+            table.add_column(header[i], overflow="fold")  # a long name wraps; it is never cut to "…"
+        for row in rows:
+            table.add_row(*(markup(str(row[i])) for i in group))
+        console.print(table)
+
+
+def column_groups(header: Sequence[str], rows: Sequence[Sequence[Any]], width: int, keys: int = 1) -> list[list[int]]:
+    """The columns of each table, in order: the first `keys` in every one, the rest packed while they fit `width`
+    (a rich table's column takes its content plus 3 characters of padding and rule)."""
+
+    def needs(i: int) -> int:
+        widest = max([len(str(header[i])), *(len(str(row[i])) for row in rows)])
+        return min(widest, WIDEST_CELL) + 3
+
+    fixed = list(range(min(keys, len(header))))
+    groups: list[list[int]] = []
+    used = 1 + sum(needs(i) for i in fixed)
+    current: list[int] = []
+    for i in range(len(fixed), len(header)):
+        if current and used + needs(i) > width:
+            groups.append(fixed + current)
+            current, used = [], 1 + sum(needs(j) for j in fixed)
+        current.append(i)
+        used += needs(i)
+    return [*groups, fixed + current]
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

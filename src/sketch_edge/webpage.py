@@ -13,17 +13,33 @@ import shutil
 from pathlib import Path
 
 from sketch_edge import fileio
-from sketch_edge.errors import WebBuildError
-from sketch_edge.layout import Layout
+from sketch_edge.bench.answer import BROWSER
+from sketch_edge.bench.results import read
+from sketch_edge.errors import BenchError, WebBuildError
+from sketch_edge.formats import FORMATS
+from sketch_edge.layout import RESULTS, Layout
 from sketch_edge.manifest import Manifest, resolve
+from sketch_edge.runtime import RUNTIMES
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 """The page's sources and its Node packages, in the clone (`make web-setup` installs them)."""
 ORT_DIST = WEB / "node_modules" / "onnxruntime-web" / "dist"
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-DEFAULT_MODEL = "onnx-int8"
+FALLBACK_DEFAULT = "onnx-int8"  # the page's first model until a bench has answered for the browser
 SERVED_KINDS = ("bitmap", "strokes")  # what the page draws: a model trained elsewhere on pictures gets one line instead
 PRECISIONS = ("int8", "fp32")  # static QDQ int8 by default, fp32 to compare
+
+
+def browser_answer(layout: Layout, manifest: Manifest) -> str | None:
+    """The recipe the bench of these very files answered for the browser page (bench.answer), or None: not benched,
+    benched before this export, or a results.json that does not read."""
+    try:
+        results = read(layout.bench / RESULTS)
+    except BenchError:
+        return None
+    if results.source.sha256 != manifest.source.sha256:
+        return None
+    return next((a.recipe for a in results.answers if a.target == BROWSER and a.recipe), None)
 
 
 def build(artifacts: Path, out: Path) -> list[dict[str, object]]:
@@ -35,10 +51,16 @@ def build(artifacts: Path, out: Path) -> list[dict[str, object]]:
             f"{layout.manifest}: the demo page draws sketches; {manifest.source.model} reads "
             f"{manifest.source.input.get('description', 'another input')}, which the page cannot serve"
         )
-    models = [a for a in manifest.artifacts if a.format == "onnx" and a.status == "ok" and a.precision in PRECISIONS]
+    served = {suffix for spec in RUNTIMES.values() for f in spec.browser_formats for suffix in FORMATS[f].suffixes}
+    models = [
+        a
+        for a in manifest.artifacts
+        if a.format in {f for spec in RUNTIMES.values() for f in spec.browser_formats} and a.status == "ok" and a.precision in PRECISIONS
+    ]
     if not models:
-        raise WebBuildError(f"{layout.manifest}: no ONNX artifact passed export, so the page has no model")
-    models.sort(key=lambda a: (a.name != DEFAULT_MODEL, a.name))
+        raise WebBuildError(f"{layout.manifest}: no {' or '.join(sorted(served))} artifact passed export, so the page has no model")
+    first = browser_answer(layout, manifest) or FALLBACK_DEFAULT
+    models.sort(key=lambda a: (a.name != first, a.name))
     files = {a.name: resolve(layout.export, a) for a in models}
     absent = [a.path for a in models if not files[a.name].is_file()]
     if absent:

@@ -76,3 +76,12 @@ def test_the_mobile_section_names_each_files_client_its_check_coverage_size_and_
         f"{cell.latency_us.p50:.1f} (onnxruntime)"
     )
     assert report._mobile_section(replace(RESULTS, mobile={})) == []
+
+
+def test_report_md_opens_with_the_answer_per_target(tmp_path):
+    text = report.markdown(RESULTS, None, tmp_path)
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    assert sections[0] == "## Which file to ship" and RESULTS.answers
+    first = text.split("## This run")[0]
+    for a in RESULTS.answers:
+        assert f"| {a.target} |" in first and (a.cell is None or f"`{a.cell}`" in first)

@@ -20,3 +20,17 @@ def test_latencies_measure_the_call():
 def test_summary():
     s = summarize(np.arange(1, 101, dtype=float))
     assert s.min == 1 and s.p50 == pytest.approx(50.5) and s.p99 == pytest.approx(99.01) and s.calls == 100
+
+
+def test_the_median_interval_holds_the_median_about_95_times_in_100():
+    from sketch_edge.bench.timing import median_interval
+
+    rng = np.random.default_rng(3)
+    true_median = np.exp(0.0)  # of a lognormal(0, 0.5): long-tailed, as latencies are
+    held = []
+    for _ in range(1000):
+        low, high = median_interval(rng.lognormal(0.0, 0.5, 301))
+        held.append(low <= true_median <= high)
+    assert 0.93 < np.mean(held) < 0.98
+    low, high = median_interval(np.array([5.0]))
+    assert low == high == 5.0

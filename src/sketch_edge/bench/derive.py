@@ -72,7 +72,8 @@ def summarize_rounds(row: Row, rounds: list[np.ndarray]) -> Row:
     if len(p50s) == 1 or row.latency_us is None:
         return replace(row, p50_rounds=p50s)
     spread = (max(p50s) - min(p50s)) / statistics.median(p50s)
-    return replace(row, p50_rounds=p50s, p50_spread=spread, latency_us=replace(row.latency_us, p50=statistics.median(p50s)))
+    latency = replace(row.latency_us, p50=statistics.median(p50s), p50_low=min(p50s), p50_high=max(p50s))
+    return replace(row, p50_rounds=p50s, p50_spread=spread, latency_us=latency)
 
 
 def accuracy(probs: np.ndarray, y: np.ndarray, reference: np.ndarray, labels: tuple[str, ...]) -> dict[str, Any]:

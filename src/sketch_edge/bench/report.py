@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge import fileio
-from sketch_edge.bench import noise
+from sketch_edge.bench import answer_table, noise
 from sketch_edge.bench.plots import plots
 from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Mobile, Results, Row, read
 from sketch_edge.export.arm import TABLE_HEADER as ARM_HEADER
@@ -124,6 +124,11 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
     lines = [
         f"# Bench of {short_name(source.model)} ({source.sha256[:12]})",
         "",
+        f"On {env.cpu}, {env.cores} cores; git {env.git_revision}; {env.time}.",
+        "",
+        *_answer_section(results),
+        "## This run",
+        "",
         f"{env.cpu} ({', '.join(env.cpu_flags) or 'no SIMD flags read'}), {env.cores} cores, {env.os}, Python {env.python}; "
         f"git {env.git_revision}; {env.time}.",
         "",
@@ -146,6 +151,8 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         "`*`: Pareto-best (top-1 vs p50) among cells with the same threads and batch. "
         f"`{NOISY_MARK}` after a p50: other processes used more than {results.noisy_above:.0%} of a core while it was timed.",
         "",
+        "## Every cell",
+        "",
         *markdown_table(header, rows),
         "",
         *(line for note in noise_notes(results) for line in (note, "")),
@@ -167,6 +174,20 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _answer_section(results: Results) -> list[str]:
+    if not results.answers:
+        return []
+    return [
+        "## Which file to ship",
+        "",
+        *markdown_table(answer_table.HEADER, answer_table.rows(results)),
+        "",
+        answer_table.explanation(results),
+        "",
+        *answer_table.details(results),
+    ]
 
 
 def _peaks_section(results: Results) -> list[str]:

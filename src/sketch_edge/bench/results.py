@@ -30,6 +30,8 @@ class Latency(Record):
     std: Figure
     min: Figure
     calls: Count
+    p50_low: Figure | None = None  # the p50's 95% interval: the range of the rounds' p50s with --repeat, else the
+    p50_high: Figure | None = None  # median's order-statistic interval over the calls of its one round (bench.timing)
 
 
 @dataclass
@@ -167,13 +169,36 @@ class Mobile(Record):
     twin: TwinCheck | None = None  # a converted file against the one it was converted from
 
 
+@dataclass(frozen=True, kw_only=True)
+class Answer(Record):
+    """The file to ship for one target (bench.answer): the fastest of the cells as accurate as its most accurate."""
+
+    target: str  # bench.answer.TARGETS
+    description: str
+    cell: str | None = None  # the cell's key; None: no cell stood for the target (`note` says why)
+    recipe: str | None = None
+    runtime: str | None = None
+    measure: str = "p50"  # what `us` is: the runtime's call (p50), the predictor's path (e2e), p50 per drawing
+    us: Figure | None = None
+    us_interval: tuple[Figure, Figure] | None = None  # 95%: across rounds with --repeat, else within its one round
+    per_s: Figure | None = None
+    top1: Fraction | None = None
+    top1_interval: tuple[Fraction, Fraction] | None = None  # 95% Wilson interval on the test drawings
+    same_accuracy: tuple[str, ...] = ()  # the other candidates whose top-1 cannot be told apart from its own
+    same_latency: tuple[str, ...] = ()  # those whose interval overlaps its own
+    candidates: Count = 0
+    noisy: bool = False  # timed while other processes were busy
+    note: str = ""  # how this machine stands for the target
+
+
 @dataclass(frozen=True)
 class Results(Record):
     """One bench run: results.json."""
 
     FILE = "results.json"
-    SCHEMA_VERSION = 6  # 6: source.reference (files made elsewhere); 5: `arm`; 4: `mobile`; 3: `schema_version`,
-    READS_VERSIONS = (5,)  # typed records; 2: `schema`, with other_cpu/noisy; 1: neither. A 5 lacks only the reference.
+    SCHEMA_VERSION = 7  # 7: `answers`; 6: source.reference (files made elsewhere); 5: `arm`; 4: `mobile`; 3:
+    READS_VERSIONS = (5, 6)  # `schema_version`, typed records; 2: `schema`, other_cpu/noisy; 1: neither. 5 and 6 lack
+    # only the reference and the answers.
 
     environment: Environment
     source: BenchSource
@@ -187,6 +212,7 @@ class Results(Record):
     mobile: dict[str, Mobile] = field(default_factory=dict)  # per mobile recipe's artifact
     arm: dict[str, dict[str, ArmCheck]] = field(default_factory=dict)  # per artifact run by `verify-arm`: its emulated CPUs
     profiles: dict[str, str] = field(default_factory=dict)  # cell key -> its per-op profile under bench/
+    answers: tuple[Answer, ...] = ()  # the file to ship per target (bench.answer)
 
     @classmethod
     def upgrade_hint(cls) -> str:
@@ -194,16 +220,18 @@ class Results(Record):
 
 
 def _csv_columns() -> tuple[str, ...]:
-    """results.csv: every scalar field of a row, the latency summary as columns (`latency_us.p50`, ...)."""
+    """results.csv: every scalar field of a row, the latency summary as columns (`latency_us.p50`, ...). Columns added
+    since the first go last, so a reader by position reads what it read before."""
     columns: list[str] = []
+    later = ("p50_low", "p50_high")
     for name in field_names(Row):
         if name == "latency_us":
-            columns += [f"latency_us.{part}" for part in field_names(Latency) if part != "calls"]
+            columns += [f"latency_us.{part}" for part in field_names(Latency) if part not in ("calls", *later)]
         elif name == "e2e_latency_us":
             columns.append("e2e_latency_us.p50")
         elif name not in ("key", "per_class", "confusion", "p50_rounds"):  # the key repeats columns; lists are not cells
             columns.append(name)
-    return tuple(columns)
+    return (*columns, *(f"latency_us.{part}" for part in later))
 
 
 CSV_COLUMNS = _csv_columns()

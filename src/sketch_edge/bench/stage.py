@@ -17,6 +17,7 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.bench import noise
+from sketch_edge.bench.answer import answers_for
 from sketch_edge.bench.derive import (
     accuracy,
     busiest,
@@ -121,6 +122,7 @@ def run(config: BenchConfig, progress: Progress = lambda done, total, what: None
         mobile=mobile_records(manifest),
         arm={a.name: a.details.arm for a in manifest.artifacts if a.details.arm},
         profiles=profiled,
+        answers=answers_for(results, probs, y),
     )
     return bench, latencies
 

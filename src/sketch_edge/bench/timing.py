@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from sketch_edge.bench.results import Latency
+from sketch_edge.metrics import Z95
 
 
 def time_calls(
@@ -31,4 +32,26 @@ def time_calls(
 def summarize(latencies_us: np.ndarray) -> Latency:
     p50, p90, p99 = np.percentile(latencies_us, [50, 90, 99])
     mean, std, low = float(latencies_us.mean()), float(latencies_us.std()), float(latencies_us.min())
-    return Latency(p50=float(p50), p90=float(p90), p99=float(p99), mean=mean, std=std, min=low, calls=len(latencies_us))
+    p50_low, p50_high = median_interval(latencies_us)
+    return Latency(
+        p50=float(p50),
+        p90=float(p90),
+        p99=float(p99),
+        mean=mean,
+        std=std,
+        min=low,
+        calls=len(latencies_us),
+        p50_low=p50_low,
+        p50_high=p50_high,
+    )
+
+
+def median_interval(samples: np.ndarray, z: float = Z95) -> tuple[float, float]:
+    """The distribution-free 95% interval of the median: the order statistics n/2 -+ z*sqrt(n)/2 (no assumption on
+    the shape of a latency distribution, whose tail is long). It speaks of one process's calls only; a second process
+    may sit elsewhere, which `--repeat` measures."""
+    ordered = np.sort(samples)
+    n = len(ordered)
+    half = z * np.sqrt(n) / 2
+    low, high = int(np.floor(n / 2 - half)), int(np.ceil(n / 2 + half))
+    return float(ordered[max(0, low)]), float(ordered[min(n - 1, high)])

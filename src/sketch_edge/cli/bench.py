@@ -105,7 +105,7 @@ def paths(args: argparse.Namespace) -> Paths:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from sketch_edge.bench import report
+    from sketch_edge.bench import answer_table, report
     from sketch_edge.bench.gates import check_complete, check_gates
     from sketch_edge.bench.plan import BenchConfig
     from sketch_edge.bench.stage import run as bench
@@ -135,12 +135,14 @@ def run(args: argparse.Namespace) -> int:
     header, rows = report.table_rows(results, baseline)
     out = config.layout.bench
     report.write_all(results, latencies, out, baseline)
-    print_table(header, rows, f"{out / 'results.json'} {report.TITLE}", min_width=200)
+    print_table(header, rows, f"{out / 'results.json'} {report.TITLE}", keys=2)
     console = Console(soft_wrap=True)
     console.print(markup(report.peaks_line(results)))
     for note in report.noise_notes(results):
         console.print(markup(note))
     console.print(markup(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
+    if results.answers:  # last, so it is the screen the run leaves
+        print_table(answer_table.HEADER, answer_table.rows(results), "Which file to ship (why, and the cells as good: report.md)")
     check_gates(results, args.min_top1, dict(args.max_p50_us))
     check_complete(results.results)
     return 0

@@ -44,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
     )
     if summary["skipped"]:
         console.print("skipped: " + ", ".join(f"{n} ({markup(why)})" for why, n in summary["skipped"].items()))
-    print_table(("class", "drawings"), [(name, str(count)) for name, count in summary["per_class"].items()], "", min_width=0)
+    print_table(("class", "drawings"), [(name, str(count)) for name, count in summary["per_class"].items()], "")
     console.print(f"sample bitmaps: {markup(grid)}")
     return 0

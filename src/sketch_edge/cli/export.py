@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         fallback_budget_s=args.fallback_budget,
     )
     manifest = export(config, step_printer("export"))
-    print_table(TABLE_HEADER, table_rows(manifest), str(layout.manifest), min_width=200)
+    print_table(TABLE_HEADER, table_rows(manifest), str(layout.manifest))
     console = Console(soft_wrap=True)
     for artifact in manifest.artifacts:
         if artifact.error:

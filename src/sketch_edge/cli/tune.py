@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     summary = tune(config, progress)
     out = config.layout.tune
     write_all(summary, out)
-    print_table(COLUMNS, table_rows(summary), str(out / REPORT), min_width=200)
+    print_table(COLUMNS, table_rows(summary), str(out / REPORT))
     rec = summary.recommended
     print(f"recommended: #{rec.number} {rec.model}" if rec.number else f"no recommendation: {rec.reason}")
     if not summary.counts.get("ok"):

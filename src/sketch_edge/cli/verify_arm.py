@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(soft_wrap=True, stderr=True)
     manifest = verify(config, log=lambda line: console.print(markup(line)))
     asked = [a for a in manifest.artifacts if a.details.arm and (not config.recipes or a.name in config.recipes)]
-    print_table(TABLE_HEADER, table_rows(asked, config.cpus), str(Layout(args.artifacts).manifest), min_width=220)
+    print_table(TABLE_HEADER, table_rows(asked, config.cpus), str(Layout(args.artifacts).manifest))
     failed = [a for a in asked if a.status != "ok"]
     for artifact in failed:
         Console(soft_wrap=True).print(f"[red]{markup(artifact.name)}[/]: {markup(artifact.error or '')}")

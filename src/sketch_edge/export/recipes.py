@@ -164,6 +164,8 @@ class Client:
     name: str
     description: str
     check: str
+    target: str  # where its files run, as the bench's answer names the target
+    runs_here: str  # the runtime whose cells stand in for it on this machine (its files in that runtime, one thread)
 
 
 CLIENTS: dict[str, Client] = {
@@ -173,11 +175,15 @@ CLIENTS: dict[str, Client] = {
             name="mediapipe",
             description="MediaPipe Tasks ImageClassifier (Android, iOS, web, Python): runs the file on the test drawings",
             check="sketch_edge.export.mobile:mediapipe_check",
+            target="MediaPipe Tasks on Android and iOS",
+            runs_here="litert",
         ),
         Client(
             name="onnxruntime-mobile",
             description="ONNX Runtime Mobile (Android, iOS): its usability checker per execution provider",
             check="sketch_edge.export.mobile:ort_mobile_check",
+            target="ONNX Runtime Mobile on Android and iOS",
+            runs_here="onnxruntime",
         ),
     )
 }

@@ -99,6 +99,8 @@ class RuntimeSpec:
     delegate_line: str | None = None  # what its native code prints when its fast kernels are in place (else: `fallback`)
     fallback: str = ""  # what runs the operators when that line was not printed
     refuses: dict[str, str] = field(default_factory=dict)  # formats it does not read, that a user might expect it to: why
+    browser: str | None = None  # its build the demo page runs in the browser, whose cells here stand in for the page's
+    browser_formats: tuple[str, ...] = ()  # the formats of its that the page serves
 
     @property
     def suffixes(self) -> tuple[str, ...]:

@@ -27,6 +27,8 @@ RUNTIME = RuntimeSpec(
     marker="^",
     line="--",
     profiler="sketch_edge.runtime.onnxruntime:profile_nodes",
+    browser="onnxruntime-web (WebAssembly, SIMD)",
+    browser_formats=("onnx",),
 )
 
 _ONNX_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}
