@@ -262,6 +262,11 @@ def test_exported_int8_models_agree_with_keras(exported):
         assert (probs.argmax(1) == reference.argmax(1)).mean() >= 0.9, name
         drawn = p.probabilities(test.drawings[:5])
         np.testing.assert_array_equal(drawn.argmax(1), probs[:5].argmax(1))
+        # predict ranks a quantized output's integers (its scale cancels): the same pairs as the probabilities give
+        for x, row in zip(test.bitmaps[:20].astype(np.uint8), probs[:20], strict=True):
+            pairs = p.predict(x, top=3)
+            assert [label for label, _ in pairs] == [p.labels[j] for j in np.argsort(-row, kind="stable")[:3]], name
+            np.testing.assert_allclose([q for _, q in pairs], np.sort(row)[::-1][:3], atol=1e-6)
 
 
 @pytest.mark.slow

@@ -223,3 +223,32 @@ def test_a_file_that_fails_in_a_node_when_run_is_one_line_naming_the_file_and_no
     assert main(["predict", str(path), str(tmp_path / "drawing.npy"), "--labels", str(tmp_path / "labels.txt")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "m.onnx: onnxruntime failed running it" in err
+
+
+@pytest.mark.parametrize(
+    ("info", "pixels"),
+    [
+        (TensorInfo("x", (None, 28, 28, 1), "int8", 1.0, -128), None),  # every int8 file exported here: a byte shift
+        (TensorInfo("x", (None, 28, 28, 1), "int8", 0.7, -3), None),  # any other: the table
+        (TensorInfo("x", (1, 28, 28, 3), "uint8", 1.0, 0), (1.0, 0.0)),  # a mobile file's raw pixels, in RGB
+        (TensorInfo("x", (None, 28, 28, 1), "int16", 0.01, 0), None),
+        (TensorInfo("x", (None, 28, 28, 1), "float32"), None),
+    ],
+)
+def test_a_uint8_bitmap_becomes_the_tensor_the_float_path_makes_bit_for_bit(info, pixels):
+    from sketch_edge.runtime.base import InputTensor, to_tensor
+
+    bitmaps = np.random.default_rng(0).integers(0, 256, size=(3, 28, 28, 1), dtype=np.uint8)
+    bitmaps[0, 0, :, 0] = np.arange(28) * 9  # every corner of the range
+    fast = InputTensor(info, pixels)(bitmaps)
+    slow = to_tensor(bitmaps.astype(np.float32), info, pixels)
+    assert fast.dtype == slow.dtype and fast.shape == slow.shape and np.array_equal(fast, slow)
+    assert np.array_equal(InputTensor(info, pixels)(bitmaps.astype(np.float32)), slow)  # floats take the float path
+
+
+@pytest.mark.parametrize("info", [TensorInfo("y", (None, 10), "int8", 1 / 256, -128), TensorInfo("y", (1, 10), "uint8", 1 / 256, 0)])
+def test_an_8_bit_output_is_dequantized_by_table_as_by_arithmetic(info):
+    from sketch_edge.runtime.base import OutputProbabilities, to_probabilities
+
+    raw = np.arange(-128, 128, dtype=np.int16).astype(info.dtype).reshape(-1, 16)
+    assert np.array_equal(OutputProbabilities(info)(raw), to_probabilities(raw, info))

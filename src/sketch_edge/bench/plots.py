@@ -12,6 +12,7 @@ import numpy as np
 
 from sketch_edge.bench.results import Results, Row
 from sketch_edge.display import printable
+from sketch_edge.metrics import wilson_interval
 from sketch_edge.reporting import log_x, place_labels, pyplot, save_figure, step_front
 from sketch_edge.runtime import RUNTIMES
 
@@ -26,35 +27,10 @@ def marker(runtime: str) -> str:
 
 
 def plots(results: Results, latencies: dict[str, np.ndarray], out: Path) -> None:
-    plt = pyplot()
     ok = [r for r in results.results if r.status != "failed" and r.latency_us and r.top1 is not None]
-    single = [r for r in ok if r.batch == 1]
-    thread_counts = sorted({r.threads or 1 for r in single}) or [1]
-    fig, axes = plt.subplots(1, len(thread_counts), figsize=(6.5 * len(thread_counts), 5.5), squeeze=False, sharey=True)
-    for ax, threads in zip(axes[0], thread_counts, strict=True):
-        _accuracy_panel(ax, [r for r in single if r.threads == threads], threads)
-    _legends(fig, single)
-    save_figure(fig, out / "latency_vs_accuracy.png")
-
-    fig, axes = plt.subplots(1, len(thread_counts), figsize=(6.5 * len(thread_counts), 5), squeeze=False, sharey=True)
-    for ax, threads in zip(axes[0], thread_counts, strict=True):
-        for r in (r for r in single if r.threads == threads and r.key in latencies):
-            lat = np.sort(latencies[r.key])
-            ax.plot(
-                lat,
-                np.arange(1, len(lat) + 1) / len(lat),
-                color=KIND_COLOURS.get(r.compute, "grey"),
-                linestyle=RUNTIMES[r.runtime].line if r.runtime in RUNTIMES else "-.",
-                label=f"{r.recipe} ({r.runtime})",
-                linewidth=1.2,
-            )
-        log_x(ax, "latency at batch 1 (us, log scale)")
-        ax.set_title(f"{threads} thread(s)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
-    axes[0][0].set_ylabel("fraction of calls")
-    save_figure(fig, out / "latency_cdf.png")
-
+    _accuracy_plot(ok, results.test_samples, out / "latency_vs_accuracy.png")
+    _cdf_plot([r for r in ok if r.batch == 1 and r.key in latencies], latencies, out / "latency_cdf.png")
+    plt = pyplot()
     best = max((r for r in ok if r.confusion), key=lambda r: (r.top1 or 0.0, -(r.p50 or 0.0)), default=None)
     if best is not None:
         _confusion_plot(np.asarray(best.confusion), list(results.source.labels), best, out / "confusion.png")
@@ -96,33 +72,83 @@ def _confusion_plot(confusion: np.ndarray, labels: list[str], best: Row, path: P
     save_figure(fig, path)
 
 
-def _accuracy_panel(ax: Any, rows: list[Row], threads: int) -> None:
-    """Runtime by marker, compute kind by colour, the Pareto front as a step line, every point named without overlap."""
-    points = [(r.p50 or 0.0, r.top1 or 0.0) for r in rows]
-    for r, (x, y) in zip(rows, points, strict=True):
-        ax.scatter(
-            x, y, marker=marker(r.runtime), color=KIND_COLOURS.get(r.compute, "grey"), s=60, edgecolors="black", linewidths=0.5, zorder=3
-        )
-    log_x(ax, "p50 latency at batch 1 (us, log scale)")
-    if rows:
-        lat, top1 = [x for x, _ in points], [y for _, y in points]
-        pad = max(0.002, (max(top1) - min(top1)) * 0.15)
-        ax.set_ylim(min(top1) - pad, max(top1) + pad)
-        ax.set_xlim(min(lat) / 1.5, max(lat) * 1.5)
-    step_front(ax, [p for r, p in zip(rows, points, strict=True) if r.pareto])
-    place_labels(ax, [(x, y, f"{r.recipe} ({r.runtime})") for r, (x, y) in zip(rows, points, strict=True)])
-    ax.set_ylabel("test top-1")
-    ax.set_title(f"{threads} thread(s): dashed line = Pareto front")
-    ax.grid(True, which="both", alpha=0.3)
+def _groups(rows: list[Row]) -> list[tuple[int, int]]:
+    return sorted({(r.threads or 1, r.batch or 1) for r in rows})
+
+
+def _runtimes(rows: list[Row]) -> list[str]:
+    """The runtimes benched, in the registry's order (a name from another version last)."""
+    return [name for name in dict.fromkeys([*RUNTIMES, *sorted({r.runtime for r in rows})]) if any(r.runtime == name for r in rows)]
+
+
+def _accuracy_plot(rows: list[Row], drawings: int, path: Path) -> None:
+    """One panel per runtime (rows) and (threads, batch) (columns): a dozen named points a panel, not forty; top-1 with
+    its 95% interval, on an axis that holds every interval, so differences within chance look like it."""
+    plt = pyplot()
+    groups, runtimes = _groups(rows) or [(1, 1)], _runtimes(rows) or ["none"]
+    fig, axes = plt.subplots(len(runtimes), len(groups), figsize=(6.5 * len(groups), 3.6 * len(runtimes)), squeeze=False)
+    for column, (threads, batch) in enumerate(groups):
+        group = [r for r in rows if (r.threads or 1, r.batch or 1) == (threads, batch)]
+        spans = {r.key: wilson_interval(round((r.top1 or 0.0) * drawings), drawings) for r in group}
+        low, high = min((s[0] for s in spans.values()), default=0.0), max((s[1] for s in spans.values()), default=1.0)
+        lat = [r.p50 or 1.0 for r in group] or [1.0]
+        front = [(r.p50 or 0.0, r.top1 or 0.0) for r in group if r.pareto]
+        for line, runtime in enumerate(runtimes):
+            ax = axes[line][column]
+            mine = [r for r in group if r.runtime == runtime]
+            for r in mine:
+                below, above = (r.top1 or 0.0) - spans[r.key][0], spans[r.key][1] - (r.top1 or 0.0)
+                colour = KIND_COLOURS.get(r.compute, "grey")
+                ax.errorbar(r.p50, r.top1, yerr=[[below], [above]], color=colour, elinewidth=0.8, capsize=2, zorder=2)
+                ax.scatter(r.p50, r.top1, marker=marker(r.runtime), color=colour, s=50, edgecolors="black", linewidths=0.5, zorder=3)
+            log_x(ax, f"p50 latency per call of {batch} (us, log scale)")
+            ax.set_xlim(min(lat) / 1.4, max(lat) * 1.4)
+            ax.set_ylim(low - (high - low) * 0.05, high + (high - low) * 0.05)
+            step_front(ax, front, colour="grey", width=0.8)
+            place_labels(ax, [(r.p50 or 0.0, r.top1 or 0.0, r.recipe) for r in mine])
+            ax.set_title(f"{runtime}: {threads} thread(s), batch {batch}", fontsize=10)
+            ax.set_ylabel("test top-1 (95% interval)")
+            ax.grid(True, which="both", alpha=0.3)
+    _legends(fig, rows)
+    save_figure(fig, path)
+
+
+CDF_LINES = 8
+"""Curves a panel holds: past about eight, colours repeat and the legend outgrows the plot."""
+
+
+def _cdf_plot(rows: list[Row], latencies: dict[str, np.ndarray], path: Path) -> None:
+    """Batch-1 latency distributions: a panel per runtime and thread count, at most CDF_LINES curves each (a runtime
+    with more files gets more panels), each curve its own colour, the legend beside the panel, not over it."""
+    plt = pyplot()
+    panels = []
+    for runtime in _runtimes(rows):
+        for threads in sorted({r.threads or 1 for r in rows if r.runtime == runtime}):
+            mine = [r for r in rows if r.runtime == runtime and (r.threads or 1) == threads]
+            parts = range(0, len(mine), CDF_LINES)
+            for i in parts:
+                part = f" ({i // CDF_LINES + 1}/{len(parts)})" if len(parts) > 1 else ""
+                panels.append((f"{runtime}, {threads} thread(s){part}", mine[i : i + CDF_LINES]))
+    fig, axes = plt.subplots(max(1, len(panels)), 1, figsize=(10, 2.8 * max(1, len(panels))), squeeze=False)
+    colours = plt.get_cmap("tab10").colors
+    for ax, (title, mine) in zip(axes[:, 0], panels, strict=False):
+        for colour, r in zip(colours, mine, strict=False):
+            lat = np.sort(latencies[r.key])
+            ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), color=colour, linewidth=1.3, label=f"{r.recipe} ({r.compute})")
+        log_x(ax, "latency of one call at batch 1 (us, log scale)")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("fraction of calls")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    save_figure(fig, path)
 
 
 def _legends(fig: Any, rows: list[Row]) -> None:
     from matplotlib.lines import Line2D
 
-    runtimes = sorted({r.runtime for r in rows})
+    runtimes = _runtimes(rows)
     kinds = [k for k in KIND_COLOURS if any(r.compute == k for r in rows)]
     handles = [Line2D([], [], marker=marker(rt), color="grey", linestyle="", markersize=8, label=rt) for rt in runtimes]
     handles += [Line2D([], [], marker="o", color=KIND_COLOURS[k], linestyle="", markersize=8, label=k) for k in kinds]
-    handles.append(Line2D([], [], color="black", linestyle="--", label="Pareto front"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
-    fig.subplots_adjust(bottom=0.2)
+    handles.append(Line2D([], [], color="grey", linestyle="--", label="Pareto front of every runtime"))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)

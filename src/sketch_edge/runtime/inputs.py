@@ -28,7 +28,8 @@ PIXELS = SIDE * SIDE
 
 
 def as_bitmaps(x: Any) -> tuple[np.ndarray, bool]:
-    """(batch of (N, 28, 28, 1) float32 in 0-255, whether `x` was one item rather than a batch)."""
+    """(batch of (N, 28, 28, 1) in 0-255, whether `x` was one item rather than a batch). uint8 arrays stay uint8 (the
+    adapters map them to the tensor's type by table, `runtime.base.InputTensor`); everything else is float32."""
     batch, single = _bitmaps(x)
     return batch[..., None], single
 
@@ -121,7 +122,7 @@ def _plain_lists(x: Any) -> Any:
 
 def _array_batch(x: np.ndarray, where: str = "input") -> tuple[np.ndarray, bool]:
     if x.dtype == np.uint8 and x.shape == (SIDE, SIDE):  # the commonest call, kept cheap: any uint8 bitmap is valid
-        return x.astype(np.float32)[None], True
+        return x[None], True
     if x.dtype.kind not in "uif":
         raise DataError(f"{where}: bitmaps must be uint8 or float arrays, got dtype {x.dtype}")
     shape = x.shape
@@ -140,7 +141,7 @@ def _array_batch(x: np.ndarray, where: str = "input") -> tuple[np.ndarray, bool]
         raise DataError(f"{where}: the array has NaN or infinite values")
     if x.dtype != np.uint8 and (batch.min() < 0 or batch.max() > 255):
         raise DataError(f"{where}: values must lie in 0-255 (0 = background, 255 = ink), got {batch.min():g} to {batch.max():g}")
-    return batch.astype(np.float32), single
+    return (batch if x.dtype == np.uint8 else batch.astype(np.float32)), single
 
 
 def as_pictures(x: Any, spec: InputSpec) -> tuple[np.ndarray, bool]:

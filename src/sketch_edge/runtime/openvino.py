@@ -16,7 +16,16 @@ import numpy as np
 
 from sketch_edge.errors import ModelError
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import EVERY_COMPUTE_KIND, Runner, RuntimeSpec, TensorInfo, fixed_batch, pixel_input, to_tensor
+from sketch_edge.runtime.base import (
+    EVERY_COMPUTE_KIND,
+    InputTensor,
+    OutputProbabilities,
+    Runner,
+    RuntimeSpec,
+    TensorInfo,
+    fixed_batch,
+    pixel_input,
+)
 
 if TYPE_CHECKING:
     import openvino as ov
@@ -85,7 +94,8 @@ class OpenVINORunner(Runner):
         self._request = compiled.create_infer_request()
         self.input_spec, self.output_spec = self._tensor_infos(compiled, path)
         self.metadata = metadata
-        self._pixels = pixel_input(self.input_spec, metadata)
+        self._to_tensor = InputTensor(self.input_spec, pixel_input(self.input_spec, metadata))
+        self._probabilities = OutputProbabilities(self.output_spec)
 
     @staticmethod
     def _tensor_infos(compiled: ov.CompiledModel, path: Path) -> tuple[TensorInfo, TensorInfo]:
@@ -111,8 +121,11 @@ class OpenVINORunner(Runner):
             raise ModelError(f"{path}: OpenVINO cannot load it ({_message(exc)})") from None
         return cls(compiled, path, read_metadata(path))
 
+    def finish(self, raw: np.ndarray) -> np.ndarray:
+        return self._probabilities(raw)
+
     def prepare(self, batch: np.ndarray) -> np.ndarray:
-        return to_tensor(batch, self.input_spec, self._pixels)
+        return self._to_tensor(batch)
 
     def run(self, prepared: np.ndarray) -> np.ndarray:
         self._request.infer([prepared], share_inputs=True)

@@ -90,21 +90,39 @@ class Predictor:
 
     def predict(self, x: Any, top: int = 3) -> Prediction | list[Prediction]:
         """For one item, its `top` (label, probability) pairs, best first; for a batch, one such list per item."""
-        try:
-            top = numbers.check(top, lo=1, hi=numbers.MAX_COUNT, integer=True)
-        except ValueError as exc:
-            raise ModelError(f"top: {exc}") from None
+        if type(top) is not int or not 1 <= top <= numbers.MAX_COUNT:  # checked in full only when it is not a plain count
+            top = self._top(top)
         batch, single = self._prepare(x)
         labels = self.labels
         ranked = []
         # Plain floats: ranking and normalising a few classes in Python costs less than numpy's per-call overhead here.
-        for row in self._run(batch).tolist():
+        for row in self._scores(batch):
             total = sum(row)
             if not math.isfinite(total):
                 raise self._non_finite()
             order = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:top]  # stable: ties keep class order
             ranked.append([(labels[j], row[j] / total) for j in order])
         return ranked[0] if single else ranked
+
+    def _scores(self, batch: np.ndarray) -> list[list[float]]:
+        """Each row's scores, proportional to its probabilities. A quantized output is left in its integers, less its
+        zero point: its scale cancels when a row is normalised, so no dequantization is spent on it."""
+        zero = self._runner.output_spec.zero_point
+        if len(batch) > self._chunk or self._runner.output_spec.scale is None:
+            return self._run(batch).tolist()
+        if self._lock is None:
+            raw = self._runner.raw(batch)
+        else:
+            with self._lock:
+                raw = self._runner.raw(batch)
+        return [[v - zero for v in row] for row in raw.tolist()] if zero else raw.tolist()
+
+    @staticmethod
+    def _top(top: Any) -> int:
+        try:
+            return int(numbers.check(top, lo=1, hi=numbers.MAX_COUNT, integer=True))
+        except ValueError as exc:
+            raise ModelError(f"top: {exc}") from None
 
     def close(self) -> None:
         self._runner.close()
