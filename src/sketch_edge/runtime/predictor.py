@@ -74,6 +74,8 @@ class Predictor:
         self._prepare = PREPARE[self.kind](self.contract)
         self._lock = None if self._runner.thread_safe else threading.Lock()
         self._chunk = fixed_batch(self._runner.input_spec) or CHUNK
+        output = self._runner.output_spec
+        self._zero_point = None if output.scale is None else output.zero_point or 0  # None: the output is probabilities
 
     @property
     def model_name(self) -> str:
@@ -94,28 +96,28 @@ class Predictor:
             top = self._top(top)
         batch, single = self._prepare(x)
         labels = self.labels
+        rows, zero = self._scores(batch)
         ranked = []
-        # Plain floats: ranking and normalising a few classes in Python costs less than numpy's per-call overhead here.
-        for row in self._scores(batch):
-            total = sum(row)
+        # Plain numbers: ranking and normalising a few classes in Python costs less than numpy's per-call overhead here.
+        # A quantized output stays in its integers: its scale cancels in the normalising, its zero point is taken off.
+        for row in rows:
+            total = sum(row) - zero * len(row)
             if not math.isfinite(total):
                 raise self._non_finite()
             order = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:top]  # stable: ties keep class order
-            ranked.append([(labels[j], row[j] / total) for j in order])
+            ranked.append([(labels[j], (row[j] - zero) / total) for j in order])
         return ranked[0] if single else ranked
 
-    def _scores(self, batch: np.ndarray) -> list[list[float]]:
-        """Each row's scores, proportional to its probabilities. A quantized output is left in its integers, less its
-        zero point: its scale cancels when a row is normalised, so no dequantization is spent on it."""
-        zero = self._runner.output_spec.zero_point
-        if len(batch) > self._chunk or self._runner.output_spec.scale is None:
-            return self._run(batch).tolist()
+    def _scores(self, batch: np.ndarray) -> tuple[list[list[float]], int]:
+        """Each row's output as plain numbers, and the zero point to take off them: a quantized file's integers (less
+        the zero point, they are proportional to its probabilities), else probabilities (zero point 0)."""
+        zero = self._zero_point
+        if zero is None or len(batch) > self._chunk:
+            return self._run(batch).tolist(), 0
         if self._lock is None:
-            raw = self._runner.raw(batch)
-        else:
-            with self._lock:
-                raw = self._runner.raw(batch)
-        return [[v - zero for v in row] for row in raw.tolist()] if zero else raw.tolist()
+            return self._runner.raw(batch).tolist(), zero
+        with self._lock:
+            return self._runner.raw(batch).tolist(), zero
 
     @staticmethod
     def _top(top: Any) -> int:
