@@ -303,3 +303,39 @@ def test_a_name_list_is_each_name_once_and_bounded():
     assert names("cortex-a55," * 1000 + "cortex-a76") == ["cortex-a55", "cortex-a76"]
     with pytest.raises(argparse.ArgumentTypeError, match=f"at most {MAX_NAMES:,}"):
         names(",".join(f"class{i}" for i in range(MAX_NAMES + 1)))
+
+
+class _Stream:
+    """A stderr stand-in that says whether it is a terminal."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_is_a_line_a_step_in_a_log_and_one_redrawn_bar_on_a_terminal(monkeypatch):
+    from sketch_edge.cli.options import step_printer
+
+    log = _Stream(tty=False)
+    say = step_printer("export", log)
+    for i in range(1, 4):
+        say(i, 3, f"recipe-{i}: ok")
+    assert log.text.splitlines() == [f"export {i}/3 recipe-{i}: ok" for i in range(1, 4)]
+
+    monkeypatch.setenv("COLUMNS", "40")
+    terminal = _Stream(tty=True)
+    say = step_printer("bench", terminal)
+    for i in range(1, 4):
+        say(i, 3, "a-cell-with-a-very-long-name/litert/t1/b1: ok")
+    assert terminal.text.count("\n") == 1 and terminal.text.endswith("\n")  # one line, ended when the stage is done
+    drawn = [part.removesuffix("\x1b[K\n").removesuffix("\x1b[K") for part in terminal.text.split("\r") if part]
+    assert len(drawn) == 3 and all(len(line) <= 39 for line in drawn) and drawn[-1].startswith("bench [" + "#" * 20 + "] 3/3")

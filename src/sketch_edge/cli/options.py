@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sketch_edge import numbers
 from sketch_edge.display import markup, printable
@@ -29,12 +30,25 @@ class Paths:
     writes: dict[str, Path] = field(default_factory=dict)
 
 
-def step_printer(stage: str) -> Callable[[int, int, str], None]:
-    """A long stage's progress as one line a step on stderr, flushed as it happens ("export 3/17 onnx-int8: ok"):
-    a terminal and a CI log both show where the stage is."""
+BAR = 20
+"""Characters of the progress bar drawn on a terminal."""
+
+
+def step_printer(stage: str, stream: TextIO | None = None) -> Callable[[int, int, str], None]:
+    """A long stage's progress on stderr as it happens. On a terminal, one line redrawn in place: a bar, the count and
+    the last step, cut to the terminal's width; elsewhere (a CI log, a pipe), one line a step ("export 3/17 onnx-int8:
+    ok"), which a log keeps whole."""
 
     def say(done: int, total: int, what: str) -> None:
-        print(f"{stage} {done}/{total} {printable(what)}", file=sys.stderr, flush=True)
+        out = stream or sys.stderr
+        line = f"{stage} {done}/{total} {printable(what)}"
+        if not out.isatty():
+            print(line, file=out, flush=True)
+            return
+        filled = BAR * done // max(total, 1)
+        width = shutil.get_terminal_size().columns - 1
+        drawn = f"{stage} [{'#' * filled}{'.' * (BAR - filled)}] {done}/{total} {printable(what)}"[:width]
+        print(f"\r{drawn}\x1b[K", end="\n" if done >= total else "", file=out, flush=True)
 
     return say
 

@@ -17,6 +17,7 @@ from sketch_edge.cli.options import (
     data_request,
     optional_path,
     repeated,
+    step_printer,
     teaching_of,
 )
 
@@ -49,7 +50,6 @@ def paths(args: argparse.Namespace) -> Paths:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sketch_edge.display import markup
     from sketch_edge.errors import IncompleteError
     from sketch_edge.fileio import check_writable
     from sketch_edge.layout import REPORT, Layout
@@ -72,12 +72,17 @@ def run(args: argparse.Namespace) -> int:
         check_teachers(teaching, request, source, get_model_spec(space.family).input_kind)
     config = TuneConfig(request, space, args.out, args.budget_minutes * 60, args.target, args.candidates, args.max_p50_us, teaching)
 
+    step = step_printer("tune")
+    most = space.size if config.limit is None else min(config.limit, space.size)  # the budget may stop it sooner
+    tried: list[TuneRow] = []
+
     def progress(row: TuneRow) -> None:
         if row.status != "not run":
+            tried.append(row)
             result = row.result
             best = result.best if result else None
             figures = f"val top-1 {result.val_top1:.4f}, int8 p50 {best.p50_us:.1f} us" if result and best and best.p50_us else row.reason
-            print(f"{row.status:>8}  {short_name(row.model)}: {markup(figures or '')}", flush=True)
+            step(len(tried), most, f"{row.status} {short_name(row.model)}: {figures or ''}")
 
     summary = tune(config, progress)
     out = config.layout.tune

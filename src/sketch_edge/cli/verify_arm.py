@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, Paths, names
+from sketch_edge.cli.options import COUNT, DEFAULT_ARTIFACTS, Paths, names, step_printer
 from sketch_edge.display import markup
 from sketch_edge.formats import suffix_list
 from sketch_edge.numbers import option
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         cache=args.cache,
     )
     console = Console(soft_wrap=True, stderr=True)
-    manifest = verify(config, log=lambda line: console.print(markup(line)))
+    manifest = verify(config, log=lambda line: console.print(markup(line)), progress=step_printer("verify-arm"))
     asked = [a for a in manifest.artifacts if a.details.arm and (not config.recipes or a.name in config.recipes)]
     print_table(TABLE_HEADER, table_rows(asked, config.cpus), str(Layout(args.artifacts).manifest))
     failed = [a for a in asked if a.status != "ok"]

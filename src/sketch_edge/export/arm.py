@@ -14,6 +14,7 @@ the other gates; the result is kept in the manifest (`Details.arm`).
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -33,7 +34,7 @@ from sketch_edge.formats import get_format
 from sketch_edge.isolation import run_job
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import ARM_FAILURE, ArmCheck, Artifact, Manifest, resolve
-from sketch_edge.reporting import fmt
+from sketch_edge.reporting import Progress, fmt
 
 FLOAT_COMPUTE = ("fp32", "fp16")
 FLOAT_SAMPLES = 200
@@ -79,8 +80,9 @@ class Held:
     max_abs_diff: float
 
 
-def verify(config: ArmConfig, log: Callable[[str], None] = print) -> Manifest:
-    """Run the check and save the manifest with each file's `details.arm` (and a failed status where it failed)."""
+def verify(config: ArmConfig, log: Callable[[str], None] = print, progress: Progress = lambda done, total, what: None) -> Manifest:
+    """Run the check and save the manifest with each file's `details.arm` (and a failed status where it failed).
+    `log` hears of the emulated machine's set-up; `progress(done, total, what)` of each file run, here and per core."""
     layout = Layout(config.artifacts)
     manifest = Manifest.load(layout.manifest)
     chosen = _chosen(manifest, layout.export, config.recipes)
@@ -100,7 +102,7 @@ def verify(config: ArmConfig, log: Callable[[str], None] = print) -> Manifest:
     emulator = f"qemu-aarch64 {env.qemu_version}"
     scratch = fileio.scratch_dir(layout.export, ".arm-", ExportError)
     try:
-        done = _run_all(config, layout, env, chosen, contract_of(manifest.source.input).model_input(saved.test_x), rows, scratch, log)
+        done = _run_all(config, layout, env, chosen, contract_of(manifest.source.input).model_input(saved.test_x), rows, scratch, progress)
         refuse_a_host_that_is_not_arm(done, env)
         checked = {
             a.name: {cpu: compare(done[a.name, None], done[a.name, cpu], held[a.name], truth[a.name], emulator) for cpu in config.cpus}
@@ -168,7 +170,7 @@ def _run_all(
     test: np.ndarray,
     rows: dict[str, np.ndarray],
     scratch: Path,
-    log: Callable[[str], None],
+    progress: Progress,
 ) -> dict[tuple[str, str | None], Run]:
     """Every chosen file on this host (cpu None) and on each emulated CPU, on its rows of `test`, two processes at a time."""
     inputs = {}
@@ -176,6 +178,8 @@ def _run_all(
         inputs[a.name] = scratch / f"{a.name}.inputs.npy"
         np.save(inputs[a.name], test[rows[a.name]])
     runs = [(a, None) for a in chosen] + [(a, cpu) for cpu in config.cpus for a in chosen]
+    finished: list[str] = []
+    counting = threading.Lock()
 
     def one(item: tuple[Artifact, str | None]) -> Run:
         artifact, cpu = item
@@ -184,8 +188,9 @@ def _run_all(
         job = RunJob(str(path), str(inputs[artifact.name]), str(scratch / f"{tag}.npy"), str(scratch / f"{tag}.json"))
         python = qemu.python_command(env, cpu) if cpu else ()
         reason = run_job(scratch / f"{tag}.job.json", job, TIMEOUT_S, python, qemu.environment(env) if cpu else None)
-        if cpu:
-            log(f"verify-arm: {artifact.name} on {cpu}: {'ran' if reason is None else 'failed: ' + reason}")
+        with counting:
+            finished.append(tag)
+            progress(len(finished), len(runs), f"{artifact.name} on {cpu or 'this x86 host'}: {'ran' if reason is None else 'failed'}")
         return RunResult.load(Path(job.result)) if reason is None else reason, Path(job.outputs)
 
     with ThreadPoolExecutor(max_workers=config.workers) as pool:
