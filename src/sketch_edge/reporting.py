@@ -23,7 +23,7 @@ Progress = Callable[[int, int, str], None]
 """(steps done, steps in all, what the last one was): a long stage's progress, which the CLI prints as it comes."""
 
 
-WIDEST_CELL = 32
+WIDEST_CELL = 24
 """A column is given at most this many characters when tables are laid out; a longer cell wraps inside it."""
 
 

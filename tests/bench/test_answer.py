@@ -103,3 +103,17 @@ def test_every_mobile_client_is_a_target_and_names_a_runtime_that_exists():
     names = [t.name for t in answer.TARGETS]
     assert len(names) == len(set(names)) and set(CLIENTS) <= set(names) and answer.BROWSER in names
     assert all(c.runs_here in RUNTIMES for c in CLIENTS.values())
+
+
+def test_the_contenders_are_the_answers_and_the_as_accurate_cells_close_behind():
+    rows = [
+        _row("tflite-int8", "litert", 50.0),
+        _row("onnx-int8", "onnxruntime", 55.0),  # 10% behind: could be as fast across processes
+        _row("tflite-fp32", "litert", 150.0),  # far behind
+        _row("tflite-dynamic", "litert", 45.0),  # faster, but less accurate beyond chance
+    ]
+    wrong = {rows[0].key: 10, rows[1].key: 10, rows[2].key: 10, rows[3].key: 60}
+    probs = {key: np.eye(4)[_answers(n)] for key, n in wrong.items()}
+    close = answer.contenders(rows, probs, Y)
+    assert rows[0].key in close and rows[1].key in close
+    assert rows[2].key not in close and rows[3].key not in close

@@ -26,3 +26,11 @@ def test_a_runtime_without_a_profiler_has_none_and_says_why():
     assert profile(RUNTIMES["litert"], None, 1, np.zeros(1), 1, None) is None
     for spec in RUNTIMES.values():
         assert spec.profiler is not None or spec.no_profiler
+
+
+def test_the_warm_up_calls_are_left_out_of_every_node():
+    events = [
+        {"cat": "Node", "name": "conv_kernel_time", "dur": dur, "ts": ts, "args": {"op_name": "Conv"}}
+        for ts, dur in enumerate([900, 300, 30, 30])
+    ]
+    assert trace_nodes(events, skip=2)["conv"]["total_us"] == 60  # the first (cold) runs are not the steady time

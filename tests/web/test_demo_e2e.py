@@ -101,7 +101,7 @@ def test_page_predicts_what_python_predicts(request, tmp_path, kind, model, coun
     screenshot = SCREENSHOT if (kind, model) == ("bitmap", "onnx-int8") else SCREENSHOT.with_name(f"demo-e2e-{kind}-{model}.png")
     out = _replay(f"{site.url}/web/index.html", drawings, tmp_path, screenshot, None if model == "onnx-int8" else model)
     assert out["problems"] == []
-    assert model in out["facts"]["model"] and "kB" in out["facts"]["size"] and "ms model" in out["facts"]["latency"]
+    assert model in out["facts"]["model"] and "KiB" in out["facts"]["size"] and "ms model" in out["facts"]["latency"]
     assert f"{kind} input" in out["facts"]["model"] and out["facts"]["classes"] == f"{len(TINY_CLASSES)}: {', '.join(TINY_CLASSES)}"
     assert screenshot.stat().st_size > 10_000
     model_input = rasterize if kind == "bitmap" else to_sequence

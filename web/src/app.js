@@ -175,7 +175,7 @@ async function loadModel(entry) {
   $("model-name").textContent = `${metadata.display_name ?? metadata.model} (${metadata.recipe}, ${metadata.input?.kind ?? "bitmap"} input)`;
   $("model-name").title = metadata.model; // the canonical name, every parameter, on hover
   $("classes").textContent = `${metadata.labels.length}: ${metadata.labels.join(", ")}`;
-  $("model-size").textContent = `${entry.file.split("/").pop()}, ${(bytes.length / 1024).toFixed(1)} kB`;
+  $("model-size").textContent = `${entry.file.split("/").pop()}, ${(bytes.length / 1024).toFixed(1)} KiB`;
   state.last = null;
   changed();
 }

@@ -109,13 +109,14 @@ def _latency(row: Row, measure: str) -> Latency | None:
 
 
 def _span(row: Row, measure: str) -> tuple[float, Span] | None:
-    """The cell's figure for the measure and its 95% interval, in microseconds per drawing."""
-    latency = _latency(row, measure)
-    if latency is None:
+    """The cell's figure for the measure and its 95% interval, in microseconds per drawing. The predictor's path is
+    timed in the first round only: its interval is the runtime call's, in proportion (the call is what varies)."""
+    latency, call = _latency(row, measure), row.latency_us
+    if latency is None or call is None:
         return None
     per = (row.batch or 1) if measure == "per-drawing" else 1
-    low, high = latency.p50_low or latency.p50, latency.p50_high or latency.p50
-    return latency.p50 / per, (low / per, high / per)
+    low, high = (call.p50_low or call.p50) / call.p50, (call.p50_high or call.p50) / call.p50
+    return latency.p50 / per, (latency.p50 * low / per, latency.p50 * high / per)
 
 
 def _apart(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> bool:
@@ -154,6 +155,29 @@ def answer(target: Target, rows: list[Row], answers: dict[str, np.ndarray], y: n
         noisy=bool(ship.noisy),
         note=target.stand_in,
     )
+
+
+CONTENDERS_WITHIN = 0.15
+"""A cell this close to a target's answer (as accurate, and at most 15% slower) is timed in two more rounds when the
+bench ran one: its interval, and the answer's, are then the spread across processes, which one round cannot show
+(a cell's p50 moved by up to 6% between processes here, while one round's interval spans well under 1%)."""
+
+
+def contenders(rows: list[Row], probs: dict[str, np.ndarray], y: np.ndarray) -> set[str]:
+    """The cells whose latency could decide some target's answer: its answer, and the cells as accurate as its most
+    accurate that are within CONTENDERS_WITHIN of it."""
+    top1 = {key: p.argmax(axis=1) for key, p in probs.items()}
+    found: set[str] = set()
+    for target in TARGETS:
+        timed = {r.key: span[0] for r in rows if (span := _span(r, target.measure)) is not None}
+        candidates = [r for r in rows if r.status == "ok" and target.candidate(r) and r.key in top1 and r.key in timed]
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda r: r.top1 or 0.0)
+        as_accurate = [r for r in candidates if not _apart(top1[best.key], top1[r.key], y)]
+        fastest = min(timed[r.key] for r in as_accurate)
+        found |= {r.key for r in as_accurate if timed[r.key] <= fastest * (1 + CONTENDERS_WITHIN)}
+    return found
 
 
 def _overlap(a: Span, b: Span) -> bool:

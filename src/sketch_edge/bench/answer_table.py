@@ -6,7 +6,7 @@ from __future__ import annotations
 from sketch_edge.bench.results import Answer, Results
 from sketch_edge.reporting import fmt
 
-HEADER = ("target", "ship", "us (95%)", "top-1 % (95%)", "ties: top-1 / us")
+HEADER = ("target", "ship", "us (95%)", "top-1 % (95%)", "ties")
 MEASURES = {
     "p50": "p50 of the runtime's call",
     "e2e": "p50 of the predictor's whole call",
@@ -27,9 +27,9 @@ def _span(low_high: tuple[float, float] | None, spec: str, scale: float = 1) -> 
     return "" if low_high is None else f"{format(low_high[0] * scale, spec)}-{format(low_high[1] * scale, spec)}"
 
 
-def rows(results: Results) -> list[list[str]]:
+def rows(answers: tuple[Answer, ...]) -> list[list[str]]:
     table = []
-    for a in results.answers:
+    for a in answers:
         if a.cell is None:
             table.append([a.target, f"none: {a.note}", "", "", ""])
             continue
@@ -39,17 +39,17 @@ def rows(results: Results) -> list[list[str]]:
                 shipped(a),
                 f"{fmt(a.us, '.1f')}{' !' if a.noisy else ''} ({_span(a.us_interval, '.1f')})",
                 f"{fmt(a.top1 and 100 * a.top1, '.1f')} ({_span(a.top1_interval, '.1f', 100)})",
-                f"{len(a.same_accuracy)} / {len(a.same_latency)} of {a.candidates - 1}" if a.candidates > 1 else "alone",
+                f"{len(a.same_accuracy)}/{len(a.same_latency)} of {a.candidates - 1}" if a.candidates > 1 else "alone",
             ]
         )
     return table
 
 
-def details(results: Results) -> list[str]:
+def details(answers: tuple[Answer, ...]) -> list[str]:
     """Per target, a paragraph: what its figure is, how this machine stands for it, and the cells it cannot be told
     apart from."""
     lines = []
-    for a in results.answers:
+    for a in answers:
         if a.cell is None:
             continue
         said = [f"**{a.target}**, {a.description}: `{a.cell}`, {MEASURES.get(a.measure, a.measure)} {fmt(a.us, '.1f')} us"]
@@ -74,7 +74,7 @@ def explanation(results: Results) -> str:
     return (
         f"For each target, the fastest file whose test top-1 cannot be told apart from the target's most accurate "
         f"(McNemar at two sigma on the {results.test_samples:,} test drawings, as the export gate tests). `top-1 %`: "
-        f"its 95% Wilson interval. `us`: {rounds}. `ties`: how many of the target's other cells cannot be told apart "
-        f"from it in top-1, and how many have a `us` interval that overlaps its own (named below). `!`: timed while "
+        f"its 95% Wilson interval. `us`: {rounds}. `ties` A/B of N: of the target's N other cells, A cannot be told "
+        f"apart from it in top-1 and B have a `us` interval that overlaps its own (named below). `!`: timed while "
         f"other processes were busy."
     )

@@ -22,7 +22,7 @@ from sketch_edge.layout import RESULTS, Layout
 from sketch_edge.models import short_name
 from sketch_edge.reporting import log_x, markdown_table, place_labels, pyplot, save_figure, step_front
 
-COLUMNS = ("model", "input", "recipe", "runtime", "compute", "kB", "top-1", "p50 us", "peak %", "RSS MB", "front")
+COLUMNS = ("model", "input", "recipe", "runtime", "compute", "KiB", "top-1", "p50 us", "peak %", "RSS MiB", "front")
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ def plots(results: Results, latencies: dict[str, np.ndarray], out: Path) -> None
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(sizes) + 1.2))
     names = list(sizes)
     bars = ax.barh(names, [(sizes[n][0] or 0) / 1024 for n in names], color=[KIND_COLOURS.get(sizes[n][1], "grey") for n in names])
-    ax.bar_label(bars, labels=[f"{(sizes[n][0] or 0) / 1024:.0f} kB" for n in names], padding=3, fontsize=8)
-    ax.set_xlabel("file size (kB)")
+    ax.bar_label(bars, labels=[f"{(sizes[n][0] or 0) / 1024:.0f} KiB" for n in names], padding=3, fontsize=8)
+    ax.set_xlabel("file size (KiB = 1,024 bytes)")
     ax.margins(x=0.15)
     save_figure(fig, out / "size.png")
 
@@ -113,6 +113,9 @@ def _accuracy_plot(rows: list[Row], drawings: int, path: Path) -> None:
     save_figure(fig, path)
 
 
+TAIL_SHOWN = 99.9
+"""The x axis ends at the slowest curve's p99.9: a few stray calls at 30x the median would squeeze every curve's body
+into a corner."""
 CDF_LINES = 8
 """Curves a panel holds: past about eight, colours repeat and the legend outgrows the plot."""
 
@@ -136,7 +139,9 @@ def _cdf_plot(rows: list[Row], latencies: dict[str, np.ndarray], path: Path) -> 
             lat = np.sort(latencies[r.key])
             ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), color=colour, linewidth=1.3, label=f"{r.recipe} ({r.compute})")
         log_x(ax, "latency of one call at batch 1 (us, log scale)")
-        ax.set_title(title, fontsize=10)
+        shown = [np.percentile(latencies[r.key], [0, TAIL_SHOWN]) for r in mine]
+        ax.set_xlim(min(lo for lo, _ in shown) / 1.05, max(hi for _, hi in shown) * 1.05)
+        ax.set_title(f"{title}, up to the slowest curve's p{TAIL_SHOWN:g}", fontsize=10)
         ax.set_ylabel("fraction of calls")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)

@@ -46,8 +46,8 @@ def write_all(results: Results, latencies: dict[str, np.ndarray], out: Path, bas
 def table_rows(results: Results, baseline: Results | None) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the one table the terminal and the Markdown report both show."""
     repeated = results.settings.repeat > 1
-    header = ["recipe", "runtime", "compute", "thr", "batch", "status", "kB", "top-1", "agree", "p50 us", "e2e p50 us", "p99 us"]
-    header += ["per s", "RSS MB", "peak %"] + (["p50 spread"] if repeated else [])
+    header = ["recipe", "runtime", "compute", "thr", "batch", "status", "KiB", "top-1", "agree", "p50 us", "e2e p50 us", "p99 us"]
+    header += ["per s", "RSS MiB", "peak %"] + (["p50 spread"] if repeated else [])
     old = {_key(r): r for r in baseline.results} if baseline else {}
     if baseline:
         header += [f"{name} vs base" for name, _ in COMPARED]
@@ -182,11 +182,11 @@ def _answer_section(results: Results) -> list[str]:
     return [
         "## Which file to ship",
         "",
-        *markdown_table(answer_table.HEADER, answer_table.rows(results)),
+        *markdown_table(answer_table.HEADER, answer_table.rows(results.answers)),
         "",
         answer_table.explanation(results),
         "",
-        *answer_table.details(results),
+        *answer_table.details(results.answers),
     ]
 
 
@@ -293,7 +293,7 @@ def _mobile_section(results: Results) -> list[str]:
         "on an x86 CPU it misses ONNX Runtime's x86-only layouts its `.onnx` twin gets: there, read the twin's p50. "
         "Which file to ship: `docs/mobile.md`.",
         "",
-        *markdown_table(["artifact", "client", "its check", "execution providers", "size kB", "batch-1 p50 us"], rows),
+        *markdown_table(["artifact", "client", "its check", "execution providers", "size KiB", "batch-1 p50 us"], rows),
         "",
     ]
 

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(markup(note))
     console.print(markup(f"benched {len(rows)} cells in {time.perf_counter() - started:.0f} s; report: {out / 'report.md'}"))
     if results.answers:  # last, so it is the screen the run leaves
-        print_table(answer_table.HEADER, answer_table.rows(results), "Which file to ship (why, and the cells as good: report.md)")
+        print_table(answer_table.HEADER, answer_table.rows(results.answers), "Which file to ship (why, and the cells as good: report.md)")
     check_gates(results, args.min_top1, dict(args.max_p50_us))
     check_complete(results.results)
     return 0

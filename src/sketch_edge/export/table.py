@@ -10,7 +10,7 @@ from sketch_edge.reporting import fmt
 TABLE_HEADER = (
     "recipe",
     "status",
-    "size kB",
+    "size KiB",
     "agreement",
     "max |diff|",
     "test top-1",

@@ -10,7 +10,7 @@ import numpy as np
 
 from sketch_edge.errors import ModelError, first_line
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo
+from sketch_edge.runtime.base import PROFILE_WARMUP, Runner, RuntimeSpec, TensorInfo
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -92,23 +92,28 @@ def profile_nodes(path: Path, threads: int, batch: np.ndarray, calls: int, scrat
     options.profile_file_prefix = str(scratch / "ort-profile")
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     feed = {session.get_inputs()[0].name: np.ascontiguousarray(batch, dtype=np.float32)}
-    for _ in range(calls):
+    for _ in range(PROFILE_WARMUP + calls):
         session.run(None, feed)
     trace = Path(session.end_profiling())
     try:
         events = json.loads(trace.read_text())
     finally:
         trace.unlink(missing_ok=True)
-    return trace_nodes(events)
+    return trace_nodes(events, skip=PROFILE_WARMUP)
 
 
-def trace_nodes(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """ONNX Runtime's Chrome-trace events -> {node: {"node", "op", "total_us"}}."""
+def trace_nodes(events: list[dict[str, Any]], skip: int = 0) -> dict[str, dict[str, Any]]:
+    """ONNX Runtime's Chrome-trace events -> {node: {"node", "op", "total_us"}}, leaving out each node's first `skip`
+    runs (the warm-up calls)."""
     nodes: dict[str, dict[str, Any]] = {}
-    for event in events:
+    seen: dict[str, int] = {}
+    for event in sorted(events, key=lambda e: float(e.get("ts", 0))):
         if event.get("cat") != "Node" or not event.get("name", "").endswith("_kernel_time"):
             continue
         name = event["name"].removesuffix("_kernel_time")
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] <= skip:
+            continue
         node = nodes.setdefault(name, {"node": name, "op": event.get("args", {}).get("op_name", "?"), "total_us": 0.0})
         node["total_us"] += float(event.get("dur", 0))
     return nodes
