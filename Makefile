@@ -81,9 +81,7 @@ tune: setup
 # The demo page: built from the exported ONNX models, served on localhost only.
 demo: setup web-setup $(TRAINED)
 	$(BIN)/sketch-edge export --artifacts "$(ARTIFACTS)" --keep-going $(ADOPT)
-	$(BIN)/sketch-edge web --artifacts "$(ARTIFACTS)"
-	@echo "demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory "$(ARTIFACTS)/web"
+	$(BIN)/sketch-edge web --artifacts "$(ARTIFACTS)" --serve $(PORT)
 
 # Without npm the web tests skip (with the reason); .ci/run installs Node and Chromium so CI runs them.
 test: setup $(if $(shell command -v npm),web-setup)

@@ -28,10 +28,10 @@ README = ROOT / "README.md"
 START, END = "<!-- headline:start (benchmarks/headline.py writes this) -->", "<!-- headline:end -->"
 
 
-def kept(results: Results, source: str) -> dict[str, Any]:
+def kept(results: Results, how: str) -> dict[str, Any]:
     """What the headline needs of a bench run, as plain JSON (a results.json is too large to commit)."""
     return {
-        "from": source,
+        "from": how,
         "model": short_name(results.source.model),
         "test_drawings": results.test_samples,
         "cpu": results.environment.cpu,
@@ -58,6 +58,8 @@ def section(headline: dict[str, Any]) -> str:
         "within one run, as `report.md` does.",
         "",
         *markdown_table(HEADER, shown),
+        "",
+        *(f"- `{a.target}`: {a.description}" + (f"; {a.note}" if a.note else "") for a in answers),
     ]
     return "\n".join(lines)
 
@@ -71,9 +73,10 @@ def rendered(readme: str, headline: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, nargs="?", help="a bench's results.json to keep (default: render the kept one)")
+    parser.add_argument("--how", default="make bench DATA=../shared/quickdraw/numpy_bitmap", help="the command that made it")
     args = parser.parse_args()
     if args.results:
-        fileio.write_text(KEPT, json.dumps(kept(read(args.results), str(args.results)), indent=2) + "\n")
+        fileio.write_text(KEPT, json.dumps(kept(read(args.results), args.how), indent=2) + "\n")
     fileio.write_text(README, rendered(README.read_text(), json.loads(KEPT.read_text())))
     print(f"{README}: headline from {KEPT}")
     return 0

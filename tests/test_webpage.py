@@ -47,7 +47,7 @@ def test_builds_a_self_contained_folder_with_int8_first(tmp_path, ort_dist):
     site = artifacts / "web"
     assert json.loads((site / "models.json").read_text()) == entries
     assert (site / "models" / "onnx-int8.onnx").read_bytes() == b"onnx bytes of onnx-int8"
-    assert {p.name for p in (site / "vendor").iterdir()} == set(web_build.ORT_FILES)
+    assert {p.name for p in (site / "vendor").iterdir()} == {*web_build.ORT_FILES, *(f"{name}.gz" for name in web_build.GZIPPED)}
     assert {"index.html", "app.js", "raster.js", "drawing.js", "onnx-metadata.js", "style.css"} <= {p.name for p in site.iterdir()}
 
 

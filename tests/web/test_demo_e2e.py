@@ -3,7 +3,6 @@ top-1 (onnxruntime-web, WebAssembly) against the Python predictor's on the same 
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import subprocess
@@ -11,11 +10,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from sketch_edge import webserver
 from sketch_edge.data import synthetic
 from sketch_edge.data.drawing import parse_drawing
 from sketch_edge.data.raster import rasterize
@@ -35,11 +34,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Debian's chromium package; .ci/run installs it)"),
     pytest.mark.skipif(not PLAYWRIGHT.is_dir(), reason="playwright-core is not installed (`npm ci` in web/; .ci/run does it)"),
 ]
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,7 @@ def _serve(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sit
     folder = tmp_path_factory.mktemp("sites")
     for name in ("web", "bare"):
         subprocess.run([sys.executable, "-m", "sketch_edge", "web", "--artifacts", str(root), "--out", str(folder / name)], check=True)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    server = webserver.server(folder, 0)  # as `make demo` serves it: gzip, cross-origin isolated
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield Site(f"http://127.0.0.1:{server.server_port}", folder, root)
     server.shutdown()
@@ -102,6 +96,9 @@ def test_page_predicts_what_python_predicts(request, tmp_path, kind, model, coun
     out = _replay(f"{site.url}/web/index.html", drawings, tmp_path, screenshot, None if model == "onnx-int8" else model)
     assert out["problems"] == []
     assert model in out["facts"]["model"] and "KiB" in out["facts"]["size"] and "ms model" in out["facts"]["latency"]
+    network, unpacked = (float(part.split(" MiB")[0].split()[-1]) for part in out["facts"]["downloaded"].split(",")[:2])
+    assert 0 < network < unpacked / 2, out["facts"]["downloaded"]  # the runtime came gzipped
+    assert out["facts"]["downloaded"].endswith("; cross-origin isolated")
     assert f"{kind} input" in out["facts"]["model"] and out["facts"]["classes"] == f"{len(TINY_CLASSES)}: {', '.join(TINY_CLASSES)}"
     assert screenshot.stat().st_size > 10_000
     model_input = rasterize if kind == "bitmap" else to_sequence

@@ -162,6 +162,18 @@ function showPredictions(top) {
 
 // ---- models --------------------------------------------------------------------------------
 
+// What the page has fetched so far, as the browser counts it: bytes over the network (gzip where the server sends it;
+// 0 for what came from the cache) and unpacked, for the runtime (vendor/) and everything else.
+function downloaded() {
+  const sum = (entries, key) => entries.reduce((total, e) => total + (e[key] || 0), 0);
+  const all = performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation"));
+  const runtime = all.filter((e) => e.name.includes("/vendor/"));
+  const mib = (n) => `${(n / 1048576).toFixed(2)} MiB`;
+  const isolated = self.crossOriginIsolated ? "cross-origin isolated" : "not cross-origin isolated";
+  return `${mib(sum(all, "transferSize"))} over the network, ${mib(sum(all, "decodedBodySize"))} unpacked ` +
+    `(runtime ${mib(sum(runtime, "decodedBodySize"))}); ${isolated}`;
+}
+
 async function loadModel(entry) {
   state.session = null;
   $("model-name").textContent = "loading...";
@@ -176,6 +188,7 @@ async function loadModel(entry) {
   $("model-name").title = metadata.model; // the canonical name, every parameter, on hover
   $("classes").textContent = `${metadata.labels.length}: ${metadata.labels.join(", ")}`;
   $("model-size").textContent = `${entry.file.split("/").pop()}, ${(bytes.length / 1024).toFixed(1)} KiB`;
+  $("downloaded").textContent = downloaded();
   state.last = null;
   changed();
 }

@@ -43,6 +43,7 @@ try {
   const facts = await page.evaluate(() => ({
     model: document.querySelector("#model-name").textContent,
     size: document.querySelector("#model-size").textContent,
+    downloaded: document.querySelector("#downloaded").textContent,
     latency: document.querySelector("#latency").textContent,
     classes: document.querySelector("#classes").textContent,
     status: document.querySelector("#status").textContent,

@@ -17,6 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--artifacts", type=Path, default=DEFAULT_ARTIFACTS, help="folder holding export/manifest.json (default: artifacts)"
     )
     parser.add_argument("--out", type=Path, default=None, help="page folder (default: ARTIFACTS/web)")
+    parser.add_argument(
+        "--serve",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="then serve it on 127.0.0.1:PORT (gzip, cross-origin isolated) until Ctrl-C",
+    )
 
 
 def paths(args: argparse.Namespace) -> Paths:
@@ -34,4 +41,10 @@ def run(args: argparse.Namespace) -> int:
     entries = build(args.artifacts, out)
     names = ", ".join(printable(e["name"]) for e in entries)
     print(f"built {printable(out)}: {names} (default {printable(entries[0]['name'])})")
+    if args.serve is not None:
+        from sketch_edge.webserver import server
+
+        with server(out, args.serve) as running:
+            print(f"serving http://127.0.0.1:{running.server_port}/ (Ctrl-C stops it)", flush=True)
+            running.serve_forever()
     return 0
