@@ -27,10 +27,10 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 ORT_DIST = WEB / "node_modules" / "onnxruntime-web" / "dist"
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 """The smallest onnxruntime-web build that runs the model: the WebAssembly-only entry and its one runtime, the plain
-SIMD build (14.2 MiB; npm's jsep, jspi and asyncify builds are 16.8 to 28.3 MiB, for WebGPU and other hosts). It runs
+SIMD build (14.16 MiB in 1.31.1; npm's jspi, asyncify and jsep builds are 17.09 to 28.15 MiB, for other hosts and WebGPU). It runs
 single-threaded where the page is not cross-origin isolated."""
 GZIPPED = ("ort-wasm-simd-threaded.wasm", "ort-wasm-simd-threaded.mjs", "ort.wasm.min.mjs")
-"""Files the build also writes gzipped (`webserver` sends those to a browser that accepts gzip): 14.2 MiB -> 3.5 MiB."""
+"""Files the build also writes gzipped (`webserver` sends those to a browser that accepts gzip): 14.16 MiB -> 3.62 MiB."""
 FALLBACK_DEFAULT = "onnx-int8"  # the page's first model until a bench has answered for the browser
 SERVED_KINDS = ("bitmap", "strokes")  # what the page draws: a model trained elsewhere on pictures gets one line instead
 PRECISIONS = ("int8", "fp32")  # static QDQ int8 by default, fp32 to compare

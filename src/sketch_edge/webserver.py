@@ -1,7 +1,7 @@
 """The demo page's server (`sketch-edge web --serve`, `make demo`): the static page folder, gzip where it is smaller,
 and the headers that make the page cross-origin isolated.
 
-Why not `python -m http.server`: onnxruntime-web's WebAssembly runtime is 14.2 MiB, 3.5 MiB gzipped, and the build
+Why not `python -m http.server`: onnxruntime-web's WebAssembly runtime is 14.16 MiB, 3.62 MiB gzipped, and the build
 writes the gzipped copy beside it (`webpage.GZIPPED`); a browser that accepts gzip is sent that. COOP and COEP make
 the page cross-origin isolated, which WebAssembly threads need and which gives `performance.now()` its finer
 resolution (the page says which it got).
