@@ -35,3 +35,20 @@ def test_peaks_in_doubt_are_timed_again_and_a_peak_still_beaten_names_its_cells(
     peaks = {"2": {"int8": Peak(400.0, "ORT int8")}, "1": {"fp32": Peak(100.0, "LiteRT fp32")}}
     peaks = mark_beaten(rows, peaks)
     assert peaks["2"]["int8"].beaten_by == ("a/openvino/t2/b64",) and peaks["1"]["fp32"].beaten_by == ()
+
+
+def test_amx_twins_are_the_batch_1_one_thread_cells_of_every_runtime_but_the_reference(tmp_path):
+    from sketch_edge.bench.plan import AMX_DENIED_KEY, Cell, amx_twins, row_of
+
+    def cell(recipe: str, runtime: str, threads: int, batch: int) -> Cell:
+        fields = {"format": "tflite", "precision": "int8", "compute": "int8", "path": tmp_path / "f", "bytes": 1}
+        return Cell(recipe=recipe, runtime=runtime, threads=threads, batch=batch, **fields)
+
+    cells = [cell("tflite-int8", "litert", 1, 1), cell("tflite-int8", "litert", 2, 64), cell("keras", "keras", 1, 1)]
+    cells.append(cell("onnx-int8", "onnxruntime", 1, 1))
+    twins = amx_twins(cells)
+    assert [(t.recipe, t.runtime) for t in twins] == [("tflite-int8", "litert"), ("onnx-int8", "onnxruntime")]
+    assert all(t.deny_amx and t.key.endswith(AMX_DENIED_KEY) for t in twins)
+    assert {t.key for t in twins}.isdisjoint(c.key for c in cells)  # a twin is a cell of its own in every table
+    row = row_of(twins[0])
+    assert row.amx_denied and row.shown_runtime == "litert no-AMX" and row.key == twins[0].key

@@ -18,8 +18,8 @@ def shipped(a: Answer) -> str:
     """The cell as a person names it: recipe on runtime, with threads and batch where they are not one."""
     if a.cell is None:
         return ""
-    _, _, threads, batch = a.cell.split("/")
-    extra = "" if (threads, batch) == ("t1", "b1") else f" {threads} {batch}"
+    _, _, threads, batch, *denied = a.cell.split("/")
+    extra = ("" if (threads, batch) == ("t1", "b1") else f" {threads} {batch}") + (" no-AMX" if denied else "")
     return f"{a.recipe} / {a.runtime}{extra}"
 
 

@@ -15,7 +15,7 @@ from sketch_edge.formats import FORMATS, SOURCE
 from sketch_edge.isolation import cpu_count
 from sketch_edge.layout import Layout
 from sketch_edge.manifest import Manifest, resolve
-from sketch_edge.runtime import RUNTIMES, runtimes_for
+from sketch_edge.runtime import REFERENCE, RUNTIMES, runtimes_for
 from sketch_edge.runtime.base import fixed_batch
 
 
@@ -34,6 +34,7 @@ class BenchConfig:
     repeat: int = 1  # timing rounds per cell, each in a fresh process, interleaved across cells
     pin: bool = False  # single-thread cells (and peaks) on one core
     profile: bool = True  # per-op profile of the cells whose runtime has a profiler
+    deny_amx: bool = False  # also each batch-1 one-thread cell with AMX denied to its process (bench.plan.amx_twins)
 
     @property
     def layout(self) -> Layout:
@@ -47,6 +48,9 @@ class BenchConfig:
         return [(t, b) for t in (self.threads or tuple(sorted({1, cpu_count()}))) for b in (self.batches or (1, 64))]
 
 
+AMX_DENIED_KEY = "/no-amx"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Cell:
     recipe: str
@@ -58,10 +62,11 @@ class Cell:
     batch: int
     path: Path
     bytes: int
+    deny_amx: bool = False  # run with AMX denied to the cell's process (sketch_edge.amx), beside the cell with it
 
     @property
     def key(self) -> str:
-        return f"{self.recipe}/{self.runtime}/t{self.threads}/b{self.batch}"
+        return f"{self.recipe}/{self.runtime}/t{self.threads}/b{self.batch}" + (AMX_DENIED_KEY if self.deny_amx else "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,7 +151,14 @@ def plan(config: BenchConfig, manifest: Manifest) -> tuple[list[Cell], list[Row]
             made, not_made = _entry_cells(config, entry, fixed.get(entry.name))
             cells += made
             refused += not_made
-    return cells, refused
+    return cells + (amx_twins(cells) if config.deny_amx else []), refused
+
+
+def amx_twins(cells: list[Cell]) -> list[Cell]:
+    """Each batch-1 one-thread cell again with AMX denied to its process, except the reference's (Keras is the bar,
+    not a candidate): XNNPACK and oneDNN take AMX for layers too small to gain, so on a CPU with AMX both are measured
+    and the answer names the faster. Only where the CPU has AMX (`sketch-edge bench` asks `amx.has_amx()`)."""
+    return [replace(c, deny_amx=True) for c in cells if (c.threads, c.batch) == (1, 1) and c.runtime != REFERENCE.name]
 
 
 def _entry_cells(config: BenchConfig, entry: Entry, batch: int | None) -> tuple[list[Cell], list[Row]]:
@@ -196,4 +208,15 @@ def _entry_cells(config: BenchConfig, entry: Entry, batch: int | None) -> tuple[
 
 
 def row_of(cell: Cell) -> Row:
-    return Row(cell.recipe, cell.format, cell.precision, cell.compute, cell.runtime, cell.key, cell.threads, cell.batch, bytes=cell.bytes)
+    return Row(
+        cell.recipe,
+        cell.format,
+        cell.precision,
+        cell.compute,
+        cell.runtime,
+        cell.key,
+        cell.threads,
+        cell.batch,
+        bytes=cell.bytes,
+        amx_denied=cell.deny_amx,
+    )

@@ -78,7 +78,9 @@ def _groups(rows: list[Row]) -> list[tuple[int, int]]:
 
 def _runtimes(rows: list[Row]) -> list[str]:
     """The runtimes benched, in the registry's order (a name from another version last)."""
-    return [name for name in dict.fromkeys([*RUNTIMES, *sorted({r.runtime for r in rows})]) if any(r.runtime == name for r in rows)]
+    shown = {r.shown_runtime for r in rows}
+    order = [shown_as for name in RUNTIMES for shown_as in (name, f"{name} no-AMX")] + sorted(shown)
+    return [name for name in dict.fromkeys(order) if name in shown]
 
 
 def _accuracy_plot(rows: list[Row], drawings: int, path: Path) -> None:
@@ -95,7 +97,7 @@ def _accuracy_plot(rows: list[Row], drawings: int, path: Path) -> None:
         front = [(r.p50 or 0.0, r.top1 or 0.0) for r in group if r.pareto]
         for line, runtime in enumerate(runtimes):
             ax = axes[line][column]
-            mine = [r for r in group if r.runtime == runtime]
+            mine = [r for r in group if r.shown_runtime == runtime]
             for r in mine:
                 below, above = (r.top1 or 0.0) - spans[r.key][0], spans[r.key][1] - (r.top1 or 0.0)
                 colour = KIND_COLOURS.get(r.compute, "grey")
@@ -126,8 +128,8 @@ def _cdf_plot(rows: list[Row], latencies: dict[str, np.ndarray], path: Path) -> 
     plt = pyplot()
     panels = []
     for runtime in _runtimes(rows):
-        for threads in sorted({r.threads or 1 for r in rows if r.runtime == runtime}):
-            mine = [r for r in rows if r.runtime == runtime and (r.threads or 1) == threads]
+        for threads in sorted({r.threads or 1 for r in rows if r.shown_runtime == runtime}):
+            mine = [r for r in rows if r.shown_runtime == runtime and (r.threads or 1) == threads]
             parts = range(0, len(mine), CDF_LINES)
             for i in parts:
                 part = f" ({i // CDF_LINES + 1}/{len(parts)})" if len(parts) > 1 else ""

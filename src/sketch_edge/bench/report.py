@@ -56,7 +56,7 @@ def table_rows(results: Results, baseline: Results | None) -> tuple[list[str], l
         lat, e2e = r.latency_us, r.e2e_latency_us
         row = [
             r.recipe + (" *" if r.pareto else ""),
-            r.runtime,
+            r.shown_runtime,
             r.compute,
             fmt(r.threads),
             fmt(r.batch),
@@ -115,7 +115,7 @@ def noise_notes(results: Results) -> list[str]:
 
 
 def _key(row: Row) -> tuple[str, str, int | None, int | None]:
-    return (row.recipe, row.runtime, row.threads, row.batch)
+    return (row.recipe, row.shown_runtime, row.threads, row.batch)
 
 
 def markdown(results: Results, baseline: Results | None, out: Path) -> str:

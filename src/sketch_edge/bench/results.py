@@ -71,6 +71,12 @@ class Row(Record):
     other_cpu: Figure | None = None  # other processes' CPU, in cores, while it was timed (bench.noise)
     noisy: bool | None = None
     pareto: bool = False
+    amx_denied: bool = False  # run with AMX denied to its process (sketch_edge.amx): the twin of the cell without
+
+    @property
+    def shown_runtime(self) -> str:
+        """The runtime as tables and plots name it: a cell run with AMX denied is told apart from its twin."""
+        return f"{self.runtime} no-AMX" if self.amx_denied else self.runtime
 
     @property
     def measured(self) -> bool:

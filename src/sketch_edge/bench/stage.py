@@ -277,6 +277,7 @@ def _run_cell(
         warmup_seconds=0.05 if config.quick else config.duration_s / 2,
         pin_core=pin_core if cell.threads == 1 else None,
         profile=f"{scratch / 'profile-'}{cell.key.replace('/', '_')}.json" if config.profile and round_ == 0 else None,
+        deny_amx=cell.deny_amx,
     )
     reason = run_job(Path(f"{stem}.job.json"), job, config.timeout_s)
     if reason is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sketch_edge import amx
 from sketch_edge.bench import noise
 from sketch_edge.bench.profile import profile
 from sketch_edge.bench.results import Latency
@@ -52,6 +53,7 @@ class CellJob(Job):
     timing_only: bool = False  # a --repeat round after the first: timing alone
     pin_core: Count | None = None
     profile: str | None = None  # where to write the per-op profile, for runtimes with a profiler
+    deny_amx: bool = False  # deny this process AMX before the runtime loads (sketch_edge.amx)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def _peak_rss_mb() -> float:
 
 def work(job: CellJob) -> CellMeasurement:
     pin_to_core(job.pin_core)
+    if job.deny_amx:
+        amx.deny()  # before the runtime is imported: its kernels ask for AMX once, when they start
     path = Path(job.path)
     spec = runtime_for(path, job.runtime)
     # The runtime's import and the test arrays are the baseline memory growth is measured from: not the model's cost.

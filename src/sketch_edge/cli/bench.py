@@ -67,6 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=REPEAT, default=1, help="timing rounds per cell, each in a fresh process (default: 1)")
     parser.add_argument("--pin", action="store_true", help="run single-thread cells and peaks on one core")
     parser.add_argument("--no-profile", action="store_true", help="skip the per-operator profile of ONNX Runtime cells")
+    parser.add_argument(
+        "--amx-twins",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="also run each batch-1 one-thread cell with AMX denied to its process (auto: where the CPU has AMX, not with --quick)",
+    )
     parser.add_argument("--min-top1", type=FRACTION, default=None, help="exit 3, naming the cell, if any cell's test top-1 is below this")
     parser.add_argument(
         "--max-p50-us",
@@ -105,6 +111,7 @@ def paths(args: argparse.Namespace) -> Paths:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from sketch_edge.amx import has_amx
     from sketch_edge.bench import answer_table, report
     from sketch_edge.bench.gates import check_complete, check_gates
     from sketch_edge.bench.plan import BenchConfig
@@ -129,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         repeat=args.repeat,
         pin=args.pin,
         profile=not args.no_profile,
+        deny_amx=args.amx_twins == "yes" or (args.amx_twins == "auto" and has_amx() and not args.quick),
     )
     started = time.perf_counter()
     results, latencies = bench(config, step_printer("bench"))

@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", type=Path, default=None, help="labels.txt, for model files without sketch-edge metadata")
     parser.add_argument("--skip-bad-lines", action="store_true", help="ndjson: skip malformed lines instead of failing")
     parser.add_argument("--threads", type=THREADS, default=1, help="runtime threads (default: 1)")
+    parser.add_argument(
+        "--deny-amx",
+        action="store_true",
+        help="deny this process Intel's AMX before the runtime loads (faster int8 LiteRT on AMX Xeons: docs/embedding.md)",
+    )
     served = {name: spec for name, spec in RUNTIMES.items() if not spec.needs_tensorflow}  # what runs a predictor file
     parser.add_argument(
         "--runtime",
@@ -48,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from sketch_edge.display import printable
     from sketch_edge.errors import SketchEdgeError
     from sketch_edge.quiet import without_native_info
-    from sketch_edge.runtime import Predictor
+    from sketch_edge.runtime import Predictor, deny_amx
 
+    if args.deny_amx:
+        deny_amx()
     rows: list[tuple[str, Any]] = []
     failed = 0
     with without_native_info():  # LiteRT's "INFO: Created ... XNNPACK delegate" line is not for users

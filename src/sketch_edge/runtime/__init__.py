@@ -10,7 +10,7 @@ a file of its format is opened, Pillow when an image is given.
 
 from sketch_edge.errors import DataError, ModelError, SketchEdgeError
 from sketch_edge.runtime.base import Runner, RuntimeSpec, TensorInfo
-from sketch_edge.runtime.predictor import Prediction, Predictor
+from sketch_edge.runtime.predictor import Prediction, Predictor, deny_amx
 from sketch_edge.runtime.registry import REFERENCE, RUNTIMES, open_runner, runtime_for, runtimes_for
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "RuntimeSpec",
     "SketchEdgeError",
     "TensorInfo",
+    "deny_amx",
     "open_runner",
     "runtime_for",
     "runtimes_for",
