@@ -46,7 +46,7 @@ def write_all(results: Results, latencies: dict[str, np.ndarray], out: Path, bas
 def table_rows(results: Results, baseline: Results | None) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the one table the terminal and the Markdown report both show."""
     repeated = results.settings.repeat > 1
-    header = ["recipe", "runtime", "compute", "thr", "batch", "status", "KiB", "top-1", "agree", "p50 us", "e2e p50 us", "p99 us"]
+    header = ["recipe", "runtime", "compute", "thr", "batch", "status", "KiB", "top-1", "test agree", "p50 us", "e2e p50 us", "p99 us"]
     header += ["per s", "RSS MiB", "peak %"] + (["p50 spread"] if repeated else [])
     old = {_key(r): r for r in baseline.results} if baseline else {}
     if baseline:

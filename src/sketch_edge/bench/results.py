@@ -146,7 +146,7 @@ class BenchSource(Record):
     split: str
     split_sha256: str
     test_drawings: str  # a digest of the source and the test positions: compare matches results on it
-    reference: str = "Keras"  # what `agree` and `keras_test_top1` are of: Keras, or the reference file (`bench --model`)
+    reference: str = "Keras"  # what `test agree` and `keras_test_top1` are of: Keras, or the reference file (`bench --model`)
 
 
 @dataclass(frozen=True)
@@ -225,19 +225,21 @@ class Results(Record):
         return "bench again with this version (`sketch-edge bench`)"
 
 
+ADDED_COLUMNS = ("latency_us.p50_low", "latency_us.p50_high", "amx_denied")
+"""Columns added since results.csv was first published: they go last, so a reader by position reads what it read."""
+
+
 def _csv_columns() -> tuple[str, ...]:
-    """results.csv: every scalar field of a row, the latency summary as columns (`latency_us.p50`, ...). Columns added
-    since the first go last, so a reader by position reads what it read before."""
+    """results.csv: every scalar field of a row, the latency summary as columns (`latency_us.p50`, ...)."""
     columns: list[str] = []
-    later = ("p50_low", "p50_high")
     for name in field_names(Row):
         if name == "latency_us":
-            columns += [f"latency_us.{part}" for part in field_names(Latency) if part not in ("calls", *later)]
+            columns += [f"latency_us.{part}" for part in field_names(Latency) if part != "calls"]
         elif name == "e2e_latency_us":
             columns.append("e2e_latency_us.p50")
         elif name not in ("key", "per_class", "confusion", "p50_rounds"):  # the key repeats columns; lists are not cells
             columns.append(name)
-    return (*columns, *(f"latency_us.{part}" for part in later))
+    return (*(c for c in columns if c not in ADDED_COLUMNS), *ADDED_COLUMNS)
 
 
 CSV_COLUMNS = _csv_columns()

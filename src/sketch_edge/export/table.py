@@ -11,7 +11,7 @@ TABLE_HEADER = (
     "recipe",
     "status",
     "size KiB",
-    "agreement",
+    "val agreement",
     "max |diff|",
     "test top-1",
     "seconds",
