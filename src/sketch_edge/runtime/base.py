@@ -173,15 +173,18 @@ class InputTensor:
         self._rgb = info.shape[-1:] == (3,)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        if batch.dtype != np.uint8 or self._table is None:
+        if batch.dtype is not _PIXELS or self._table is None:  # dtypes of the builtin types are singletons
             return to_tensor(batch, self.info, self.pixels)
         if self._shift is None:
             tensor = self._table[batch]
         elif self._shift:  # uint8 + a Python int stays uint8 and wraps: the shift modulo 256 (an operator: no kwargs to parse)
             tensor = (batch + self._shift).view(self._dtype)
         else:
-            tensor = batch if self._dtype == np.uint8 else batch.view(self._dtype)
+            tensor = batch if self._dtype is _PIXELS else batch.view(self._dtype)
         return _rgb(tensor, self.info) if self._rgb else tensor
+
+
+_PIXELS = np.dtype(np.uint8)
 
 
 class OutputProbabilities:
