@@ -125,15 +125,26 @@ def _apart(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> bool:
     return beyond_noise(lost, gained) or beyond_noise(gained, lost)
 
 
-def answer(target: Target, rows: list[Row], answers: dict[str, np.ndarray], y: np.ndarray) -> Answer:
-    """The file to ship for one target, from the cells' rows and their argmax answers on the test drawings `y`."""
+def _field(
+    target: Target, rows: list[Row], answers: dict[str, np.ndarray], y: np.ndarray
+) -> tuple[list[Row], list[Row], dict[str, tuple[float, Span]]]:
+    """The target's candidates, those as accurate as the most accurate of them (fastest first), and each cell's
+    figure and interval for the target's measure."""
     timed = {r.key: span for r in rows if (span := _span(r, target.measure)) is not None}
     candidates = [r for r in rows if r.status == "ok" and target.candidate(r) and r.key in answers and r.key in timed]
     if not candidates:
-        return Answer(target=target.name, description=target.description, note="no cell of it was benched")
+        return [], [], timed
     best = max(candidates, key=lambda r: r.top1 or 0.0)
     as_accurate = [r for r in candidates if not _apart(answers[best.key], answers[r.key], y)]
-    ship = min(as_accurate, key=lambda r: timed[r.key][0])
+    return candidates, sorted(as_accurate, key=lambda r: timed[r.key][0]), timed
+
+
+def answer(target: Target, rows: list[Row], answers: dict[str, np.ndarray], y: np.ndarray) -> Answer:
+    """The file to ship for one target, from the cells' rows and their argmax answers on the test drawings `y`."""
+    candidates, as_accurate, timed = _field(target, rows, answers, y)
+    if not candidates:
+        return Answer(target=target.name, description=target.description, note="no cell of it was benched")
+    ship = as_accurate[0]
     figure, (low, high) = timed[ship.key]
     others = [r for r in candidates if r.key != ship.key]
     correct = int((answers[ship.key] == y).sum())
@@ -169,14 +180,10 @@ def contenders(rows: list[Row], probs: dict[str, np.ndarray], y: np.ndarray) -> 
     top1 = {key: p.argmax(axis=1) for key, p in probs.items()}
     found: set[str] = set()
     for target in TARGETS:
-        timed = {r.key: span[0] for r in rows if (span := _span(r, target.measure)) is not None}
-        candidates = [r for r in rows if r.status == "ok" and target.candidate(r) and r.key in top1 and r.key in timed]
-        if not candidates:
-            continue
-        best = max(candidates, key=lambda r: r.top1 or 0.0)
-        as_accurate = [r for r in candidates if not _apart(top1[best.key], top1[r.key], y)]
-        fastest = min(timed[r.key] for r in as_accurate)
-        found |= {r.key for r in as_accurate if timed[r.key] <= fastest * (1 + CONTENDERS_WITHIN)}
+        _, as_accurate, timed = _field(target, rows, top1, y)
+        if as_accurate:
+            fastest = timed[as_accurate[0].key][0]
+            found |= {r.key for r in as_accurate if timed[r.key][0] <= fastest * (1 + CONTENDERS_WITHIN)}
     return found
 
 
