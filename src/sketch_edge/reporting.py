@@ -89,12 +89,16 @@ def step_front(ax: Any, front: Sequence[Point], colour: Any = "black", width: fl
 
 
 def log_x(ax: Any, label: str) -> None:
-    """A log latency axis with plain numbers on its ticks (30, 40, 60, 100), not powers of ten."""
+    """A log latency axis with plain numbers on its ticks (30, 40, 60, 100, 20,000), not powers of ten."""
     from matplotlib.ticker import LogFormatter
 
+    class Plain(LogFormatter):  # LogFormatter picks which ticks to label; this writes 20,000 where it wrote 2e+04
+        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+            return f"{x:,.0f}" if x >= 1 else f"{x:g}"
+
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
-    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.xaxis.set_major_formatter(Plain(labelOnlyBase=False, minor_thresholds=(3, 1)))
+    ax.xaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(3, 1)))
     ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel(label)
 
