@@ -78,3 +78,10 @@ def test_truncated_deep_or_nan_files_are_one_line(tmp_path, raw):
 def test_a_missing_file_says_to_bench(tmp_path):
     with pytest.raises(BenchError, match="no bench results here"):
         results.read(tmp_path / "results.json")
+
+
+def test_an_answer_naming_no_cell_key_is_one_line(tmp_path):
+    data = json.loads(EXAMPLE.read_text())
+    data["answers"][0]["cell"] = "not a key"
+    with pytest.raises(BenchError, match=r"answers\[0\]\.cell is 'not a key', not a cell key"):
+        results.read(_write(tmp_path, data))

@@ -196,6 +196,11 @@ class Answer(Record):
     noisy: bool = False  # timed while other processes were busy
     note: str = ""  # how this machine stands for the target
 
+    def check(self, where: str) -> None:
+        parts = (self.cell or "").split("/")
+        if self.cell is not None and (len(parts) not in (4, 5) or not all(parts)):
+            raise RecordError(f"{where}.cell is {self.cell!r}, not a cell key (recipe/runtime/tN/bN)")
+
 
 @dataclass(frozen=True)
 class Results(Record):
