@@ -31,3 +31,14 @@ def test_a_gzipped_copy_goes_to_a_browser_that_takes_it_and_the_file_to_one_that
         for name, value in webserver.ISOLATION.items():
             assert headers[name] == value
         running.shutdown()
+
+
+def test_a_port_in_use_is_one_line_naming_it(tmp_path):
+    import pytest
+
+    from sketch_edge.errors import WebBuildError
+
+    with webserver.server(tmp_path, 0) as taken:
+        port = taken.server_port
+        with pytest.raises(WebBuildError, match=rf"127.0.0.1:{port}: cannot serve the page there"):
+            webserver.server(tmp_path, port)

@@ -14,6 +14,8 @@ import os
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from sketch_edge.errors import WebBuildError
+
 ISOLATION = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
@@ -50,7 +52,9 @@ class PageHandler(SimpleHTTPRequestHandler):
 
 
 def server(folder: Path, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """A server of `folder` on `port` (0: any free one), not yet serving."""
-    if not folder.is_dir():
-        raise FileNotFoundError(os.fspath(folder))
-    return ThreadingHTTPServer((host, port), functools.partial(PageHandler, directory=str(folder)))
+    """A server of `folder` (read per request: it may be built after) bound to `port` (0: any free one), not yet
+    serving; a port it cannot bind is one line (WebBuildError)."""
+    try:
+        return ThreadingHTTPServer((host, port), functools.partial(PageHandler, directory=os.fspath(folder)))
+    except OSError as exc:
+        raise WebBuildError(f"{host}:{port}: cannot serve the page there ({exc.strerror or exc})") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sketch_edge.cli.options import DEFAULT_ARTIFACTS, Paths
+from sketch_edge.cli.options import DEFAULT_ARTIFACTS, PORT, Paths
 from sketch_edge.display import printable
 
 NAME = "web"
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="page folder (default: ARTIFACTS/web)")
     parser.add_argument(
         "--serve",
-        type=int,
+        type=PORT,
         default=None,
         metavar="PORT",
         help="then serve it on 127.0.0.1:PORT (gzip, cross-origin isolated) until Ctrl-C",
@@ -36,15 +36,15 @@ def paths(args: argparse.Namespace) -> Paths:
 def run(args: argparse.Namespace) -> int:
     from sketch_edge.layout import Layout
     from sketch_edge.webpage import build
+    from sketch_edge.webserver import server
 
     out = args.out or Layout(args.artifacts).web
+    running = None if args.serve is None else server(out, args.serve)  # a port in use fails before the build
     entries = build(args.artifacts, out)
     names = ", ".join(printable(e["name"]) for e in entries)
     print(f"built {printable(out)}: {names} (default {printable(entries[0]['name'])})")
-    if args.serve is not None:
-        from sketch_edge.webserver import server
-
-        with server(out, args.serve) as running:
+    if running is not None:
+        with running:
             print(f"serving http://127.0.0.1:{running.server_port}/ (Ctrl-C stops it)", flush=True)
             running.serve_forever()
     return 0
