@@ -46,7 +46,10 @@ def deny_amx() -> None:
     loaded = sorted(spec.package for spec in RUNTIMES.values() if spec.package in sys.modules)
     if loaded:
         raise ModelError(f"AMX can be denied only before a runtime loads, and {', '.join(loaded)} is loaded already")
-    amx.deny()
+    try:
+        amx.deny()
+    except OSError as exc:  # a kernel without seccomp filters, or a sandbox that forbids adding one
+        raise ModelError(f"cannot deny AMX in this process: {exc.strerror or exc}") from None
 
 
 CHUNK = 256
