@@ -85,3 +85,17 @@ def test_report_md_opens_with_the_answer_per_target(tmp_path):
     first = text.split("## This run")[0]
     for a in RESULTS.answers:
         assert f"| {a.target} |" in first and (a.cell is None or f"`{a.cell}`" in first)
+
+
+def test_the_amx_section_sets_each_cell_beside_its_twin_with_amx_denied(tmp_path):
+    from sketch_edge.bench.amx_twins import amx_section, pairs
+    from sketch_edge.bench.plan import AMX_DENIED_KEY
+
+    cell = next(r for r in RESULTS.results if r.measured and r.batch == 1 and r.recipe == "tflite-int8")
+    twin = replace(cell, key=cell.key + AMX_DENIED_KEY, amx_denied=True, latency_us=replace(cell.latency_us, p50=cell.p50 / 2))
+    with_twin = replace(RESULTS, results=(*RESULTS.results, twin))
+    assert pairs(with_twin) == [["tflite-int8", cell.runtime, f"{cell.p50:.1f}", f"{cell.p50 / 2:.1f}", "0.50x"]]
+    text = report.markdown(with_twin, None, tmp_path)
+    assert "## AMX" in text and "0.50x" in text and amx_section(RESULTS) == []  # no twins, no section
+    header, rows = report.table_rows(with_twin, None)
+    assert [row[1] for row in rows].count(f"{cell.runtime} no-AMX") == 1

@@ -4,7 +4,7 @@ cells behind each row (bench.answer decides; this only words it)."""
 from __future__ import annotations
 
 from sketch_edge.bench.results import Answer, Results
-from sketch_edge.reporting import fmt
+from sketch_edge.reporting import fmt, markdown_table
 
 HEADER = ("target", "ship", "us (95%)", "top-1 % (95%)", "ties")
 MEASURES = {
@@ -78,3 +78,18 @@ def explanation(results: Results) -> str:
         f"apart from it in top-1 and B have a `us` interval that overlaps its own (named below). `!`: timed while "
         f"other processes were busy."
     )
+
+
+def section(results: Results) -> list[str]:
+    """report.md's first section: the table, how it was decided, and the cells behind each answer."""
+    if not results.answers:
+        return []
+    return [
+        "## Which file to ship",
+        "",
+        *markdown_table(HEADER, rows(results.answers)),
+        "",
+        explanation(results),
+        "",
+        *details(results.answers),
+    ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from sketch_edge import fileio
 from sketch_edge.bench import answer_table, noise
+from sketch_edge.bench.amx_twins import amx_section
 from sketch_edge.bench.plots import plots
 from sketch_edge.bench.results import CSV_COLUMNS, KernelTiming, Mobile, Results, Row, read
 from sketch_edge.export.arm import TABLE_HEADER as ARM_HEADER
@@ -126,7 +127,7 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         "",
         f"On {env.cpu}, {env.cores} cores; git {env.git_revision}; {env.time}.",
         "",
-        *_answer_section(results),
+        *answer_table.section(results),
         "## This run",
         "",
         f"{env.cpu} ({', '.join(env.cpu_flags) or 'no SIMD flags read'}), {env.cores} cores, {env.os}, Python {env.python}; "
@@ -159,6 +160,7 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         *_peaks_section(results),
         *_quantization_section(results),
         "",
+        *amx_section(results),
         *_mobile_section(results),
         *_arm_section(results),
         *_profile_section(results, out),
@@ -174,20 +176,6 @@ def markdown(results: Results, baseline: Results | None, out: Path) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _answer_section(results: Results) -> list[str]:
-    if not results.answers:
-        return []
-    return [
-        "## Which file to ship",
-        "",
-        *markdown_table(answer_table.HEADER, answer_table.rows(results.answers)),
-        "",
-        answer_table.explanation(results),
-        "",
-        *answer_table.details(results.answers),
-    ]
 
 
 def _peaks_section(results: Results) -> list[str]:
