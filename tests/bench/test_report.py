@@ -99,3 +99,16 @@ def test_the_amx_section_sets_each_cell_beside_its_twin_with_amx_denied(tmp_path
     assert "## AMX" in text and "0.50x" in text and amx_section(RESULTS) == []  # no twins, no section
     header, rows = report.table_rows(with_twin, None)
     assert [row[1] for row in rows].count(f"{cell.runtime} no-AMX") == 1
+
+
+def test_a_profile_is_shown_beside_the_cells_p50_and_what_each_profiler_counts(tmp_path):
+    import json
+
+    key = next(k for k in RESULTS.profiles if k.endswith("/b1"))
+    cell = next(r for r in RESULTS.results if r.key == key)
+    (tmp_path / RESULTS.profiles[key]).parent.mkdir(parents=True, exist_ok=True)
+    summary = {"calls": 200, "op_us_per_call": 3 * cell.p50, "ops": [{"op": "Conv", "us_per_call": 3 * cell.p50, "share": 1.0}]}
+    (tmp_path / RESULTS.profiles[key]).write_text(json.dumps(summary))
+    text = report.markdown(RESULTS, None, tmp_path)
+    assert report.PROFILE_NOTE in text
+    assert f"`{key}`: {3 * cell.p50:.1f} us of operator time per call over 200 calls, its p50 {cell.p50:.1f} us" in text

@@ -314,9 +314,19 @@ def _kernel_row(k: KernelTiming) -> list[Any]:
     return [k.kernel, k.threads, k.round, f"{k.gops:.1f}", fmt(k.median_ms, ".2f"), busy, ", ".join(k.kinds)]
 
 
+PROFILE_NOTE = (
+    "Operator time is the sum of each node's own time as the runtime's profiler records it, over 200 calls after 20 "
+    "warm-up calls; the cell's p50 (timed without a profiler) is beside it. They differ both ways: ONNX Runtime's "
+    "profiler adds its own cost to every node (a Reshape, which moves no data, shows several us), so its sum runs above "
+    "the p50, more so for graphs of many small nodes such as QDQ files; OpenVINO's counters leave out the work between "
+    "nodes and the call itself, so their sum runs below. Read the shares of the heavy operators, not the sum."
+)
+
+
 def _profile_section(results: Results, out: Path) -> list[str]:
-    lines = ["## Where the time goes (per operator)", ""]
+    lines = ["## Where the time goes (per operator)", "", PROFILE_NOTE, ""]
     runtimes = sorted({r.runtime for r in results.results})
+    p50 = {r.key: r.p50 for r in results.results}
     for key, name in sorted(results.profiles.items()):
         if not key.endswith("/b1"):  # the batch-1 cells here; every profile is in its JSON file
             continue
@@ -326,7 +336,8 @@ def _profile_section(results: Results, out: Path) -> list[str]:
             continue
         rows = [[o["op"], f"{o['us_per_call']:.1f}", f"{100 * o['share']:.1f}%"] for o in profile["ops"][:TOP_OPS]]
         lines += [
-            f"`{key}`: {profile['op_us_per_call']:.1f} us of operator time per call over {profile['calls']} calls ([{name}]({name}))",
+            f"`{key}`: {profile['op_us_per_call']:.1f} us of operator time per call over {profile['calls']} calls, its p50 "
+            f"{fmt(p50.get(key), '.1f', 'not measured')} us ([{name}]({name}))",
             "",
         ]
         lines += [*markdown_table(["operator", "us per call", "share"], rows), ""]
