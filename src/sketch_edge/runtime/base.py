@@ -78,8 +78,8 @@ class Runner(Protocol):
 
 
 PROFILE_WARMUP = 20
-"""Calls a runtime's profiler runs before the profiled ones: a session's first call allocates and packs weights, and
-counted with 200 others it doubled a cell's operator time per call (202.5 against its p50 of 109.3 us on a Xeon)."""
+"""Calls a runtime's profiler runs before the profiled ones: a session's first call allocates and packs weights, which
+is no steady call's cost. (The profiler's own cost per node stays in: bench.report.PROFILE_NOTE says so.)"""
 
 EVERY_COMPUTE_KIND = ("fp32", "fp16", "dynamic-int8", "int8", "int16x8")
 """The compute kinds of every recipe (export.recipes.COMPUTE_KINDS names the same), for a runtime that runs them all."""
