@@ -95,7 +95,8 @@ def run(config: BenchConfig, progress: Progress = lambda done, total, what: None
         rows, probs, latencies = _measure_cells(cells, config, arrays, scratch, pin_core, progress)
         timed = [replace(row, **accuracy(probs[row.key], y, reference, manifest.source.labels)) for row in rows if row.key in probs]
         if config.repeat == 1 and not config.quick:  # the cells that could decide an answer, timed again for their spread
-            close = [c for c in cells if c.key in contenders(timed, probs, y)]
+            deciding = contenders(timed, probs, y)
+            close = [c for c in cells if c.key in deciding]
             timed = _time_again(close, timed, latencies, config, arrays, scratch, pin_core, progress)
         timed, peaks = _costs(timed, measured, manifest.source.macs)
         again = peaks_to_remeasure(timed, measured)
