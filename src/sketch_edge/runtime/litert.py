@@ -9,7 +9,7 @@ import numpy as np
 
 from sketch_edge.errors import ModelError, first_line
 from sketch_edge.formats import read_metadata
-from sketch_edge.runtime.base import EVERY_COMPUTE_KIND, InputTensor, OutputProbabilities, Runner, RuntimeSpec, TensorInfo, pixel_input
+from sketch_edge.runtime.base import EVERY_COMPUTE_KIND, InputTensor, Runner, RuntimeSpec, TensorInfo, pixel_input
 
 if TYPE_CHECKING:
     from ai_edge_litert.interpreter import Interpreter
@@ -69,7 +69,6 @@ class LiteRTRunner(Runner):
         self.input_spec = _tensor_info(input_detail)
         self.output_spec = _tensor_info(output_detail)
         self._to_tensor = InputTensor(self.input_spec, pixel_input(self.input_spec, metadata))
-        self._probabilities = OutputProbabilities(self.output_spec)
 
     @classmethod
     def load(cls, path: Path, threads: int) -> LiteRTRunner:
@@ -93,9 +92,6 @@ class LiteRTRunner(Runner):
             return None
         scale, _ = self._interpreter._get_tensor_details(int(producer["inputs"][0]), 0)["quantization"]
         return float(scale) or None
-
-    def finish(self, raw: np.ndarray) -> np.ndarray:
-        return self._probabilities(raw)
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
         """The input in the tensor's own type (int8 quantized with its scale and zero point); resizes for a new batch size."""

@@ -20,7 +20,6 @@ from sketch_edge.runtime.base import (
     EVERY_COMPUTE_KIND,
     PROFILE_WARMUP,
     InputTensor,
-    OutputProbabilities,
     Runner,
     RuntimeSpec,
     TensorInfo,
@@ -96,7 +95,6 @@ class OpenVINORunner(Runner):
         self.input_spec, self.output_spec = self._tensor_infos(compiled, path)
         self.metadata = metadata
         self._to_tensor = InputTensor(self.input_spec, pixel_input(self.input_spec, metadata))
-        self._probabilities = OutputProbabilities(self.output_spec)
         self._input: np.ndarray | None = None  # the request's own input tensor's memory, for the batch size last run
 
     @staticmethod
@@ -122,9 +120,6 @@ class OpenVINORunner(Runner):
         except Exception as exc:  # OpenVINO raises RuntimeError or its own GeneralFailure for files it refuses
             raise ModelError(f"{path}: OpenVINO cannot load it ({_message(exc)})") from None
         return cls(compiled, path, read_metadata(path))
-
-    def finish(self, raw: np.ndarray) -> np.ndarray:
-        return self._probabilities(raw)
 
     def prepare(self, batch: np.ndarray) -> np.ndarray:
         return self._to_tensor(batch)
