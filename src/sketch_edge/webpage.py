@@ -63,14 +63,11 @@ def build(artifacts: Path, out: Path) -> list[dict[str, object]]:
             f"{layout.manifest}: the demo page draws sketches; {manifest.source.model} reads "
             f"{manifest.source.input.get('description', 'another input')}, which the page cannot serve"
         )
-    served = {suffix for spec in RUNTIMES.values() for f in spec.browser_formats for suffix in FORMATS[f].suffixes}
-    models = [
-        a
-        for a in manifest.artifacts
-        if a.format in {f for spec in RUNTIMES.values() for f in spec.browser_formats} and a.status == "ok" and a.precision in PRECISIONS
-    ]
+    served = {f for spec in RUNTIMES.values() for f in spec.browser_formats}
+    models = [a for a in manifest.artifacts if a.format in served and a.status == "ok" and a.precision in PRECISIONS]
     if not models:
-        raise WebBuildError(f"{layout.manifest}: no {' or '.join(sorted(served))} artifact passed export, so the page has no model")
+        suffixes = " or ".join(sorted(FORMATS[f].suffixes[0] for f in served))
+        raise WebBuildError(f"{layout.manifest}: no {suffixes} artifact passed export, so the page has no model")
     first = browser_answer(layout, manifest) or FALLBACK_DEFAULT
     models.sort(key=lambda a: (a.name != first, a.name))
     files = {a.name: resolve(layout.export, a) for a in models}
