@@ -105,7 +105,6 @@ class RuntimeSpec:
     extra: str | None = None  # the pip extra that installs it, when it is optional
     needs_tensorflow: bool = False
     marker: str = "x"  # its points in the bench's plots (matplotlib marker)
-    line: str = "-."  # its latency curves (matplotlib line style)
     profiler: str | None = None  # "module:function" giving each node's time (bench.profile sums them)
     no_profiler: str = "no per-op profiler"  # said in the report when there is none
     kernels: str = ""  # what runs its operators, as verify-arm reports it

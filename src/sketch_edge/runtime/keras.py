@@ -25,7 +25,6 @@ RUNTIME = RuntimeSpec(
     extra="train",
     needs_tensorflow=True,
     marker="s",
-    line=":",
     no_profiler="not profiled (the reference row)",
 )
 

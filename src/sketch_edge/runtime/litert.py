@@ -27,7 +27,6 @@ RUNTIME = RuntimeSpec(
     libraries=("ai-edge-litert",),
     extra="litert",
     marker="o",
-    line="-",
     no_profiler="LiteRT's Python API has no per-op profiler",
 )
 

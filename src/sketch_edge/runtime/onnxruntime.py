@@ -25,7 +25,6 @@ RUNTIME = RuntimeSpec(
     package="onnxruntime",
     libraries=("onnxruntime",),
     marker="^",
-    line="--",
     profiler="sketch_edge.runtime.onnxruntime:profile_nodes",
     browser="onnxruntime-web (WebAssembly, SIMD)",
     browser_formats=("onnx",),

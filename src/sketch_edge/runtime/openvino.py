@@ -41,7 +41,6 @@ RUNTIME = RuntimeSpec(
     libraries=("openvino",),
     extra="openvino",
     marker="D",
-    line="-.",
     profiler="sketch_edge.runtime.openvino:profile_nodes",
     refuses={"ort": "OpenVINO reads .onnx and .tflite files, not ONNX Runtime's own .ort format"},
 )
