@@ -128,12 +128,9 @@ class Predictor:
         """Each row's output as plain numbers, and the zero point to take off them: a quantized file's integers (less
         the zero point, they are proportional to its probabilities), else probabilities (zero point 0)."""
         zero = self._zero_point
-        if zero is None or len(batch) > self._chunk:
+        if zero is None:
             return self._run(batch).tolist(), 0
-        if self._lock is None:
-            return self._runner.raw(batch).tolist(), zero
-        with self._lock:
-            return self._runner.raw(batch).tolist(), zero
+        return self._run(batch, raw=True).tolist(), zero
 
     @staticmethod
     def _top(top: Any) -> int:
@@ -151,14 +148,16 @@ class Predictor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _run(self, batch: np.ndarray) -> np.ndarray:
+    def _run(self, batch: np.ndarray, raw: bool = False) -> np.ndarray:
+        """Probabilities, or with `raw` the file's own output (a quantized file's integers)."""
         # Kept lean: an app may call this per stroke, and every microsecond here is on top of the runtime's own.
         if len(batch) > self._chunk:  # activations grow with the batch: a huge one runs in chunks (a mobile file's: 1)
-            return np.concatenate([self._run(batch[i : i + self._chunk]) for i in range(0, len(batch), self._chunk)])
+            return np.concatenate([self._run(batch[i : i + self._chunk], raw) for i in range(0, len(batch), self._chunk)])
+        call = self._runner.raw if raw else self._runner.predict
         if self._lock is None:
-            return self._runner.predict(batch)
+            return call(batch)
         with self._lock:
-            return self._runner.predict(batch)
+            return call(batch)
 
     def _non_finite(self) -> ModelError:
         return ModelError(f"{self.path}: the model produced NaN or infinite outputs")
